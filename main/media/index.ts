@@ -1,0 +1,6 @@
+// Artifact files on (removable) media: atomic durable writes with read-back, verified reads.
+export { writeFileAtomic, readFileVerified, sha256Hex } from './atomic-write'
+export type { WriteResult, WriteOptions } from './atomic-write'
+export {
+  TargetExistsError, SymlinkRefusedError, MediaWriteError, ReadBackMismatchError, DigestMismatchError, FileTooLargeError,
+} from './errors'
