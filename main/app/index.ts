@@ -1,0 +1,85 @@
+/**
+ * Composition root: the only place that wires Electron to the services. Services never import
+ * electron; this file hands them what they need.
+ */
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { app, BrowserWindow, ipcMain, Menu, session } from 'electron'
+import Store from 'electron-store'
+import { createHandlers } from '../ipc/handlers'
+import { registerContract, type IpcSender } from '../ipc/register'
+import { emit } from '../ipc/register'
+import { SettingsService } from '../settings/settings-service'
+import { findDebugSwitch, guardSession, installAppGuards } from './security'
+import { createMainWindow } from './window'
+
+const debugSwitch = findDebugSwitch(process.argv)
+if (debugSwitch) {
+  // A key-ceremony workstation is never debugged through an open port.
+  process.stderr.write(`DSM Key Ceremony refuses to start with ${debugSwitch}\n`)
+  app.exit(1)
+} else if (!app.requestSingleInstanceLock()) {
+  // Two copies would share one journal and audit log.
+  app.quit()
+} else {
+  start()
+}
+
+function start(): void {
+  app.enableSandbox()
+  installAppGuards(app)
+
+  const rendererIndexPath = join(__dirname, '../renderer/index.html')
+  const rendererUrl = pathToFileURL(rendererIndexPath).href
+  const trustedSenders = new Set<number>()
+  let mainWindow: BrowserWindow | null = null
+
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore()
+      mainWindow.focus()
+    }
+  })
+  app.on('window-all-closed', () => app.quit())
+
+  void app.whenReady().then(() => {
+    Menu.setApplicationMenu(null)
+    guardSession(session.defaultSession)
+
+    const store = new Store({ cwd: app.getPath('userData'), name: 'config' })
+    // electron-store registers its own sync IPC listener for renderer-side stores; we use none,
+    // and every IPC channel must go through the contract.
+    ipcMain.removeAllListeners('electron-store-get-data')
+    const settings = new SettingsService(store as unknown as ConstructorParameters<typeof SettingsService>[0])
+
+    registerContract(
+      ipcMain,
+      createHandlers({
+        identity: { name: 'DSM Key Ceremony', version: app.getVersion(), platform: process.platform, arch: process.arch },
+        mode: () => 'production',
+        settings,
+      }),
+      {
+        isTrustedSender: (event: IpcSender) =>
+          trustedSenders.has(event.sender.id) &&
+          event.senderFrame !== null &&
+          event.senderFrame.parent === null &&
+          event.senderFrame.url === rendererUrl,
+        onInternalError: (channel, err) => console.error(`IPC ${channel} failed:`, err instanceof Error ? err.name : typeof err),
+      },
+    )
+
+    mainWindow = createMainWindow({
+      preloadPath: join(__dirname, '../preload/index.js'),
+      rendererIndexPath,
+      devTools: !app.isPackaged,
+    })
+    const contents = mainWindow.webContents
+    trustedSenders.add(contents.id)
+    settings.onChange((next) => emit(contents, 'onSettingsChanged', next))
+    mainWindow.on('closed', () => {
+      trustedSenders.delete(contents.id)
+      mainWindow = null
+    })
+  })
+}

@@ -1,0 +1,33 @@
+/**
+ * App-wide guards, installed before any window exists: the renderer may not navigate, open windows,
+ * attach webviews or get any permission, and every response carries the CSP.
+ */
+import type { App, Session, WebContents } from 'electron'
+import { RENDERER_CSP } from './csp'
+
+/** Command-line switches that would let another process drive or inspect the app. */
+const DEBUG_SWITCHES = [/^--inspect(-brk)?(=|$)/, /^--inspect-port(=|$)/, /^--remote-debugging-port(=|$)/, /^--remote-debugging-pipe$/, /^--js-flags(=|$)/]
+
+export function findDebugSwitch(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => DEBUG_SWITCHES.some((pattern) => pattern.test(arg)))
+}
+
+export function guardWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event) => event.preventDefault())
+  contents.on('will-redirect', (event) => event.preventDefault())
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+}
+
+export function guardSession(session: Session): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+  session.setPermissionCheckHandler(() => false)
+  session.setDevicePermissionHandler(() => false)
+  session.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } })
+  })
+}
+
+export function installAppGuards(app: App): void {
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents))
+}

@@ -1,0 +1,42 @@
+/** The one window factory. Every security-relevant webPreferences flag is written out, none left to defaults. */
+import { BrowserWindow } from 'electron'
+
+export interface MainWindowOptions {
+  preloadPath: string
+  rendererIndexPath: string
+  /** Devtools only in unpackaged development builds. */
+  devTools: boolean
+}
+
+export function createMainWindow(options: MainWindowOptions): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    minWidth: 960,
+    minHeight: 640,
+    show: false,
+    title: 'DSM Key Ceremony',
+    backgroundColor: '#ffffff',
+    webPreferences: {
+      preload: options.preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      enableBlinkFeatures: '',
+      disableBlinkFeatures: 'Auxclick',
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      safeDialogs: true,
+      devTools: options.devTools,
+    },
+  })
+  window.once('ready-to-show', () => window.show())
+  void window.loadFile(options.rendererIndexPath)
+  return window
+}

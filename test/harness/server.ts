@@ -1,0 +1,163 @@
+/**
+ * The browser harness: the real renderer, the real preload (bundled for the browser) and the real
+ * main handlers from the built main bundle, joined by loopback HTTP. This is how the UI runs and is
+ * tested on machines without the Electron binary. Loopback only; every IPC call needs the per-run
+ * token and a Host header naming this server.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { build } from 'esbuild'
+import { RENDERER_CSP } from '../../main/app/csp'
+import { contractChannelsPlugin } from '../../scripts/contract-channels'
+import { createFakeElectron, loadMainBundle, type FakeElectron } from './fake-electron'
+
+const ROOT = resolve(__dirname, '../..')
+const RENDERER_DIR = join(ROOT, 'out/renderer')
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+}
+
+export interface Harness {
+  url: string
+  token: string
+  userData: string
+  fake: FakeElectron
+  close(): Promise<void>
+}
+
+async function bundlePreload(token: string): Promise<string> {
+  const out = await build({
+    entryPoints: [join(ROOT, 'preload/index.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome146',
+    write: false,
+    logLevel: 'silent',
+    alias: { electron: join(__dirname, 'electron-renderer-shim.ts') },
+    define: { 'process.contextIsolated': 'true', __HARNESS_TOKEN__: JSON.stringify(token) },
+    plugins: [contractChannelsPlugin(join(ROOT, 'preload/contract.ts'))],
+  })
+  return out.outputFiles[0]!.text
+}
+
+async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new Error('body too large')
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function startHarness(options: { userData: string; port?: number }): Promise<Harness> {
+  const token = randomBytes(24).toString('hex')
+  const fake = createFakeElectron({ userData: options.userData })
+  loadMainBundle(fake)
+  const window = await fake.firstWindow
+  const preloadJs = await bundlePreload(token)
+  const sseClients = new Set<ServerResponse>()
+  window.webContents.sendListeners.add((channel, payload) => {
+    const data = `data: ${JSON.stringify({ channel, payload })}\n\n`
+    for (const client of sseClients) client.write(data)
+  })
+
+  let host = ''
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Refuse anything not addressed to this loopback server (DNS rebinding).
+    if (req.headers.host !== host) {
+      res.writeHead(421).end()
+      return
+    }
+    const url = new URL(req.url ?? '/', `http://${host}`)
+    const security = { 'Content-Security-Policy': RENDERER_CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }
+
+    if (url.pathname.startsWith('/__ipc/')) {
+      if (req.method !== 'POST' || req.headers['x-harness-token'] !== token) {
+        res.writeHead(403).end()
+        return
+      }
+      const channel = decodeURIComponent(url.pathname.slice('/__ipc/'.length))
+      const handler = fake.handlers.get(channel)
+      if (!handler) {
+        res.writeHead(404).end()
+        return
+      }
+      const payload: unknown = JSON.parse((await readBody(req)) || 'null')
+      // The call arrives as if from the app's own window, so the real sender check runs.
+      const event = { sender: window.webContents, senderFrame: { url: window.loadedUrl ?? '', parent: null } }
+      const result = await handler(event, payload)
+      res.writeHead(200, { ...security, 'Content-Type': 'application/json' }).end(JSON.stringify(result))
+      return
+    }
+    if (url.pathname === '/__events') {
+      if (url.searchParams.get('token') !== token) {
+        res.writeHead(403).end()
+        return
+      }
+      res.writeHead(200, { ...security, 'Content-Type': 'text/event-stream' })
+      res.write(': connected\n\n')
+      sseClients.add(res)
+      req.on('close', () => sseClients.delete(res))
+      return
+    }
+    if (req.method !== 'GET') {
+      res.writeHead(405).end()
+      return
+    }
+    if (url.pathname === '/__preload.js') {
+      res.writeHead(200, { ...security, 'Content-Type': TYPES['.js'] }).end(preloadJs)
+      return
+    }
+    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1))
+    const file = normalize(join(RENDERER_DIR, relative))
+    if (!file.startsWith(RENDERER_DIR + sep)) {
+      res.writeHead(404).end()
+      return
+    }
+    let body: Buffer
+    try {
+      body = await readFile(file)
+    } catch {
+      res.writeHead(404).end()
+      return
+    }
+    if (relative === 'index.html') {
+      // The preload runs first, as in Electron: a classic script ahead of the deferred module script.
+      body = Buffer.from(body.toString('utf8').replace('<script type="module"', '<script src="./__preload.js"></script>\n    <script type="module"'))
+    }
+    res.writeHead(200, { ...security, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body)
+  }
+
+  await new Promise<void>((ok) => server.listen(options.port ?? 0, '127.0.0.1', ok))
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('harness: no address')
+  host = `127.0.0.1:${address.port}`
+  return {
+    url: `http://${host}/`,
+    token,
+    userData: options.userData,
+    fake,
+    close: async () => {
+      for (const client of sseClients) client.end()
+      server.closeAllConnections()
+      await new Promise<void>((ok) => server.close(() => ok()))
+    },
+  }
+}
