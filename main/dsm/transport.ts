@@ -1,0 +1,416 @@
+// One appliance connection: host + port + TLS trust + the request function every call goes
+// through. That single function is where the rules live, so no caller can skip them:
+//   * endpoint allowlist and plaintext-export refusal, before any network I/O;
+//   * a connect timeout (in the TLS connector) and a response timeout on every call;
+//   * reads retried with capped exponential backoff and full jitter on network errors, 5xx and
+//     429 (Retry-After honoured); writes never retried once the request may have been sent: a
+//     timeout or reset surfaces OutcomeUnknownError so the engine reconciles first;
+//   * vendor errors (plain-text bodies) mapped to named errors; responses parsed with zod;
+//   * the server `Date` header captured for clock-skew checks;
+//   * logging of method, path template, status and timing only: never headers or bodies.
+import * as https from 'node:https'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { z } from 'zod'
+import { checkEndpoint, type EndpointEffect, type HttpMethod } from './endpoints'
+import {
+  ApprovalRequiredError,
+  BadRequestError,
+  BadResponseError,
+  ConflictError,
+  DsmError,
+  ForbiddenError,
+  LockedError,
+  NotFoundError,
+  OutcomeUnknownError,
+  RateLimitedError,
+  ServerError,
+  TimeoutError,
+  UnauthorizedError,
+  UnreachableError,
+} from './errors'
+import { normaliseHost } from './host'
+import { PinnedHttpsAgent, PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
+
+export interface Clock {
+  /** ms since the epoch */
+  now(): number
+}
+
+export interface DsmLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+}
+
+const silentLogger: DsmLogger = { debug: () => undefined, warn: () => undefined }
+
+export interface RetryPolicy {
+  /** attempts for reads, including the first (default 4) */
+  maxAttempts: number
+  /** first backoff ceiling in ms (default 200); doubles each attempt */
+  baseDelayMs: number
+  /** backoff ceiling in ms (default 3000) */
+  maxDelayMs: number
+  /** a Retry-After longer than this is not waited for: RateLimitedError instead (default 10000) */
+  maxRetryAfterMs: number
+}
+
+/** What the request hook sees: enough to audit and to validate against the OpenAPI document. Never headers. */
+export interface RequestEvent {
+  method: HttpMethod
+  /** path with query string, as sent */
+  path: string
+  /** the JSON body as sent (undefined when there is none) */
+  body: unknown
+  attempt: number
+}
+
+export interface ResponseEvent {
+  method: HttpMethod
+  path: string
+  status: number
+  attempt: number
+  durationMs: number
+}
+
+export interface DsmConnectionOptions {
+  /** as typed by the operator: host[:port], no scheme (see normaliseHost) */
+  host: string
+  /** overrides a port in `host`; default 443 */
+  port?: number
+  trust: TlsTrust
+  /** TCP + TLS handshake + pin check (default 10 s) */
+  connectTimeoutMs?: number
+  /** from the moment the request is sent to the last byte of the response (default 30 s) */
+  responseTimeoutMs?: number
+  retry?: Partial<RetryPolicy>
+  /** responses larger than this are refused (default 1 MiB) */
+  maxResponseBytes?: number
+  clock?: Clock
+  timers?: Timers
+  /** [0, 1) source for jitter (default Math.random) */
+  random?: () => number
+  logger?: DsmLogger
+  /** observers (tests capture request bodies with these); exceptions they throw are ignored */
+  onRequest?: (e: RequestEvent) => void
+  onResponse?: (e: ResponseEvent) => void
+}
+
+export type QueryValue = string | number | boolean | undefined
+
+export interface CallSpec<T> {
+  method: HttpMethod
+  /** pathname only; ids already validated by the caller */
+  path: string
+  query?: Record<string, QueryValue>
+  body?: unknown
+  /** full Authorization header value; built by the session, never logged */
+  authorization?: string
+  /** success statuses; anything else is an error */
+  expect: readonly number[]
+  /** response schema; omit for an empty (204) response */
+  schema?: z.ZodType<T>
+  responseTimeoutMs?: number
+}
+
+export interface CallResult<T> {
+  value: T
+  status: number
+  /** server time from the `Date` header, if present and valid */
+  serverDate: Date | undefined
+  /** local clock when the request was started and when the response arrived (for skew) */
+  sentAt: number
+  receivedAt: number
+}
+
+const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500
+
+/** Marker for a failure after the request may have reached the appliance. */
+class AfterSendFailure extends Error {
+  constructor(readonly kind: 'timeout' | 'network', readonly inner: unknown) {
+    super(kind)
+  }
+}
+
+interface RawResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: Buffer
+}
+
+export class DsmConnection {
+  readonly host: string
+  readonly port: number
+  /** `host:port` for messages and logs */
+  readonly authority: string
+  readonly clock: Clock
+  readonly timers: Timers
+  readonly logger: DsmLogger
+  readonly #agent: PinnedHttpsAgent
+  readonly #responseTimeoutMs: number
+  readonly #retry: RetryPolicy
+  readonly #maxResponseBytes: number
+  readonly #random: () => number
+  readonly #onRequest: ((e: RequestEvent) => void) | undefined
+  readonly #onResponse: ((e: ResponseEvent) => void) | undefined
+
+  constructor(opts: DsmConnectionOptions) {
+    const h = normaliseHost(opts.host)
+    this.host = h.host
+    this.port = opts.port ?? h.port ?? 443
+    this.authority = h.host.includes(':') ? `[${h.host}]:${this.port}` : `${h.host}:${this.port}`
+    this.clock = opts.clock ?? { now: () => Date.now() }
+    this.timers = opts.timers ?? realTimers
+    this.logger = opts.logger ?? silentLogger
+    this.#responseTimeoutMs = opts.responseTimeoutMs ?? 30_000
+    this.#retry = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 3_000, maxRetryAfterMs: 10_000, ...opts.retry }
+    this.#maxResponseBytes = opts.maxResponseBytes ?? 1024 * 1024
+    this.#random = opts.random ?? Math.random
+    this.#onRequest = opts.onRequest
+    this.#onResponse = opts.onResponse
+    const connector = new PinnedTlsConnector({
+      host: this.host,
+      port: this.port,
+      trust: opts.trust,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+      timers: this.timers,
+    })
+    this.#agent = new PinnedHttpsAgent(connector)
+  }
+
+  /** Every DSM call goes through here. */
+  async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
+    const endpoint = checkEndpoint(spec.method, spec.path)
+    const path = spec.path + queryString(spec.query)
+    const where = `${spec.method} ${endpoint.template}`
+    const attempts = endpoint.effect === 'read' ? Math.max(1, this.#retry.maxAttempts) : 1
+    let lastError: DsmError | undefined
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let retryAfterMs: number | undefined
+      try {
+        return await this.#attempt(spec, path, where, endpoint.effect, attempt)
+      } catch (err) {
+        const e = err instanceof DsmError ? err : new UnreachableError(`request to ${this.authority} failed`, { request: where, cause: err })
+        lastError = e
+        if (!isRetryable(e) || attempt === attempts) throw e
+        if (e instanceof RateLimitedError) {
+          retryAfterMs = e.retryAfterMs
+          if (retryAfterMs !== undefined && retryAfterMs > this.#retry.maxRetryAfterMs) throw e
+        }
+      }
+      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1))
+      const delay = Math.max(retryAfterMs ?? 0, Math.floor(this.#random() * ceiling))
+      this.logger.debug('dsm retry', { request: where, attempt, delayMs: delay, error: lastError?.code })
+      await sleep(this.timers, delay)
+    }
+    throw lastError ?? new UnreachableError(`request to ${this.authority} failed`, { request: where })
+  }
+
+  async #attempt<T>(spec: CallSpec<T>, path: string, where: string, effect: EndpointEffect, attempt: number): Promise<CallResult<T>> {
+    const bodyText = spec.body === undefined ? undefined : JSON.stringify(spec.body)
+    if (this.#onRequest) {
+      const body = bodyText === undefined ? undefined : redactSecrets(JSON.parse(bodyText) as unknown)
+      safeObserve(this.#onRequest, { method: spec.method, path, body, attempt })
+    }
+    const sentAt = this.clock.now()
+    let raw: RawResponse
+    try {
+      raw = await this.#send(spec, path, bodyText, spec.responseTimeoutMs ?? this.#responseTimeoutMs)
+    } catch (err) {
+      if (err instanceof AfterSendFailure) {
+        const ms = spec.responseTimeoutMs ?? this.#responseTimeoutMs
+        const what = err.kind === 'timeout' ? `no response within ${ms} ms` : 'the connection failed before the response arrived'
+        this.logger.warn('dsm request failed after send', { request: where, attempt, kind: err.kind })
+        if (effect === 'write') {
+          throw new OutcomeUnknownError(`${where} on ${this.authority}: ${what}; the appliance may or may not have acted, reconcile before retrying`, { request: where, cause: err.inner })
+        }
+        if (err.kind === 'timeout') throw new TimeoutError(`${where} on ${this.authority}: ${what}`, { request: where, cause: err.inner })
+        throw new UnreachableError(`${where} on ${this.authority}: ${what}`, { request: where, cause: err.inner })
+      }
+      if (err instanceof DsmError) {
+        this.logger.warn('dsm connect failed', { request: where, attempt, error: err.code })
+        throw withRequest(err, where)
+      }
+      throw new UnreachableError(`cannot reach ${this.authority}; the request was not sent`, { request: where, cause: err })
+    }
+    const receivedAt = this.clock.now()
+    const durationMs = receivedAt - sentAt
+    safeObserve(this.#onResponse, { method: spec.method, path, status: raw.status, attempt, durationMs })
+    this.logger.debug('dsm response', { request: where, status: raw.status, attempt, durationMs })
+    const serverDate = parseHttpDate(raw.headers['date'])
+
+    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where)
+    let value: T
+    if (spec.schema) {
+      let json: unknown
+      try {
+        json = JSON.parse(raw.body.toString('utf8'))
+      } catch {
+        throw new BadResponseError(`${where} on ${this.authority}: the response is not JSON`, { status: raw.status, request: where })
+      }
+      const parsed = spec.schema.safeParse(json)
+      if (!parsed.success) {
+        const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+        throw new BadResponseError(`${where} on ${this.authority}: unexpected response shape (${issues})`, { status: raw.status, request: where })
+      }
+      value = parsed.data
+    } else {
+      value = undefined as T
+    }
+    return { value, status: raw.status, serverDate, sentAt, receivedAt }
+  }
+
+  #send(spec: CallSpec<unknown>, path: string, bodyText: string | undefined, responseTimeoutMs: number): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json' }
+      if (spec.authorization) headers['authorization'] = spec.authorization
+      if (bodyText !== undefined) {
+        headers['content-type'] = 'application/json'
+        headers['content-length'] = String(Buffer.byteLength(bodyText))
+      }
+      let sent = false // true once a verified socket was handed over: bytes may reach the appliance
+      let timer: unknown
+      let settled = false
+      const finish = (fn: () => void) => {
+        if (settled) return
+        settled = true
+        this.timers.clearTimeout(timer)
+        fn()
+      }
+      const req = https.request({
+        agent: this.#agent,
+        host: this.host,
+        port: this.port,
+        method: spec.method,
+        path,
+        headers,
+      })
+      req.on('socket', () => {
+        sent = true
+        timer = this.timers.setTimeout(() => {
+          finish(() => reject(new AfterSendFailure('timeout', undefined)))
+          req.destroy()
+        }, responseTimeoutMs)
+      })
+      req.on('error', (err) => {
+        finish(() => reject(sent ? new AfterSendFailure('network', err) : err))
+      })
+      req.on('response', (res) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (c: Buffer) => {
+          size += c.length
+          if (size > this.#maxResponseBytes) {
+            finish(() => reject(new BadResponseError(`response from ${this.authority} is larger than ${this.#maxResponseBytes} bytes`, { status: res.statusCode })))
+            req.destroy()
+            return
+          }
+          chunks.push(c)
+        })
+        res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })))
+        res.on('error', (err) => finish(() => reject(new AfterSendFailure('network', err))))
+        res.on('aborted', () => finish(() => reject(new AfterSendFailure('network', undefined))))
+      })
+      req.end(bodyText)
+    })
+  }
+
+  #errorFor(raw: RawResponse, where: string): DsmError {
+    const status = raw.status
+    const message = vendorMessage(raw) || `HTTP ${status}`
+    const d = { status, request: where }
+    if (status === 400) return new BadRequestError(message, d)
+    if (status === 401) return new UnauthorizedError(message, d)
+    if (status === 403) {
+      if (/requires approval/i.test(message)) return new ApprovalRequiredError(message, d)
+      return new ForbiddenError(message, d)
+    }
+    if (status === 404) return new NotFoundError(message, d)
+    if (status === 409) return new ConflictError(message, d)
+    if (status === 423) return new LockedError(message, d)
+    if (status === 429) {
+      const ra = parseRetryAfter(raw.headers['retry-after'], this.clock.now())
+      return new RateLimitedError(message, ra === undefined ? d : { ...d, retryAfterMs: ra })
+    }
+    if (status >= 500) return new ServerError(message, d)
+    if (status >= 200 && status < 300) return new BadResponseError(`${where} on ${this.authority}: unexpected status ${status}`, d)
+    // Redirects included: the client never follows one (security.md §6 case 46).
+    return new BadResponseError(`${where} on ${this.authority}: unexpected HTTP ${status}${message ? `: ${message}` : ''}`, d)
+  }
+
+  /** Closes idle sockets (there are none with keep-alive off; kept for symmetry with other resources). */
+  close(): void {
+    this.#agent.destroy()
+  }
+}
+
+function isRetryable(e: DsmError): boolean {
+  if (e instanceof OutcomeUnknownError) return false
+  if (e instanceof TimeoutError || e instanceof UnreachableError) return true
+  if (e instanceof RateLimitedError || e instanceof ServerError) return true
+  return e.status !== undefined && RETRYABLE_STATUS(e.status) && !(e instanceof BadResponseError)
+}
+
+function withRequest(e: DsmError, where: string): DsmError {
+  if (e.request === undefined) (e as { request: string | undefined }).request = where
+  return e
+}
+
+/** The vendor's plain-text body (or `{message}` JSON, which some clients also accept), cleaned for display. */
+function vendorMessage(raw: RawResponse): string {
+  let text = raw.body.subarray(0, 4096).toString('utf8').trim()
+  const type = String(raw.headers['content-type'] ?? '')
+  if (type.includes('json') || text.startsWith('{')) {
+    try {
+      const j = JSON.parse(text) as unknown
+      if (j && typeof j === 'object' && typeof (j as { message?: unknown }).message === 'string') text = (j as { message: string }).message
+      else if (typeof j === 'string') text = j
+    } catch {
+      // keep the text
+    }
+  }
+  // Control characters out (log injection), length capped.
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
+}
+
+/** Observers see bodies as sent, except approval passwords. */
+function redactSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redactSecrets)
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'password' && typeof x === 'string' ? '[redacted]' : redactSecrets(x)]))
+  }
+  return v
+}
+
+function queryString(q: Record<string, QueryValue> | undefined): string {
+  if (!q) return ''
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.append(k, String(v))
+  const s = p.toString()
+  return s ? `?${s}` : ''
+}
+
+export function parseHttpDate(value: string | undefined): Date | undefined {
+  if (!value) return undefined
+  const t = Date.parse(value)
+  return Number.isFinite(t) ? new Date(t) : undefined
+}
+
+function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const t = Date.parse(value)
+  return Number.isFinite(t) ? Math.max(0, t - now) : undefined
+}
+
+function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => { timers.setTimeout(resolve, ms) })
+}
+
+function safeObserve<E>(fn: ((e: E) => void) | undefined, e: E): void {
+  if (!fn) return
+  try {
+    fn(e)
+  } catch {
+    // an observer must never change what the client does
+  }
+}
