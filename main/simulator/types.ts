@@ -1,0 +1,225 @@
+// Public types of the DSM appliance simulator. Other code (the ceremony engine's tests, the
+// rehearsal mode, the CLI) depends on these shapes: extend them, don't break them.
+
+/** Where in the handling of a request a fault strikes. */
+export type FaultPhase =
+  /** before the operation runs: nothing changed on the appliance */
+  | 'before-apply'
+  /** after the operation ran: the change is made, but the client gets the fault instead of the answer */
+  | 'after-apply'
+
+export type FaultKind =
+  | 'latency' // delay by `ms`, then answer normally
+  | 'reset' // TCP reset, no HTTP response
+  | 'stall' // never answer (the connection stays open until the simulator closes)
+  | '500'
+  | '502'
+  | '503'
+  | '429' // with Retry-After
+  | 'expire-session' // the caller's session expires just before the request is handled (-> 401)
+
+export interface FaultRule {
+  method?: string
+  /** exact pathname (no query), a pathname ending in '*' (prefix), or a RegExp tested on the pathname */
+  path?: string | RegExp
+  kind: FaultKind
+  /** latency in ms (kind 'latency'); default 1000 */
+  ms?: number
+  /** default 'before-apply' */
+  after?: FaultPhase
+  /** let this many matching requests through before the rule fires (default 0) */
+  skip?: number
+  /** how many times the rule fires (default 1 for once(), Infinity for add()) */
+  times?: number
+  /** chance that a matching request triggers the rule (default 1) */
+  probability?: number
+}
+
+export interface FiredFault {
+  kind: FaultKind
+  phase: FaultPhase
+  method: string
+  path: string
+  at: number
+}
+
+export interface FaultHandle {
+  /** how many times this rule has fired */
+  readonly fired: number
+  /** resolves with the first firing */
+  readonly hit: Promise<FiredFault>
+  cancel(): void
+}
+
+export interface FaultController {
+  /** a one-shot rule: fires on the next matching request (after `skip`), then is gone */
+  once(rule: Omit<FaultRule, 'times'>): FaultHandle
+  /** a persistent rule (times defaults to Infinity) */
+  add(rule: FaultRule): FaultHandle
+  /** drop every targeted rule (the probabilistic options stay) */
+  clear(): void
+  /** every live session expires now (clients get 401 and must log in again) */
+  expireSessions(): void
+  /** end every stalled request by destroying its connection */
+  releaseStalled(): void
+  /** faults that fired, oldest first */
+  readonly history: readonly FiredFault[]
+}
+
+/** Probabilistic faults applied to every request; all off by default. Rates are 0..1 (1 = always). */
+export interface FaultOptions {
+  latencyMs?: number
+  /** chance of a 503 */
+  errorRate?: number
+  /** chance of a 429 */
+  rateLimitRate?: number
+  /** chance of a connection reset (before or after the operation, 50/50) */
+  resetRate?: number
+  /** chance of a stalled response (before or after the operation, 50/50) */
+  stallRate?: number
+  /** seed for the PRNG, so a run can be repeated */
+  seed?: number
+}
+
+/**
+ * Choices for behaviour the public sources leave open (dsm-api.md §9, security.md §5.6).
+ * Each default is the most plausible reading; tests can flip them to make the client cope.
+ */
+export interface VendorChoices {
+  /**
+   * When an approved request's operation runs. 'at-quorum' (default): when the last needed
+   * approval arrives, so the request shows APPROVED or FAILED and `…/result` returns the stored
+   * outcome (the spec calls result "the result for an approved or failed request").
+   * 'at-first-result': on the first `POST …/result`. Either way it runs exactly once.
+   */
+  executeApprovedOperation?: 'at-quorum' | 'at-first-result'
+  /** `…/result` can be read again (default true); false: the second read is a 400. */
+  approvalResultRereadable?: boolean
+  /**
+   * What an expired approval request looks like. 'retained' (default): it stays visible with its
+   * last status (the enum has no EXPIRED) and an `expiry` in the past; approve, deny and result
+   * answer 400 "Approval request has expired". 'removed': it is gone (404).
+   */
+  expiredApprovalRequests?: 'retained' | 'removed'
+  /**
+   * Which crypto operations `protect_crypto_operations` covers (dsm-api.md §9 q4).
+   * Default: wrapkey, unwrapkey and export.
+   */
+  protectedCryptoOperations?: ('wrapkey' | 'unwrapkey' | 'export')[]
+  /** 'idle' (default): a session lives `expires_in` seconds past its last use ([rust] client). 'absolute': from login. */
+  sessionExpiry?: 'idle' | 'absolute'
+  /** RSA mode used when a wrap/unwrap request omits `mode` (default OAEP with MGF1-SHA1). */
+  defaultRsaMode?: 'OAEP_MGF1_SHA1' | 'OAEP_MGF1_SHA256'
+}
+
+export interface SimulatorOptions {
+  appliances: number
+  /** default true: a CMK on the first appliance */
+  createCmk?: boolean
+  /** default 'cluster-master-key' (the name the vendor guide's sdkms-cli commands use) */
+  cmkName?: string
+  faults?: FaultOptions
+  /** approval request lifetime (default 30 days, the vendor's cluster default) */
+  approvalTtlSeconds?: number
+  /** session `expires_in` (default 600) */
+  sessionTtlSeconds?: number
+  /** appliance ids (default fips-1, fips-2, …) */
+  ids?: string[]
+  /** fixed ports (default 0 = random) */
+  ports?: number[]
+  /** quorum size (default 2) and custodian count (default 3) */
+  quorum?: number
+  custodians?: number
+  /** approval_policy.quorum.require_password (default true) */
+  requirePassword?: boolean
+  /** approval_policy.protect_permissions of the seeded group (default none) */
+  protectPermissions?: string[]
+  /** clock in ms since the epoch (default Date.now); tests pass a movable clock */
+  now?: () => number
+  vendor?: VendorChoices
+}
+
+export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'FAILED'
+
+export interface SobjectSummary {
+  kid: string
+  name: string
+  obj_type: string
+  key_size: number
+  key_ops: string[]
+  group_id: string
+  public_only: boolean
+  origin: string
+  kcv?: string
+  /** lowercase hex SHA-256 of the SPKI DER, for RSA keys */
+  spkiSha256?: string
+  created_at: number
+}
+
+export interface ApprovalSummary {
+  request_id: string
+  status: ApprovalStatus
+  method: string
+  operation: string
+  body: unknown
+  description: string | null
+  approvers: string[]
+  denier?: string
+  expiry: number
+  expired: boolean
+  /** how many times the approved operation ran (must never exceed 1) */
+  executions: number
+  resultViews: number
+}
+
+export interface RequestLogEntry {
+  method: string
+  path: string
+  status: number | 'reset' | 'stall'
+  at: number
+  fault?: FaultKind
+}
+
+/** Read-only inspection for tests: metadata only, never key material. */
+export interface ApplianceState {
+  accountId: string
+  appId: string
+  sobjects(): SobjectSummary[]
+  approvalRequests(): ApprovalSummary[]
+  requestLog(): RequestLogEntry[]
+  liveSessions(): number
+}
+
+export interface Custodian {
+  user: string
+  password: string
+  /** the user's uuid on the appliance */
+  userId: string
+}
+
+export interface SimulatedAppliance {
+  id: string
+  url: string
+  host: string
+  port: number
+  spkiSha256: string
+  /** the server certificate, PEM (for clients that pin a CA instead of the SPKI) */
+  certPem: string
+  apiKey: string
+  appId: string
+  accountId: string
+  groupId: string
+  groupName: string
+  custodians: Custodian[]
+  quorum: number
+  cmkName?: string
+  faults: FaultController
+  state: ApplianceState
+}
+
+export interface RunningSimulator {
+  appliances: SimulatedAppliance[]
+  close(): Promise<void>
+  /** the one JSON line `ceremony simulate` prints: endpoints, pins and credentials */
+  readyLine(): string
+}
