@@ -175,8 +175,8 @@ export class QuorumDeniedError extends DsmError {
 }
 export class ApprovalExpiredError extends DsmError {
   readonly requestId: string
-  constructor(requestId: string, expiry: string) {
-    super('APPROVAL_EXPIRED', `approval request ${requestId} expired at ${expiry} (appliance time) before it was approved`)
+  constructor(requestId: string, expiry?: string) {
+    super('APPROVAL_EXPIRED', `approval request ${requestId} expired${expiry ? ` at ${expiry} (appliance time)` : ''} before it could be used`)
     this.requestId = requestId
   }
 }

@@ -29,6 +29,7 @@ import {
   UnreachableError,
 } from './errors'
 import { normaliseHost } from './host'
+import { VersionResponseSchema, type VersionResponse } from './schemas'
 import { PinnedHttpsAgent, PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
 
 export interface Clock {
@@ -120,6 +121,13 @@ export interface CallResult<T> {
   /** local clock when the request was started and when the response arrived (for skew) */
   sentAt: number
   receivedAt: number
+}
+
+export interface ApplianceVersion extends VersionResponse {
+  /** true when the appliance reports a FIPS level */
+  fips: boolean
+  serverDate: Date | undefined
+  skewMs: number | undefined
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500
@@ -335,6 +343,27 @@ export class DsmConnection {
     if (status >= 200 && status < 300) return new BadResponseError(`${where} on ${this.authority}: unexpected status ${status}`, d)
     // Redirects included: the client never follows one (security.md §6 case 46).
     return new BadResponseError(`${where} on ${this.authority}: unexpected HTTP ${status}${message ? `: ${message}` : ''}`, d)
+  }
+
+  /**
+   * GET /sys/v1/version (no auth) plus the appliance clock from the `Date` header. `skewMs` is
+   * server time minus local time at the midpoint of the call (positive: appliance is ahead);
+   * the header has 1 s resolution.
+   */
+  async version(): Promise<ApplianceVersion> {
+    const r = await this.call({ method: 'GET', path: '/sys/v1/version', expect: [200], schema: VersionResponseSchema })
+    const midpoint = (r.sentAt + r.receivedAt) / 2
+    return {
+      ...r.value,
+      fips: r.value.fips_level !== undefined && r.value.fips_level !== null,
+      serverDate: r.serverDate,
+      skewMs: r.serverDate ? r.serverDate.getTime() - midpoint : undefined,
+    }
+  }
+
+  /** GET /sys/v1/health (no auth): resolves when the appliance answers 204; ServerError if unhealthy. */
+  async health(): Promise<void> {
+    await this.call({ method: 'GET', path: '/sys/v1/health', expect: [204, 200] })
   }
 
   /** Closes idle sockets (there are none with keep-alive off; kept for symmetry with other resources). */

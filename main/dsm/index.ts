@@ -1,0 +1,29 @@
+// The typed Fortanix DSM REST client used by the main process (design.md §5). Usage:
+//   const conn = new DsmConnection({ host: 'fips1.example', trust: { spkiSha256 } })
+//   const v = await conn.version()                      // + clock skew from the Date header
+//   const app = await AppSession.open(conn, apiKeyBuffer)
+//   const req = await app.approvals.createWrap(buildWrapKeyRequest({...}), description)
+//   const custodian = await UserSession.login(conn, { username, password, accountId })
+//   await custodian.approvals.approve(req.request_id, { password })
+//   const { wrapped_key } = await app.approvals.wrapResult(req.request_id)
+export { DsmConnection } from './transport'
+export type { ApplianceVersion, CallResult, CallSpec, Clock, DsmConnectionOptions, DsmLogger, RequestEvent, ResponseEvent, RetryPolicy } from './transport'
+export { AppSession, checkApiKeyShape } from './app-session'
+export { UserSession } from './user-session'
+export type { CustodianCredentials } from './user-session'
+export { DsmSession } from './session-core'
+export type { AuthedCaller } from './session-core'
+export { SobjectsApi } from './sobjects'
+export type { ListSobjectsFilter } from './sobjects'
+export { GroupsApi, groupQuorum } from './groups'
+export { ApprovalsApi, isExpired } from './approvals'
+export type { ApprovalSnapshot, AwaitDecisionOptions, CreateApprovalRequest, ListApprovalsFilter } from './approvals'
+export * from './requests'
+export * from './schemas'
+export * from './errors'
+export { normaliseHost } from './host'
+export type { NormalisedHost } from './host'
+export { formatSpkiPin, parseSpkiPin, PinnedHttpsAgent, PinnedTlsConnector, realTimers } from './tls-pin'
+export type { Timers, TlsTrust } from './tls-pin'
+export { ENDPOINTS, checkEndpoint, isPlaintextExportPath } from './endpoints'
+export type { Endpoint, EndpointEffect, HttpMethod } from './endpoints'
