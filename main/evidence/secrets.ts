@@ -1,0 +1,53 @@
+// Defense in depth for the audit log (security.md §4.5): the engine logs an allowlist of facts,
+// but if a secret ever reaches append() anyway it is refused here, before anything is written.
+// Matching is on key names (normalised: lower case, separators removed) and on a few value shapes
+// that are unmistakably secret. False positives are accepted: rename the fact.
+
+const SECRET_KEY_EXACT = new Set([
+  'value', 'pin', 'pass', 'passwd', 'password', 'passphrase', 'apikey', 'token', 'accesstoken',
+  'refreshtoken', 'bearer', 'bearertoken', 'authorization', 'auth', 'secret', 'clientsecret',
+  'privatekey', 'privkey', 'sessionid', 'sessiontoken', 'cookie', 'setcookie', 'keymaterial',
+  'plaintext', 'credentials', 'credential',
+])
+const SECRET_KEY_PARTS = ['password', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'keymaterial', 'credential']
+
+const SECRET_VALUE_PATTERNS: Array<[RegExp, string]> = [
+  [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, 'a PEM private key'],
+  [/^\s*Bearer\s+\S/i, 'a bearer token'],
+  [/^\s*Basic\s+[A-Za-z0-9+/=]{8,}/i, 'HTTP basic credentials'],
+]
+
+export class SecretInLogError extends Error {
+  override readonly name = 'SecretInLogError'
+  readonly code = 'SECRET_IN_LOG' as const
+  /** Where in the facts the suspected secret was, e.g. "facts.session.token". Never its value. */
+  readonly path: string
+  constructor(path: string, why: string) {
+    super(`Refused to write the audit entry: ${path} looks like ${why}. Secrets never go in the audit log.`)
+    this.path = path
+  }
+}
+
+function normaliseKey(k: string): string {
+  return k.toLowerCase().replace(/[^a-z0-9]/g, '')
+}
+
+/** Throws SecretInLogError at the first suspected secret found in `value` (recursively). */
+export function assertNoSecrets(value: unknown, path = 'facts'): void {
+  if (typeof value === 'string') {
+    for (const [re, what] of SECRET_VALUE_PATTERNS) if (re.test(value)) throw new SecretInLogError(path, what)
+    return
+  }
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertNoSecrets(v, `${path}[${i}]`))
+    return
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const n = normaliseKey(k)
+    if (SECRET_KEY_EXACT.has(n) || SECRET_KEY_PARTS.some((p) => n.includes(p))) {
+      throw new SecretInLogError(`${path}.${k}`, 'a secret (by its name)')
+    }
+    assertNoSecrets(v, `${path}.${k}`)
+  }
+}
