@@ -1,0 +1,186 @@
+/**
+ * The built main bundle, loaded in Node with a fake `electron`: the window's security settings, the
+ * app-wide guards and the IPC boundary, as they ship. Run after `npm run build`.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+import { RENDERER_CSP } from '../main/app/csp'
+import { invokes } from '../preload/contract'
+import { createFakeElectron, FakeWebContents, loadMainBundle, MAIN_BUNDLE, type FakeElectron } from './harness/fake-electron'
+
+const dirs: string[] = []
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+async function boot(options: { isPackaged?: boolean; argv?: string[]; singleInstanceLock?: boolean } = {}): Promise<FakeElectron> {
+  assert.ok(existsSync(MAIN_BUNDLE), 'run `npm run build` first')
+  const userData = mkdtempSync(join(tmpdir(), 'dsm-main-test-'))
+  dirs.push(userData)
+  const fake = createFakeElectron({ userData, isPackaged: options.isPackaged, singleInstanceLock: options.singleInstanceLock })
+  loadMainBundle(fake, options.argv)
+  await new Promise((r) => setImmediate(r)) // let app.whenReady() run
+  return fake
+}
+
+function trustedEvent(fake: FakeElectron) {
+  const window = fake.windows[0]!
+  return { sender: window.webContents, senderFrame: { url: window.loadedUrl!, parent: null } }
+}
+
+describe('the main window', () => {
+  test('is created with every webPreferences security flag set explicitly', async () => {
+    const fake = await boot()
+    assert.equal(fake.windows.length, 1)
+    const prefs = fake.windows[0]!.options.webPreferences
+    assert.equal(prefs.contextIsolation, true)
+    assert.equal(prefs.sandbox, true)
+    assert.equal(prefs.nodeIntegration, false)
+    assert.equal(prefs.nodeIntegrationInWorker, false)
+    assert.equal(prefs.nodeIntegrationInSubFrames, false)
+    assert.equal(prefs.webSecurity, true)
+    assert.equal(prefs.allowRunningInsecureContent, false)
+    assert.equal(prefs.webviewTag, false)
+    assert.equal(prefs.experimentalFeatures, false)
+    assert.equal(prefs.navigateOnDragDrop, false)
+    assert.equal(prefs.disableBlinkFeatures, 'Auxclick')
+    assert.equal(prefs.preload, join(MAIN_BUNDLE, '../../preload/index.js'))
+    assert.ok(existsSync(prefs.preload), 'the preload bundle exists where main points')
+    // Only our own files: the window loads the built renderer from disk, never a URL.
+    assert.equal(fake.windows[0]!.loadedFile, join(MAIN_BUNDLE, '../../renderer/index.html'))
+    assert.equal(fake.sandboxEnabled, true, 'app.enableSandbox() is called')
+    assert.equal(fake.menuCleared, true, 'no default menu (no reload/devtools accelerators)')
+  })
+
+  test('has devtools only in unpackaged builds', async () => {
+    assert.equal((await boot({ isPackaged: false })).windows[0]!.options.webPreferences.devTools, true)
+    assert.equal((await boot({ isPackaged: true })).windows[0]!.options.webPreferences.devTools, false)
+  })
+
+  test('cannot navigate, redirect, attach a webview or open a window', async () => {
+    const fake = await boot()
+    const contents = fake.windows[0]!.webContents
+    assert.equal(contents.emitPreventable('will-navigate', 'https://evil.example/'), true)
+    assert.equal(contents.emitPreventable('will-redirect', 'https://evil.example/'), true)
+    assert.equal(contents.emitPreventable('will-attach-webview', {}, {}), true)
+    assert.deepEqual(contents.windowOpenHandler?.({ url: 'https://evil.example/' }), { action: 'deny' })
+    // Any later web contents (e.g. a devtools or print view) gets the same guards.
+    const later = new FakeWebContents()
+    fake.appEvents.emit('web-contents-created', {}, later)
+    assert.equal(later.emitPreventable('will-navigate', 'file:///etc/passwd'), true)
+    assert.deepEqual(later.windowOpenHandler?.({ url: 'about:blank' }), { action: 'deny' })
+  })
+
+  test('denies every permission request and check', async () => {
+    const fake = await boot()
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'hid', 'serial', 'usb']) {
+      let granted: boolean | undefined
+      fake.session.permissionRequestHandler!({}, permission, (ok: boolean) => (granted = ok), {})
+      assert.equal(granted, false, permission)
+      assert.equal(fake.session.permissionCheckHandler!({}, permission, 'file://', {}), false, permission)
+    }
+    assert.equal(fake.session.devicePermissionHandler!({ deviceType: 'usb' }), false)
+  })
+
+  test('sends the strict CSP on every response and writes the same one into index.html', async () => {
+    const fake = await boot()
+    let headers: Record<string, string[]> | undefined
+    fake.session.headersReceived!({ responseHeaders: { 'X-Other': ['1'] } }, (r: { responseHeaders: Record<string, string[]> }) => (headers = r.responseHeaders))
+    assert.deepEqual(headers?.['Content-Security-Policy'], [RENDERER_CSP])
+    assert.deepEqual(headers?.['X-Other'], ['1'])
+
+    const html = readFileSync(join(MAIN_BUNDLE, '../../renderer/index.html'), 'utf8')
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)
+    assert.equal(meta?.[1], RENDERER_CSP)
+    const directives = new Map(RENDERER_CSP.split(';').map((d) => { const [name, ...values] = d.trim().split(/\s+/); return [name!, values] }))
+    assert.deepEqual(directives.get('default-src'), ["'none'"])
+    assert.deepEqual(directives.get('script-src'), ["'self'"])
+    assert.deepEqual(directives.get('connect-src'), ["'self'"])
+    assert.doesNotMatch(RENDERER_CSP, /unsafe-inline|unsafe-eval|https?:|wss?:|\*/)
+    assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script in index.html')
+  })
+})
+
+describe('start-up refusals', () => {
+  for (const flag of ['--inspect', '--inspect=9229', '--inspect-brk=0', '--remote-debugging-port=9222', '--remote-debugging-pipe']) {
+    test(`refuses to start with ${flag}`, async () => {
+      const fake = await boot({ argv: [flag] })
+      assert.equal(fake.exitCode, 1)
+      assert.equal(fake.windows.length, 0)
+      assert.equal(fake.handlers.size, 0)
+    })
+  }
+
+  test('a second instance quits without opening a window', async () => {
+    const fake = await boot({ singleInstanceLock: false })
+    assert.equal(fake.quitCalled, true)
+    assert.equal(fake.windows.length, 0)
+  })
+})
+
+describe('the IPC boundary in the built bundle', () => {
+  test('registers exactly the contract channels and no other listener', async () => {
+    const fake = await boot()
+    assert.deepEqual([...fake.handlers.keys()].sort(), Object.values(invokes).map((s) => s.channel).sort())
+    assert.deepEqual([...fake.onListeners.keys()], [], 'no ipcMain.on listeners (electron-store’s is removed)')
+  })
+
+  test('answers the app window and refuses anyone else by name', async () => {
+    const fake = await boot()
+    const info = fake.handlers.get('app:info')!
+    const ok = await info(trustedEvent(fake), {})
+    assert.equal(ok.ok, true)
+    assert.equal(ok.data.name, 'DSM Key Ceremony')
+    assert.equal(ok.data.mode, 'production')
+
+    const window = fake.windows[0]!
+    const untrusted = [
+      { sender: { id: 9999 }, senderFrame: { url: window.loadedUrl!, parent: null } },
+      { sender: window.webContents, senderFrame: { url: window.loadedUrl!, parent: {} } },
+      { sender: window.webContents, senderFrame: { url: 'https://evil.example/', parent: null } },
+      { sender: window.webContents, senderFrame: { url: pathToFileURL('/tmp/other.html').href, parent: null } },
+      { sender: window.webContents, senderFrame: null },
+    ]
+    for (const event of untrusted) {
+      const result = await info(event, {})
+      assert.deepEqual(result.ok, false)
+      assert.equal(result.error.code, 'UNTRUSTED_SENDER')
+    }
+  })
+
+  test('refuses bad payloads, extra keys and __proto__ keys with a named error and changes nothing', async () => {
+    const fake = await boot()
+    const set = fake.handlers.get('settings:set')!
+    const get = fake.handlers.get('settings:get')!
+    const before = (await get(trustedEvent(fake), {})).data
+    for (const payload of [
+      { textScale: 999 },
+      { textScale: '150' },
+      { operatorName: 'x'.repeat(81) },
+      { operatorName: 'ok', apiKey: 'secret' },
+      JSON.parse('{"__proto__": {"polluted": true}}'),
+      JSON.parse('{"operatorName": "a", "__proto__": {"textScale": 200}}'),
+      null,
+      'settings',
+      [],
+    ]) {
+      const result = await set(trustedEvent(fake), payload)
+      assert.equal(result.ok, false, JSON.stringify(payload))
+      assert.equal(result.error.code, 'INVALID_PAYLOAD')
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined)
+    assert.deepEqual((await get(trustedEvent(fake), {})).data, before)
+  })
+
+  test('settings round-trip into config.json in the user-data folder and notify the window', async () => {
+    const fake = await boot()
+    const set = fake.handlers.get('settings:set')!
+    const result = await set(trustedEvent(fake), { operatorName: 'Dana', textScale: 150 })
+    assert.deepEqual(result, { ok: true, data: { operatorName: 'Dana', textScale: 150, highContrast: false } })
+    const userData = (fake.module.app as { getPath(n: string): string }).getPath('userData')
+    assert.deepEqual(JSON.parse(readFileSync(join(userData, 'config.json'), 'utf8')), { operatorName: 'Dana', textScale: 150, highContrast: false })
+    assert.deepEqual(fake.windows[0]!.webContents.sent.at(-1), { channel: 'settings:changed', payload: result.data })
+  })
+})
