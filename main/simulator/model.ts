@@ -222,12 +222,12 @@ export class ApplianceModel {
       approval_request_expiry: null,
       created_at: dsmTime(this.account.createdAt),
       enabled: true,
-      logging_configs: [],
+      logging_configs: {},
       mark_key_disable_when_deactivated: false,
       name: this.account.name,
-      original_purpose: 'Production',
-      purpose: 'Production',
-      subscription: { memo: null, experimental_features: null, subscription_type: { unlimited: {} } },
+      original_purpose: { $type: 'Standard' },
+      purpose: { $type: 'Standard' },
+      subscription: { memo: null, on_prem: {} },
     }
   }
 
