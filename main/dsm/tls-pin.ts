@@ -67,10 +67,20 @@ export function formatSpkiPin(digest: Buffer): string {
   return digest.toString('hex')
 }
 
-/** SHA-256 of a certificate's DER SubjectPublicKeyInfo (`PeerCertificate.pubkey` is exactly that DER). */
+/**
+ * SHA-256 of the certificate's DER SubjectPublicKeyInfo. Computed from the certificate itself:
+ * `PeerCertificate.pubkey` is SPKI DER only for RSA (for EC it is the bare curve point), so
+ * hashing it would give a different pin per key type.
+ */
 export function spkiSha256OfPeer(cert: tls.PeerCertificate): Buffer {
-  if (!cert.pubkey || cert.pubkey.length === 0) throw new TlsVerificationError('the appliance presented no certificate public key')
-  return createHash('sha256').update(cert.pubkey).digest()
+  if (!cert.raw || cert.raw.length === 0) throw new TlsVerificationError('the appliance presented no certificate')
+  let spki: Buffer
+  try {
+    spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' })
+  } catch (err) {
+    throw new TlsVerificationError('the appliance certificate has no usable public key', { cause: err })
+  }
+  return createHash('sha256').update(spki).digest()
 }
 
 function validateCaPem(caPem: string): string {
