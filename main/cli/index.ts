@@ -4,6 +4,7 @@ type Command = { run(argv: string[]): Promise<number> }
 
 const commands: Record<string, () => Command> = {
   simulate: () => require('./simulate') as Command,
+  verify: () => require('./verify') as Command,
 }
 
 async function main(argv: string[]): Promise<number> {

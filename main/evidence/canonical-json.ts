@@ -50,7 +50,7 @@ function write(v: unknown): string {
       return out + '}'
     }
     default:
-      throw new CanonicalJsonError(`a ${typeof v} is not JSON`)
+      throw new CanonicalJsonError(`a value of type ${typeof v} is not JSON`)
   }
 }
 

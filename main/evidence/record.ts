@@ -94,7 +94,14 @@ function artifactsOf(entries: readonly LogEntry[]): RecordArtifact[] {
     .map((e) => ({ name: e.facts.name as string, sha256: e.facts.sha256 as string, bytes: e.facts.bytes as number, seq: e.seq }))
 }
 
-const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b)
+/** Deep equality by canonical form; anything not plain JSON (e.g. a missing item) is unequal. */
+function same(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b)
+  } catch {
+    return false
+  }
+}
 
 /** Each caller-supplied item must correspond to a logged entry of the kind (by seq, or by facts). */
 function checkGiven(given: readonly unknown[] | undefined, derived: RecordItem[], what: string): void {
@@ -153,6 +160,15 @@ const fail = (firstBadEntry: number, reason: string): VerifyResult => ({ ok: fal
 
 /** Verify a record offline: plan digest, every chain link and hash, summaries, final digest, artifact files. */
 export function verifyRecord(record: unknown, opts: { artifactsDir?: string } = {}): VerifyResult {
+  // A record is hostile input: whatever shape it has, the answer is a result, never a crash.
+  try {
+    return verifyRecordUnchecked(record, opts)
+  } catch (err) {
+    return fail(0, `the record could not be read as a ceremony record: ${(err as Error).message}`)
+  }
+}
+
+function verifyRecordUnchecked(record: unknown, opts: { artifactsDir?: string }): VerifyResult {
   if (record === null || typeof record !== 'object') return fail(0, 'the record is not a JSON object')
   const r = record as Partial<CeremonyRecord>
   if (r.format !== RECORD_FORMAT || r.version !== RECORD_VERSION) return fail(0, `not a ceremony record (format ${String(r.format)}, version ${String(r.version)})`)

@@ -1,0 +1,84 @@
+// `ceremony verify RECORD [--artifacts DIR]`: check a ceremony record offline, for an auditor.
+// Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
+// the record as a whole, not one log entry). Exit 2: usage error or unreadable file.
+
+import { readFileSync, statSync } from 'node:fs'
+import { verifyRecord } from '../evidence'
+import { hexGroups } from '../keys'
+
+const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR]\n'
+/** A record of 100k entries is ~40 MB; refuse absurd files before reading them. */
+const MAX_RECORD_BYTES = 512 * 1024 * 1024
+
+export async function run(argv: string[]): Promise<number> {
+  let recordPath: string | undefined
+  let artifactsDir: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--artifacts') {
+      artifactsDir = argv[++i]
+      if (!artifactsDir) return usage('--artifacts needs a directory')
+    } else if (a.startsWith('--artifacts=')) {
+      artifactsDir = a.slice('--artifacts='.length)
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE)
+      return 0
+    } else if (a.startsWith('-')) {
+      return usage(`unknown option ${a}`)
+    } else if (recordPath === undefined) {
+      recordPath = a
+    } else {
+      return usage('only one RECORD may be given')
+    }
+  }
+  if (!recordPath) return usage('RECORD is required')
+
+  let record: unknown
+  try {
+    if (statSync(recordPath).size > MAX_RECORD_BYTES) return unreadable(recordPath, 'file is too large to be a ceremony record')
+    record = JSON.parse(readFileSync(recordPath, 'utf8'))
+  } catch (err) {
+    return unreadable(recordPath, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
+  }
+  if (artifactsDir !== undefined) {
+    try {
+      if (!statSync(artifactsDir).isDirectory()) return unreadable(artifactsDir, 'not a directory')
+    } catch (err) {
+      return unreadable(artifactsDir, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
+    }
+  }
+
+  const result = verifyRecord(record, artifactsDir === undefined ? {} : { artifactsDir })
+  if (!result.ok) {
+    process.stdout.write(`FAILED at entry ${result.firstBadEntry}: ${result.reason}\n`)
+    return 1
+  }
+  const r = record as { plan?: { id?: unknown; title?: unknown }; signoffs: unknown[]; exceptions: unknown[]; approvals: unknown[]; artifacts: unknown[] }
+  const lines = [
+    result.mode === 'rehearsal' ? '*** REHEARSAL — not a production ceremony ***' : undefined,
+    `Ceremony record OK: ${String(r.plan?.id ?? '?')}${r.plan?.title ? ` — ${String(r.plan.title)}` : ''}`,
+    `  mode:          ${result.mode}`,
+    `  plan digest:   ${hexGroups(result.planDigest)}`,
+    `  log entries:   ${result.entries} (chain verified)`,
+    `  approvals:     ${r.approvals.length}`,
+    `  sign-offs:     ${r.signoffs.length}`,
+    `  exceptions:    ${r.exceptions.length}`,
+    `  artifacts:     ${r.artifacts.length}` + (artifactsDir === undefined
+      ? ' (files not checked; pass --artifacts DIR)'
+      : `, ${result.artifactsChecked.length} re-hashed OK` + (result.artifactsMissing.length ? `, not found: ${result.artifactsMissing.join(', ')}` : '')),
+    `  final digest:  ${hexGroups(result.finalDigest)}`,
+    `  in words:      ${result.finalWords.join(' ')}`,
+  ]
+  process.stdout.write(lines.filter((l) => l !== undefined).join('\n') + '\n')
+  return 0
+}
+
+function usage(why: string): number {
+  process.stderr.write(`ceremony verify: ${why}\n${USAGE}`)
+  return 2
+}
+
+function unreadable(path: string, why: string): number {
+  process.stderr.write(`ceremony verify: cannot read ${path}: ${why}\n`)
+  return 2
+}
