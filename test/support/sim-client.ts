@@ -3,6 +3,8 @@
 // with the product client cannot hide. Every response it receives is checked against the vendor's
 // OpenAPI document unless a test opts out (for a route the document does not have).
 import { createHash, X509Certificate } from 'node:crypto'
+import { existsSync as _exists, readFileSync as _read } from 'node:fs'
+import _path from 'node:path'
 import { request as httpsRequest } from 'node:https'
 import type { PeerCertificate } from 'node:tls'
 import { validateRequest, validateResponse } from './openapi'
@@ -99,4 +101,26 @@ export class SimClient {
     if (sel.status !== 200) throw new Error(`select_account failed: ${sel.status} ${sel.text}`)
     return auth
   }
+}
+
+// ---- test vectors (OpenSSL-made, ../shared/reference/vectors) ----
+
+export function vectorsDir(): string {
+  const candidates = [
+    process.env['DSM_VECTORS_DIR'],
+    _path.resolve(__dirname, '../fixtures/vectors'),
+    _path.resolve(__dirname, '../../../shared/reference/vectors'),
+  ].filter((p): p is string => !!p)
+  const found = candidates.find((p) => _exists(_path.join(p, 'cmk.aes256.hex')))
+  if (!found) throw new Error(`test vectors not found; looked in ${candidates.join(', ')} (set DSM_VECTORS_DIR)`)
+  return found
+}
+
+export function vector(name: string): string {
+  return _read(_path.join(vectorsDir(), name), 'utf8').trim()
+}
+
+/** The base64 body of a PEM file, exactly as it stands (no re-encoding, so damage is kept). */
+export function pemBody(pem: string): string {
+  return pem.split(/\r?\n/).filter((l) => l && !l.startsWith('-----')).join('')
 }
