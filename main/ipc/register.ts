@@ -38,16 +38,7 @@ export type Handlers = {
   ) => Promise<z.input<(typeof invokes)[K]['response']>> | z.input<(typeof invokes)[K]['response']>
 }
 
-/** An error a service means the operator to see: a stable code and a message safe to show. */
-export class CeremonyError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'CeremonyError'
-  }
-}
+export { CeremonyError } from '../errors'
 
 export function toIpcError(err: unknown): IpcError {
   const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined

@@ -22,9 +22,11 @@ test('the packaged-style app opens its hardened window and home screen', async (
   try {
     const window = await app.firstWindow()
     await expect(window.getByTestId('mode-badge')).toHaveText('PRODUCTION')
-    const prefs = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.webContents.getLastWebPreferences())
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true })
+    // No Node in the page, and the bridge is exactly the contract's names.
     expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
+    expect(await window.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined')
+    expect(await window.evaluate(() => Object.isFrozen(window.ceremony))).toBe(true)
+    expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1)
   } finally {
     await app.close()
   }

@@ -7,7 +7,7 @@ import Module from 'node:module'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
-type Listener = (...args: any[]) => unknown
+type Listener = (...args: any[]) => any
 
 export class FakeWebContents extends EventEmitter {
   static nextId = 1
