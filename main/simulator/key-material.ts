@@ -43,17 +43,19 @@ export function importAes(value: Buffer): Material {
  */
 export function importRsa(der: Buffer): Material {
   let material: Material | undefined
-  for (const type of ['spki', 'pkcs1'] as const) {
+  // Private encodings first: createPublicKey also accepts private-key DER and silently derives
+  // the public half (security.md §6), which would lose the private key.
+  for (const type of ['pkcs8', 'pkcs1'] as const) {
     try {
-      material = { type: 'RSA', publicKey: createPublicKey({ key: der, format: 'der', type }) }
+      const privateKey = createPrivateKey({ key: der, format: 'der', type })
+      material = { type: 'RSA', privateKey, publicKey: createPublicKey(privateKey) }
       break
     } catch { /* try the next encoding */ }
   }
   if (!material) {
-    for (const type of ['pkcs8', 'pkcs1'] as const) {
+    for (const type of ['spki', 'pkcs1'] as const) {
       try {
-        const privateKey = createPrivateKey({ key: der, format: 'der', type })
-        material = { type: 'RSA', privateKey, publicKey: createPublicKey(privateKey) }
+        material = { type: 'RSA', publicKey: createPublicKey({ key: der, format: 'der', type }) }
         break
       } catch { /* try the next encoding */ }
     }
@@ -62,7 +64,7 @@ export function importRsa(der: Buffer): Material {
     throw badRequest('Invalid RSA key: value must be base64 DER of a SubjectPublicKeyInfo, PKCS#1 or PKCS#8 RSA key')
   }
   const kt = material.publicKey.asymmetricKeyType
-  if (kt !== 'rsa') throw badRequest(`Invalid RSA key: value holds a ${String(kt).toUpperCase()} key, not RSA`)
+  if (kt !== 'rsa') throw badRequest(`Invalid RSA key: value is an ${String(kt).toUpperCase()} key, not RSA`)
   const details = material.publicKey.asymmetricKeyDetails
   checkRsaSize(details?.modulusLength ?? 0)
   const e = Number(details?.publicExponent ?? 0n)
