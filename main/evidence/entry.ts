@@ -88,49 +88,63 @@ export function entryInputProblem(input: EntryInput): string | undefined {
 
 export interface ChainFailure { seq: number; reason: string }
 
-/**
- * Check one entry against its position and predecessor. `line` is its canonical serialisation
- * (passed in so callers that already have it do not pay twice). Returns the problem or undefined.
- */
-export function entryProblem(entry: unknown, line: string, expectedSeq: number, expectedPrev: string, planDigest: string): string | undefined {
+const ENTRY_FIELD_SET = new Set(ENTRY_FIELDS)
+
+/** Field presence and types; checked before serialising so the fast serialiser below is exact. */
+function shapeProblem(entry: unknown): string | undefined {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not a JSON object'
-  const e = entry as Record<string, unknown>
-  const keys = Object.keys(e).sort()
-  if (keys.length !== ENTRY_FIELDS.length || keys.some((k, i) => k !== ENTRY_FIELDS[i])) {
-    return `fields are [${keys.join(', ')}], expected [${ENTRY_FIELDS.join(', ')}]`
+  let count = 0
+  for (const k in entry) {
+    if (!ENTRY_FIELD_SET.has(k)) return `unexpected field "${k}"`
+    count++
   }
-  if (e.seq !== expectedSeq) return `seq is ${String(e.seq)}, expected ${expectedSeq} (an entry was removed, inserted or reordered)`
-  if (e.prev !== expectedPrev) return 'prev does not match the previous entry (the log was altered before this point, or entries were removed or reordered)'
-  if (e.planDigest !== planDigest) return `planDigest ${String(e.planDigest)} is not the plan's digest ${planDigest}`
+  if (count !== ENTRY_FIELDS.length) return `missing fields (expected ${ENTRY_FIELDS.join(', ')})`
+  const e = entry as Record<string, unknown>
+  if (!Number.isSafeInteger(e.seq)) return 'seq is not an integer'
   if (typeof e.ts !== 'string' || !ISO_UTC.test(e.ts) || Number.isNaN(Date.parse(e.ts))) return 'ts is not an ISO 8601 UTC time'
+  if (typeof e.prev !== 'string' || !HEX64.test(e.prev)) return 'prev is not a SHA-256 hex digest'
+  if (typeof e.planDigest !== 'string' || !HEX64.test(e.planDigest)) return 'planDigest is not a SHA-256 hex digest'
   if (typeof e.hash !== 'string' || !HEX64.test(e.hash)) return 'hash is not a SHA-256 hex digest'
-  const inputProblem = entryInputProblem(e as unknown as EntryInput)
-  if (inputProblem) return inputProblem
-  // The entry without `hash` is the line with its top-level `,"hash":"…"` cut out: keys are
-  // sorted, so it is the last such member (facts precede it; later members are plain strings and
-  // numbers). This avoids serialising every entry twice, which matters at 100k entries.
-  const marker = `,"hash":"${e.hash}"`
-  const at = line.lastIndexOf(marker)
-  if (at < 0) return 'entry is not in canonical form'
-  const withoutHash = line.slice(0, at) + line.slice(at + marker.length)
-  if (sha256Hex(withoutHash) !== e.hash) return 'hash does not match the entry contents (the entry was altered)'
-  return undefined
+  return entryInputProblem(e as unknown as EntryInput)
 }
 
-/** Verify a sequence of entries as a chain. Returns the first failure (1-based seq) or undefined. */
+/**
+ * The entry's canonical line, and the canonical JSON of the entry without `hash`, in one pass.
+ * Keys in sorted order: actor, facts, hash, kind, planDigest, prev, seq, step, ts. Only valid
+ * after shapeProblem() passed (all top-level values are then strings, an integer, and an object).
+ */
+function serialise(e: LogEntry): { line: string; withoutHash: string } {
+  const head = '{"actor":' + JSON.stringify(e.actor) + ',"facts":' + canonicalJson(e.facts)
+  const tail = ',"kind":' + JSON.stringify(e.kind) + ',"planDigest":"' + e.planDigest + '","prev":"' + e.prev +
+    '","seq":' + e.seq + ',"step":' + JSON.stringify(e.step) + ',"ts":"' + e.ts + '"}'
+  return { line: head + ',"hash":"' + e.hash + '"' + tail, withoutHash: head + tail }
+}
+
+/**
+ * Verify a sequence of entries as a chain: for each, its shape, seq, prev (SHA-256 of the previous
+ * line), planDigest and own hash; with `lines`, also that each line is exactly the canonical form.
+ * Returns the first failure (1-based seq) or undefined.
+ */
 export function verifyChain(entries: readonly unknown[], planDigest: string, lines?: readonly string[]): ChainFailure | undefined {
   let prev = GENESIS_PREV
   for (let i = 0; i < entries.length; i++) {
-    let line: string
+    const seq = i + 1
+    const fail = (reason: string): ChainFailure => ({ seq, reason })
+    const shape = shapeProblem(entries[i])
+    if (shape) return fail(shape)
+    const e = entries[i] as LogEntry
+    let ser: { line: string; withoutHash: string }
     try {
-      line = canonicalJson(entries[i])
+      ser = serialise(e)
     } catch (err) {
-      return { seq: i + 1, reason: `not plain JSON: ${(err as Error).message}` }
+      return fail(`facts are not plain JSON: ${(err as Error).message}`)
     }
-    if (lines && lines[i] !== line) return { seq: i + 1, reason: 'line is not in canonical JSON form (it was re-formatted or edited)' }
-    const problem = entryProblem(entries[i], line, i + 1, prev, planDigest)
-    if (problem) return { seq: i + 1, reason: problem }
-    prev = sha256Hex(line)
+    if (lines && lines[i] !== ser.line) return fail('line is not in canonical JSON form (it was re-formatted or edited)')
+    if (e.seq !== seq) return fail(`seq is ${e.seq}, expected ${seq} (an entry was removed, inserted or reordered)`)
+    if (e.prev !== prev) return fail('prev does not match the previous entry (the log was altered before this point, or entries were removed or reordered)')
+    if (e.planDigest !== planDigest) return fail(`planDigest ${e.planDigest} is not the plan's digest ${planDigest}`)
+    if (sha256Hex(ser.withoutHash) !== e.hash) return fail('hash does not match the entry contents (the entry was altered)')
+    prev = sha256Hex(ser.line)
   }
   return undefined
 }
