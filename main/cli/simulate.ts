@@ -82,7 +82,7 @@ function parseFault(spec: string, faults: FaultOptions, parsed: Parsed): void {
     case 'reset': faults.resetRate = rate(); break
     case 'stall': faults.stallRate = rate(); break
     case 'seed': faults.seed = num('--fault seed', value, { int: true, min: 0 }); break
-    case 'token-ttl': parsed.options.sessionTtlSeconds = num('--fault token-ttl', value, { min: 1 }); break
+    case 'token-ttl': parsed.options.sessionTtlSeconds = num('--fault token-ttl', value, { int: true, min: 1 }); break
     default: throw new UsageError(`--fault ${spec}: unknown fault ${JSON.stringify(name)}`)
   }
 }
@@ -107,8 +107,8 @@ export function parseArgs(argv: string[]): Parsed {
       case '--cmk-name': parsed.options.cmkName = value(); break
       case '--quorum': parsed.options.quorum = num(flag, value(), { int: true, min: 1 }); break
       case '--custodians': parsed.options.custodians = num(flag, value(), { int: true, min: 1, max: 20 }); break
-      case '--session-ttl': parsed.options.sessionTtlSeconds = num(flag, value(), { min: 1 }); break
-      case '--approval-ttl': parsed.options.approvalTtlSeconds = num(flag, value(), { min: 1 }); break
+      case '--session-ttl': parsed.options.sessionTtlSeconds = num(flag, value(), { int: true, min: 1 }); break
+      case '--approval-ttl': parsed.options.approvalTtlSeconds = num(flag, value(), { int: true, min: 1 }); break
       case '--fault': parseFault(value(), faults, parsed); break
       case '-h':
       case '--help': throw new UsageError('')

@@ -34,8 +34,9 @@ function checkOptions(opts: SimulatorOptions): void {
   const quorum = opts.quorum ?? 2
   if (!Number.isInteger(custodians) || custodians < 1) throw new Error('custodians must be a positive integer')
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > custodians) throw new Error('quorum must be between 1 and the number of custodians')
+  // Whole seconds: expires_in is an integer in AuthResponse.
   for (const [k, v] of [['sessionTtlSeconds', opts.sessionTtlSeconds], ['approvalTtlSeconds', opts.approvalTtlSeconds]] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new Error(`${k} must be a positive number`)
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${k} must be a positive whole number of seconds`)
   }
 }
 
