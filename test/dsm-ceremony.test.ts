@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import {
   AppSession,
   ApprovalExpiredError,
+  ApprovalFailedError,
   buildUnwrapKeyRequest,
   buildWrapKeyRequest,
   DsmConnection,
@@ -136,6 +137,34 @@ describe('CMK replication sequence (source → target)', () => {
       assert.equal(x.state.approvalRequests().find((r) => r.request_id === id)?.executions, 1)
     }
     for (const e of sent) validateRequest(e.method, e.path, e.body)
+  })
+})
+
+describe('a damaged blob', () => {
+  let sim: RunningSimulator
+  before(async () => { sim = await startSimulator({ appliances: 1, createCmk: false }) })
+  after(() => sim.close())
+
+  it('unwrap of a bit-flipped blob: quorum met, operation FAILED → ApprovalFailedError with the appliance message', async () => {
+    const x = sim.appliances[0]!
+    const conn = connect(x)
+    const app = await AppSession.open(conn, Buffer.from(x.apiKey))
+    const transfer = await app.keys.generate({ name: 'damaged-transfer', obj_type: 'RSA', key_size: 2048, key_ops: ['UNWRAPKEY', 'DECRYPT'], group_id: x.groupId })
+    const blob = Buffer.alloc(256, 0x5a) // not an OAEP encryption under this key
+    const req = await app.approvals.createUnwrap(
+      buildUnwrapKeyRequest({ unwrappingKey: { kid: transfer.kid }, wrappedKey: blob, name: 'cmk-copy', keyOps: ['EXPORT'], oaepHash: 'SHA1', groupId: x.groupId }),
+      'damaged blob test nonce 9f8e7d6c',
+    )
+    await approveAs(conn, x, [0, 1], req.request_id)
+    await assert.rejects(app.approvals.awaitDecision(req.request_id, { initialIntervalMs: 10 }), (e: unknown) => {
+      assert.ok(e instanceof ApprovalFailedError, String(e))
+      assert.ok(e.status !== undefined && e.status >= 400)
+      assert.ok(!e.message.endsWith('the operation failed after approval'), 'carries the appliance message')
+      return true
+    })
+    await assert.rejects(app.approvals.unwrapResult(req.request_id), ApprovalFailedError)
+    assert.equal(await app.keys.findByName('cmk-copy'), null)
+    await app.logout()
   })
 })
 

@@ -17,6 +17,14 @@ import {
 } from '../main/dsm'
 import { startSimulator, type RunningSimulator, type SimulatedAppliance } from '../main/simulator'
 
+/** Every log line the client writes, as text: the canary test greps it for secrets. */
+const logLines: string[] = []
+const logger = {
+  debug: (msg: string, fields?: Record<string, unknown>) => { logLines.push(`${msg} ${JSON.stringify(fields ?? {})}`) },
+  warn: (msg: string, fields?: Record<string, unknown>) => { logLines.push(`${msg} ${JSON.stringify(fields ?? {})}`) },
+}
+const errorTexts: string[] = []
+
 let sim: RunningSimulator
 let x: SimulatedAppliance
 let app: AppSession
@@ -29,6 +37,7 @@ function connect(over: Partial<DsmConnectionOptions> = {}): DsmConnection {
     connectTimeoutMs: 2000,
     responseTimeoutMs: 1500,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2000 },
+    logger,
     ...over,
   })
 }
@@ -224,5 +233,24 @@ describe('session expiry', () => {
     x.faults.once({ method: 'GET', path: '/sys/v1/approval_requests', kind: 'expire-session' })
     await assert.rejects(u.approvals.list(), (e: unknown) => e instanceof UnauthorizedError && /log in again/.test(e.message))
     await u.logout() // the appliance already dropped it: still a clean logout
+  })
+})
+
+describe('secrets stay out of logs and errors (canary)', () => {
+  it('no API key, password or Authorization value in any log line or error message of this file', async () => {
+    // Collect the messages of a few failures on top of everything logged so far.
+    const c = x.custodians[1]!
+    for (const p of [
+      UserSession.login(connect(), { username: c.user, password: Buffer.from('bad-' + c.password), accountId: x.accountId }),
+      AppSession.open(connect(), Buffer.from(Buffer.from(`${x.appId}:wrong`).toString('base64'))),
+    ]) {
+      await p.then(() => assert.fail('should fail'), (e: Error) => errorTexts.push(`${e.message} ${String((e as { request?: string }).request)}`))
+    }
+    assert.ok(logLines.length > 20, `only ${logLines.length} log lines`)
+    const everything = [...logLines, ...errorTexts].join('\n')
+    const secretOfKey = Buffer.from(x.apiKey, 'base64').toString('utf8').split(':')[1]!
+    for (const canary of [x.apiKey, secretOfKey, c.password, ...x.custodians.map((u) => u.password), 'Bearer ', 'Basic ']) {
+      assert.ok(!everything.includes(canary), `found a secret in logs/errors: ${canary.slice(0, 6)}…`)
+    }
   })
 })

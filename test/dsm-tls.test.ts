@@ -4,12 +4,16 @@
 // hostname checks, and unreachable appliances.
 import assert from 'node:assert/strict'
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import { createServer as createNetServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import forge from 'node-forge'
 import {
+  BadResponseError,
   DsmConnection,
+  ListGroupsResponseSchema,
+  ListSobjectsResponseSchema,
   TlsPinMismatchError,
   TlsVerificationError,
   UnreachableError,
@@ -43,11 +47,14 @@ function makeCert(opts: { cn: string; dns?: string[]; ips?: string[]; ca?: boole
   return { keyPem, certPem, spkiSha256: createHash('sha256').update(spki).digest('hex') }
 }
 
-async function serve(identity: Identity, chain: string[] = []): Promise<{ server: Server; port: number }> {
-  const server = createServer({ key: identity.keyPem, cert: [identity.certPem, ...chain].join('\n') }, (_req, res) => {
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify({ version: '4.0.1', api_version: '1.0', server_mode: 'Software' }))
-  })
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+const versionHandler: Handler = (_req, res) => {
+  res.setHeader('content-type', 'application/json')
+  res.end(JSON.stringify({ version: '4.0.1', api_version: '1.0', server_mode: 'Software' }))
+}
+
+async function serve(identity: Identity, chain: string[] = [], handler: Handler = versionHandler): Promise<{ server: Server; port: number }> {
+  const server = createServer({ key: identity.keyPem, cert: [identity.certPem, ...chain].join('\n') }, handler)
   server.on('tlsClientError', () => undefined)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const addr = server.address()
@@ -185,5 +192,48 @@ describe('unreachable appliances', () => {
     const port = typeof addr === 'object' && addr ? addr.port : 0
     await new Promise<void>((r) => probe.close(() => r()))
     await assert.rejects(conn('127.0.0.1', port, { spkiSha256: WRONG_PIN }).health(), UnreachableError)
+  })
+})
+
+describe('malformed responses (security.md §6 cases 44-46)', () => {
+  let server: Server
+  let port: number
+  let id: Identity
+  before(async () => {
+    id = makeCert({ cn: 'bad-appliance', ips: ['127.0.0.1'] })
+    ;({ server, port } = await serve(id, [], (req, res) => {
+      const path = (req.url ?? '').split('?')[0]
+      if (path === '/sys/v1/version') {
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ version: 4, server_mode: 'Software' })) // wrong type, missing field
+      } else if (path === '/sys/v1/groups') {
+        res.setHeader('content-type', 'application/json')
+        res.end('<html>not json</html>')
+      } else if (path === '/crypto/v1/keys') {
+        res.setHeader('content-type', 'application/json')
+        res.end('[' + '"x",'.repeat(400_000) + '"x"]') // ~2 MB
+      } else {
+        res.statusCode = 302
+        res.setHeader('location', 'https://elsewhere.example/')
+        res.end()
+      }
+    }))
+  })
+  after(() => server.close())
+
+  it('a response with missing or mistyped fields is BadResponseError naming the fields', async () => {
+    await assert.rejects(conn('127.0.0.1', port, { spkiSha256: id.spkiSha256 }).version(), (e: unknown) => {
+      assert.ok(e instanceof BadResponseError)
+      assert.match(e.message, /version/)
+      assert.match(e.message, /api_version/)
+      return true
+    })
+  })
+
+  it('non-JSON, oversized and redirect responses are BadResponseError (redirects are never followed)', async () => {
+    const c = conn('127.0.0.1', port, { spkiSha256: id.spkiSha256 })
+    await assert.rejects(c.call({ method: 'GET', path: '/sys/v1/groups', expect: [200], schema: ListGroupsResponseSchema }), /not JSON/)
+    await assert.rejects(c.call({ method: 'GET', path: '/crypto/v1/keys', expect: [200], schema: ListSobjectsResponseSchema }), /larger than/)
+    await assert.rejects(c.health(), (e: unknown) => e instanceof BadResponseError && e.status === 302)
   })
 })
