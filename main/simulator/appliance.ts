@@ -95,7 +95,9 @@ export class ApplianceApi implements OperationRunner {
       }
     } catch (e) {
       if (e instanceof DsmError) return { status: e.status, body: e.message, contentType: 'text/plain; charset=utf-8', headers: e.headers }
-      // Never echo internals (they could hold request data); the test log has the stack.
+      // Never echo internals to the client (they could hold request data). DSM_SIM_DEBUG=1 prints
+      // the stack for whoever runs the simulator; key material never reaches an Error message.
+      if (process.env['DSM_SIM_DEBUG'] === '1') process.stderr.write(`dsm-simulator: ${(e as Error)?.stack ?? String(e)}\n`)
       return { status: 500, body: 'Internal server error', contentType: 'text/plain; charset=utf-8' }
     }
   }
