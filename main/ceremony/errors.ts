@@ -1,0 +1,64 @@
+/**
+ * Every named error the operator can meet during a ceremony, with what is safe and what to do next,
+ * in the words the run screen shows. Codes come from the engine (below) and from the DSM client.
+ */
+import { CeremonyError } from '../errors'
+
+interface Guidance {
+  safe: string
+  next: string
+}
+
+const NOTHING_CHANGED = 'Nothing was changed on any appliance by this step.'
+
+const GUIDANCE: Record<string, Guidance> = {
+  API_KEY_MISSING: { safe: NOTHING_CHANGED, next: 'Enter the API key for this appliance on the setup screen, then run the step again.' },
+  GROUP_MISSING: { safe: NOTHING_CHANGED, next: 'Create the quorum group named in the plan on this appliance (guide §3.2.1), or correct the plan.' },
+  NO_QUORUM_POLICY: { safe: NOTHING_CHANGED, next: 'Enable the quorum approval policy on the group (guide §3.2.1 step 3) before the ceremony.' },
+  CMK_MISSING: { safe: NOTHING_CHANGED, next: 'Check the CMK name in the plan. For the first ceremony, set "cmk.create" to true in a new plan.' },
+  CMK_WRONG_TYPE: { safe: NOTHING_CHANGED, next: 'The CMK must be AES-256. Stop and consult the appliance administrator.' },
+  CMK_NOT_EXPORTABLE: { safe: NOTHING_CHANGED, next: 'The CMK must have EXPORT in its key operations (guarded by the quorum). Stop and consult the administrator.' },
+  CMK_CONFLICT: { safe: NOTHING_CHANGED, next: 'A different key with the CMK name already exists on a target. Stop: it must be investigated before any transfer.' },
+  CLOCK_SKEW: { safe: NOTHING_CHANGED, next: 'Correct the workstation or appliance clock (approvals expire by appliance time), then run preflight again.' },
+  NAME_IN_USE: { safe: 'The existing object was not touched.', next: 'An object with this ceremony\'s deterministic name exists but was not made by this ceremony. Investigate, delete it through the DSM UI with the administrator, or use a new ceremony id.' },
+  FINGERPRINT_MISMATCH: { safe: 'The CMK was not exported. The imported key is not used.', next: 'Stop. A different public key than the target\'s would let someone else open the CMK. Record an exception and investigate the media.' },
+  KEY_REFUSED: { safe: 'The file was not imported.', next: 'The public-key file is not exactly one RSA-2048 public key. Re-export it from the target (run the previous step again) and check the media.' },
+  TRANSFER_KEY_CHANGED: { safe: 'The CMK was not imported.', next: 'The transfer key on the target is not the one this ceremony made. Stop and investigate.' },
+  DIGEST_MISMATCH: { safe: 'Nothing was loaded on the target.', next: 'The file on the media is not the file that was written. Check the media; do not use this copy.' },
+  MANIFEST_MISMATCH: { safe: 'Nothing was loaded on the target.', next: 'The manifest does not describe this ceremony\'s export. Stop and investigate the media.' },
+  WRAPPED_BLOB_INVALID: { safe: 'Nothing was written or loaded.', next: 'The wrapped key has the wrong size for an RSA-2048 transfer key. Stop and record an exception.' },
+  WRAP_RESULT_LOST: { safe: 'The wrapped key was not written anywhere by this workstation; the appliance will not give the same result twice.', next: 'Start a fresh approval request; custodians approve the export again.' },
+  KCV_MISMATCH: { safe: 'The key on the target is not the CMK. Nothing else was changed.', next: 'Stop. Record an exception; the key on the target must be deleted by the administrators before another attempt.' },
+  TRANSFER_KEY_STILL_PRESENT: { safe: 'The CMK transfer is complete.', next: 'A transfer key could still be read after deletion. Run the step again; if it persists, delete it in the DSM UI and record an exception.' },
+  INVENTORY_CHANGED: { safe: 'The CMK transfer is complete and the transfer keys are gone.', next: 'Something other than the CMK changed on an appliance during the ceremony. Record an exception describing it before closing.' },
+  CONFIRMATION_REQUIRED: { safe: 'Nothing was done.', next: 'Type the confirmation shown, exactly, then try again.' },
+  CONFIRMATION_WRONG: { safe: 'Nothing was done.', next: 'Read the characters from the screen again and type them exactly.' },
+  STEP_OUT_OF_ORDER: { safe: 'Nothing was done.', next: 'Finish the earlier steps first; the ceremony runs in the order of the plan.' },
+  STEP_NOT_APPROVAL: { safe: 'Nothing was done.', next: 'Approvals are given on the approval steps only.' },
+  CEREMONY_CLOSED: { safe: 'The record is sealed.', next: 'Start a new ceremony with a new plan.' },
+  QUORUM_DENIED: { safe: 'The operation was not performed.', next: 'Talk with the custodians. If the denial was a mistake, start a fresh approval request.' },
+  APPROVAL_EXPIRED: { safe: 'The operation was not performed.', next: 'Start a fresh approval request and approve it before it expires.' },
+  APPROVAL_FAILED: { safe: 'The quorum approved but the appliance refused the operation.', next: 'Read the appliance\'s message, record an exception, and start a fresh request once the cause is fixed.' },
+  UNREACHABLE: { safe: 'The request did not reach the appliance.', next: 'Check the cable and the appliance, then run the step again.' },
+  TIMEOUT: { safe: 'The appliance did not answer in time.', next: 'Run the step again: it first checks what the appliance did.' },
+  OUTCOME_UNKNOWN: { safe: 'The appliance may or may not have acted; nothing is repeated blindly.', next: 'Run the step again: it first checks the appliance for what was done.' },
+  TLS_PIN_MISMATCH: { safe: 'No request was sent: the appliance did not present the pinned key.', next: 'Stop. Confirm the pin with the appliance administrator out of band; a wrong pin can mean a wrong or impersonated appliance.' },
+  TLS_VERIFICATION_FAILED: { safe: 'No request was sent.', next: 'Check the CA certificate and host name in the plan.' },
+  UNAUTHORIZED: { safe: 'Nothing was done.', next: 'Check the API key or the custodian\'s user name and password.' },
+  INVALID_CREDENTIAL: { safe: 'Nothing was sent.', next: 'Check the user name and password as typed.' },
+  APPROVAL_REQUIRED: { safe: 'The appliance refused a protected call made without approval.', next: 'This operation needs a quorum approval on this appliance; record an exception and consult the administrator.' },
+  AUDIT_LOG_WRITE_FAILED: { safe: 'The step did not run: it could not be recorded.', next: 'Check the disk holding the ceremony state (space, permissions), then restart the app to resume.' },
+  SECRET_IN_LOG: { safe: 'The entry was not written.', next: 'This is a defect: report it. Nothing secret was stored.' },
+  MEDIA_WRITE_FAILED: { safe: 'No partial file was left behind.', next: 'Check the media (space, write protection), then run the step again.' },
+  TARGET_EXISTS: { safe: 'The existing file was not overwritten.', next: 'A file with this name exists on the media. Move it aside after recording an exception, then run the step again.' },
+}
+
+const FALLBACK: Guidance = { safe: 'The step stopped before finishing; the journal knows what was started.', next: 'Run the step again: it checks the appliances first and never repeats what was done.' }
+
+export function guidanceFor(code: string): Guidance {
+  return GUIDANCE[code] ?? FALLBACK
+}
+
+export function stepError(code: string, message: string): CeremonyError {
+  return new CeremonyError(code, message)
+}

@@ -1,0 +1,77 @@
+/**
+ * Plans and credentials for simulated appliances: the bridge between `ceremony simulate`'s
+ * appliances.json and a ceremony plan, used by `ceremony plan`, `ceremony rehearse` and the app's
+ * rehearsal mode. The credentials file is the only place API keys and custodian passwords are
+ * written, and only for simulated appliances.
+ */
+import { z } from 'zod'
+import { CeremonyError } from '../errors'
+import { PLAN_FORMAT, parsePlan, type Plan } from './plan'
+
+export const CredentialsSchema = z.object({
+  appliances: z.array(
+    z.object({
+      id: z.string(),
+      apiKey: z.string().min(1),
+      custodians: z.array(z.object({ user: z.string(), password: z.string() })).optional(),
+      // present in the simulator's file; used to write a plan
+      host: z.string().optional(),
+      port: z.number().optional(),
+      spkiSha256: z.string().optional(),
+      groupName: z.string().optional(),
+      cmkName: z.string().optional(),
+    }),
+  ).min(1),
+})
+export type Credentials = z.infer<typeof CredentialsSchema>
+
+export function parseCredentials(text: string): Credentials {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new CeremonyError('CREDENTIALS_INVALID', 'The credentials file is not valid JSON')
+  }
+  const parsed = CredentialsSchema.safeParse(json)
+  if (!parsed.success) {
+    throw new CeremonyError('CREDENTIALS_INVALID', `The credentials file is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  }
+  return parsed.data
+}
+
+export interface SimulatedPlanOptions {
+  id?: string
+  title?: string
+  mode?: 'production' | 'rehearsal'
+  /** Target appliance ids in order; default: every appliance after the first. */
+  targets?: string[]
+  operator?: string
+  witnesses?: string[]
+}
+
+export function planForAppliances(creds: Credentials, options: SimulatedPlanOptions = {}): Plan {
+  const [source, ...rest] = creds.appliances
+  if (!source) throw new CeremonyError('CREDENTIALS_INVALID', 'No appliances in the file')
+  const missing = creds.appliances.filter((a) => !a.host || !a.port || !a.spkiSha256)
+  if (missing.length > 0) throw new CeremonyError('CREDENTIALS_INVALID', `Appliances ${missing.map((a) => a.id).join(', ')} have no host, port or pin`)
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '').toLowerCase()
+  return parsePlan({
+    format: PLAN_FORMAT,
+    version: 1,
+    id: options.id ?? `rehearsal-${stamp}`,
+    title: options.title ?? `CMK replication rehearsal (${creds.appliances.length} simulated appliances)`,
+    mode: options.mode ?? 'rehearsal',
+    appliances: creds.appliances.map((a, i) => ({ id: a.id, label: `FIPS appliance ${i + 1} (${a.id})`, host: a.host, port: a.port, trust: { spkiSha256: a.spkiSha256 } })),
+    source: source.id,
+    targets: options.targets ?? rest.map((a) => a.id),
+    groupName: source.groupName ?? 'Quorum Group',
+    cmk: { name: source.cmkName ?? 'cluster-master-key', create: false },
+    transferKeyName: '{ceremony}-transfer-{target}',
+    wrapMode: 'RSA-OAEP-SHA256',
+    participants: {
+      operator: options.operator ?? 'Rehearsal operator',
+      custodians: Object.fromEntries(creds.appliances.map((a) => [a.id, (a.custodians ?? []).map((c) => c.user)]).filter(([, users]) => users!.length > 0)),
+      witnesses: options.witnesses ?? ['Witness One', 'Witness Two'],
+    },
+  })
+}

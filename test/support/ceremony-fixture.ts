@@ -1,0 +1,61 @@
+/** A ceremony against in-process simulated appliances, for engine tests. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Conf from 'conf'
+import { CeremonyEngine, type EngineOptions } from '../../main/ceremony/engine'
+import { planForAppliances, type Credentials } from '../../main/ceremony/simulated-plan'
+import type { Plan } from '../../main/ceremony/plan'
+import { DsmConnection } from '../../main/dsm'
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../main/simulator'
+
+export interface Fixture {
+  sim: RunningSimulator
+  creds: Credentials
+  plan: Plan
+  dir: string
+  stateDir: string
+  mediaDir: string
+  open(overrides?: Partial<EngineOptions>): Promise<CeremonyEngine>
+  cleanup(): Promise<void>
+}
+
+export function credentialsOf(sim: RunningSimulator): Credentials {
+  return JSON.parse(sim.readyLine()) as Credentials
+}
+
+export function engineOptions(plan: Plan, creds: Credentials, stateDir: string, mediaDir: string): EngineOptions {
+  return {
+    plan,
+    stateDir,
+    mediaDir,
+    journalStore: new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as EngineOptions['journalStore'],
+    connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.trust.spkiSha256! }, responseTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 100 } }),
+    apiKey: (id) => {
+      const key = creds.appliances.find((a) => a.id === id)?.apiKey
+      return key ? Buffer.from(key, 'utf8') : undefined
+    },
+    operator: 'Test operator',
+    poll: { initialIntervalMs: 20, maxIntervalMs: 100 },
+  }
+}
+
+export async function ceremonyFixture(options: { targets: number; sim?: Partial<SimulatorOptions>; planId?: string }): Promise<Fixture> {
+  const sim = await startSimulator({ appliances: options.targets + 1, ...options.sim })
+  const creds = credentialsOf(sim)
+  const plan = planForAppliances(creds, { id: options.planId ?? 'test-ceremony' })
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-ceremony-'))
+  const stateDir = join(dir, 'state')
+  const mediaDir = join(dir, 'media')
+  const { mkdirSync } = await import('node:fs')
+  mkdirSync(stateDir)
+  mkdirSync(mediaDir)
+  return {
+    sim, creds, plan, dir, stateDir, mediaDir,
+    open: (overrides = {}) => CeremonyEngine.open({ ...engineOptions(plan, creds, stateDir, mediaDir), ...overrides }),
+    cleanup: async () => {
+      await sim.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
