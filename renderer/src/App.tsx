@@ -1,18 +1,53 @@
-import { useEffect } from 'react'
-import { useStore } from 'zustand'
-import type { AppStore } from './stores/app-store'
+import { useEffect, useRef } from 'react'
+import type { Mode } from '../../preload/contract'
+import { CallError } from './components/ErrorBox'
 import { ModeBadge } from './components/ModeBadge'
 import { HomeScreen } from './screens/HomeScreen'
+import { PlanEditorScreen } from './screens/PlanEditorScreen'
+import { PlanReviewScreen } from './screens/PlanReviewScreen'
+import { RecordScreen } from './screens/RecordScreen'
+import { RunScreen } from './screens/RunScreen'
+import { SetupScreen } from './screens/SetupScreen'
+import { StoresContext, useApp, useCeremony, useStores, useUi, type Stores } from './stores'
 
-export function App({ appStore }: { appStore: AppStore }): React.JSX.Element {
-  const info = useStore(appStore, (s) => s.info)
-  const settings = useStore(appStore, (s) => s.settings)
-  const error = useStore(appStore, (s) => s.error)
+export function App({ stores }: { stores: Stores }): React.JSX.Element {
+  return (
+    <StoresContext.Provider value={stores}>
+      <Shell />
+    </StoresContext.Provider>
+  )
+}
+
+/** Rehearsal if the app says so or the loaded plan is a rehearsal: the badge never under-reports it. */
+export function useMode(): Mode | null {
+  const appMode = useApp((s) => s.info?.mode ?? null)
+  const planMode = useCeremony((s) => s.snapshot?.plan?.mode ?? null)
+  const simulated = useCeremony((s) => (s.snapshot?.rehearsalCredentials.length ?? 0) > 0)
+  if (appMode === null) return null
+  return appMode === 'rehearsal' || planMode === 'rehearsal' || simulated ? 'rehearsal' : 'production'
+}
+
+function Shell(): React.JSX.Element {
+  const stores = useStores()
+  const info = useApp((s) => s.info)
+  const settings = useApp((s) => s.settings)
+  const appError = useApp((s) => s.error)
+  const callError = useCeremony((s) => s.error)
+  const planTitle = useCeremony((s) => s.snapshot?.plan?.title ?? null)
+  const screen = useUi((s) => s.screen)
+  const mode = useMode()
+  const firstScreen = useRef(true)
 
   useEffect(() => {
-    void appStore.getState().load()
-    return appStore.getState().follow()
-  }, [appStore])
+    void stores.app.getState().load()
+    void stores.ceremony.getState().load()
+    const stopApp = stores.app.getState().follow()
+    const stopCeremony = stores.ceremony.getState().follow()
+    return () => {
+      stopApp()
+      stopCeremony()
+    }
+  }, [stores])
 
   useEffect(() => {
     if (!settings) return
@@ -21,23 +56,60 @@ export function App({ appStore }: { appStore: AppStore }): React.JSX.Element {
   }, [settings])
 
   useEffect(() => {
-    if (info) document.documentElement.dataset.mode = info.mode
-  }, [info])
+    if (mode) document.documentElement.dataset.mode = mode
+  }, [mode])
+
+  // A new screen: move focus to its heading so keyboard and screen-reader users start at the top.
+  useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false
+      return
+    }
+    window.scrollTo?.(0, 0)
+    document.querySelector<HTMLElement>('[data-screen-heading]')?.focus()
+  }, [screen])
 
   return (
     <div className="app">
       <header className="topbar">
         <h1 className="app-name">DSM Key Ceremony</h1>
-        {info && <ModeBadge mode={info.mode} />}
+        {mode && <ModeBadge mode={mode} />}
+        {planTitle && <span className="topbar-plan">{planTitle}</span>}
       </header>
-      {error && (
+      {mode === 'rehearsal' && (
+        <p className="rehearsal-banner" data-testid="rehearsal-banner">
+          REHEARSAL — simulated appliances only. Nothing here touches a real appliance or a real key, and every output is marked
+          REHEARSAL.
+        </p>
+      )}
+      {appError && (
         <div role="alert" className="banner banner-error">
-          <strong>{error.code}</strong>: {error.message}
+          <strong>{appError.code}</strong>: {appError.message}
         </div>
       )}
-      <main className="content">
-        {info && settings ? <HomeScreen info={info} appStore={appStore} /> : <p aria-live="polite">Starting…</p>}
+      <main className="content" id="content">
+        {info && settings ? <CurrentScreen screen={screen} /> : <p aria-live="polite">Starting…</p>}
       </main>
+      <div className="toast-region">
+        {callError && <CallError error={callError} onDismiss={() => stores.ceremony.getState().clearError()} />}
+      </div>
     </div>
   )
+}
+
+function CurrentScreen({ screen }: { screen: ReturnType<Stores['ui']['getState']>['screen'] }): React.JSX.Element {
+  switch (screen) {
+    case 'plan':
+      return <PlanReviewScreen />
+    case 'editor':
+      return <PlanEditorScreen />
+    case 'setup':
+      return <SetupScreen />
+    case 'run':
+      return <RunScreen />
+    case 'record':
+      return <RecordScreen />
+    default:
+      return <HomeScreen />
+  }
 }

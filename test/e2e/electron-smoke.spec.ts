@@ -20,12 +20,12 @@ test('the packaged-style app opens its hardened window and home screen', async (
   test.skip(binary === null, 'No Electron binary on this machine (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1); the harness tests cover the UI')
   const app = await electron.launch({ executablePath: binary!, args: [ROOT], env: { ...process.env, ELECTRON_ENABLE_LOGGING: '0' } })
   try {
-    const window = await app.firstWindow()
-    await expect(window.getByTestId('mode-badge')).toHaveText('PRODUCTION')
+    const page = await app.firstWindow()
+    await expect(page.getByTestId('mode-badge')).toHaveText('PRODUCTION')
     // No Node in the page, and the bridge is exactly the contract's names.
-    expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
-    expect(await window.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined')
-    expect(await window.evaluate(() => Object.isFrozen(window.ceremony))).toBe(true)
+    expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
+    expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined')
+    expect(await page.evaluate(() => Object.isFrozen(window.ceremony))).toBe(true)
     expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1)
   } finally {
     await app.close()

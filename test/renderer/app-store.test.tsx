@@ -1,17 +1,20 @@
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { act, cleanup, render, screen } from '@testing-library/react'
-import { afterEach } from 'vitest'
 import { App } from '../../renderer/src/App'
 import { createAppStore } from '../../renderer/src/stores/app-store'
+import { createStores } from '../../renderer/src/stores'
 import { createFakeBridge } from '../fakes/fake-bridge'
+import { makeSnapshot, ok } from '../fakes/ceremony-fixtures'
 
 const info = { name: 'DSM Key Ceremony', version: '1.0.0', platform: 'linux', arch: 'x64', mode: 'production' as const }
 const settings = { operatorName: 'Sam', textScale: 100, highContrast: false }
+const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], targets: [], connections: [], rehearsalCredentials: [], currentStepId: null })
 
 function bridgeWithData() {
   const bridge = createFakeBridge()
   bridge.appInfo.mockResolvedValue({ ok: true, data: info })
   bridge.getSettings.mockResolvedValue({ ok: true, data: settings })
+  bridge.status.mockResolvedValue(ok(noPlan))
   return bridge
 }
 
@@ -65,21 +68,33 @@ describe('app store', () => {
 })
 
 describe('App', () => {
-  test('shows the mode badge and the home screen once loaded', async () => {
-    const store = createAppStore(bridgeWithData())
+  test('shows the mode badge and the home screen with working entry points once loaded', async () => {
     await act(async () => {
-      render(<App appStore={store} />)
+      render(<App stores={createStores(bridgeWithData())} />)
     })
     expect(screen.getByTestId('mode-badge').textContent).toBe('PRODUCTION')
-    expect(screen.getByRole('button', { name: 'Start a rehearsal' }).hasAttribute('disabled')).toBe(true)
+    expect(screen.getByRole('button', { name: 'Start a rehearsal' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: 'Open ceremony plan…' }).hasAttribute('disabled')).toBe(false)
     expect((screen.getByLabelText('Operator name') as HTMLInputElement).value).toBe('Sam')
+    expect(screen.queryByText(/Not yet available/)).toBeNull()
   })
 
   test('shows a rehearsal as REHEARSAL', async () => {
     const bridge = bridgeWithData()
     bridge.appInfo.mockResolvedValue({ ok: true, data: { ...info, mode: 'rehearsal' } })
     await act(async () => {
-      render(<App appStore={createAppStore(bridge)} />)
+      render(<App stores={createStores(bridge)} />)
+    })
+    expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
+    expect(document.documentElement.dataset.mode).toBe('rehearsal')
+    expect(screen.getByTestId('rehearsal-banner').textContent).toMatch(/simulated appliances only/)
+  })
+
+  test('a loaded rehearsal plan turns the badge to REHEARSAL even when the app started in production', async () => {
+    const bridge = bridgeWithData()
+    bridge.status.mockResolvedValue(ok(makeSnapshot()))
+    await act(async () => {
+      render(<App stores={createStores(bridge)} />)
     })
     expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
     expect(document.documentElement.dataset.mode).toBe('rehearsal')

@@ -1,0 +1,20 @@
+import type { DigestView } from '../../../preload/contract'
+
+/**
+ * A fingerprint or digest as people read it aloud: big monospace hex in groups of four, the PGP
+ * words underneath. Both are plain text, so they can be selected, printed and compared.
+ */
+export function Digest({ value, size = 'normal', label }: { value: DigestView; size?: 'large' | 'normal' | 'small'; label?: string }): React.JSX.Element {
+  return (
+    <div className={`digest digest-${size}`} role="group" aria-label={label}>
+      <code className="digest-hex">{value.hexGroups}</code>
+      <span className="digest-words">{value.words.join(' ')}</span>
+    </div>
+  )
+}
+
+/** Lowercase hex → upper-case groups of four (for digests that arrive as plain hex). */
+export function hexGroups(hex: string): string {
+  const clean = hex.replace(/[^0-9a-fA-F]/g, '').toUpperCase()
+  return clean.match(/.{1,4}/g)?.join(' ') ?? ''
+}

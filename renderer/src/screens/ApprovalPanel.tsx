@@ -1,0 +1,203 @@
+import { useRef, useState } from 'react'
+import type { StepView } from '../../../preload/contract'
+import { Digest } from '../components/Digest'
+import { RehearsalCredentials } from '../components/RehearsalCredentials'
+import { Time, untilText, useNow } from '../components/Time'
+import { useCeremony, useStores } from '../stores'
+
+const OTHER = '__other__'
+
+const STATUS_TEXT = {
+  PENDING: 'Waiting for approvals',
+  APPROVED: '✓ Approved',
+  DENIED: '✗ Denied',
+  FAILED: '✗ Failed',
+  EXPIRED: '✗ Expired',
+} as const
+
+/**
+ * A quorum approval: what exactly the request will do, the quorum's progress, and a sign-in for each
+ * custodian with their own DSM user to approve or deny it here (or in the DSM UI; main polls).
+ */
+export function ApprovalPanel({ step, confirmation }: { step: StepView; confirmation: string | undefined }): React.JSX.Element | null {
+  const approval = step.approval
+  const now = useNow()
+  if (!approval) return null
+  const { quorum, approvals, denials, status } = approval
+  const closed = status === 'DENIED' || status === 'FAILED' || status === 'EXPIRED'
+
+  return (
+    <section className={`approval approval-${status.toLowerCase()}`} aria-labelledby={`approval-${step.id}`} data-testid="approval-panel">
+      <h4 id={`approval-${step.id}`}>Custodian approval</h4>
+      <p className="approval-status" data-testid="approval-status">
+        <strong>{STATUS_TEXT[status]}</strong>
+        <span className="quorum-text" data-testid="quorum-progress">
+          {' '}
+          — {approvals.length} of {quorum.n} approvals needed ({quorum.n} of {quorum.of} custodians must approve)
+        </span>
+      </p>
+      <progress value={Math.min(approvals.length, quorum.n)} max={Math.max(quorum.n, 1)} aria-label="Approvals so far" />
+
+      <div className="approval-what">
+        <h5>What this request will do</h5>
+        <dl className="facts">
+          <dt>Operation</dt>
+          <dd>
+            <strong>{approval.operation}</strong>
+          </dd>
+          <dt>On appliance</dt>
+          <dd>{approval.appliance}</dd>
+          <dt>Key</dt>
+          <dd>
+            {approval.subject.name}
+            {approval.subject.kid && (
+              <>
+                <br />
+                <span className="hint">key id </span>
+                <code>{approval.subject.kid}</code>
+              </>
+            )}
+          </dd>
+          <dt>Wrapping key</dt>
+          <dd>{approval.wrappingKey.name}</dd>
+        </dl>
+        <p>Wrapping key fingerprint (SHA-256 of its public key):</p>
+        <Digest value={approval.wrappingKey.fingerprint} size="large" label="Wrapping key fingerprint" />
+        {approval.wrappingKey.matchesTarget ? (
+          <p className="ok-text" data-testid="wrapping-match">
+            ✓ This is the transfer key generated on the target appliance.
+          </p>
+        ) : (
+          <p className="error-text" data-testid="wrapping-match">
+            ✗ This is NOT the transfer key generated on the target. Deny this request and record an exception.
+          </p>
+        )}
+        <p className="hint">
+          Request description: {approval.description}
+          <br />
+          {approval.expiresAt && (
+            <>
+              Expires <Time iso={approval.expiresAt} /> ({untilText(approval.expiresAt, now)}).
+            </>
+          )}
+        </p>
+      </div>
+
+      {(approvals.length > 0 || denials.length > 0) && (
+        <ul className="decisions" aria-label="Decisions so far">
+          {approvals.map((a) => (
+            <li key={`a:${a.user}`}>
+              ✓ <strong>{a.user}</strong> approved at <Time iso={a.at} />
+            </li>
+          ))}
+          {denials.map((d) => (
+            <li key={`d:${d.user}`}>
+              ✗ <strong>{d.user}</strong> denied at <Time iso={d.at} />
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {status === 'PENDING' && (
+        <>
+          <p className="waiting" role="status">
+            Waiting for approvals. Custodians can approve here, one at a time, or in the DSM web UI; this screen updates on its own.
+          </p>
+          <CustodianSignIn step={step} confirmation={confirmation} />
+          <RehearsalCredentials appliance={approval.appliance} />
+        </>
+      )}
+      {closed && <RestartApproval step={step} />}
+    </section>
+  )
+}
+
+function CustodianSignIn({ step, confirmation }: { step: StepView; confirmation: string | undefined }): React.JSX.Element | null {
+  const stores = useStores()
+  const busy = useCeremony((s) => s.busy.includes(`decide:${step.id}`))
+  const approval = step.approval
+  const already = new Set([...(approval?.approvals ?? []), ...(approval?.denials ?? [])].map((d) => d.user))
+  const candidates = (approval?.custodians ?? []).filter((c) => !already.has(c))
+  // null: the first custodian who has not decided yet.
+  const [choice, setChoice] = useState<string | null>(null)
+  const [typed, setTyped] = useState('')
+  const [hasPassword, setHasPassword] = useState(false)
+  const password = useRef<HTMLInputElement>(null)
+  if (!approval) return null
+
+  const selected = choice === OTHER || (choice !== null && candidates.includes(choice)) ? choice : (candidates[0] ?? OTHER)
+  const user = selected === OTHER ? typed.trim() : selected
+  const needConfirm = step.confirmation !== null
+  const confirmOk = !needConfirm || (confirmation ?? '').length === step.confirmation?.length
+  const base = user !== '' && hasPassword && !busy
+
+  function decide(decision: 'approve' | 'deny'): void {
+    const field = password.current
+    if (!field || field.value === '' || user === '') return
+    const secret = field.value
+    // The password goes to main and is gone from the page at once.
+    field.value = ''
+    setHasPassword(false)
+    void stores.ceremony
+      .getState()
+      .decideApproval({ stepId: step.id, user, password: secret, decision, ...(confirmation ? { confirmation } : {}) })
+      .then((ok) => {
+        if (ok) {
+          setTyped('')
+          setChoice(null)
+        }
+      })
+  }
+
+  const userId = `custodian-user-${step.id}`
+  const typedId = `custodian-typed-${step.id}`
+  const passId = `custodian-password-${step.id}`
+  return (
+    <form className="custodian-signin" onSubmit={(e) => e.preventDefault()} aria-labelledby={`signin-${step.id}`}>
+      <h5 id={`signin-${step.id}`}>A custodian signs in with their own DSM user</h5>
+      <label htmlFor={userId}>Custodian</label>
+      <select id={userId} value={selected} onChange={(e) => setChoice(e.target.value)}>
+        {candidates.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+        <option value={OTHER}>Someone else (type the DSM user name)</option>
+      </select>
+      {selected === OTHER && (
+        <>
+          <label htmlFor={typedId}>DSM user name</label>
+          <input id={typedId} value={typed} autoComplete="off" spellCheck={false} maxLength={254} onChange={(e) => setTyped(e.target.value)} />
+        </>
+      )}
+      <label htmlFor={passId}>Password</label>
+      <input id={passId} ref={password} type="password" autoComplete="off" maxLength={4096} onChange={(e) => setHasPassword(e.target.value !== '')} />
+      <p className="hint">The password goes straight to the appliance through this workstation's main process and is not kept.</p>
+      <div className="actions">
+        <button type="button" disabled={!base || !confirmOk} onClick={() => decide('approve')}>
+          Approve
+        </button>
+        <button type="button" className="danger" disabled={!base} onClick={() => decide('deny')}>
+          Deny
+        </button>
+        {needConfirm && !confirmOk && <span className="hint">Type the confirmation above before approving.</span>}
+      </div>
+    </form>
+  )
+}
+
+function RestartApproval({ step }: { step: StepView }): React.JSX.Element {
+  const stores = useStores()
+  const busy = useCeremony((s) => s.busy.includes(`restart:${step.id}`))
+  return (
+    <div className="restart">
+      <p>
+        This request can no longer be used. Nothing was exported or created by it. You can open a fresh request for exactly the same
+        operation; custodians will need to approve it again.
+      </p>
+      <button type="button" disabled={busy} onClick={() => void stores.ceremony.getState().restartApproval(step.id)}>
+        Start a fresh request
+      </button>
+    </div>
+  )
+}

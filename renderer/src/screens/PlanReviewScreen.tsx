@@ -1,0 +1,150 @@
+import { Fragment } from 'react'
+import type { PlanSummary } from '../../../preload/contract'
+import { Digest, hexGroups } from '../components/Digest'
+import { useCeremony, useStores } from '../stores'
+
+/** The plan as loaded by main, for review before anything touches an appliance. */
+export function PlanReviewScreen(): React.JSX.Element {
+  const stores = useStores()
+  const plan = useCeremony((s) => s.snapshot?.plan ?? null)
+  const phase = useCeremony((s) => s.snapshot?.phase ?? 'no-plan')
+
+  if (!plan) {
+    return (
+      <div>
+        <h2 tabIndex={-1} data-screen-heading>
+          No plan loaded
+        </h2>
+        <button type="button" onClick={() => stores.ui.getState().go('home')}>
+          Back to start
+        </button>
+      </div>
+    )
+  }
+
+  function editCopy(): void {
+    if (!plan) return
+    void stores.editor.getState().load(prettyJson(plan.json))
+    stores.ui.getState().go('editor')
+  }
+
+  return (
+    <div className="plan-review">
+      <h2 tabIndex={-1} data-screen-heading>
+        Review the ceremony plan
+      </h2>
+      <PlanDetails plan={plan} />
+      <div className="actions screen-actions">
+        <button type="button" onClick={() => stores.ui.getState().go(phase === 'running' || phase === 'complete' ? 'run' : 'setup')}>
+          {phase === 'running' || phase === 'complete' ? 'Go to the ceremony steps' : 'Continue to session setup'}
+        </button>
+        <button type="button" className="secondary" onClick={editCopy}>
+          Edit a copy of this plan
+        </button>
+        <button type="button" className="secondary" onClick={() => window.print()}>
+          Print the plan
+        </button>
+        <button type="button" className="secondary" onClick={() => stores.ui.getState().go('home')}>
+          Back to start
+        </button>
+      </div>
+    </div>
+  )
+}
+
+export function prettyJson(json: string): string {
+  try {
+    return `${JSON.stringify(JSON.parse(json), null, 2)}\n`
+  } catch {
+    return json
+  }
+}
+
+/** Everything the plan says, in the order people check it; shared with the printed record. */
+export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; showJson?: boolean }): React.JSX.Element {
+  const role = (id: string) => (id === plan.source.id ? 'Source' : plan.targets.some((t) => t.id === id) ? `Target ${plan.targets.findIndex((t) => t.id === id) + 1}` : '—')
+  return (
+    <>
+      <section className="card" aria-labelledby="plan-id-heading">
+        <h3 id="plan-id-heading">{plan.title}</h3>
+        <dl className="facts">
+          <dt>Plan id</dt>
+          <dd>
+            <code>{plan.id}</code>
+          </dd>
+          <dt>Mode</dt>
+          <dd>{plan.mode === 'rehearsal' ? 'REHEARSAL (simulated appliances)' : 'PRODUCTION'}</dd>
+          <dt>Cluster Master Key</dt>
+          <dd>
+            {plan.cmk.name} {plan.cmk.create ? '(created on the source in this ceremony)' : '(already on the source)'}
+          </dd>
+          <dt>Quorum group</dt>
+          <dd>{plan.groupName}</dd>
+          <dt>Wrapping</dt>
+          <dd>{plan.wrapMode}</dd>
+        </dl>
+        <h4>Plan digest (SHA-256)</h4>
+        <Digest value={plan.digest} size="large" label="Plan digest" />
+        <p className="hint">Read this aloud and compare it with the digest on the printed, reviewed plan. It is bound into every log entry.</p>
+      </section>
+      <section className="card" aria-labelledby="plan-appliances-heading">
+        <h3 id="plan-appliances-heading">Appliances</h3>
+        <div className="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Role</th>
+                <th scope="col">Appliance</th>
+                <th scope="col">Address</th>
+                <th scope="col">TLS trust</th>
+              </tr>
+            </thead>
+            <tbody>
+              {plan.appliances.map((a) => (
+                <tr key={a.id}>
+                  <td>{role(a.id)}</td>
+                  <td>
+                    {a.label}
+                    <br />
+                    <code className="hint">{a.id}</code>
+                  </td>
+                  <td>
+                    <code>
+                      {a.host}:{a.port}
+                    </code>
+                  </td>
+                  <td>
+                    {a.spkiSha256 ? <code className="pin">Pinned key {hexGroups(a.spkiSha256)}</code> : null}
+                    {a.spkiSha256 && a.hasCa ? <br /> : null}
+                    {a.hasCa ? 'CA certificate' : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section className="card" aria-labelledby="plan-people-heading">
+        <h3 id="plan-people-heading">People</h3>
+        <dl className="facts">
+          <dt>Operator</dt>
+          <dd>{plan.participants.operator}</dd>
+          {plan.appliances.map((a) => (
+            <Fragment key={a.id}>
+              <dt>Custodians on {a.label}</dt>
+              <dd>{(plan.participants.custodians[a.id] ?? []).join(', ') || '—'}</dd>
+            </Fragment>
+          ))}
+          <dt>Witnesses</dt>
+          <dd>{plan.participants.witnesses.join(', ')}</dd>
+        </dl>
+      </section>
+      {showJson && (
+        <details className="card plan-json">
+          <summary>The plan file as loaded (canonical JSON)</summary>
+          <pre>{prettyJson(plan.json)}</pre>
+        </details>
+      )}
+    </>
+  )
+}

@@ -1,0 +1,290 @@
+import { useState } from 'react'
+import type { CeremonySnapshot, StepView } from '../../../preload/contract'
+import { Comparison } from '../components/Comparison'
+import { Digest } from '../components/Digest'
+import { StepError } from '../components/ErrorBox'
+import { StepStateBadge } from '../components/StepState'
+import { Time } from '../components/Time'
+import { useCeremony, useStores, useUi } from '../stores'
+import { ApprovalPanel } from './ApprovalPanel'
+import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+
+/** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
+export function RunScreen(): React.JSX.Element {
+  const stores = useStores()
+  const snapshot = useCeremony((s) => s.snapshot)
+  const selected = useUi((s) => s.selectedStepId)
+
+  if (!snapshot?.plan) {
+    return (
+      <div>
+        <h2 tabIndex={-1} data-screen-heading>
+          No plan loaded
+        </h2>
+        <button type="button" onClick={() => stores.ui.getState().go('home')}>
+          Back to start
+        </button>
+      </div>
+    )
+  }
+  const { steps, currentStepId, phase } = snapshot
+  const shownId = selected ?? currentStepId ?? steps.at(-1)?.id ?? null
+  const step = steps.find((s) => s.id === shownId) ?? null
+  const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length
+
+  return (
+    <div className="run">
+      <div className="run-head">
+        <h2 tabIndex={-1} data-screen-heading>
+          Ceremony steps
+        </h2>
+        <p className="progress-text">
+          <strong>{done}</strong> of {steps.length} steps done
+        </p>
+        <progress value={done} max={Math.max(steps.length, 1)} aria-label="Ceremony progress" />
+      </div>
+      {phase === 'complete' && (
+        <div className="ok-box" role="status">
+          <p>
+            <strong>The ceremony is complete.</strong> Print and export the record for the auditors.
+          </p>
+          <button type="button" onClick={() => stores.ui.getState().go('record')}>
+            View the ceremony record
+          </button>
+        </div>
+      )}
+      {phase === 'failed' && (
+        <p className="error-text" role="status">
+          The ceremony stopped on a failure. Open the failed step to see what is safe and what to do next.
+        </p>
+      )}
+      <TargetBoard snapshot={snapshot} />
+      <div className="run-layout">
+        <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />
+        <div className="run-detail">
+          {selected && selected !== currentStepId && currentStepId && (
+            <p className="hint">
+              You are looking at an earlier or later step.{' '}
+              <button type="button" className="link" onClick={() => stores.ui.getState().selectStep(null)}>
+                Go to the current step
+              </button>
+            </p>
+          )}
+          {step ? <StepDetail key={step.id} step={step} /> : <p>No steps.</p>}
+        </div>
+      </div>
+    </div>
+  )
+}
+
+function targetLabel(snapshot: CeremonySnapshot, id: string | null): string | null {
+  if (id === null) return null
+  return snapshot.targets.find((t) => t.id === id)?.label ?? snapshot.plan?.appliances.find((a) => a.id === id)?.label ?? id
+}
+
+function TargetBoard({ snapshot }: { snapshot: CeremonySnapshot }): React.JSX.Element | null {
+  if (snapshot.targets.length < 2) return null
+  return (
+    <section className="target-board" aria-labelledby="targets-heading">
+      <h3 id="targets-heading">Targets</h3>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Target</th>
+              <th scope="col">State</th>
+              <th scope="col">Steps done</th>
+              <th scope="col">Key check value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {snapshot.targets.map((t) => (
+              <tr key={t.id} data-testid={`target-${t.id}`}>
+                <th scope="row">{t.label}</th>
+                <td>
+                  <StepStateBadge state={t.state} />
+                </td>
+                <td>
+                  {t.done} of {t.total}
+                </td>
+                <td>{t.kcv ? <code>{t.kcv}</code> : <span className="hint">not yet</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  )
+}
+
+function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownId: string | null; currentStepId: string | null }): React.JSX.Element {
+  const stores = useStores()
+  const snapshot = useCeremony((s) => s.snapshot)
+  // Consecutive steps for the same target form one group.
+  const groups: { target: string | null; steps: StepView[] }[] = []
+  for (const step of steps) {
+    const last = groups.at(-1)
+    if (last && last.target === step.target) last.steps.push(step)
+    else groups.push({ target: step.target, steps: [step] })
+  }
+  return (
+    <nav className="step-list" aria-label="Ceremony steps">
+      {groups.map((g, i) => (
+        <div key={`${g.target ?? 'all'}-${i}`} className="step-group">
+          <p className="step-group-title">{g.target ? `Target: ${snapshot ? targetLabel(snapshot, g.target) : g.target}` : 'All appliances'}</p>
+          <ol>
+            {g.steps.map((s) => (
+              <li key={s.id}>
+                <button
+                  type="button"
+                  className={`step-link${s.id === shownId ? ' step-link-shown' : ''}`}
+                  aria-current={s.id === shownId ? 'step' : undefined}
+                  onClick={() => stores.ui.getState().selectStep(s.id === currentStepId ? null : s.id)}
+                >
+                  <span className="step-num">{s.number}.</span>
+                  <span className="step-title">{s.title}</span>
+                  <StepStateBadge state={s.state} />
+                  {s.id === currentStepId && <span className="current-tag">current</span>}
+                </button>
+              </li>
+            ))}
+          </ol>
+        </div>
+      ))}
+    </nav>
+  )
+}
+
+function StepDetail({ step }: { step: StepView }): React.JSX.Element {
+  const stores = useStores()
+  const snapshot = useCeremony((s) => s.snapshot)
+  const running = useCeremony((s) => s.busy.includes(`run:${step.id}`))
+  const [confirmation, setConfirmation] = useState('')
+  const isCurrent = snapshot?.currentStepId === step.id
+  const finished = step.state === 'done' || step.state === 'skipped'
+  const confirmed = step.confirmation === null || confirmation.trim().length === step.confirmation.length
+  const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
+  const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
+  const target = snapshot ? targetLabel(snapshot, step.target) : step.target
+
+  let blocked = ''
+  if (finished) blocked = 'This step is finished.'
+  else if (!isCurrent) blocked = 'Steps run in order: this is not the current step.'
+  else if (!confirmed) blocked = 'Type the confirmation above first.'
+  else if (step.state === 'running' || running) blocked = 'Running…'
+
+  return (
+    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-state={step.state}>
+      <header className="step-header">
+        <p className="step-meta">
+          Step {step.number} · {step.where}
+          {target ? ` · ${target}` : ''}
+        </p>
+        <h3 id="step-title">{step.title}</h3>
+        <p className="step-status" aria-live="polite">
+          <StepStateBadge state={step.state} />
+          {step.startedAt && (
+            <span className="hint">
+              {' '}
+              started <Time iso={step.startedAt} />
+            </span>
+          )}
+          {step.finishedAt && (
+            <span className="hint">
+              {' '}
+              · finished <Time iso={step.finishedAt} />
+            </span>
+          )}
+        </p>
+      </header>
+
+      <section className="explain" aria-label="What happens and why">
+        <p>{step.explain}</p>
+      </section>
+
+      {findings.length > 0 && (
+        <section className="reconcile" aria-label="Found after the restart">
+          <h4>Found on the appliances after the restart</h4>
+          <ul>
+            {findings.map((f, i) => (
+              <li key={i}>{f.finding}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {step.error && <StepError error={step.error} />}
+
+      {step.confirmation && !finished && (
+        <div className="confirm-box">
+          <label htmlFor={`confirm-${step.id}`}>
+            <strong>This cannot be undone.</strong> {step.confirmation.prompt}
+          </label>
+          <input
+            id={`confirm-${step.id}`}
+            className="confirm-input"
+            value={confirmation}
+            maxLength={step.confirmation.length}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => setConfirmation(e.target.value)}
+          />
+          <span className="hint">
+            {confirmation.trim().length} of {step.confirmation.length} characters
+          </span>
+        </div>
+      )}
+
+      {step.approval && <ApprovalPanel step={step} confirmation={step.confirmation ? confirmation.trim() : undefined} />}
+
+      {!finished && (
+        <div className="actions run-actions">
+          <button
+            type="button"
+            className="primary-big"
+            disabled={!canRun}
+            aria-describedby={`run-hint-${step.id}`}
+            onClick={() => void stores.ceremony.getState().runStep(step.id, step.confirmation ? confirmation.trim() : undefined)}
+          >
+            {running ? 'Running…' : 'Run step'}
+          </button>
+          <span id={`run-hint-${step.id}`} className="hint">
+            {blocked}
+          </span>
+        </div>
+      )}
+
+      {step.comparisons.length > 0 && (
+        <section aria-labelledby={`cmp-${step.id}`}>
+          <h4 id={`cmp-${step.id}`}>Witnesses compare</h4>
+          {step.comparisons.map((c, i) => (
+            <Comparison key={i} comparison={c} />
+          ))}
+        </section>
+      )}
+
+      {step.evidence.length > 0 && (
+        <section aria-labelledby={`ev-${step.id}`}>
+          <h4 id={`ev-${step.id}`}>Evidence from this step</h4>
+          <EvidenceList evidence={step.evidence} />
+        </section>
+      )}
+
+      <WitnessPanel step={step} />
+      <ExceptionPanel step={step} />
+    </article>
+  )
+}
+
+export function EvidenceList({ evidence }: { evidence: StepView['evidence'] }): React.JSX.Element {
+  return (
+    <dl className="evidence">
+      {evidence.map((e, i) => (
+        <div key={i} className="evidence-item">
+          <dt>{e.label}</dt>
+          <dd>{e.digest ? <Digest value={e.digest} label={e.label} /> : <span className="evidence-value">{e.value}</span>}</dd>
+        </div>
+      ))}
+    </dl>
+  )
+}

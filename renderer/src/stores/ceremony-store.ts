@@ -1,0 +1,242 @@
+/**
+ * The ceremony as the renderer sees it: the latest snapshot from main, which calls are in flight and
+ * the last failed call. Every action returns a snapshot from main (or refreshes with status()), and
+ * follow() keeps the snapshot current while main works (approvals arriving, steps finishing).
+ *
+ * Secrets (API keys, custodian passwords) pass through the actions' arguments straight to the bridge
+ * and are never written into this store.
+ */
+import { createStore } from 'zustand/vanilla'
+import type { CeremonyBridge, CeremonySnapshot, DigestView, IpcError, Result } from '../../../preload/contract'
+
+export type CeremonyActionsBridge = Pick<
+  CeremonyBridge,
+  | 'status'
+  | 'openPlan'
+  | 'startRehearsal'
+  | 'setApiKey'
+  | 'checkConnections'
+  | 'confirmParticipants'
+  | 'runStep'
+  | 'decideApproval'
+  | 'restartApproval'
+  | 'signOff'
+  | 'recordException'
+  | 'exportRecord'
+  | 'getRecord'
+  | 'onCeremonyChanged'
+>
+
+/** One summary line of the record (an audit-log entry of a given kind). */
+export interface RecordItem {
+  seq: number
+  ts: string
+  step: string
+  actor: string
+  facts: Record<string, unknown>
+}
+
+/** The parts of the ceremony record (main/evidence/record.ts) the printable page shows. */
+export interface CeremonyRecordView {
+  mode: string
+  watermark: string | null
+  planDigest: string
+  entries: number
+  artifacts: { name: string; sha256: string; bytes: number }[]
+  approvals: RecordItem[]
+  signoffs: RecordItem[]
+  exceptions: RecordItem[]
+  finalDigest: DigestView
+}
+
+export interface DecideRequest {
+  stepId: string
+  user: string
+  password: string
+  decision: 'approve' | 'deny'
+  confirmation?: string
+}
+
+export interface CeremonyState {
+  snapshot: CeremonySnapshot | null
+  /** status() has answered at least once. */
+  loaded: boolean
+  /** Keys of the calls in flight, e.g. "run:<stepId>", "check", "decide:<stepId>". */
+  busy: string[]
+  /** The last failed call, shown with its code until the next call of any kind succeeds. */
+  error: IpcError | null
+  /** The record as the printable page shows it, once loaded. */
+  record: CeremonyRecordView | null
+  /** The last export: which format and the digest of the file main wrote. */
+  lastExport: { format: 'json' | 'pdf'; digest: DigestView | null } | null
+
+  load(): Promise<boolean>
+  /** Follows ceremony changes pushed by main; returns the unsubscribe. */
+  follow(): () => void
+  /** Main shows the file dialog; resolves true when a plan was loaded (false if cancelled or refused). */
+  openPlan(): Promise<boolean>
+  startRehearsal(targets?: number): Promise<boolean>
+  setApiKey(applianceId: string, apiKey: string): Promise<boolean>
+  checkConnections(): Promise<boolean>
+  confirmParticipants(operator: string): Promise<boolean>
+  runStep(stepId: string, confirmation?: string): Promise<boolean>
+  decideApproval(request: DecideRequest): Promise<boolean>
+  restartApproval(stepId: string): Promise<boolean>
+  signOff(stepId: string, witness: string, items: string[]): Promise<boolean>
+  recordException(stepId: string, by: string, note: string): Promise<boolean>
+  loadRecord(): Promise<boolean>
+  exportRecord(format: 'json' | 'pdf'): Promise<boolean>
+  clearError(): void
+  isBusy(key: string): boolean
+}
+
+function asRecordItems(value: unknown): RecordItem[] {
+  if (!Array.isArray(value)) return []
+  return value
+    .filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null)
+    .map((v) => ({
+      seq: typeof v.seq === 'number' ? v.seq : 0,
+      ts: typeof v.ts === 'string' ? v.ts : '',
+      step: typeof v.step === 'string' ? v.step : '',
+      actor: typeof v.actor === 'string' ? v.actor : '',
+      facts: typeof v.facts === 'object' && v.facts !== null ? (v.facts as Record<string, unknown>) : {},
+    }))
+}
+
+/** Reads the record JSON defensively: the page shows what is there and never throws on a field. */
+export function parseRecord(json: string, finalDigest: DigestView): CeremonyRecordView {
+  const raw = JSON.parse(json) as Record<string, unknown>
+  const artifacts = Array.isArray(raw.artifacts)
+    ? raw.artifacts
+        .filter((a): a is Record<string, unknown> => typeof a === 'object' && a !== null)
+        .map((a) => ({ name: String(a.name ?? ''), sha256: String(a.sha256 ?? ''), bytes: Number(a.bytes ?? 0) }))
+    : []
+  return {
+    mode: typeof raw.mode === 'string' ? raw.mode : 'production',
+    watermark: typeof raw.watermark === 'string' ? raw.watermark : null,
+    planDigest: typeof raw.planDigest === 'string' ? raw.planDigest : '',
+    entries: Array.isArray(raw.entries) ? raw.entries.length : 0,
+    artifacts,
+    approvals: asRecordItems(raw.approvals),
+    signoffs: asRecordItems(raw.signoffs),
+    exceptions: asRecordItems(raw.exceptions),
+    finalDigest,
+  }
+}
+
+export function createCeremonyStore(bridge: CeremonyActionsBridge) {
+  const store = createStore<CeremonyState>()((set, get) => {
+    /** Runs one call that answers a snapshot: marks it busy, keeps the snapshot or the error. */
+    async function snapshotCall(key: string, call: () => Promise<Result<CeremonySnapshot>>): Promise<boolean> {
+      set((s) => ({ busy: [...s.busy, key] }))
+      let result: Result<CeremonySnapshot>
+      try {
+        result = await call()
+      } catch (err) {
+        result = { ok: false, error: { code: 'BRIDGE_FAILED', message: err instanceof Error ? err.message : String(err) } }
+      }
+      set((s) => ({ busy: s.busy.filter((b) => b !== key) }))
+      if (!result.ok) {
+        set({ error: result.error })
+        return false
+      }
+      set({ snapshot: result.data, error: null, loaded: true })
+      return true
+    }
+
+    return {
+      snapshot: null,
+      loaded: false,
+      busy: [],
+      error: null,
+      record: null,
+      lastExport: null,
+
+      load: () => snapshotCall('status', () => bridge.status()),
+
+      follow() {
+        return bridge.onCeremonyChanged((snapshot) => set({ snapshot, loaded: true }))
+      },
+
+      async openPlan() {
+        set((s) => ({ busy: [...s.busy, 'open'] }))
+        const result = await bridge.openPlan().catch((err: unknown) => ({
+          ok: false as const,
+          error: { code: 'BRIDGE_FAILED', message: err instanceof Error ? err.message : String(err) },
+        }))
+        set((s) => ({ busy: s.busy.filter((b) => b !== 'open') }))
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        set({ snapshot: result.data.snapshot, error: null, loaded: true, record: null })
+        return !result.data.cancelled && result.data.snapshot.plan !== null
+      },
+
+      async startRehearsal(targets = 2) {
+        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal({ targets }))
+        if (ok) set({ record: null })
+        return ok
+      },
+
+      // The key is an argument only: it goes to main and is not kept here.
+      setApiKey: (applianceId, apiKey) => snapshotCall(`key:${applianceId}`, () => bridge.setApiKey({ applianceId, apiKey })),
+
+      checkConnections: () => snapshotCall('check', () => bridge.checkConnections()),
+
+      confirmParticipants: (operator) => snapshotCall('participants', () => bridge.confirmParticipants({ operator })),
+
+      runStep: (stepId, confirmation) =>
+        snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
+
+      decideApproval: ({ stepId, user, password, decision, confirmation }) =>
+        snapshotCall(`decide:${stepId}`, () =>
+          bridge.decideApproval(confirmation ? { stepId, user, password, decision, confirmation } : { stepId, user, password, decision }),
+        ),
+
+      restartApproval: (stepId) => snapshotCall(`restart:${stepId}`, () => bridge.restartApproval({ stepId })),
+
+      signOff: (stepId, witness, items) => snapshotCall(`signoff:${stepId}`, () => bridge.signOff({ stepId, witness, items })),
+
+      recordException: (stepId, by, note) => snapshotCall(`exception:${stepId}`, () => bridge.recordException({ stepId, by, note })),
+
+      async loadRecord() {
+        set((s) => ({ busy: [...s.busy, 'record'] }))
+        const result = await bridge.getRecord()
+        set((s) => ({ busy: s.busy.filter((b) => b !== 'record') }))
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        try {
+          set({ record: parseRecord(result.data.json, result.data.finalDigest), error: null })
+          return true
+        } catch (err) {
+          set({ error: { code: 'RECORD_UNREADABLE', message: err instanceof Error ? err.message : String(err) } })
+          return false
+        }
+      },
+
+      async exportRecord(format) {
+        set((s) => ({ busy: [...s.busy, `export:${format}`] }))
+        const result = await bridge.exportRecord({ format })
+        set((s) => ({ busy: s.busy.filter((b) => b !== `export:${format}`) }))
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        if (result.data.cancelled) return false
+        set({ lastExport: { format, digest: result.data.digest }, error: null })
+        // The snapshot lists what was exported: refresh it.
+        await get().load()
+        return true
+      },
+
+      clearError: () => set({ error: null }),
+      isBusy: (key) => get().busy.includes(key),
+    }
+  })
+  return store
+}
+
+export type CeremonyStore = ReturnType<typeof createCeremonyStore>

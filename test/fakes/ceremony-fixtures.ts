@@ -1,0 +1,150 @@
+/**
+ * Ceremony snapshots for renderer tests: a rehearsal plan with a source and two targets, and steps
+ * built like the engine's (design §3). Every builder takes overrides so a test states only what it
+ * is about.
+ */
+import type { ApprovalView, CeremonySnapshot, DigestView, PlanSummary, StepView } from '../../preload/contract'
+
+const WORDS_EVEN = ['aardvark', 'absurd', 'accrue', 'acme', 'adrift', 'adult', 'afflict', 'ahead']
+const WORDS_ODD = ['adroitness', 'adviser', 'aftermath', 'aggregate', 'alkali', 'almighty', 'amulet', 'amusement']
+
+/** A digest view from hex (fake but stable words: one per byte). */
+export function digest(hex: string): DigestView {
+  const clean = hex.toLowerCase()
+  const groups = clean.toUpperCase().match(/.{1,4}/g)!.join(' ')
+  const words = clean.match(/.{2}/g)!.map((b, i) => (i % 2 === 0 ? WORDS_EVEN : WORDS_ODD)[parseInt(b, 16) % 8]!)
+  return { hex: clean, hexGroups: groups, words }
+}
+
+export const PLAN_DIGEST = digest('3f2a91c0'.repeat(8))
+export const FINGERPRINT = digest('a1b2c3d4e5f60718'.repeat(4))
+
+export function makePlan(overrides: Partial<PlanSummary> = {}): PlanSummary {
+  return {
+    id: 'cmk-rehearsal',
+    title: 'CMK replication rehearsal',
+    mode: 'rehearsal',
+    digest: PLAN_DIGEST,
+    source: { id: 'dsm-s', label: 'Source DSM', host: '127.0.0.1', port: 4431 },
+    targets: [
+      { id: 'dsm-t1', label: 'Target DSM 1', host: '127.0.0.1', port: 4432 },
+      { id: 'dsm-t2', label: 'Target DSM 2', host: '127.0.0.1', port: 4433 },
+    ],
+    appliances: [
+      { id: 'dsm-s', label: 'Source DSM', host: '127.0.0.1', port: 4431, spkiSha256: 'ab'.repeat(32), hasCa: false },
+      { id: 'dsm-t1', label: 'Target DSM 1', host: '127.0.0.1', port: 4432, spkiSha256: 'cd'.repeat(32), hasCa: false },
+      { id: 'dsm-t2', label: 'Target DSM 2', host: '127.0.0.1', port: 4433, spkiSha256: null, hasCa: true },
+    ],
+    groupName: 'CMK quorum',
+    cmk: { name: 'Cluster Master Key', create: false },
+    wrapMode: 'RSA-OAEP-SHA256',
+    participants: {
+      operator: 'Olivia Operator',
+      custodians: { 'dsm-s': ['alice@example.test', 'bob@example.test', 'carol@example.test'], 'dsm-t1': ['dave@example.test'], 'dsm-t2': ['erin@example.test'] },
+      witnesses: ['Wendy Witness', 'Walter Witness'],
+    },
+    json: '{"format":"dsm-key-ceremony/plan","id":"cmk-rehearsal"}',
+    ...overrides,
+  }
+}
+
+export function makeApproval(overrides: Partial<ApprovalView> = {}): ApprovalView {
+  return {
+    requestId: 'req-1',
+    appliance: 'Source DSM',
+    operation: 'Export the CMK wrapped under the transfer key (POST /crypto/v1/wrapkey)',
+    status: 'PENDING',
+    quorum: { n: 2, of: 3 },
+    approvals: [],
+    denials: [],
+    expiresAt: new Date(Date.now() + 30 * 60_000).toISOString(),
+    requirePassword: true,
+    description: 'ceremony cmk-rehearsal step wrap-dsm-t1 nonce 42',
+    subject: { name: 'Cluster Master Key', kid: '8f14e45f-ceea-467f-a0e6-6d1b5e3c9a2b' },
+    wrappingKey: { name: 'cmk-rehearsal-transfer-dsm-t1', fingerprint: FINGERPRINT, matchesTarget: true },
+    custodians: ['alice@example.test', 'bob@example.test', 'carol@example.test'],
+    ...overrides,
+  }
+}
+
+export function makeStep(overrides: Partial<StepView> & { id: string }): StepView {
+  return {
+    kind: 'preflight',
+    number: 0,
+    target: null,
+    where: 'all',
+    title: 'Preflight checks',
+    explain: 'Signs in to every appliance and checks versions, clocks, the group and the CMK.',
+    state: 'pending',
+    startedAt: null,
+    finishedAt: null,
+    confirmation: null,
+    evidence: [],
+    comparisons: [],
+    approval: null,
+    witnessItems: [],
+    signoffs: [],
+    exceptions: [],
+    error: null,
+    ...overrides,
+  }
+}
+
+export function makeSteps(): StepView[] {
+  const steps: StepView[] = [
+    makeStep({ id: 'preflight', witnessItems: ['Appliance versions read aloud', 'Clock differences noted'] }),
+  ]
+  for (const t of ['dsm-t1', 'dsm-t2']) {
+    steps.push(
+      makeStep({ id: `transfer-key-${t}`, kind: 'transfer-key', number: 2, target: t, where: 'target', title: 'Generate the transfer key' }),
+      makeStep({ id: `wrap-approval-${t}`, kind: 'wrap-approval', number: 6, target: t, where: 'source', title: 'Custodians approve the export', approval: makeApproval() }),
+      makeStep({
+        id: `cleanup-${t}`,
+        kind: 'cleanup',
+        number: 12,
+        target: t,
+        where: 'source, target',
+        title: 'Delete both transfer keys',
+        confirmation: { prompt: 'Type the last 4 characters of the transfer key fingerprint (0718)', length: 4 },
+      }),
+    )
+  }
+  steps.push(makeStep({ id: 'close', kind: 'close', number: 14, title: 'Close the ceremony' }))
+  return steps
+}
+
+export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): CeremonySnapshot {
+  const steps = overrides.steps ?? makeSteps()
+  return {
+    plan: makePlan(),
+    phase: 'running',
+    rehearsalCredentials: [
+      { applianceId: 'dsm-s', user: 'alice@example.test', password: 'sim-pass-alice' },
+      { applianceId: 'dsm-s', user: 'bob@example.test', password: 'sim-pass-bob' },
+    ],
+    participantsConfirmed: true,
+    connections: [
+      { applianceId: 'dsm-s', label: 'Source DSM', hasApiKey: true, state: 'ok', version: '4.23.0', clockSkewSeconds: 1, pin: digest('ab'.repeat(32)), error: null },
+      { applianceId: 'dsm-t1', label: 'Target DSM 1', hasApiKey: true, state: 'ok', version: '4.23.0', clockSkewSeconds: -2, pin: digest('cd'.repeat(32)), error: null },
+      { applianceId: 'dsm-t2', label: 'Target DSM 2', hasApiKey: true, state: 'ok', version: '4.23.0', clockSkewSeconds: 0, pin: digest('ef'.repeat(32)), error: null },
+    ],
+    steps,
+    currentStepId: steps[0]?.id ?? null,
+    targets: [
+      { id: 'dsm-t1', label: 'Target DSM 1', state: 'running', kcv: null, done: 0, total: 3 },
+      { id: 'dsm-t2', label: 'Target DSM 2', state: 'pending', kcv: null, done: 0, total: 3 },
+    ],
+    reconcile: [],
+    log: { entries: 4, head: digest('77'.repeat(32)) },
+    record: null,
+    ...overrides,
+  }
+}
+
+/** The snapshot with one step replaced (by id). */
+export function withStep(snapshot: CeremonySnapshot, id: string, patch: Partial<StepView>): CeremonySnapshot {
+  return { ...snapshot, steps: snapshot.steps.map((s) => (s.id === id ? { ...s, ...patch } : s)) }
+}
+
+export const ok = <T,>(data: T) => ({ ok: true as const, data })
+export const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } })
