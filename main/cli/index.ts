@@ -5,6 +5,9 @@ type Command = { run(argv: string[]): Promise<number> }
 const commands: Record<string, () => Command> = {
   simulate: () => require('./simulate') as Command,
   verify: () => require('./verify') as Command,
+  plan: () => require('./plan') as Command,
+  run: () => require('./run') as Command,
+  rehearse: () => require('./rehearse') as Command,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,97 @@
+/**
+ * Shared by `ceremony run` and `ceremony rehearse`: open the engine on a state folder, run the whole
+ * ceremony, seal the record, and end with one JSON summary line. Rerunning the same command after a
+ * crash resumes from the journal.
+ */
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import Conf from 'conf'
+import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
+import type { Plan } from '../ceremony/plan'
+import { runToCompletion } from '../ceremony/runner'
+import type { Credentials } from '../ceremony/simulated-plan'
+import { DsmConnection } from '../dsm'
+
+export interface HeadlessOptions {
+  plan: Plan
+  credentials: Credentials
+  stateDir: string
+  mediaDir?: string
+  confirm: boolean
+  progress?(line: string): void
+}
+
+export interface HeadlessSummary {
+  ok: boolean
+  ceremonyId: string
+  mode: string
+  targets: Record<string, { kcv: string | null; transferKeysDeleted: boolean }>
+  record: string | null
+  finalDigest: string | null
+  /** HTTP requests this run sent to the appliances (the human is the bottleneck, not the engine). */
+  requests: number
+  error?: { code: string; message: string }
+}
+
+/**
+ * Fault injection for the kill-and-resume tests: CEREMONY_KILL_AT=<stepId>@<boundary> makes this
+ * process SIGKILL itself at that exact point, as a power cut would. Never set in normal use.
+ */
+function killSwitch(): EngineOptions['boundary'] {
+  const spec = process.env.CEREMONY_KILL_AT
+  if (!spec) return undefined
+  const [stepId, phase] = spec.split('@') as [string, Boundary]
+  return (id, at) => {
+    if (id === stepId && at === phase) process.kill(process.pid, 'SIGKILL')
+  }
+}
+
+export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSummary> {
+  const stateDir = resolve(options.stateDir)
+  const mediaDir = resolve(options.mediaDir ?? join(stateDir, 'media'))
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+  let requests = 0
+  const keys = new Map(options.credentials.appliances.map((a) => [a.id, a.apiKey]))
+  const summary: HeadlessSummary = { ok: false, ceremonyId: options.plan.id, mode: options.plan.mode, targets: {}, record: null, finalDigest: null, requests: 0 }
+  const boundary = killSwitch()
+  const engine = await CeremonyEngine.open({
+    plan: options.plan,
+    stateDir,
+    mediaDir,
+    journalStore: new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as EngineOptions['journalStore'],
+    connect: (a) => new DsmConnection({
+      host: a.host, port: a.port,
+      trust: { ...(a.trust.spkiSha256 ? { spkiSha256: a.trust.spkiSha256 } : {}), ...(a.trust.caPem ? { caPem: a.trust.caPem } : {}) },
+      onRequest: () => void requests++,
+    }),
+    apiKey: (id) => {
+      const key = keys.get(id)
+      return key === undefined ? undefined : Buffer.from(key, 'utf8')
+    },
+    operator: options.plan.participants.operator,
+    ...(boundary ? { boundary } : {}),
+  })
+  try {
+    await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, ...(options.progress ? { progress: options.progress } : {}) })
+    const sealed = await engine.sealRecord()
+    summary.ok = true
+    summary.record = sealed.path
+    summary.finalDigest = sealed.record.finalDigest
+  } catch (err) {
+    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL'
+    summary.error = { code, message: err instanceof Error ? err.message : String(err) }
+  } finally {
+    for (const target of options.plan.targets) {
+      const unwrap = engine.record(`unwrap-result:${target}`)
+      const cleanup = engine.record(`cleanup:${target}`)
+      summary.targets[target] = {
+        kcv: typeof unwrap.result?.['kcvTarget'] === 'string' ? unwrap.result['kcvTarget'] : unwrap.state === 'skipped' ? engine.sourceKcv() : null,
+        transferKeysDeleted: cleanup.state === 'done' || cleanup.state === 'skipped',
+      }
+    }
+    summary.requests = requests
+    await engine.shutdown()
+  }
+  return summary
+}

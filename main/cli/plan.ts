@@ -1,0 +1,34 @@
+// `ceremony plan --appliances DIR/appliances.json [--targets id,id] [--id ID] [--title T] [--mode M]`:
+// writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
+
+const USAGE = 'usage: ceremony plan --appliances FILE [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] > plan.json\n'
+
+export async function run(argv: string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({ args: argv, options: { appliances: { type: 'string' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' } }, strict: true }))
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
+    return 2
+  }
+  if (!values.appliances) {
+    process.stderr.write(USAGE)
+    return 2
+  }
+  if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') {
+    process.stderr.write(`--mode must be rehearsal or production\n${USAGE}`)
+    return 2
+  }
+  const creds = parseCredentials(readFileSync(values.appliances, 'utf8'))
+  const plan = planForAppliances(creds, {
+    ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+    ...(values.id ? { id: values.id } : {}),
+    ...(values.title ? { title: values.title } : {}),
+    ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
+  })
+  process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
+  return 0
+}

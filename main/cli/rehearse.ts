@@ -1,0 +1,48 @@
+// `ceremony rehearse [--targets N] [--state DIR]`: the whole ceremony against in-process simulated
+// appliances in one command; the record is verified before the summary line is printed.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
+import { verifyRecord } from '../evidence'
+import { startSimulator } from '../simulator'
+import { runHeadless } from './headless'
+
+const USAGE = 'usage: ceremony rehearse [--targets N] [--state DIR]\n'
+
+export async function run(argv: string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({ args: argv, options: { targets: { type: 'string' }, state: { type: 'string' } }, strict: true }))
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
+    return 2
+  }
+  const targets = values.targets === undefined ? 1 : Number(values.targets)
+  if (!Number.isInteger(targets) || targets < 1 || targets > 10) {
+    process.stderr.write(`--targets must be a whole number from 1 to 10\n${USAGE}`)
+    return 2
+  }
+  const sim = await startSimulator({ appliances: targets + 1 })
+  try {
+    const credentials = parseCredentials(sim.readyLine())
+    const plan = planForAppliances(credentials)
+    const stateDir = values.state ?? mkdtempSync(join(tmpdir(), `dsm-rehearsal-`))
+    process.stderr.write(`REHEARSAL against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
+    const summary = await runHeadless({ plan, credentials, stateDir, confirm: true, progress: (line) => process.stderr.write(`${line}\n`) })
+    if (summary.ok && summary.record) {
+      const verified = verifyRecord(JSON.parse(readFileSync(summary.record, 'utf8')), { artifactsDir: join(stateDir, 'media') })
+      if (!verified.ok) {
+        summary.ok = false
+        summary.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
+      } else {
+        process.stderr.write(`record verified: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+      }
+    }
+    process.stdout.write(`${JSON.stringify(summary)}\n`)
+    return summary.ok ? 0 : 1
+  } finally {
+    await sim.close()
+  }
+}
