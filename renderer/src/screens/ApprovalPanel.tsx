@@ -19,7 +19,15 @@ const STATUS_TEXT = {
  * A quorum approval: what exactly the request will do, the quorum's progress, and a sign-in for each
  * custodian with their own DSM user to approve or deny it here (or in the DSM UI; main polls).
  */
-export function ApprovalPanel({ step, confirmation }: { step: StepView; confirmation: string | undefined }): React.JSX.Element | null {
+export function ApprovalPanel({
+  step,
+  confirmation,
+  onDecided,
+}: {
+  step: StepView
+  confirmation: string | undefined
+  onDecided?: () => void
+}): React.JSX.Element | null {
   const approval = step.approval
   const now = useNow()
   if (!approval) return null
@@ -103,7 +111,7 @@ export function ApprovalPanel({ step, confirmation }: { step: StepView; confirma
           <p className="waiting" role="status">
             Waiting for approvals. Custodians can approve here, one at a time, or in the DSM web UI; this screen updates on its own.
           </p>
-          <CustodianSignIn step={step} confirmation={confirmation} />
+          <CustodianSignIn step={step} confirmation={confirmation} onDecided={onDecided} />
           <RehearsalCredentials appliance={approval.appliance} />
         </>
       )}
@@ -112,7 +120,15 @@ export function ApprovalPanel({ step, confirmation }: { step: StepView; confirma
   )
 }
 
-function CustodianSignIn({ step, confirmation }: { step: StepView; confirmation: string | undefined }): React.JSX.Element | null {
+function CustodianSignIn({
+  step,
+  confirmation,
+  onDecided,
+}: {
+  step: StepView
+  confirmation: string | undefined
+  onDecided: (() => void) | undefined
+}): React.JSX.Element | null {
   const stores = useStores()
   const busy = useCeremony((s) => s.busy.includes(`decide:${step.id}`))
   const approval = step.approval
@@ -145,6 +161,7 @@ function CustodianSignIn({ step, confirmation }: { step: StepView; confirmation:
         if (ok) {
           setTyped('')
           setChoice(null)
+          onDecided?.()
         }
       })
   }
@@ -186,14 +203,14 @@ function CustodianSignIn({ step, confirmation }: { step: StepView; confirmation:
   )
 }
 
-function RestartApproval({ step }: { step: StepView }): React.JSX.Element {
+export function RestartApproval({ step }: { step: StepView }): React.JSX.Element {
   const stores = useStores()
   const busy = useCeremony((s) => s.busy.includes(`restart:${step.id}`))
   return (
     <div className="restart">
       <p>
-        This request can no longer be used. Nothing was exported or created by it. You can open a fresh request for exactly the same
-        operation; custodians will need to approve it again.
+        This request can no longer be used. You can open a fresh request for exactly the same operation; custodians will need to approve
+        it again.
       </p>
       <button type="button" disabled={busy} onClick={() => void stores.ceremony.getState().restartApproval(step.id)}>
         Start a fresh request

@@ -6,7 +6,10 @@ import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
 import { useCeremony, useStores, useUi } from '../stores'
-import { ApprovalPanel } from './ApprovalPanel'
+import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
+
+/** Errors after which the same operation can be asked for again with a fresh approval request. */
+const RESTARTABLE = new Set(['QUORUM_DENIED', 'APPROVAL_EXPIRED', 'APPROVAL_FAILED', 'WRAP_RESULT_LOST'])
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
@@ -162,8 +165,15 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
   const [confirmation, setConfirmation] = useState('')
   const isCurrent = snapshot?.currentStepId === step.id
   const finished = step.state === 'done' || step.state === 'skipped'
-  const confirmed = step.confirmation === null || confirmation.trim().length === step.confirmation.length
+  const isApproval = step.kind === 'wrap-approval' || step.kind === 'unwrap-approval'
+  // An approval step's confirmation is typed by each approving custodian, not to start waiting.
+  const needsConfirmation = step.confirmation !== null && !isApproval
+  const showConfirmation = step.confirmation !== null && !finished && (!isApproval || step.approval?.status === 'PENDING')
+  const confirmed = !needsConfirmation || confirmation.trim().length === step.confirmation?.length
+  // A waiting approval is polled by main; there is nothing to run until it is decided.
+  const showRun = !finished && !(isApproval && step.state === 'waiting')
   const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
+  const restartable = step.error !== null && RESTARTABLE.has(step.error.code) && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
   const target = snapshot ? targetLabel(snapshot, step.target) : step.target
 
@@ -215,7 +225,7 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
 
       {step.error && <StepError error={step.error} />}
 
-      {step.confirmation && !finished && (
+      {step.confirmation && showConfirmation && (
         <div className="confirm-box">
           <label htmlFor={`confirm-${step.id}`}>
             <strong>This cannot be undone.</strong> {step.confirmation.prompt}
@@ -235,18 +245,21 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
         </div>
       )}
 
-      {step.approval && <ApprovalPanel step={step} confirmation={step.confirmation ? confirmation.trim() : undefined} />}
+      {step.approval && (
+        <ApprovalPanel step={step} confirmation={step.confirmation ? confirmation.trim() : undefined} onDecided={() => setConfirmation('')} />
+      )}
+      {restartable && <RestartApproval step={step} />}
 
-      {!finished && (
+      {showRun && (
         <div className="actions run-actions">
           <button
             type="button"
             className="primary-big"
             disabled={!canRun}
             aria-describedby={`run-hint-${step.id}`}
-            onClick={() => void stores.ceremony.getState().runStep(step.id, step.confirmation ? confirmation.trim() : undefined)}
+            onClick={() => void stores.ceremony.getState().runStep(step.id, needsConfirmation ? confirmation.trim() : undefined)}
           >
-            {running ? 'Running…' : 'Run step'}
+            {running || step.state === 'running' ? 'Running…' : 'Run step'}
           </button>
           <span id={`run-hint-${step.id}`} className="hint">
             {blocked}

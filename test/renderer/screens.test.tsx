@@ -1,0 +1,349 @@
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { FINGERPRINT, PLAN_DIGEST, digest, fail, makeApproval, makePlan, makeSnapshot, ok, withStep } from '../fakes/ceremony-fixtures'
+import { bridgeWith, renderApp } from '../fakes/render-app'
+
+afterEach(cleanup)
+
+const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], targets: [], connections: [], rehearsalCredentials: [], currentStepId: null })
+
+describe('home screen', () => {
+  test('Open ceremony plan… asks main (no path in the renderer) and shows the plan for review', async () => {
+    const bridge = bridgeWith(noPlan)
+    bridge.openPlan.mockResolvedValue(ok({ cancelled: false, snapshot: makeSnapshot({ phase: 'setup' }) }))
+    const stores = await renderApp(bridge)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Open ceremony plan…' })))
+    expect(bridge.openPlan).toHaveBeenCalledWith()
+    expect(stores.ui.getState().screen).toBe('plan')
+    expect(screen.getByRole('heading', { name: 'Review the ceremony plan' })).toBeTruthy()
+    const digestBox = screen.getByRole('group', { name: 'Plan digest' })
+    expect(digestBox.textContent).toContain(PLAN_DIGEST.hexGroups)
+    expect(digestBox.textContent).toContain(PLAN_DIGEST.words.join(' '))
+  })
+
+  test('Start a rehearsal asks for two simulated targets', async () => {
+    const bridge = bridgeWith(noPlan)
+    bridge.startRehearsal.mockResolvedValue(ok(makeSnapshot({ phase: 'setup', participantsConfirmed: false })))
+    const stores = await renderApp(bridge)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Start a rehearsal' })))
+    expect(bridge.startRehearsal).toHaveBeenCalledWith({ targets: 2 })
+    expect(stores.ui.getState().screen).toBe('plan')
+    expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
+  })
+
+  test('a ceremony in progress is offered for resume with what the reconcile found', async () => {
+    const snap = makeSnapshot({ reconcile: [{ stepId: 'transfer-key-dsm-t1', finding: 'found the transfer key made before the interruption; adopted' }] })
+    const stores = await renderApp(bridgeWith(snap))
+    expect(screen.getByRole('heading', { name: 'A ceremony is in progress' })).toBeTruthy()
+    expect(screen.getByText(/found the transfer key made before the interruption/)).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Resume the ceremony' }))
+    expect(stores.ui.getState().screen).toBe('run')
+  })
+
+  test('a failed call shows its code and message until dismissed', async () => {
+    const bridge = bridgeWith(noPlan)
+    bridge.openPlan.mockResolvedValue(fail('PLAN_INVALID', 'targets.0: no appliance with id "dsm-x"'))
+    await renderApp(bridge)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Open ceremony plan…' })))
+    const alert = screen.getByRole('alert')
+    expect(alert.textContent).toContain('PLAN_INVALID')
+    expect(alert.textContent).toContain('no appliance with id "dsm-x"')
+    fireEvent.click(within(alert).getByRole('button', { name: 'Dismiss' }))
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
+})
+
+describe('plan editor', () => {
+  test('issues appear by field as the operator types, and a valid plan can be saved', async () => {
+    const bridge = bridgeWith(noPlan)
+    bridge.validatePlan.mockImplementation(async ({ text }) =>
+      text.includes('"source":"nope"')
+        ? ok({ issues: [{ path: 'source', message: 'no appliance with id "nope"' }], summary: null })
+        : ok({ issues: [], summary: makePlan() }),
+    )
+    bridge.savePlan.mockResolvedValue(ok({ cancelled: false, digest: PLAN_DIGEST }))
+    await renderApp(bridge, 'editor')
+    const textarea = screen.getByLabelText('Plan (JSON)')
+    await act(async () => fireEvent.change(textarea, { target: { value: '{"source":"nope"}' } }))
+    await waitFor(() => expect(screen.getByRole('list', { name: 'Problems by field' }).textContent).toContain('source'))
+    expect(screen.getByText('no appliance with id "nope"')).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Save plan…' }).hasAttribute('disabled')).toBe(true)
+    await act(async () => fireEvent.change(textarea, { target: { value: '{"source":"dsm-s"}' } }))
+    await waitFor(() => expect(screen.getByText('The plan is valid.')).toBeTruthy())
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save plan…' })))
+    expect(bridge.savePlan).toHaveBeenCalledWith({ text: '{"source":"dsm-s"}' })
+    expect(screen.getByText(/Saved. Digest of the saved file/)).toBeTruthy()
+  })
+})
+
+describe('session setup', () => {
+  const setupSnap = makeSnapshot({
+    phase: 'setup',
+    participantsConfirmed: false,
+    connections: makeSnapshot().connections.map((c) => ({ ...c, hasApiKey: false, state: 'unknown' as const, version: null, clockSkewSeconds: null, pin: null })),
+  })
+
+  test('an API key is masked, sent to main, and the field is cleared at once', async () => {
+    const bridge = bridgeWith(setupSnap)
+    bridge.setApiKey.mockResolvedValue(ok(setupSnap))
+    const stores = await renderApp(bridge, 'setup')
+    const input = screen.getByLabelText('API key for Source DSM') as HTMLInputElement
+    expect(input.type).toBe('password')
+    fireEvent.change(input, { target: { value: 'c2VjcmV0LWFwaS1rZXk=' } })
+    await act(async () => fireEvent.click(within(input.closest('form')!).getByRole('button', { name: 'Set key' })))
+    expect(bridge.setApiKey).toHaveBeenCalledWith({ applianceId: 'dsm-s', apiKey: 'c2VjcmV0LWFwaS1rZXk=' })
+    expect(input.value).toBe('')
+    for (const store of Object.values(stores)) expect(JSON.stringify(store.getState())).not.toContain('c2VjcmV0LWFwaS1rZXk=')
+  })
+
+  test('connections show version, clock and the TLS pin in hex and words; participants are confirmed', async () => {
+    const checked = makeSnapshot({ phase: 'setup', participantsConfirmed: false })
+    const bridge = bridgeWith(setupSnap)
+    bridge.checkConnections.mockResolvedValue(ok(checked))
+    bridge.confirmParticipants.mockResolvedValue(ok({ ...checked, participantsConfirmed: true }))
+    const stores = await renderApp(bridge, 'setup')
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(true)
+    await act(async () => stores.ceremony.setState({ snapshot: { ...setupSnap, connections: setupSnap.connections.map((c) => ({ ...c, hasApiKey: true })) } }))
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Check connections' })))
+    expect(screen.getByTestId('conn-state-dsm-s').textContent).toContain('Connected')
+    const pin = screen.getByRole('group', { name: 'TLS pin of Source DSM' })
+    expect(pin.textContent).toContain(digest('ab'.repeat(32)).hexGroups)
+    expect(pin.textContent).toContain(digest('ab'.repeat(32)).words[0])
+    expect(screen.getByText('2 s behind this workstation')).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+    const confirm = screen.getByRole('button', { name: 'Confirm participants' })
+    expect(confirm.hasAttribute('disabled')).toBe(true)
+    fireEvent.click(screen.getByLabelText('I have checked the identity of everyone taking part'))
+    await act(async () => fireEvent.click(confirm))
+    expect(bridge.confirmParticipants).toHaveBeenCalledWith({ operator: 'Olivia Operator' })
+    fireEvent.click(screen.getByRole('button', { name: 'Go to the ceremony steps' }))
+    expect(stores.ui.getState().screen).toBe('run')
+  })
+
+  test('a rehearsal shows the simulated custodians sign-ins', async () => {
+    await renderApp(bridgeWith(makeSnapshot({ phase: 'setup' })), 'setup')
+    expect(screen.getByRole('heading', { name: 'Simulated custodians (rehearsal only)' })).toBeTruthy()
+    expect(screen.getByText('sim-pass-alice')).toBeTruthy()
+  })
+})
+
+describe('run screen', () => {
+  test('shows the current step, what it does, the target board, and runs it', async () => {
+    const snap = makeSnapshot()
+    const bridge = bridgeWith(snap)
+    bridge.runStep.mockResolvedValue(ok(withStep(snap, 'preflight', { state: 'done' })))
+    await renderApp(bridge, 'run')
+    const detail = screen.getByTestId('step-detail')
+    expect(within(detail).getByRole('heading', { name: 'Preflight checks' })).toBeTruthy()
+    expect(within(detail).getByText(/checks versions, clocks/)).toBeTruthy()
+    expect(screen.getByTestId('target-dsm-t1').textContent).toContain('Target DSM 1')
+    expect(screen.getByTestId('target-dsm-t2').textContent).toContain('0 of 3')
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Run step' })))
+    expect(bridge.runStep).toHaveBeenCalledWith({ stepId: 'preflight' })
+  })
+
+  test('pushed changes update the live status', async () => {
+    const snap = makeSnapshot()
+    const bridge = bridgeWith(snap)
+    await renderApp(bridge, 'run')
+    await act(async () => bridge.emit('onCeremonyChanged', withStep(snap, 'preflight', { state: 'running', startedAt: '2025-01-01T10:00:00Z' })))
+    expect(screen.getByTestId('step-detail').dataset.state).toBe('running')
+    expect(screen.getByRole('button', { name: 'Running…' }).hasAttribute('disabled')).toBe(true)
+  })
+
+  test('an irreversible step needs the typed confirmation before Run step enables, and sends it', async () => {
+    const snap = { ...makeSnapshot(), currentStepId: 'cleanup-dsm-t1' }
+    const bridge = bridgeWith(snap)
+    bridge.runStep.mockResolvedValue(ok(snap))
+    await renderApp(bridge, 'run')
+    const run = screen.getByRole('button', { name: 'Run step' })
+    expect(run.hasAttribute('disabled')).toBe(true)
+    const input = screen.getByLabelText(/last 4 characters of the transfer key fingerprint/)
+    fireEvent.change(input, { target: { value: '07' } })
+    expect(run.hasAttribute('disabled')).toBe(true)
+    fireEvent.change(input, { target: { value: '0718' } })
+    expect(run.hasAttribute('disabled')).toBe(false)
+    await act(async () => fireEvent.click(run))
+    expect(bridge.runStep).toHaveBeenCalledWith({ stepId: 'cleanup-dsm-t1', confirmation: '0718' })
+  })
+
+  test('a step error shows what happened, what is safe and what to do next', async () => {
+    const snap = withStep(makeSnapshot(), 'preflight', {
+      state: 'failed',
+      error: { code: 'CLOCK_SKEW', message: 'Target DSM 1 is 412 s behind', safe: 'Nothing was changed on any appliance by this step.', next: 'Correct the clock, then run preflight again.' },
+    })
+    await renderApp(bridgeWith(snap), 'run')
+    const box = screen.getAllByRole('alert').find((a) => a.textContent?.includes('CLOCK_SKEW'))!
+    expect(box.textContent).toContain('Target DSM 1 is 412 s behind')
+    expect(box.textContent).toContain('Nothing was changed on any appliance')
+    expect(box.textContent).toContain('Correct the clock')
+  })
+
+  test('comparisons show both sides in hex and words with MATCH or MISMATCH', async () => {
+    const kcvS = digest('a1b2c3')
+    const kcvT = digest('a1b2c4')
+    const snap = withStep(makeSnapshot(), 'preflight', {
+      comparisons: [
+        { label: 'Key check value', left: { label: 'Source', value: kcvS }, right: { label: 'Target DSM 1', value: kcvS }, match: true },
+        { label: 'Transfer key fingerprint', left: { label: 'On target', value: kcvS }, right: { label: 'In file', value: kcvT }, match: false },
+      ],
+      evidence: [{ label: 'Appliance version', value: '4.23.0' }, { label: 'File digest', value: FINGERPRINT.hex, digest: FINGERPRINT }],
+    })
+    await renderApp(bridgeWith(snap), 'run')
+    const verdicts = screen.getAllByTestId('verdict').map((v) => v.textContent)
+    expect(verdicts).toEqual(['✓ MATCH', '✗ MISMATCH'])
+    expect(screen.getAllByRole('group', { name: 'Target DSM 1' })[0]!.textContent).toContain(kcvS.hexGroups)
+    expect(screen.getByText(/These values differ. Stop here/)).toBeTruthy()
+    expect(screen.getByRole('group', { name: 'File digest' }).textContent).toContain(FINGERPRINT.words.join(' '))
+  })
+
+  test('choosing an earlier step shows it; "Go to the current step" follows the ceremony again', async () => {
+    const stores = await renderApp(bridgeWith(makeSnapshot()), 'run')
+    fireEvent.click(screen.getAllByRole('button', { name: /Close the ceremony/ })[0]!)
+    expect(stores.ui.getState().selectedStepId).toBe('close')
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('close')
+    expect(screen.getByText('Steps run in order: this is not the current step.')).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Go to the current step' }))
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('preflight')
+  })
+})
+
+describe('custodian approvals', () => {
+  const approvalStep = 'wrap-approval-dsm-t1'
+  function approvalSnapshot(patch: Parameters<typeof makeApproval>[0] = {}) {
+    return { ...withStep(makeSnapshot(), approvalStep, { state: 'waiting', approval: makeApproval(patch), confirmation: { prompt: 'Type the last 4 characters of the fingerprint to approve the export', length: 4 } }), currentStepId: approvalStep }
+  }
+
+  test('shows exactly what will be approved, the quorum progress and the expiry', async () => {
+    await renderApp(bridgeWith(approvalSnapshot({ approvals: [{ user: 'alice@example.test', at: '2025-01-01T10:00:00Z' }] })), 'run')
+    const panel = screen.getByTestId('approval-panel')
+    expect(panel.textContent).toContain('wrapkey')
+    expect(panel.textContent).toContain('Cluster Master Key')
+    expect(panel.textContent).toContain('8f14e45f-ceea-467f-a0e6-6d1b5e3c9a2b')
+    expect(within(panel).getByRole('group', { name: 'Wrapping key fingerprint' }).textContent).toContain(FINGERPRINT.hexGroups)
+    expect(screen.getByTestId('wrapping-match').textContent).toContain('This is the transfer key generated on the target')
+    expect(screen.getByTestId('quorum-progress').textContent).toContain('1 of 2 approvals needed (2 of 3 custodians')
+    expect(panel.textContent).toMatch(/Expires .*\(in \d+ min\)/)
+    expect(panel.textContent).toContain('Waiting for approvals')
+    // alice already approved: the next custodian is offered first.
+    expect((screen.getByLabelText('Custodian') as HTMLSelectElement).value).toBe('bob@example.test')
+    expect(screen.queryByRole('button', { name: 'Run step' })).toBeNull()
+  })
+
+  test('a wrapping key that is not the target key is flagged', async () => {
+    await renderApp(bridgeWith(approvalSnapshot({ wrappingKey: { name: 'x', fingerprint: FINGERPRINT, matchesTarget: false } })), 'run')
+    expect(screen.getByTestId('wrapping-match').textContent).toContain('NOT the transfer key')
+  })
+
+  test('a custodian approves with their own user and password (masked, cleared) and the typed confirmation', async () => {
+    const bridge = bridgeWith(approvalSnapshot())
+    bridge.decideApproval.mockResolvedValue(ok(approvalSnapshot({ approvals: [{ user: 'alice@example.test', at: '2025-01-01T10:00:00Z' }] })))
+    const stores = await renderApp(bridge, 'run')
+    const password = screen.getByLabelText('Password') as HTMLInputElement
+    expect(password.type).toBe('password')
+    fireEvent.change(password, { target: { value: 'alice-secret-pw' } })
+    const approve = screen.getByRole('button', { name: 'Approve' })
+    expect(approve.hasAttribute('disabled')).toBe(true) // the confirmation is not typed yet
+    expect(screen.getByRole('button', { name: 'Deny' }).hasAttribute('disabled')).toBe(false)
+    fireEvent.change(screen.getByLabelText(/to approve the export/), { target: { value: '0718' } })
+    await act(async () => fireEvent.click(approve))
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'alice@example.test', password: 'alice-secret-pw', decision: 'approve', confirmation: '0718' })
+    expect(password.value).toBe('')
+    for (const store of Object.values(stores)) expect(JSON.stringify(store.getState())).not.toContain('alice-secret-pw')
+    expect(screen.getByText('alice@example.test', { selector: 'strong' })).toBeTruthy()
+    expect((screen.getByLabelText('Custodian') as HTMLSelectElement).value).toBe('bob@example.test')
+  })
+
+  test('a custodian not in the list can type their DSM user name; deny needs no confirmation', async () => {
+    const bridge = bridgeWith(approvalSnapshot())
+    bridge.decideApproval.mockResolvedValue(ok(approvalSnapshot()))
+    await renderApp(bridge, 'run')
+    fireEvent.change(screen.getByLabelText('Custodian'), { target: { value: '__other__' } })
+    fireEvent.change(screen.getByLabelText('DSM user name'), { target: { value: 'zoe@example.test' } })
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } })
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Deny' })))
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny' })
+  })
+
+  test('after a denial, a fresh request can be started', async () => {
+    const denied = approvalSnapshot({ status: 'DENIED', denials: [{ user: 'bob@example.test', at: '2025-01-01T10:00:00Z' }] })
+    const bridge = bridgeWith(denied)
+    bridge.restartApproval.mockResolvedValue(ok(denied))
+    await renderApp(bridge, 'run')
+    expect(screen.getByTestId('approval-status').textContent).toContain('Denied')
+    expect(screen.queryByLabelText('Password')).toBeNull()
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Start a fresh request' })))
+    expect(bridge.restartApproval).toHaveBeenCalledWith({ stepId: approvalStep })
+  })
+})
+
+describe('witnesses and exceptions', () => {
+  test('a named witness signs off the ticked items; the sign-off shows name and time', async () => {
+    const snap = makeSnapshot()
+    const bridge = bridgeWith(snap)
+    bridge.signOff.mockResolvedValue(ok(withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items: ['Appliance versions read aloud'] }] })))
+    await renderApp(bridge, 'run')
+    const signOff = screen.getByRole('button', { name: 'Sign off' })
+    expect(signOff.hasAttribute('disabled')).toBe(true)
+    fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
+    fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    await act(async () => fireEvent.click(signOff))
+    expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', items: ['Appliance versions read aloud'] })
+    const list = screen.getByRole('list', { name: 'Signed off' })
+    expect(list.textContent).toContain('Wendy Witness')
+    expect(list.querySelector('time')?.getAttribute('datetime')).toBe('2025-01-01T10:05:00Z')
+  })
+
+  test('anyone can record an exception at any step', async () => {
+    const snap = makeSnapshot()
+    const bridge = bridgeWith(snap)
+    bridge.recordException.mockResolvedValue(ok(withStep(snap, 'preflight', { exceptions: [{ by: 'Walter Witness', at: '2025-01-01T10:06:00Z', note: 'Bag 1142 seal number differs from the log sheet' }] })))
+    await renderApp(bridge, 'run')
+    fireEvent.change(screen.getByLabelText('Recorded by'), { target: { value: 'Walter Witness' } })
+    fireEvent.change(screen.getByLabelText('What happened'), { target: { value: 'Bag 1142 seal number differs from the log sheet' } })
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Record exception' })))
+    expect(bridge.recordException).toHaveBeenCalledWith({ stepId: 'preflight', by: 'Walter Witness', note: 'Bag 1142 seal number differs from the log sheet' })
+    expect(screen.getByText(/Bag 1142 seal number differs/, { selector: 'li' })).toBeTruthy()
+  })
+})
+
+describe('ceremony record', () => {
+  test('shows the final digest in hex and words, the steps, approvals and the REHEARSAL watermark; exports through main', async () => {
+    const finalDigest = digest('5e'.repeat(32))
+    const snap = makeSnapshot({ phase: 'complete', currentStepId: null })
+    const bridge = bridgeWith(snap)
+    bridge.getRecord.mockResolvedValue(
+      ok({
+        json: JSON.stringify({
+          mode: 'rehearsal', watermark: 'REHEARSAL', planDigest: PLAN_DIGEST.hex, entries: [{}, {}, {}],
+          artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 344 }],
+          approvals: [{ seq: 7, ts: '2025-01-01T10:00:00Z', step: 'wrap-approval:dsm-t1', actor: 'alice@example.test', facts: { decision: 'approve' } }],
+          signoffs: [], exceptions: [],
+        }),
+        finalDigest,
+      }),
+    )
+    bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, digest: FINGERPRINT }))
+    await renderApp(bridge, 'record')
+    await waitFor(() => expect(screen.getByRole('group', { name: 'Final log digest' })).toBeTruthy())
+    const final = screen.getByRole('group', { name: 'Final log digest' })
+    expect(final.textContent).toContain(finalDigest.hexGroups)
+    expect(final.textContent).toContain(finalDigest.words.join(' '))
+    expect(screen.getByTestId('record-watermark').textContent).toContain('REHEARSAL')
+    expect(screen.getByText('wrap-approval:dsm-t1')).toBeTruthy()
+    expect(screen.getByText('rehearsal-dsm-t1-wrapped_master_key.out')).toBeTruthy()
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Export as PDF…' })))
+    expect(bridge.exportRecord).toHaveBeenCalledWith({ format: 'pdf' })
+    expect(screen.getByText(/Exported the record as PDF/)).toBeTruthy()
+  })
+
+  test('Print uses the browser print (print CSS lays out the record)', async () => {
+    const bridge = bridgeWith(makeSnapshot({ phase: 'complete' }))
+    bridge.getRecord.mockResolvedValue(fail('RECORD_UNAVAILABLE', 'not yet'))
+    const print = vi.fn()
+    window.print = print
+    await renderApp(bridge, 'record')
+    fireEvent.click(screen.getByRole('button', { name: 'Print' }))
+    expect(print).toHaveBeenCalled()
+  })
+})
