@@ -43,6 +43,135 @@ export const SettingsSchema = z.strictObject({
 export type Settings = z.infer<typeof SettingsSchema>
 export const DEFAULT_SETTINGS: Settings = { operatorName: '', textScale: 100, highContrast: false }
 
+
+// ---------------------------------------------------------------------------------------------
+// The ceremony: what the engine shows the renderer. Views only — no key material, no secret, no
+// file path. Fingerprints and digests always come with their hex groups and PGP words.
+
+/** A digest or fingerprint as it is read aloud: lowercase hex, groups of 4, and PGP words. */
+export const DigestViewSchema = z.strictObject({ hex: z.string(), hexGroups: z.string(), words: z.array(z.string()) })
+export type DigestView = z.infer<typeof DigestViewSchema>
+
+export const PlanIssueSchema = z.strictObject({ path: z.string(), message: z.string() })
+
+export const PlanSummarySchema = z.strictObject({
+  id: z.string(),
+  title: z.string(),
+  mode: ModeSchema,
+  digest: DigestViewSchema,
+  source: z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number() }),
+  targets: z.array(z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number() })),
+  appliances: z.array(z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number(), spkiSha256: z.string().nullable(), hasCa: z.boolean() })),
+  groupName: z.string(),
+  cmk: z.strictObject({ name: z.string(), create: z.boolean() }),
+  wrapMode: z.string(),
+  participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
+  /** The plan file's canonical JSON, for the printable review. */
+  json: z.string(),
+})
+export type PlanSummary = z.infer<typeof PlanSummarySchema>
+
+export const StepStateSchema = z.enum(['pending', 'running', 'waiting', 'done', 'failed', 'skipped'])
+export type StepState = z.infer<typeof StepStateSchema>
+
+export const StepKindSchema = z.enum([
+  'preflight', 'create-cmk', 'transfer-key', 'export-pubkey', 'import-pubkey', 'wrap-request', 'wrap-approval',
+  'wrap-result', 'load-blob', 'unwrap-request', 'unwrap-approval', 'unwrap-result', 'cleanup', 'close',
+])
+export type StepKind = z.infer<typeof StepKindSchema>
+
+export const EvidenceItemSchema = z.strictObject({
+  label: z.string(),
+  value: z.string(),
+  /** Set for fingerprints and digests, so they can be read aloud. */
+  digest: DigestViewSchema.optional(),
+})
+
+/** Two values a witness must see are equal (e.g. KCV on source and target). */
+export const ComparisonSchema = z.strictObject({
+  label: z.string(),
+  left: z.strictObject({ label: z.string(), value: DigestViewSchema }),
+  right: z.strictObject({ label: z.string(), value: DigestViewSchema }),
+  match: z.boolean(),
+})
+
+export const ApprovalViewSchema = z.strictObject({
+  requestId: z.string(),
+  appliance: z.string(),
+  operation: z.string(),
+  status: z.enum(['PENDING', 'APPROVED', 'DENIED', 'FAILED', 'EXPIRED']),
+  quorum: z.strictObject({ n: z.number(), of: z.number() }),
+  approvals: z.array(z.strictObject({ user: z.string(), at: z.string() })),
+  denials: z.array(z.strictObject({ user: z.string(), at: z.string() })),
+  expiresAt: z.string().nullable(),
+  requirePassword: z.boolean(),
+  description: z.string(),
+  /** What is being exported or created, so custodians see exactly what they approve. */
+  subject: z.strictObject({ name: z.string(), kid: z.string().nullable() }),
+  wrappingKey: z.strictObject({ name: z.string(), fingerprint: DigestViewSchema, matchesTarget: z.boolean() }),
+  /** The custodians the plan names for this appliance (sign-in candidates). */
+  custodians: z.array(z.string()),
+})
+export type ApprovalView = z.infer<typeof ApprovalViewSchema>
+
+export const StepViewSchema = z.strictObject({
+  id: z.string(),
+  kind: StepKindSchema,
+  /** The row of the step table in the design (design §3), for the printed script. */
+  number: z.number(),
+  target: z.string().nullable(),
+  where: z.string(),
+  title: z.string(),
+  /** What is about to happen and why, in plain words. */
+  explain: z.string(),
+  state: StepStateSchema,
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  /** Irreversible steps: what the operator must type, and what it is tied to. */
+  confirmation: z.strictObject({ prompt: z.string(), length: z.number() }).nullable(),
+  evidence: z.array(EvidenceItemSchema),
+  comparisons: z.array(ComparisonSchema),
+  approval: ApprovalViewSchema.nullable(),
+  witnessItems: z.array(z.string()),
+  signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()) })),
+  exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string() })),
+  error: IpcErrorSchema.extend({ safe: z.string(), next: z.string() }).nullable(),
+})
+export type StepView = z.infer<typeof StepViewSchema>
+
+export const ConnectionViewSchema = z.strictObject({
+  applianceId: z.string(),
+  label: z.string(),
+  hasApiKey: z.boolean(),
+  state: z.enum(['unknown', 'ok', 'failed']),
+  version: z.string().nullable(),
+  clockSkewSeconds: z.number().nullable(),
+  /** The pin the workstation enforces, to confirm out of band with the appliance's administrator. */
+  pin: DigestViewSchema.nullable(),
+  error: IpcErrorSchema.nullable(),
+})
+export type ConnectionView = z.infer<typeof ConnectionViewSchema>
+
+export const CeremonySnapshotSchema = z.strictObject({
+  plan: PlanSummarySchema.nullable(),
+  phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed']),
+  /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
+  rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
+  participantsConfirmed: z.boolean(),
+  connections: z.array(ConnectionViewSchema),
+  steps: z.array(StepViewSchema),
+  currentStepId: z.string().nullable(),
+  targets: z.array(z.strictObject({ id: z.string(), label: z.string(), state: StepStateSchema, kcv: z.string().nullable(), done: z.number(), total: z.number() })),
+  /** What a resume found on the appliances for interrupted steps. */
+  reconcile: z.array(z.strictObject({ stepId: z.string(), finding: z.string() })),
+  log: z.strictObject({ entries: z.number(), head: DigestViewSchema.nullable() }),
+  record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
+})
+export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
+
+const StepRef = z.strictObject({ stepId: z.string().min(1).max(120) })
+const Secret = z.string().min(1).max(4096)
+
 const Empty = z.strictObject({})
 
 interface InvokeSpec {
@@ -63,12 +192,49 @@ export const invokes = {
   getSettings: { channel: 'settings:get', request: Empty, response: SettingsSchema },
   /** Change some settings; returns the whole new settings object. */
   updateSettings: { channel: 'settings:set', request: SettingsSchema.partial().strict(), response: SettingsSchema },
+
+  /** Main shows the open-file dialog, reads and validates the plan; the renderer never sees the path. */
+  openPlan: { channel: 'plan:open', request: Empty, response: z.strictObject({ cancelled: z.boolean(), snapshot: CeremonySnapshotSchema }) },
+  /** Validates plan text as the operator edits it; returns every issue by field. */
+  validatePlan: { channel: 'plan:validate', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ issues: z.array(PlanIssueSchema), summary: PlanSummarySchema.nullable() }) },
+  /** Main shows the save dialog and writes the (valid) plan file. */
+  savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
+  /** Starts simulated appliances in main and loads a rehearsal plan for them. */
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5) }), response: CeremonySnapshotSchema },
+  /** The API key for one appliance: goes straight to main memory, never comes back. */
+  setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
+  /** Connects to every appliance with its key: version, clock skew, TLS pin. */
+  checkConnections: { channel: 'session:check', request: Empty, response: CeremonySnapshotSchema },
+  /** The operator confirms who is in the room (as the plan names them). */
+  confirmParticipants: { channel: 'session:confirm-participants', request: z.strictObject({ operator: z.string().trim().min(1).max(80) }), response: CeremonySnapshotSchema },
+  /** The current state of everything. */
+  status: { channel: 'ceremony:status', request: Empty, response: CeremonySnapshotSchema },
+  /** Runs one step (or resumes it after a restart). Irreversible steps need their typed confirmation. */
+  runStep: { channel: 'ceremony:run-step', request: StepRef.extend({ confirmation: z.string().max(64).optional() }), response: CeremonySnapshotSchema },
+  /** A custodian signs in with their own DSM user and approves or denies the step's request. */
+  decideApproval: {
+    channel: 'ceremony:decide-approval',
+    request: StepRef.extend({ user: z.string().min(1).max(254), password: Secret, decision: z.enum(['approve', 'deny']), confirmation: z.string().max(64).optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /** After DENIED, FAILED or expiry: open a fresh approval request for the same operation. */
+  restartApproval: { channel: 'ceremony:restart-approval', request: StepRef, response: CeremonySnapshotSchema },
+  /** A named witness signs off a step's checklist items. */
+  signOff: { channel: 'ceremony:sign-off', request: StepRef.extend({ witness: z.string().trim().min(1).max(80), items: z.array(z.string().max(300)).min(1).max(20) }), response: CeremonySnapshotSchema },
+  /** Anyone records an exception note at any step. */
+  recordException: { channel: 'ceremony:exception', request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
+  /** Main shows the save dialog and writes the ceremony record as JSON or PDF. */
+  exportRecord: { channel: 'ceremony:export-record', request: z.strictObject({ format: z.enum(['json', 'pdf']) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
+  /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
+  getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ json: z.string(), finalDigest: DigestViewSchema }) },
 } as const satisfies Record<string, InvokeSpec>
 
 /** Main → renderer notifications. Key = the bridge method name that subscribes. */
 export const events = {
   /** Settings changed (by this window or another path in main). */
   onSettingsChanged: { channel: 'settings:changed', payload: SettingsSchema },
+  /** The ceremony moved: a step started, finished, an approval arrived, a sign-off was recorded. */
+  onCeremonyChanged: { channel: 'ceremony:changed', payload: CeremonySnapshotSchema },
 } as const satisfies Record<string, EventSpec>
 
 export type Invokes = typeof invokes

@@ -8,6 +8,9 @@ import { BRIDGE_KEY, events, invokes } from '../preload/contract'
 import { createHandlers } from '../main/ipc/handlers'
 import { dispatch, registerContract, type Handlers, type IpcSender } from '../main/ipc/register'
 import { SettingsService } from '../main/settings/settings-service'
+import { CeremonyService } from '../main/ceremony/ceremony-service'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 
 const PRELOAD_BUNDLE = join(__dirname, '../out/preload/index.js')
 
@@ -21,6 +24,13 @@ function handlers(): Handlers {
     identity: { name: 'DSM Key Ceremony', version: '1.2.3', platform: 'linux', arch: 'x64' },
     mode: () => 'rehearsal',
     settings: new SettingsService(memoryStore()),
+    ceremony: new CeremonyService({
+      stateRoot: mkdtempSync(join(tmpdir(), 'dsm-contract-')),
+      dialogs: { openPlanFile: async () => null, savePlanFile: async () => null, saveRecordFile: async () => null },
+      journalStore: () => memoryStore(),
+      startSimulator: () => Promise.reject(new Error('no simulator in this test')),
+      onChange: () => undefined,
+    }),
   })
 }
 

@@ -4,12 +4,15 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, Menu, session } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron'
 import Store from 'electron-store'
+import { CeremonyService } from '../ceremony/ceremony-service'
+import type { JournalStore } from '../ceremony/journal'
 import { createHandlers } from '../ipc/handlers'
 import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
+import { startSimulator } from '../simulator'
 import { findDebugSwitch, guardSession, installAppGuards } from './security'
 import { createMainWindow } from './window'
 
@@ -52,12 +55,42 @@ function start(): void {
     ipcMain.removeAllListeners('electron-store-get-data')
     const settings = new SettingsService(store as unknown as ConstructorParameters<typeof SettingsService>[0])
 
+    // Each ceremony's journal is its own electron-store file in its state folder.
+    const journalStore = (dir: string) => new Store({ cwd: dir, name: 'journal' }) as unknown as JournalStore
+    ipcMain.removeAllListeners('electron-store-get-data')
+    const ceremony = new CeremonyService({
+      stateRoot: join(app.getPath('userData'), 'ceremonies'),
+      journalStore,
+      startSimulator: (appliances) => startSimulator({ appliances }),
+      dialogs: {
+        openPlanFile: async () => {
+          const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open ceremony plan', properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })
+          return r.canceled ? null : (r.filePaths[0] ?? null)
+        },
+        savePlanFile: async (defaultName) => {
+          const r = await dialog.showSaveDialog(mainWindow!, { title: 'Save ceremony plan', defaultPath: defaultName, filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })
+          return r.canceled ? null : (r.filePath ?? null)
+        },
+        saveRecordFile: async (defaultName, format) => {
+          const r = await dialog.showSaveDialog(mainWindow!, { title: 'Export ceremony record', defaultPath: defaultName, filters: [{ name: format.toUpperCase(), extensions: [format] }] })
+          return r.canceled ? null : (r.filePath ?? null)
+        },
+      },
+      // The record page the renderer is showing, printed by Chromium: what the witnesses see is what is filed.
+      printRecordPdf: () => mainWindow!.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }),
+      onChange: (snapshot) => {
+        if (mainWindow && !mainWindow.isDestroyed()) emit(mainWindow.webContents, 'onCeremonyChanged', snapshot)
+      },
+    })
+    app.on('before-quit', () => void ceremony.shutdown())
+
     registerContract(
       ipcMain,
       createHandlers({
         identity: { name: 'DSM Key Ceremony', version: app.getVersion(), platform: process.platform, arch: process.arch },
-        mode: () => 'production',
+        mode: () => ceremony.mode(),
         settings,
+        ceremony,
       }),
       {
         isTrustedSender: (event: IpcSender) =>

@@ -1,5 +1,6 @@
 /** Thin IPC handlers: the payload is already validated; each one calls a service and returns its result. */
 import type { Mode } from '../../preload/contract'
+import type { CeremonyService } from '../ceremony/ceremony-service'
 import type { SettingsService } from '../settings/settings-service'
 import type { Handlers } from './register'
 
@@ -12,15 +13,32 @@ export interface AppIdentity {
 
 export interface Services {
   identity: AppIdentity
-  /** Production until the operator starts a rehearsal; every screen shows it. */
+  /** Production unless the loaded plan is a rehearsal; every screen shows it. */
   mode(): Mode
   settings: SettingsService
+  ceremony: CeremonyService
 }
 
 export function createHandlers(services: Services): Handlers {
+  const { ceremony } = services
   return {
     appInfo: () => ({ ...services.identity, mode: services.mode() }),
     getSettings: () => services.settings.get(),
     updateSettings: (patch) => services.settings.update(patch),
+    openPlan: () => ceremony.openPlan(),
+    validatePlan: ({ text }) => ceremony.validatePlan(text),
+    savePlan: ({ text }) => ceremony.savePlan(text),
+    startRehearsal: ({ targets }) => ceremony.startRehearsal(targets),
+    setApiKey: ({ applianceId, apiKey }) => ceremony.setApiKey(applianceId, apiKey),
+    checkConnections: () => ceremony.checkConnections(),
+    confirmParticipants: ({ operator }) => ceremony.confirmParticipants(operator),
+    status: () => ceremony.snapshot(),
+    runStep: ({ stepId, confirmation }) => ceremony.runStep(stepId, confirmation),
+    decideApproval: (req) => ceremony.decideApproval(req),
+    restartApproval: ({ stepId }) => ceremony.restartApproval(stepId),
+    signOff: ({ stepId, witness, items }) => ceremony.signOff(stepId, witness, items),
+    recordException: ({ stepId, by, note }) => ceremony.recordException(stepId, by, note),
+    exportRecord: ({ format }) => ceremony.exportRecord(format),
+    getRecord: () => ceremony.getRecord(),
   }
 }

@@ -18,6 +18,9 @@ export class FakeWebContents extends EventEmitter {
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler
   }
+  async printToPDF(): Promise<Buffer> {
+    throw Object.assign(new Error('PDF printing needs the Electron renderer; in the harness, print the record page with the browser'), { code: 'PDF_UNAVAILABLE' })
+  }
   send(channel: string, payload: unknown): void {
     this.sent.push({ channel, payload })
     for (const listener of this.sendListeners) listener(channel, payload)
@@ -48,6 +51,9 @@ export interface FakeElectron {
     headersReceived: Listener | null
   }
   firstWindow: Promise<FakeBrowserWindowLike>
+  /** Paths the next open/save dialogs answer with, in order (an empty queue = the user cancelled). */
+  dialogAnswers: string[]
+  dialogsShown: { kind: 'open' | 'save'; options: unknown }[]
 }
 
 export interface FakeBrowserWindowLike {
@@ -79,6 +85,8 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     menuCleared: false,
     session: { permissionRequestHandler: null, permissionCheckHandler: null, devicePermissionHandler: null, headersReceived: null },
     firstWindow: new Promise((r) => (resolveFirstWindow = r)),
+    dialogAnswers: [],
+    dialogsShown: [],
   }
 
   class BrowserWindow extends EventEmitter implements FakeBrowserWindowLike {
@@ -100,6 +108,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
       resolveFirstWindow(this)
     }
     isMinimized(): boolean { return false }
+    isDestroyed(): boolean { return false }
     restore(): void {}
     focus(): void {}
     show(): void {}
@@ -153,7 +162,18 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     Menu: { setApplicationMenu: (menu: unknown) => { fake.menuCleared = menu === null } },
     session: { defaultSession },
     shell: { openExternal: async () => { throw new Error('fake electron: openExternal is not allowed in tests') } },
-    dialog: {},
+    dialog: {
+      showOpenDialog: async (_window: unknown, opts: unknown) => {
+        fake.dialogsShown.push({ kind: 'open', options: opts })
+        const path = fake.dialogAnswers.shift()
+        return path ? { canceled: false, filePaths: [path] } : { canceled: true, filePaths: [] }
+      },
+      showSaveDialog: async (_window: unknown, opts: unknown) => {
+        fake.dialogsShown.push({ kind: 'save', options: opts })
+        const path = fake.dialogAnswers.shift()
+        return path ? { canceled: false, filePath: path } : { canceled: true, filePath: '' }
+      },
+    },
   }
   return fake
 }
