@@ -75,24 +75,23 @@ function Shell(): React.JSX.Element {
         <h1 className="app-name">DSM Key Ceremony</h1>
         {mode && <ModeBadge mode={mode} />}
         {planTitle && <span className="topbar-plan">{planTitle}</span>}
+        {mode === 'rehearsal' && (
+          <p className="rehearsal-banner" data-testid="rehearsal-banner">
+            REHEARSAL — simulated appliances only; nothing real is touched. Every output is marked REHEARSAL.
+          </p>
+        )}
       </header>
-      {mode === 'rehearsal' && (
-        <p className="rehearsal-banner" data-testid="rehearsal-banner">
-          REHEARSAL — simulated appliances only. Nothing here touches a real appliance or a real key, and every output is marked
-          REHEARSAL.
-        </p>
-      )}
-      {appError && (
-        <div role="alert" className="banner banner-error">
-          <strong>{appError.code}</strong>: {appError.message}
-        </div>
-      )}
       <main className="content" id="content">
+        {appError && (
+          <div role="alert" className="banner banner-error">
+            <strong>{appError.code}</strong>: {appError.message}
+          </div>
+        )}
         {info && settings ? <CurrentScreen screen={screen} /> : <p aria-live="polite">Starting…</p>}
       </main>
-      <div className="toast-region">
+      <aside className="toast-region" aria-label="Messages">
         {callError && <CallError error={callError} onDismiss={() => stores.ceremony.getState().clearError()} />}
-      </div>
+      </aside>
     </div>
   )
 }

@@ -19,15 +19,7 @@ const STATUS_TEXT = {
  * A quorum approval: what exactly the request will do, the quorum's progress, and a sign-in for each
  * custodian with their own DSM user to approve or deny it here (or in the DSM UI; main polls).
  */
-export function ApprovalPanel({
-  step,
-  confirmation,
-  onDecided,
-}: {
-  step: StepView
-  confirmation: string | undefined
-  onDecided?: () => void
-}): React.JSX.Element | null {
+export function ApprovalPanel({ step }: { step: StepView }): React.JSX.Element | null {
   const approval = step.approval
   const now = useNow()
   if (!approval) return null
@@ -111,7 +103,7 @@ export function ApprovalPanel({
           <p className="waiting" role="status">
             Waiting for approvals. Custodians can approve here, one at a time, or in the DSM web UI; this screen updates on its own.
           </p>
-          <CustodianSignIn step={step} confirmation={confirmation} onDecided={onDecided} />
+          <CustodianSignIn step={step} />
           <RehearsalCredentials appliance={approval.appliance} />
         </>
       )}
@@ -120,15 +112,7 @@ export function ApprovalPanel({
   )
 }
 
-function CustodianSignIn({
-  step,
-  confirmation,
-  onDecided,
-}: {
-  step: StepView
-  confirmation: string | undefined
-  onDecided: (() => void) | undefined
-}): React.JSX.Element | null {
+function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null {
   const stores = useStores()
   const busy = useCeremony((s) => s.busy.includes(`decide:${step.id}`))
   const approval = step.approval
@@ -138,13 +122,16 @@ function CustodianSignIn({
   const [choice, setChoice] = useState<string | null>(null)
   const [typed, setTyped] = useState('')
   const [hasPassword, setHasPassword] = useState(false)
+  // Each approving custodian types the confirmation themselves.
+  const [typedConfirmation, setTypedConfirmation] = useState('')
+  const confirmation = typedConfirmation.trim()
   const password = useRef<HTMLInputElement>(null)
   if (!approval) return null
 
   const selected = choice === OTHER || (choice !== null && candidates.includes(choice)) ? choice : (candidates[0] ?? OTHER)
   const user = selected === OTHER ? typed.trim() : selected
   const needConfirm = step.confirmation !== null
-  const confirmOk = !needConfirm || (confirmation ?? '').length === step.confirmation?.length
+  const confirmOk = !needConfirm || confirmation.length === step.confirmation?.length
   const base = user !== '' && hasPassword && !busy
 
   function decide(decision: 'approve' | 'deny'): void {
@@ -156,12 +143,12 @@ function CustodianSignIn({
     setHasPassword(false)
     void stores.ceremony
       .getState()
-      .decideApproval({ stepId: step.id, user, password: secret, decision, ...(confirmation ? { confirmation } : {}) })
+      .decideApproval({ stepId: step.id, user, password: secret, decision, ...(needConfirm && decision === 'approve' && confirmation ? { confirmation } : {}) })
       .then((ok) => {
         if (ok) {
           setTyped('')
           setChoice(null)
-          onDecided?.()
+          setTypedConfirmation('')
         }
       })
   }
@@ -190,6 +177,25 @@ function CustodianSignIn({
       <label htmlFor={passId}>Password</label>
       <input id={passId} ref={password} type="password" autoComplete="off" maxLength={4096} onChange={(e) => setHasPassword(e.target.value !== '')} />
       <p className="hint">The password goes straight to the appliance through this workstation's main process and is not kept.</p>
+      {step.confirmation && (
+        <div className="confirm-box">
+          <label htmlFor={`confirm-${step.id}`}>
+            <strong>Approving cannot be undone.</strong> {step.confirmation.prompt}
+          </label>
+          <input
+            id={`confirm-${step.id}`}
+            className="confirm-input"
+            value={typedConfirmation}
+            maxLength={step.confirmation.length}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => setTypedConfirmation(e.target.value)}
+          />
+          <span className="hint">
+            {confirmation.length} of {step.confirmation.length} characters
+          </span>
+        </div>
+      )}
       <div className="actions">
         <button type="button" disabled={!base || !confirmOk} onClick={() => decide('approve')}>
           Approve
@@ -197,7 +203,7 @@ function CustodianSignIn({
         <button type="button" className="danger" disabled={!base} onClick={() => decide('deny')}>
           Deny
         </button>
-        {needConfirm && !confirmOk && <span className="hint">Type the confirmation above before approving.</span>}
+        {needConfirm && !confirmOk && <span className="hint">Type the confirmation before approving.</span>}
       </div>
     </form>
   )

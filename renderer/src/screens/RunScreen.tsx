@@ -168,7 +168,7 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
   const isApproval = step.kind === 'wrap-approval' || step.kind === 'unwrap-approval'
   // An approval step's confirmation is typed by each approving custodian, not to start waiting.
   const needsConfirmation = step.confirmation !== null && !isApproval
-  const showConfirmation = step.confirmation !== null && !finished && (!isApproval || step.approval?.status === 'PENDING')
+  const showConfirmation = needsConfirmation && !finished
   const confirmed = !needsConfirmation || confirmation.trim().length === step.confirmation?.length
   // A waiting approval is polled by main; there is nothing to run until it is decided.
   const showRun = !finished && !(isApproval && step.state === 'waiting')
@@ -184,7 +184,7 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
   else if (step.state === 'running' || running) blocked = 'Running…'
 
   return (
-    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-state={step.state}>
+    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.kind} data-state={step.state}>
       <header className="step-header">
         <p className="step-meta">
           Step {step.number} · {step.where}
@@ -245,9 +245,7 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
         </div>
       )}
 
-      {step.approval && (
-        <ApprovalPanel step={step} confirmation={step.confirmation ? confirmation.trim() : undefined} onDecided={() => setConfirmation('')} />
-      )}
+      {step.approval && <ApprovalPanel step={step} />}
       {restartable && <RestartApproval step={step} />}
 
       {showRun && (
