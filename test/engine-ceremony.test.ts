@@ -36,3 +36,37 @@ for (const targets of [1, 3]) {
     }
   })
 }
+
+test('`ceremony rehearse` then `ceremony verify`: the record verifies, and a tampered entry is named', async () => {
+  const { spawnSync } = await import('node:child_process')
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const cli = join(__dirname, '../bin/ceremony.cjs')
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-rehearse-'))
+  try {
+    const rehearse = spawnSync(process.execPath, [cli, 'rehearse', '--targets', '2', '--state', join(dir, 'state')], { encoding: 'utf8', timeout: 120_000 })
+    assert.equal(rehearse.status, 0, rehearse.stderr)
+    const summary = JSON.parse(rehearse.stdout.trim().split('\n').at(-1)!)
+    assert.equal(summary.ok, true)
+    assert.deepEqual(Object.keys(summary.targets), ['fips-2', 'fips-3'])
+    for (const t of Object.values(summary.targets) as { kcv: string; transferKeysDeleted: boolean }[]) {
+      assert.match(t.kcv, /^[0-9A-F]{6}$/)
+      assert.equal(t.transferKeysDeleted, true)
+    }
+    assert.ok(summary.requests > 0)
+
+    const ok = spawnSync(process.execPath, [cli, 'verify', summary.record, '--artifacts', join(dir, 'state', 'media')], { encoding: 'utf8' })
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr)
+    assert.match(ok.stdout, /REHEARSAL/)
+
+    const record = JSON.parse(readFileSync(summary.record, 'utf8'))
+    record.entries[9].facts.tampered = true
+    const bad = join(dir, 'tampered.json')
+    writeFileSync(bad, JSON.stringify(record))
+    const failed = spawnSync(process.execPath, [cli, 'verify', bad], { encoding: 'utf8' })
+    assert.equal(failed.status, 1)
+    assert.match(failed.stdout + failed.stderr, /FAILED at entry 10\b/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

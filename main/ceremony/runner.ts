@@ -14,13 +14,32 @@ export interface RunOptions {
   progress?(line: string): void
 }
 
+/** Failures where the appliance may simply not have answered: safe to run the step again, since it looks before it acts. */
+const TRANSIENT = new Set(['SERVER_ERROR', 'RATE_LIMITED', 'TIMEOUT', 'UNREACHABLE', 'OUTCOME_UNKNOWN'])
+const MAX_TRANSIENT_RETRIES = 8
+
 export async function runToCompletion(engine: CeremonyEngine, options: RunOptions): Promise<void> {
   const say = options.progress ?? (() => undefined)
+  // Retries are counted per step: a flaky appliance may cost a few, but a dead one stops the run.
+  let transientRetries = 0
+  let retryingStep = ''
+  const transient = async (code: string, stepId: string): Promise<boolean> => {
+    if (stepId !== retryingStep) {
+      retryingStep = stepId
+      transientRetries = 0
+    }
+    if (!TRANSIENT.has(code) || transientRetries >= MAX_TRANSIENT_RETRIES) return false
+    transientRetries++
+    say(`${stepId}: ${code}; checking the appliance and trying again`)
+    await new Promise((r) => setTimeout(r, 200 * transientRetries))
+    return true
+  }
   for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
   for (;;) {
     const step = engine.currentStep()
     if (!step) return
     const record = engine.record(step.id)
+    const approval = step.kind === 'wrap-approval' || step.kind === 'unwrap-approval'
     if (record.state === 'failed' && record.error) {
       if (record.error.code === 'WRAP_RESULT_LOST') {
         say(`${step.id}: ${record.error.message}; opening a fresh approval request`)
@@ -28,28 +47,30 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
         await engine.restartApproval(step.id)
         continue
       }
-      throw new CeremonyError(record.error.code, `${step.title}: ${record.error.message}`)
+      if (!(await transient(record.error.code, step.id))) throw new CeremonyError(record.error.code, `${step.title}: ${record.error.message}`)
     }
-    if (step.kind === 'wrap-approval' || step.kind === 'unwrap-approval') {
-      if (record.state !== 'waiting') await engine.runStep(step.id)
-      if (engine.record(step.id).state === 'waiting') {
-        await approveWithCredentials(engine, step.id, options)
+    try {
+      if (approval) {
+        if (engine.record(step.id).state !== 'waiting') await engine.runStep(step.id)
         if (engine.record(step.id).state === 'waiting') {
-          say(`${step.id}: waiting for custodians to approve in the DSM UI`)
-          await engine.waitForApproval(step.id)
+          await approveWithCredentials(engine, step.id, options)
+          if (engine.record(step.id).state === 'waiting') {
+            say(`${step.id}: waiting for custodians to approve in the DSM UI`)
+            await engine.waitForApproval(step.id)
+          }
         }
+      } else {
+        const confirmation = options.confirm ? (engine.expectedConfirmation(step.id) ?? undefined) : undefined
+        await engine.runStep(step.id, confirmation === undefined ? {} : { confirmation })
       }
       say(`${step.id}: ${engine.record(step.id).state}`)
-      continue
-    }
-    const confirmation = options.confirm ? (engine.expectedConfirmation(step.id) ?? undefined) : undefined
-    try {
-      await engine.runStep(step.id, confirmation === undefined ? {} : { confirmation })
     } catch (err) {
-      if ((err as { code?: string }).code === 'WRAP_RESULT_LOST') continue
+      const code = (err as { code?: string }).code ?? ''
+      // A refusal is in the journal; the top of the loop decides whether to retry, restart or stop.
+      if (code === 'WRAP_RESULT_LOST' || engine.record(step.id).state === 'failed') continue
+      if (await transient(code, step.id)) continue
       throw err
     }
-    say(`${step.id}: ${engine.record(step.id).state}`)
   }
 }
 
