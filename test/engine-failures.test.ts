@@ -190,3 +190,27 @@ test('no API key, password or token reaches any file the ceremony writes (canary
     await f.cleanup()
   }
 })
+
+test('approvals made in the DSM UI (outside the app) are picked up by polling', async () => {
+  const { UserSession, DsmConnection } = await import('../main/dsm')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open({ poll: { initialIntervalMs: 100, maxIntervalMs: 1000 } })
+    await runUntil(f, engine, 'wrap-approval:fips-2')
+    await engine.runStep('wrap-approval:fips-2')
+    const waiting = engine.waitForApproval('wrap-approval:fips-2')
+    const sim = f.sim.appliances[0]!
+    const requestId = engine.record('wrap-request:fips-2').result!['requestId'] as string
+    for (const c of sim.custodians.slice(0, 2)) {
+      const session = await UserSession.login(new DsmConnection({ host: sim.host, port: sim.port, trust: { spkiSha256: sim.spkiSha256 } }), { username: c.user, password: Buffer.from(c.password), accountId: sim.accountId })
+      await session.approvals.approve(requestId, { password: Buffer.from(c.password) })
+      await session.logout()
+    }
+    await waiting // how fast is measured by `npm run bench`, not here
+    assert.equal(engine.record('wrap-approval:fips-2').state, 'done')
+    assert.equal((engine.record('wrap-approval:fips-2').result!['approvers'] as string[]).length, 2)
+    await finishAndCheck(f, engine)
+  } finally {
+    await f.cleanup()
+  }
+})

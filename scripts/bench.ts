@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: the performance budget of design §11, measured.
+ *  - engine overhead of a 10-target rehearsal next to the injected network latency
+ *  - requests per target (the step table's calls plus polling)
+ *  - how soon an approval made elsewhere is noticed (polling with backoff, capped at 1 s)
+ *  - audit-log verification of 100k entries
+ *  - the renderer bundle, gzipped
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { performance } from 'node:perf_hooks'
+import Conf from 'conf'
+import { CeremonyEngine, type EngineOptions } from '../main/ceremony/engine'
+import { runToCompletion } from '../main/ceremony/runner'
+import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-plan'
+import { DsmConnection, UserSession } from '../main/dsm'
+import { benchVerify } from '../main/evidence'
+import { startSimulator } from '../main/simulator'
+
+const rows: Array<[string, string]> = []
+const row = (name: string, value: string) => {
+  rows.push([name, value])
+  console.log(`${name.padEnd(58)} ${value}`)
+}
+
+async function engineFor(targets: number, latencyMs: number, poll = { initialIntervalMs: 100, maxIntervalMs: 1000 }) {
+  const sim = await startSimulator({ appliances: targets + 1, faults: { latencyMs } })
+  const creds = parseCredentials(sim.readyLine())
+  const plan = planForAppliances(creds, { id: `bench-${targets}` })
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-bench-'))
+  mkdirSync(join(dir, 'media'))
+  let requests = 0
+  const engine = await CeremonyEngine.open({
+    plan, stateDir: dir, mediaDir: join(dir, 'media'),
+    journalStore: new Conf({ cwd: dir, configName: 'journal', projectName: 'bench' }) as unknown as EngineOptions['journalStore'],
+    connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.trust.spkiSha256! }, onRequest: () => void requests++ }),
+    apiKey: (id) => Buffer.from(creds.appliances.find((a) => a.id === id)!.apiKey),
+    operator: 'bench', poll,
+  })
+  return { sim, creds, engine, dir, requests: () => requests }
+}
+
+async function rehearsalOverhead(targets: number, latencyMs: number) {
+  const { sim, creds, engine, dir, requests } = await engineFor(targets, latencyMs)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await runToCompletion(engine, { credentials: creds, confirm: true })
+  const wall = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  await engine.shutdown()
+  await sim.close()
+  rmSync(dir, { recursive: true, force: true })
+  const n = requests()
+  row(`${targets}-target rehearsal, ${latencyMs} ms latency: wall time`, `${(wall / 1000).toFixed(2)} s`)
+  row(`  requests sent (per target)`, `${n} (${(n / targets).toFixed(1)})`)
+  row(`  injected latency alone (requests x latency, sequential)`, `${((n * latencyMs) / 1000).toFixed(2)} s`)
+  row(`  CPU of this process (engine + simulator + TLS)`, `${((cpu.user + cpu.system) / 1000 / 1000).toFixed(2)} s`)
+}
+
+async function approvalNoticed() {
+  const { sim, creds, engine, dir } = await engineFor(1, 0)
+  const samples: number[] = []
+  // Walk to the first approval, then approve from "the DSM UI" (a separate custodian session) several times.
+  for (let round = 0; round < 3; round++) {
+    while (engine.currentStep() && !engine.currentStep()!.kind.endsWith('approval')) {
+      const s = engine.currentStep()!
+      await engine.runStep(s.id, { confirmation: engine.expectedConfirmation(s.id) ?? undefined })
+    }
+    const step = engine.currentStep()
+    if (!step) break
+    await engine.runStep(step.id)
+    const waiting = engine.waitForApproval(step.id)
+    const appliance = sim.appliances[step.kind === 'wrap-approval' ? 0 : 1]!
+    const requestId = engine.record(`${step.kind.startsWith('wrap') ? 'wrap' : 'unwrap'}-request:${step.target}`).result!['requestId'] as string
+    await new Promise((r) => setTimeout(r, 2500)) // the poller has backed off to its 1 s cap by now
+    let last = 0
+    for (const c of appliance.custodians.slice(0, 2)) {
+      const session = await UserSession.login(new DsmConnection({ host: appliance.host, port: appliance.port, trust: { spkiSha256: appliance.spkiSha256 } }), { username: c.user, password: Buffer.from(c.password), accountId: appliance.accountId })
+      await session.approvals.approve(requestId, { password: Buffer.from(c.password) })
+      last = performance.now()
+      await session.logout()
+    }
+    await waiting
+    samples.push(performance.now() - last)
+  }
+  await engine.shutdown()
+  await sim.close()
+  rmSync(dir, { recursive: true, force: true })
+  void creds
+  row('approval made in the DSM UI noticed after (max of samples)', `${Math.max(...samples).toFixed(0)} ms (samples: ${samples.map((s) => s.toFixed(0)).join(', ')})`)
+}
+
+function rendererBundle() {
+  const dir = join(__dirname, '../out/renderer/assets')
+  let raw = 0
+  let gz = 0
+  try {
+    for (const f of readdirSync(dir)) {
+      const b = readFileSync(join(dir, f))
+      raw += b.length
+      gz += gzipSync(b).length
+    }
+    row('renderer bundle (js + css), minified / gzip', `${(raw / 1024).toFixed(1)} kB / ${(gz / 1024).toFixed(1)} kB (budget 250 kB gzip)`)
+  } catch {
+    row('renderer bundle', 'not built (run npm run build)')
+  }
+}
+
+async function main() {
+  console.log('DSM Key Ceremony benchmarks\n')
+  await rehearsalOverhead(10, 25)
+  await approvalNoticed()
+  const v = benchVerify(100_000)
+  row('audit log: verify 100k entries (wall / CPU)', `${v.verifyMs.toFixed(0)} ms / ${v.verifyCpuMs.toFixed(0)} ms`)
+  rendererBundle()
+}
+
+void main().then(() => process.exit(0), (err) => {
+  console.error(err)
+  process.exit(1)
+})
