@@ -214,3 +214,20 @@ test('approvals made in the DSM UI (outside the app) are picked up by polling', 
     await f.cleanup()
   }
 })
+
+test('the wrapped CMK itself is never written to the journal or the audit log, only to the media', async () => {
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await engine.sealRecord()
+    await engine.shutdown()
+    const blob = readFileSync(join(f.mediaDir, readdirSync(f.mediaDir).find((n) => n.endsWith('.out'))!), 'ascii').trim()
+    assert.equal(Buffer.from(blob, 'base64').length, 256)
+    for (const name of readdirSync(f.stateDir).filter((n) => !statSync(join(f.stateDir, n)).isDirectory())) {
+      assert.equal(readFileSync(join(f.stateDir, name), 'ascii').includes(blob.slice(0, 64)), false, `${name} holds the wrapped key`)
+    }
+  } finally {
+    await f.cleanup()
+  }
+})

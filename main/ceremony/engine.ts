@@ -571,7 +571,7 @@ export class CeremonyEngine {
 
   // -- 5/9: approval requests -----------------------------------------------------------------
 
-  private requestBody(def: StepDef, op: 'wrap' | 'unwrap'): { operation: string; body: Record<string, Json> } {
+  private async requestBody(def: StepDef, op: 'wrap' | 'unwrap'): Promise<{ operation: string; body: Record<string, Json> }> {
     const target = def.target!
     const mode = rsaOaepMode(this.plan.wrapMode === 'RSA-OAEP-SHA1' ? 'SHA1' : 'SHA256') as unknown as Json
     if (op === 'wrap') {
@@ -579,12 +579,14 @@ export class CeremonyEngine {
       const cmk = str(this.journal.get('preflight').result?.['cmkKid'], 'the CMK id')
       return { operation: '/crypto/v1/wrapkey', body: { key: { kid: imported }, subject: { kid: cmk }, alg: 'RSA', mode } }
     }
-    const blob = this.journal.get(`load-blob:${target}`).result!
+    // The wrapped key is read from the media again (digest-checked), so it never sits in the journal or the log.
+    const digest = str(this.journal.get(`load-blob:${target}`).result?.['sha256'], 'the checked blob digest')
+    const wrapped = (await readFileVerified(this.blobFile(target), digest)).toString('ascii').trim()
     return {
       operation: '/crypto/v1/unwrapkey',
       body: {
         key: { kid: str(this.journal.get(`transfer-key:${target}`).result?.['kid'], 'the transfer key id') },
-        alg: 'RSA', mode, obj_type: 'AES', wrapped_key: str(blob['wrappedKeyB64'], 'the wrapped key'),
+        alg: 'RSA', mode, obj_type: 'AES', wrapped_key: wrapped,
         name: this.plan.cmk.name, key_ops: (this.journal.get('preflight').result?.['cmkKeyOps'] ?? ['EXPORT']) as Json,
         group_id: this.applianceFacts(target)!.groupId,
       },
@@ -606,7 +608,7 @@ export class CeremonyEngine {
     }
     nonce = randomBytes(8).toString('hex')
     this.journal.progress(def.id, { nonce })
-    const { operation, body } = this.requestBody(def, op)
+    const { operation, body } = await this.requestBody(def, op)
     const what = op === 'wrap' ? `export the CMK "${this.plan.cmk.name}" wrapped for ${this.label(def.target!)}` : `import the CMK "${this.plan.cmk.name}" from ${this.label(this.plan.source)}`
     const description = `DSM Key Ceremony ${this.plan.id}: ${what} [nonce ${nonce}]`
     const request = await app.approvals.create({ method: 'POST', operation, body, description })
@@ -752,7 +754,7 @@ export class CeremonyEngine {
       throw stepError('TRANSFER_KEY_CHANGED', `The manifest's transfer-key fingerprint does not match the key on ${this.label(target)}`)
     }
     if (manifest['ceremonyId'] !== this.plan.id || manifest['target'] !== target) throw stepError('MANIFEST_MISMATCH', 'The manifest is for another ceremony or target')
-    return { sha256: str(written['sha256'], 'digest'), manifestFingerprint: String(manifest['transferKeyFingerprint']), liveFingerprint: live, wrappedKeyB64: text }
+    return { sha256: str(written['sha256'], 'digest'), manifestFingerprint: String(manifest['transferKeyFingerprint']), liveFingerprint: live, wrappedKeyBytes: raw.length }
   }
 
   // -- 11: fetch the unwrapped CMK and prove it is the same key -------------------------------
