@@ -231,3 +231,29 @@ test('the wrapped CMK itself is never written to the journal or the audit log, o
     await f.cleanup()
   }
 })
+
+test('an approved import that fails on the appliance is reported as APPROVAL_FAILED and creates nothing', async () => {
+  const { AppSession, DsmConnection } = await import('../main/dsm')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, 'unwrap-approval:fips-2')
+    await engine.runStep('unwrap-approval:fips-2')
+    // Someone deletes the transfer key on the target while the request waits: the unwrap cannot succeed.
+    const t = f.sim.appliances[1]!
+    const admin = await AppSession.open(new DsmConnection({ host: t.host, port: t.port, trust: { spkiSha256: t.spkiSha256 } }), Buffer.from(t.apiKey))
+    await admin.keys.delete(engine.record('transfer-key:fips-2').result!['kid'] as string)
+    await admin.logout()
+    for (const c of t.custodians.slice(0, 2)) {
+      await engine.decideApproval('unwrap-approval:fips-2', { user: c.user, password: Buffer.from(c.password), decision: 'approve' }).catch(() => undefined)
+      if (engine.record('unwrap-approval:fips-2').state !== 'waiting') break
+    }
+    const rec = engine.record('unwrap-approval:fips-2')
+    assert.equal(rec.state, 'failed')
+    assert.equal(rec.error?.code, 'APPROVAL_FAILED')
+    assert.deepEqual(t.state.sobjects().filter((o) => o.name === f.plan.cmk.name), [], 'no CMK was created on the target')
+    await engine.shutdown()
+  } finally {
+    await f.cleanup()
+  }
+})
