@@ -477,7 +477,11 @@ export class CeremonyService {
       requestId: request.request_id, appliance, operation: `${request.method} ${request.operation}`,
       status: state.expired ? 'EXPIRED' : request.status,
       quorum: { n: facts?.quorumN ?? 0, of: facts?.quorumOf ?? 0 },
-      approvals: state.approvedBy,
+      // Approvals given in the app carry the custodian's name; ones given in the DSM UI show the user id DSM reports.
+      approvals: [
+        ...state.approvedBy,
+        ...request.approvers.slice(state.approvedBy.length).map((a) => ({ user: `DSM user ${String(Object.values(a)[0] ?? '?').slice(0, 8)}… (in the DSM UI)`, at: '' })),
+      ],
       denials: state.deniedBy,
       expiresAt: request.expiry ?? null,
       requirePassword: facts?.approveWithLogin ?? false,
