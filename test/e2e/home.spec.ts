@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { events, invokes } from '../../preload/contract'
 import { expect, test } from './fixtures'
 
-test('the home screen shows the app, its mode and the not-yet-available entry points', async ({ page, harness, networkLog }) => {
+test('the home screen shows the app, its mode and its entry points', async ({ page, harness, networkLog }) => {
   await page.goto(harness.url)
   await expect(page.getByRole('heading', { name: 'DSM Key Ceremony' })).toBeVisible()
-  await expect(page.getByTestId('mode-badge')).toHaveText('PRODUCTION')
-  await expect(page.getByRole('button', { name: 'Open ceremony plan…' })).toBeDisabled()
-  await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeDisabled()
-  await expect(page.getByText('Not yet available in this build.')).toBeVisible()
+  await expect(page.getByTestId('mode-badge')).toHaveText(/^(PRODUCTION|REHEARSAL)$/)
+  await expect(page.getByRole('button', { name: 'Open ceremony plan…' })).toBeEnabled()
+  await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeEnabled()
+  await expect(page.getByRole('button', { name: 'Write or edit a plan' })).toBeEnabled()
+  await expect(page.getByText('Not yet available in this build.')).toHaveCount(0)
   await page.screenshot({ path: 'test-results/screens/home.png' })
   const origin = new URL(harness.url).origin
   expect(networkLog.filter((url) => !url.startsWith(origin))).toEqual([])
@@ -39,7 +41,7 @@ test('the bridge rejects an off-contract payload with a named error', async ({ p
   expect(extra).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
   // The bridge exposes exactly the contract's names, and nothing to reach ipcRenderer.
   const keys = await page.evaluate(() => Object.keys(window.ceremony!).sort())
-  expect(keys).toEqual(['appInfo', 'getSettings', 'onSettingsChanged', 'updateSettings'])
+  expect(keys).toEqual(Object.keys({ ...invokes, ...events }).sort())
 })
 
 test('the CSP blocks an injected inline script and a fetch to a network address', async ({ page, harness }) => {

@@ -46,6 +46,27 @@ describe('ceremony store', () => {
     expect(store.getState().snapshot).toBe(moved)
   })
 
+  test('a push sent before a call answered cannot undo the answer; each call ends with a fresh status()', async () => {
+    const bridge = createFakeBridge()
+    const before = makeSnapshot({ phase: 'setup', connections: snapshot.connections.map((c) => ({ ...c, hasApiKey: false })) })
+    const after = makeSnapshot({ phase: 'setup' })
+    let answer!: (v: ReturnType<typeof ok<typeof after>>) => void
+    bridge.startRehearsal.mockImplementation(() => new Promise((r) => (answer = r)))
+    bridge.status.mockResolvedValue(ok(after))
+    const store = createCeremonyStore(bridge)
+    store.getState().follow()
+    const pending = store.getState().startRehearsal()
+    bridge.emit('onCeremonyChanged', before) // emitted while main was still working
+    expect(store.getState().snapshot).toBeNull()
+    answer(ok(after))
+    await pending
+    expect(bridge.status).toHaveBeenCalledTimes(1)
+    expect(store.getState().snapshot).toBe(after)
+    const later = withStep(after, 'preflight', { state: 'running' })
+    bridge.emit('onCeremonyChanged', later) // nothing in flight: pushes apply again
+    expect(store.getState().snapshot).toBe(later)
+  })
+
   test('openPlan() is true only when a plan was loaded; a cancelled dialog is not an error', async () => {
     const bridge = createFakeBridge()
     const store = createCeremonyStore(bridge)

@@ -31,9 +31,14 @@ export function RunScreen(): React.JSX.Element {
     )
   }
   const { steps, currentStepId, phase } = snapshot
+  if (steps.length === 0) return <BeginCeremony />
   const shownId = selected ?? currentStepId ?? steps.at(-1)?.id ?? null
   const step = steps.find((s) => s.id === shownId) ?? null
   const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length
+  const shownIndex = steps.findIndex((s) => s.id === shownId)
+  const currentIndex = steps.findIndex((s) => s.id === currentStepId)
+  // A step that has just run stays on screen for the witnesses until the operator moves on.
+  const justRun = step !== null && (step.state === 'done' || step.state === 'skipped') && shownIndex + 1 === currentIndex
 
   return (
     <div className="run">
@@ -65,7 +70,7 @@ export function RunScreen(): React.JSX.Element {
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />
         <div className="run-detail">
-          {selected && selected !== currentStepId && currentStepId && (
+          {selected && selected !== currentStepId && currentStepId && !justRun && (
             <p className="hint">
               You are looking at an earlier or later step.{' '}
               <button type="button" className="link" onClick={() => stores.ui.getState().selectStep(null)}>
@@ -73,7 +78,7 @@ export function RunScreen(): React.JSX.Element {
               </button>
             </p>
           )}
-          {step ? <StepDetail key={step.id} step={step} /> : <p>No steps.</p>}
+          {step ? <StepDetail key={step.id} step={step} next={justRun ? (steps[currentIndex] ?? null) : null} /> : <p>No steps.</p>}
         </div>
       </div>
     </div>
@@ -158,7 +163,46 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
   )
 }
 
-function StepDetail({ step }: { step: StepView }): React.JSX.Element {
+/** Before the engine has opened, there are no steps yet: starting means running the preflight. */
+function BeginCeremony(): React.JSX.Element {
+  const stores = useStores()
+  const starting = useCeremony((s) => s.busy.includes('run:preflight'))
+  const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
+  return (
+    <div className="run">
+      <h2 tabIndex={-1} data-screen-heading>
+        Ceremony steps
+      </h2>
+      <section className="card card-emphasis" aria-labelledby="begin-heading">
+        <h3 id="begin-heading">Begin the ceremony</h3>
+        <p>
+          The first step signs in to every appliance and checks it before anything changes: versions, clocks, the quorum group and its
+          policy, and the Cluster Master Key on the source. Nothing is created or changed by it.
+        </p>
+        <div className="actions">
+          <button
+            type="button"
+            className="primary-big"
+            disabled={starting || !confirmed}
+            onClick={() => {
+              stores.ui.getState().selectStep('preflight')
+              void stores.ceremony.getState().runStep('preflight')
+            }}
+          >
+            {starting ? 'Running the preflight checks…' : 'Begin: run the preflight checks'}
+          </button>
+          {!confirmed && (
+            <button type="button" className="secondary" onClick={() => stores.ui.getState().go('setup')}>
+              Confirm the participants first
+            </button>
+          )}
+        </div>
+      </section>
+    </div>
+  )
+}
+
+function StepDetail({ step, next }: { step: StepView; next: StepView | null }): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
   const running = useCeremony((s) => s.busy.includes(`run:${step.id}`))
@@ -255,7 +299,10 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
             className="primary-big"
             disabled={!canRun}
             aria-describedby={`run-hint-${step.id}`}
-            onClick={() => void stores.ceremony.getState().runStep(step.id, needsConfirmation ? confirmation.trim() : undefined)}
+            onClick={() => {
+              stores.ui.getState().selectStep(step.id)
+              void stores.ceremony.getState().runStep(step.id, needsConfirmation ? confirmation.trim() : undefined)
+            }}
           >
             {running || step.state === 'running' ? 'Running…' : 'Run step'}
           </button>
@@ -282,6 +329,18 @@ function StepDetail({ step }: { step: StepView }): React.JSX.Element {
       )}
 
       <WitnessPanel step={step} />
+
+      {next && (
+        <div className="next-step">
+          <p>
+            <strong>✓ This step is done.</strong> Witnesses: compare what is shown above and sign off. Then continue.
+          </p>
+          <button type="button" className="primary-big" onClick={() => stores.ui.getState().selectStep(null)}>
+            Next step: {next.title} →
+          </button>
+        </div>
+      )}
+
       <ExceptionPanel step={step} />
     </article>
   )

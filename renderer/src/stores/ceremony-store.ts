@@ -125,22 +125,42 @@ export function parseRecord(json: string, finalDigest: DigestView): CeremonyReco
 }
 
 export function createCeremonyStore(bridge: CeremonyActionsBridge) {
+  /**
+   * Calls in flight. A pushed snapshot and a call's answer travel separately, so a push sent before
+   * the answer can arrive after it; pushes are ignored while a call is in flight, and every call ends
+   * with a fresh status(), so the screen never goes back to an older state.
+   */
+  let inFlight = 0
+
   const store = createStore<CeremonyState>()((set, get) => {
+    async function guarded<T>(key: string, call: () => Promise<Result<T>>): Promise<Result<T>> {
+      inFlight++
+      set((s) => ({ busy: [...s.busy, key] }))
+      try {
+        return await call()
+      } catch (err) {
+        return { ok: false, error: { code: 'BRIDGE_FAILED', message: err instanceof Error ? err.message : String(err) } }
+      } finally {
+        inFlight--
+        set((s) => ({ busy: s.busy.filter((b) => b !== key) }))
+      }
+    }
+
+    /** After a call: the state as main has it now (a failed refresh changes nothing). */
+    async function refresh(): Promise<void> {
+      const result = await guarded('status', () => bridge.status())
+      if (result.ok) set({ snapshot: result.data, loaded: true })
+    }
+
     /** Runs one call that answers a snapshot: marks it busy, keeps the snapshot or the error. */
     async function snapshotCall(key: string, call: () => Promise<Result<CeremonySnapshot>>): Promise<boolean> {
-      set((s) => ({ busy: [...s.busy, key] }))
-      let result: Result<CeremonySnapshot>
-      try {
-        result = await call()
-      } catch (err) {
-        result = { ok: false, error: { code: 'BRIDGE_FAILED', message: err instanceof Error ? err.message : String(err) } }
-      }
-      set((s) => ({ busy: s.busy.filter((b) => b !== key) }))
+      const result = await guarded(key, call)
       if (!result.ok) {
         set({ error: result.error })
         return false
       }
       set({ snapshot: result.data, error: null, loaded: true })
+      if (key !== 'status') await refresh()
       return true
     }
 
@@ -155,21 +175,19 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       load: () => snapshotCall('status', () => bridge.status()),
 
       follow() {
-        return bridge.onCeremonyChanged((snapshot) => set({ snapshot, loaded: true }))
+        return bridge.onCeremonyChanged((snapshot) => {
+          if (inFlight === 0) set({ snapshot, loaded: true })
+        })
       },
 
       async openPlan() {
-        set((s) => ({ busy: [...s.busy, 'open'] }))
-        const result = await bridge.openPlan().catch((err: unknown) => ({
-          ok: false as const,
-          error: { code: 'BRIDGE_FAILED', message: err instanceof Error ? err.message : String(err) },
-        }))
-        set((s) => ({ busy: s.busy.filter((b) => b !== 'open') }))
+        const result = await guarded('open', () => bridge.openPlan())
         if (!result.ok) {
           set({ error: result.error })
           return false
         }
         set({ snapshot: result.data.snapshot, error: null, loaded: true, record: null })
+        await refresh()
         return !result.data.cancelled && result.data.snapshot.plan !== null
       },
 
@@ -201,9 +219,7 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       recordException: (stepId, by, note) => snapshotCall(`exception:${stepId}`, () => bridge.recordException({ stepId, by, note })),
 
       async loadRecord() {
-        set((s) => ({ busy: [...s.busy, 'record'] }))
-        const result = await bridge.getRecord()
-        set((s) => ({ busy: s.busy.filter((b) => b !== 'record') }))
+        const result = await guarded('record', () => bridge.getRecord())
         if (!result.ok) {
           set({ error: result.error })
           return false
@@ -218,17 +234,15 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       },
 
       async exportRecord(format) {
-        set((s) => ({ busy: [...s.busy, `export:${format}`] }))
-        const result = await bridge.exportRecord({ format })
-        set((s) => ({ busy: s.busy.filter((b) => b !== `export:${format}`) }))
+        const result = await guarded(`export:${format}`, () => bridge.exportRecord({ format }))
         if (!result.ok) {
           set({ error: result.error })
           return false
         }
         if (result.data.cancelled) return false
         set({ lastExport: { format, digest: result.data.digest }, error: null })
-        // The snapshot lists what was exported: refresh it.
-        await get().load()
+        // The snapshot lists what was exported.
+        await refresh()
         return true
       },
 

@@ -1,0 +1,265 @@
+/**
+ * A whole rehearsal ceremony through the UI, in Chromium, against the real main process (harness):
+ * two simulated targets, custodians approving in-app, witness sign-offs, typed confirmations, an
+ * exception, the record page, its JSON export and its PDF. Each main screen is checked with axe and
+ * saved as a screenshot in test-results/screens/.
+ */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
+import type { Locator, Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+
+const SCREENS = 'test-results/screens'
+
+async function noSeriousAxeViolations(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze()
+  const serious = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  expect(serious, `axe on the ${screen} screen`).toEqual([])
+}
+
+async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENS, { recursive: true })
+  const path = join(SCREENS, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  return path
+}
+
+/** "A1B2 C3D4 … 0718" → "0718": what the typed confirmations ask for. */
+async function last4Of(digestBox: Locator): Promise<string> {
+  const hex = (await digestBox.locator('.digest-hex').innerText()).replace(/\s+/g, '')
+  return hex.slice(-4).toUpperCase()
+}
+
+async function noHorizontalScroll(page: Page): Promise<void> {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
+}
+
+/** Signs off every witness item of the step on screen, as the given witness. */
+async function signOff(detail: Locator, witness: string): Promise<void> {
+  const panel = detail.locator('section.witness')
+  for (const box of await panel.getByRole('checkbox').all()) await box.check()
+  await panel.getByLabel('Witness', { exact: true }).selectOption(witness)
+  await panel.getByRole('button', { name: 'Sign off' }).click()
+  await expect(panel.getByRole('list', { name: 'Signed off' })).toContainText(witness)
+}
+
+/** Custodians from the on-screen rehearsal sign-ins approve one after another until the step is done. */
+async function approveWithCustodians(page: Page, detail: Locator, screenshotName: string | null): Promise<string[]> {
+  const panel = detail.getByTestId('approval-panel')
+  await expect(panel).toBeVisible()
+  await expect(panel.getByTestId('wrapping-match')).toContainText('This is the transfer key generated on the target')
+  const rows = await panel.locator('.rehearsal-creds tbody tr').all()
+  const creds: { user: string; password: string }[] = []
+  for (const row of rows) {
+    const cells = await row.locator('td').allInnerTexts()
+    creds.push({ user: cells[1]!.trim(), password: cells[2]!.trim() })
+  }
+  expect(creds.length).toBeGreaterThan(0)
+  const approvedBy: string[] = []
+  for (const { user, password } of creds) {
+    if ((await detail.getAttribute('data-state')) === 'done') break
+    const select = panel.getByLabel('Custodian', { exact: true })
+    const options = await select.locator('option').allInnerTexts()
+    if (options.includes(user)) {
+      await select.selectOption(user)
+    } else {
+      await select.selectOption('__other__')
+      await panel.getByLabel('DSM user name').fill(user)
+    }
+    const passwordField = panel.getByLabel('Password', { exact: true })
+    await expect(passwordField).toHaveAttribute('type', 'password')
+    await passwordField.fill(password)
+    const confirm = panel.locator('input.confirm-input')
+    if (await confirm.isVisible()) {
+      const approve = panel.getByRole('button', { name: 'Approve' })
+      await expect(approve).toBeDisabled()
+      await confirm.fill(await last4Of(panel.getByRole('group', { name: 'Wrapping key fingerprint' })))
+    }
+    await panel.getByRole('button', { name: 'Approve' }).click()
+    approvedBy.push(user)
+    // The password field is emptied at once; the decision shows up (or the quorum completes the step).
+    await expect(passwordField).toHaveValue('').catch(() => undefined)
+    await expect(async () => {
+      const state = await detail.getAttribute('data-state')
+      const decided = await panel.locator('.decisions').innerText().catch(() => '')
+      expect(state === 'done' || decided.includes(user)).toBe(true)
+    }).toPass({ timeout: 15_000 })
+    if (screenshotName && approvedBy.length === 1 && (await detail.getAttribute('data-state')) !== 'done') {
+      await expect(panel.getByTestId('quorum-progress')).toContainText('1 of')
+      const path = await screenshot(page, screenshotName)
+      mkdirSync('docs/screenshots', { recursive: true })
+      copyFileSync(path, 'docs/screenshots/run-screen.png')
+      await noSeriousAxeViolations(page, 'run (approval)')
+    }
+  }
+  await expect(detail).toHaveAttribute('data-state', 'done', { timeout: 20_000 })
+  return approvedBy
+}
+
+test('a whole rehearsal with two targets runs through the UI and ends with a printable record', async ({ page, harness, networkLog }) => {
+  test.setTimeout(300_000)
+  await page.goto(harness.url)
+  await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeEnabled()
+  await noSeriousAxeViolations(page, 'home')
+  await screenshot(page, 'home')
+
+  // Rehearsal: simulated appliances in main, REHEARSAL everywhere.
+  await page.getByRole('button', { name: 'Start a rehearsal' }).click()
+  await expect(page.getByRole('heading', { name: 'Review the ceremony plan' })).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('mode-badge')).toHaveText('REHEARSAL')
+  await expect(page.locator('html')).toHaveAttribute('data-mode', 'rehearsal')
+  await expect(page.getByTestId('rehearsal-banner')).toBeVisible()
+  const planDigest = page.getByRole('group', { name: 'Plan digest' })
+  await expect(planDigest.locator('.digest-hex')).toHaveText(/^([0-9A-F]{4} ){15}[0-9A-F]{4}$/)
+  expect((await planDigest.locator('.digest-words').innerText()).split(' ')).toHaveLength(32)
+  await noSeriousAxeViolations(page, 'plan review')
+  await screenshot(page, 'plan-review')
+
+  // Session setup: the simulated appliances' keys are already in main; check, then confirm people.
+  await page.getByRole('button', { name: 'Continue to session setup' }).click()
+  await expect(page.getByRole('heading', { name: 'Session setup' })).toBeVisible()
+  await page.getByRole('button', { name: 'Check connections' }).click()
+  const states = page.locator('[data-testid^="conn-state-"]')
+  await expect(states).toHaveCount(3)
+  for (const state of await states.all()) await expect(state).toContainText('Connected', { timeout: 20_000 })
+  await expect(page.getByRole('group', { name: /^TLS pin of / }).first().locator('.digest-words')).not.toBeEmpty()
+  await expect(page.getByRole('heading', { name: 'Simulated custodians (rehearsal only)' })).toBeVisible()
+  await page.getByLabel('I have checked the identity of everyone taking part').check()
+  await page.getByRole('button', { name: 'Confirm participants' }).click()
+  await expect(page.getByText('✓ Participants confirmed')).toBeVisible()
+  await noSeriousAxeViolations(page, 'setup')
+  await screenshot(page, 'setup')
+  await page.getByRole('button', { name: 'Go to the ceremony steps' }).click()
+
+  // Run every step.
+  await page.getByRole('button', { name: 'Begin: run the preflight checks' }).click()
+  const detail = page.getByTestId('step-detail')
+  const witnesses = ['Witness One', 'Witness Two']
+  const fingerprints = new Map<string, string>()
+  const approvers: string[] = []
+  let shotComparison = false
+  let exceptionRecorded = false
+  let confirmationsTyped = 0
+  let signoffs = 0
+  for (let guard = 0; guard < 80; guard++) {
+    await expect(detail).toBeVisible()
+    await expect(detail).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 })
+    const kind = (await detail.getAttribute('data-kind'))!
+    const id = (await detail.getAttribute('data-step-id'))!
+    let state = (await detail.getAttribute('data-state'))!
+    if (state === 'failed') throw new Error(`step ${id} failed: ${await detail.locator('.step-error').innerText()}`)
+
+    if (state === 'pending' || state === 'waiting') {
+      if (kind === 'wrap-approval' || kind === 'unwrap-approval') {
+        if (state === 'pending') {
+          await detail.getByRole('button', { name: 'Run step' }).click()
+          await expect(detail.getByTestId('approval-panel')).toBeVisible({ timeout: 20_000 })
+        }
+        approvers.push(...(await approveWithCustodians(page, detail, kind === 'wrap-approval' && approvers.length === 0 ? 'run' : null)))
+      } else {
+        const confirm = detail.locator('input.confirm-input')
+        const run = detail.getByRole('button', { name: 'Run step' })
+        if (await confirm.isVisible()) {
+          await expect(run).toBeDisabled()
+          const target = await detail.getAttribute('data-step-id')
+          const fp = fingerprints.get(target!.split(':')[1]!)
+          expect(fp, `the transfer-key fingerprint for ${target}`).toBeTruthy()
+          await confirm.fill(fp!.slice(-4))
+          confirmationsTyped++
+        }
+        await run.click()
+      }
+      await expect(detail).toHaveAttribute('data-state', /done|skipped|failed/, { timeout: 60_000 })
+      state = (await detail.getAttribute('data-state'))!
+      if (state === 'failed') throw new Error(`step ${id} failed: ${await detail.locator('.step-error').innerText()}`)
+    }
+
+    // The step that just ran stays on screen: collect what later steps need, sign off, move on.
+    if (kind === 'transfer-key') {
+      const fp = detail.getByRole('group', { name: 'Transfer-key fingerprint (SPKI SHA-256)' })
+      fingerprints.set(id.split(':')[1]!, (await fp.locator('.digest-hex').innerText()).replace(/\s+/g, ''))
+    }
+    if (kind === 'import-pubkey' || kind === 'unwrap-result') {
+      const verdicts = detail.getByTestId('verdict')
+      expect(await verdicts.count()).toBeGreaterThan(0)
+      for (const v of await verdicts.all()) await expect(v).toHaveText('✓ MATCH')
+      if (!shotComparison && kind === 'unwrap-result') {
+        await screenshot(page, 'run-comparison')
+        await noSeriousAxeViolations(page, 'run (comparison)')
+        shotComparison = true
+      }
+    }
+    if (['preflight', 'import-pubkey', 'wrap-approval', 'unwrap-result', 'cleanup', 'close'].includes(kind)) {
+      await signOff(detail, witnesses[signoffs % 2]!)
+      signoffs++
+    }
+    if (!exceptionRecorded && kind === 'load-blob') {
+      await detail.getByText('Record an exception').click()
+      await detail.getByLabel('Recorded by').selectOption('Witness Two')
+      await detail.getByLabel('What happened').fill('Rehearsal: the media bag seal number was read twice to be sure.')
+      await detail.getByRole('button', { name: 'Record exception' }).click()
+      await expect(detail.locator('section.exceptions')).toContainText('media bag seal number')
+      exceptionRecorded = true
+    }
+    if (kind === 'close') break
+    await detail.getByRole('button', { name: /^Next step: / }).click()
+  }
+
+  expect(signoffs).toBeGreaterThanOrEqual(6)
+  expect(confirmationsTyped).toBe(2) // deleting the transfer keys, once per target
+  expect(new Set(approvers).size).toBeGreaterThanOrEqual(2) // two custodians, at least, approved
+  await expect(page.getByText('The ceremony is complete.')).toBeVisible()
+  for (const t of ['done', 'done']) expect(t).toBe('done')
+  await expect(page.locator('[data-testid^="target-"]')).toHaveCount(2)
+  for (const row of await page.locator('[data-testid^="target-"]').all()) await expect(row).toContainText('Done')
+
+  // The record.
+  await page.getByRole('button', { name: 'View the ceremony record' }).click()
+  const final = page.getByRole('group', { name: 'Final log digest' })
+  await expect(final).toBeVisible()
+  const finalHex = await final.locator('.digest-hex').innerText()
+  const finalWords = await final.locator('.digest-words').innerText()
+  const fromMain = await page.evaluate(() => window.ceremony!.getRecord())
+  expect(fromMain.ok).toBe(true)
+  if (!fromMain.ok) return
+  expect(finalHex).toBe(fromMain.data.finalDigest.hexGroups)
+  expect(finalWords).toBe(fromMain.data.finalDigest.words.join(' '))
+  await expect(page.getByTestId('record-watermark')).toContainText('REHEARSAL')
+  const recordText = await page.locator('.record-page').innerText()
+  for (const expected of ['Approvals', 'Witness sign-offs', 'Exceptions', 'media bag seal number', 'Witness One', 'Witness Two', ...new Set(approvers)]) {
+    expect(recordText).toContain(expected)
+  }
+  await noSeriousAxeViolations(page, 'record')
+  await screenshot(page, 'record')
+
+  // JSON export through main's save dialog (answered by the harness).
+  const jsonPath = join(harness.userData, 'REHEARSAL-record.json')
+  harness.fake.dialogAnswers.push(jsonPath)
+  await page.getByRole('button', { name: 'Export as JSON…' }).click()
+  await expect(page.getByText('Exported the record as JSON.')).toBeVisible()
+  const exported = JSON.parse(readFileSync(jsonPath, 'utf8')) as { watermark?: string; finalDigest: string; mode: string }
+  expect(exported).toMatchObject({ mode: 'rehearsal', watermark: 'REHEARSAL', finalDigest: fromMain.data.finalDigest.hex })
+
+  // The printable page: what print CSS lays out is what Chromium turns into the PDF.
+  await page.emulateMedia({ media: 'print' })
+  await expect(page.getByRole('button', { name: 'Print' })).toBeHidden()
+  await expect(final).toBeVisible()
+  await screenshot(page, 'record-print')
+  const printedText = await page.locator('body').innerText()
+  expect(printedText).toContain(finalHex)
+  expect(printedText).toContain('REHEARSAL')
+  const pdf = await page.pdf({ format: 'A4', printBackground: true })
+  writeFileSync(join(SCREENS, 'record.pdf'), pdf)
+  expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-')
+  expect(pdf.length).toBeGreaterThan(30_000)
+  expect(pdf.subarray(-1024).toString('latin1')).toContain('%%EOF')
+  await page.emulateMedia({ media: 'screen' })
+
+  // The renderer never left the harness origin.
+  const origin = new URL(harness.url).origin
+  expect(networkLog.filter((url) => !url.startsWith(origin))).toEqual([])
+})
