@@ -12,7 +12,8 @@ status=0
 step() { echo; echo "== $1"; }
 
 step "typecheck"
-npx tsc --noEmit -p tsconfig.json || status=1
+typecheck=ok
+npx tsc --noEmit -p tsconfig.json || { status=1; typecheck=FAILED; }
 
 step "build"
 npm run --silent build || { echo "build failed: later steps need out/"; exit 1; }
@@ -41,6 +42,6 @@ if [ -z "$np" ]; then echo "node:test printed no summary"; failed=$((failed + 1)
 [ "$failed" -eq 0 ] || status=1
 
 echo
-echo "total: vitest + playwright + node:test (typecheck $( [ $status -eq 0 ] && echo ok || echo 'see above'))"
+echo "total of vitest + playwright + node:test; typecheck: $typecheck"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
