@@ -291,7 +291,7 @@ describe('witnesses and exceptions', () => {
     expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', items: ['Appliance versions read aloud'] })
     const list = screen.getByRole('list', { name: 'Signed off' })
     expect(list.textContent).toContain('Wendy Witness')
-    expect(list.querySelector('time')?.getAttribute('datetime')).toBe('2025-01-01T10:05:00Z')
+    expect(list.querySelector('time')?.getAttribute('datetime')).toBe('2025-01-01T10:05:00.000Z')
   })
 
   test('anyone can record an exception at any step', async () => {
@@ -345,5 +345,15 @@ describe('ceremony record', () => {
     await renderApp(bridge, 'record')
     fireEvent.click(screen.getByRole('button', { name: 'Print' }))
     expect(print).toHaveBeenCalled()
+  })
+})
+
+describe('times', () => {
+  test("DSM's compact expiry form is read like ISO time", async () => {
+    const { parseTime, untilText } = await import('../../renderer/src/components/Time')
+    expect(parseTime('20261228T161129Z').toISOString()).toBe('2026-12-28T16:11:29.000Z')
+    expect(untilText('20261228T161129Z', Date.parse('2026-12-28T15:41:29Z'))).toBe('in 30 min')
+    expect(untilText('20261228T161129Z', Date.parse('2026-11-28T16:11:29Z'))).toBe('in 30 days')
+    expect(untilText('20261228T161129Z', Date.parse('2026-12-29T00:00:00Z'))).toBe('expired')
   })
 })
