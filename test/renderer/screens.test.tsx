@@ -40,6 +40,21 @@ describe('home screen', () => {
     expect(stores.ui.getState().screen).toBe('run')
   })
 
+  test('after a restart, an interrupted production ceremony is offered; resuming leads to setup, which repeats the finding', async () => {
+    const finding = 'An interrupted ceremony was found. Enter the API keys and confirm the participants to resume.'
+    const snap = makeSnapshot({
+      plan: makePlan({ mode: 'production' }), phase: 'setup', steps: [], targets: [], currentStepId: null, rehearsalCredentials: [],
+      participantsConfirmed: false, reconcile: [{ stepId: 'ceremony', finding }],
+    })
+    const stores = await renderApp(bridgeWith(snap))
+    expect(screen.getByTestId('mode-badge').textContent).toBe('PRODUCTION')
+    expect(screen.getByRole('heading', { name: 'A ceremony is being set up' })).toBeTruthy()
+    expect(screen.getByText(finding)).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Resume the ceremony' }))
+    expect(stores.ui.getState().screen).toBe('setup')
+    expect(screen.getByText(finding)).toBeTruthy()
+  })
+
   test('a failed call shows its code and message until dismissed', async () => {
     const bridge = bridgeWith(noPlan)
     bridge.openPlan.mockResolvedValue(fail('PLAN_INVALID', 'targets.0: no appliance with id "dsm-x"'))

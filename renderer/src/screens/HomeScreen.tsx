@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { ReconcileNotes } from '../components/ReconcileNotes'
 import { useApp, useCeremony, useStores } from '../stores'
 import { PLAN_TEMPLATE } from '../stores/plan-editor-store'
 
@@ -72,9 +73,8 @@ function ResumeCard(): React.JSX.Element | null {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
   if (!snapshot?.plan) return null
-  const { plan, phase, reconcile, steps } = snapshot
+  const { plan, phase, steps } = snapshot
   const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length
-  const stepTitle = (id: string) => steps.find((s) => s.id === id)?.title ?? id
 
   function resume(): void {
     const ui = stores.ui.getState()
@@ -89,18 +89,7 @@ function ResumeCard(): React.JSX.Element | null {
       <p>
         <strong>{plan.title}</strong> ({plan.id}) — {done} of {steps.length} steps done.
       </p>
-      {reconcile.length > 0 && (
-        <div className="reconcile">
-          <h3>What the appliances show for interrupted steps</h3>
-          <ul>
-            {reconcile.map((r) => (
-              <li key={r.stepId}>
-                <strong>{stepTitle(r.stepId)}</strong>: {r.finding}
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <ReconcileNotes all />
       <div className="actions">
         <button type="button" onClick={resume}>
           {phase === 'complete' ? 'View the ceremony record' : 'Resume the ceremony'}

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
+import { ReconcileNotes } from '../components/ReconcileNotes'
 import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
@@ -66,6 +67,7 @@ export function RunScreen(): React.JSX.Element {
           The ceremony stopped on a failure. Open the failed step to see what is safe and what to do next.
         </p>
       )}
+      <ReconcileNotes />
       <TargetBoard snapshot={snapshot} />
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />

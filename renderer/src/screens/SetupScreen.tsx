@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react'
 import type { ConnectionView } from '../../../preload/contract'
 import { Digest } from '../components/Digest'
+import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { useApp, useCeremony, useStores } from '../stores'
 
@@ -35,6 +36,7 @@ export function SetupScreen(): React.JSX.Element {
       <h2 tabIndex={-1} data-screen-heading>
         Session setup
       </h2>
+      <ReconcileNotes />
       <ol className="setup-checklist" aria-label="Before the ceremony starts">
         <li data-done={allKeys}>{allKeys ? '✓' : '1.'} Enter the API key of every appliance</li>
         <li data-done={allOk}>{allOk ? '✓' : '2.'} Check the connections and confirm each TLS pin with its administrator</li>
