@@ -191,7 +191,8 @@ export class CeremonyEngine {
   }
 
   sourceKcv(): string | null {
-    const kcv = this.journal.get('preflight').result?.['cmkKcv'] ?? this.journal.get('create-cmk' in this.journal.all() ? 'create-cmk' : 'preflight').result?.['kcv']
+    // Preflight records the source KCV; a CMK created in this ceremony adds it there too.
+    const kcv = this.journal.get('preflight').result?.['cmkKcv']
     return typeof kcv === 'string' ? kcv : null
   }
 
