@@ -18,13 +18,18 @@ export function App({ stores }: { stores: Stores }): React.JSX.Element {
   )
 }
 
-/** Rehearsal if the app says so or the loaded plan is a rehearsal: the badge never under-reports it. */
+/**
+ * The mode of what is loaded: the plan's when there is one (main runs a rehearsal plan only against
+ * simulated appliances), otherwise the app's. Read live from the snapshot, so opening a production
+ * plan after a rehearsal turns the badge back at once.
+ */
 export function useMode(): Mode | null {
   const appMode = useApp((s) => s.info?.mode ?? null)
   const planMode = useCeremony((s) => s.snapshot?.plan?.mode ?? null)
   const simulated = useCeremony((s) => (s.snapshot?.rehearsalCredentials.length ?? 0) > 0)
   if (appMode === null) return null
-  return appMode === 'rehearsal' || planMode === 'rehearsal' || simulated ? 'rehearsal' : 'production'
+  if (simulated) return 'rehearsal'
+  return planMode ?? appMode
 }
 
 function Shell(): React.JSX.Element {

@@ -99,4 +99,19 @@ describe('App', () => {
     expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
     expect(document.documentElement.dataset.mode).toBe('rehearsal')
   })
+
+  test('opening a production plan after a rehearsal shows PRODUCTION at once', async () => {
+    const bridge = bridgeWithData()
+    bridge.appInfo.mockResolvedValue({ ok: true, data: { ...info, mode: 'rehearsal' } })
+    bridge.status.mockResolvedValue(ok(makeSnapshot()))
+    const stores = createStores(bridge)
+    await act(async () => {
+      render(<App stores={stores} />)
+    })
+    expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
+    const production = makeSnapshot({ plan: makeSnapshot().plan && { ...makeSnapshot().plan!, mode: 'production' }, rehearsalCredentials: [] })
+    await act(async () => bridge.emit('onCeremonyChanged', production))
+    expect(screen.getByTestId('mode-badge').textContent).toBe('PRODUCTION')
+    expect(document.documentElement.dataset.mode).toBe('production')
+  })
 })
