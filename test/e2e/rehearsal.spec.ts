@@ -20,11 +20,15 @@ async function noSeriousAxeViolations(page: Page, screen: string): Promise<void>
   expect(serious, `axe on the ${screen} screen`).toEqual([])
 }
 
-async function screenshot(page: Page, name: string): Promise<string> {
+/** The whole page at 1280 px wide (the viewport grows to the page, so the sticky bar stays on top). */
+async function screenshot(page: Page, name: string, maxHeight = 6000): Promise<string> {
   mkdirSync(SCREENS, { recursive: true })
   const path = join(SCREENS, `${name}.png`)
-  // Full page, with the sticky top bar laid out in place (not repeated mid-page).
-  await page.screenshot({ path, fullPage: true, style: '.topbar { position: static !important; }' })
+  const viewport = page.viewportSize()!
+  const height = await page.evaluate(() => document.documentElement.scrollHeight)
+  await page.setViewportSize({ width: viewport.width, height: Math.min(Math.max(height, viewport.height), maxHeight) })
+  await page.screenshot({ path })
+  await page.setViewportSize(viewport)
   return path
 }
 
@@ -91,9 +95,10 @@ async function approveWithCustodians(page: Page, detail: Locator, screenshotName
     }).toPass({ timeout: 15_000 })
     if (screenshotName && approvedBy.length === 1 && (await detail.getAttribute('data-state')) !== 'done') {
       await expect(panel.getByTestId('quorum-progress')).toContainText('1 of')
-      const path = await screenshot(page, screenshotName)
+      await screenshot(page, screenshotName)
+      // The README's picture: the top of the run screen, where the approval is.
       mkdirSync('docs/screenshots', { recursive: true })
-      copyFileSync(path, 'docs/screenshots/run-screen.png')
+      copyFileSync(await screenshot(page, `${screenshotName}-top`, 1500), 'docs/screenshots/run-screen.png')
       await noSeriousAxeViolations(page, 'run (approval)')
     }
   }
@@ -104,6 +109,9 @@ async function approveWithCustodians(page: Page, detail: Locator, screenshotName
 test('a whole rehearsal with two targets runs through the UI and ends with a printable record', async ({ page, harness, networkLog }) => {
   test.setTimeout(300_000)
   await page.goto(harness.url)
+  // Other tests share this harness: start from the default text size.
+  await page.evaluate(() => window.ceremony!.updateSettings({ textScale: 100, highContrast: false }))
+  await page.reload()
   await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeEnabled()
   await noSeriousAxeViolations(page, 'home')
   await screenshot(page, 'home')
