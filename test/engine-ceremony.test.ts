@@ -70,3 +70,48 @@ test('`ceremony rehearse` then `ceremony verify`: the record verifies, and a tam
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('the first ceremony creates the CMK on the source (typed confirmation), then replicates it', async () => {
+  const { CeremonyEngine } = await import('../main/ceremony/engine')
+  const { parsePlan } = await import('../main/ceremony/plan')
+  const { engineOptions } = await import('./support/ceremony-fixture')
+  const f = await ceremonyFixture({ targets: 1, sim: { createCmk: false } })
+  try {
+    const plan = parsePlan({ ...f.plan, cmk: { name: 'cluster-master-key', create: true } })
+    const engine = await CeremonyEngine.open(engineOptions(plan, f.creds, f.stateDir, f.mediaDir))
+    await engine.runStep('preflight')
+    assert.equal(engine.currentStep()?.id, 'create-cmk')
+    await assert.rejects(engine.runStep('create-cmk'), { code: 'CONFIRMATION_REQUIRED' })
+    await assert.rejects(engine.runStep('create-cmk', { confirmation: 'XXXX' }), { code: 'CONFIRMATION_WRONG' })
+    assert.equal(f.sim.appliances[0]!.state.sobjects().filter((o) => o.name === 'cluster-master-key').length, 0, 'nothing created on a wrong confirmation')
+    await engine.runStep('create-cmk', { confirmation: engine.expectedConfirmation('create-cmk')!.toLowerCase() })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await engine.shutdown()
+    const kcvs = f.sim.appliances.map((a) => a.state.sobjects().filter((o) => o.name === 'cluster-master-key').map((o) => o.kcv))
+    assert.equal(kcvs[0]!.length, 1)
+    assert.deepEqual(kcvs[1], kcvs[0])
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('a second ceremony to an already replicated target skips its steps after preflight', async () => {
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    await runToCompletion(await f.open(), { credentials: f.creds, confirm: true })
+    const { CeremonyEngine } = await import('../main/ceremony/engine')
+    const { parsePlan } = await import('../main/ceremony/plan')
+    const { engineOptions } = await import('./support/ceremony-fixture')
+    const { mkdirSync } = await import('node:fs')
+    const again = parsePlan({ ...f.plan, id: 'second-ceremony' })
+    mkdirSync(join(f.dir, 'state2'))
+    const engine = await CeremonyEngine.open(engineOptions(again, f.creds, join(f.dir, 'state2'), f.mediaDir))
+    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    assert.equal(engine.record('transfer-key:fips-2').state, 'skipped')
+    assert.equal(engine.isComplete(), true)
+    assert.equal(f.sim.appliances[1]!.state.sobjects().filter((o) => o.name === f.plan.cmk.name).length, 1)
+    await engine.shutdown()
+  } finally {
+    await f.cleanup()
+  }
+})

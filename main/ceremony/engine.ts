@@ -808,7 +808,9 @@ export class CeremonyEngine {
       const added = now.filter((o) => !was.has(o.kid))
       const removed = (before[id] ?? []).filter((o) => !is.has(o.kid))
       diff[id] = { added: added.map((o) => `${o.name} (${o.type})`), removed: removed.map((o) => `${o.name} (${o.type})`) }
-      const expectedAdded = id === target ? [cmkOnTarget] : []
+      // Only the CMK may appear: on the target by this transfer, on the source if this ceremony created it.
+      const createdOnSource = this.plan.cmk.create && this.journal.get('create-cmk').state === 'done' ? [str(this.journal.get('create-cmk').result?.['kid'], 'the created CMK id')] : []
+      const expectedAdded = id === target ? [cmkOnTarget] : createdOnSource
       if (added.map((o) => o.kid).sort().join() !== expectedAdded.join() || removed.length > 0) unexpected.push(this.label(id))
     }
     if (unexpected.length > 0) {
