@@ -1,0 +1,92 @@
+/**
+ * The service behind the ceremony IPC channels: a production plan opened through main's dialog,
+ * API keys kept in main only, the views the screens render, and resuming after the app restarts.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import Conf from 'conf'
+import { CeremonyService } from '../main/ceremony/ceremony-service'
+import type { JournalStore } from '../main/ceremony/journal'
+import { planForAppliances } from '../main/ceremony/simulated-plan'
+import { startSimulator } from '../main/simulator'
+import type { CeremonySnapshot } from '../preload/contract'
+import { credentialsOf } from './support/ceremony-fixture'
+
+function service(stateRoot: string, planPath: string, pushed: CeremonySnapshot[]) {
+  const answers = [planPath]
+  return new CeremonyService({
+    stateRoot,
+    dialogs: { openPlanFile: async () => answers.shift() ?? null, savePlanFile: async () => null, saveRecordFile: async () => null },
+    journalStore: (dir) => new Conf({ cwd: dir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+    startSimulator: () => Promise.reject(new Error('not in this test')),
+    onChange: (s) => pushed.push(s),
+  })
+}
+
+test('a production ceremony through the service: views, secrets kept in main, and resume after a restart', async () => {
+  const sim = await startSimulator({ appliances: 2 })
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-service-'))
+  try {
+    const creds = credentialsOf(sim)
+    const plan = planForAppliances(creds, { id: 'prod-1', mode: 'production', operator: 'Olga Operator' })
+    const planPath = join(dir, 'plan.json')
+    writeFileSync(planPath, JSON.stringify(plan))
+    const pushed: CeremonySnapshot[] = []
+    const first = service(join(dir, 'state'), planPath, pushed)
+
+    assert.equal((await first.openPlan()).cancelled, false)
+    let snap = first.snapshot()
+    assert.equal(snap.phase, 'setup')
+    assert.equal(snap.plan?.mode, 'production')
+    assert.equal(snap.plan?.digest.words.length, 32)
+    assert.deepEqual(snap.rehearsalCredentials, [], 'no credentials are shown for a production plan')
+    await assert.rejects(first.runStep('preflight'), { code: 'PARTICIPANTS_NOT_CONFIRMED' })
+    assert.throws(() => first.confirmParticipants('Someone Else'), { code: 'PARTICIPANT_MISMATCH' })
+    first.confirmParticipants('Olga Operator')
+    await assert.rejects(first.runStep('preflight'), { code: 'API_KEY_MISSING' })
+
+    for (const a of creds.appliances) first.setApiKey(a.id, a.apiKey)
+    snap = await first.checkConnections()
+    assert.deepEqual(snap.connections.map((c) => [c.state, c.hasApiKey]), [['ok', true], ['ok', true]])
+    assert.equal(snap.connections[0]!.pin?.hex, creds.appliances[0]!.spkiSha256)
+
+    for (const id of ['preflight', 'transfer-key:fips-2', 'export-pubkey:fips-2', 'import-pubkey:fips-2']) snap = await first.runStep(id)
+    const imported = snap.steps.find((s) => s.id === 'import-pubkey:fips-2')!
+    assert.equal(imported.state, 'done')
+    assert.equal(imported.comparisons.length, 2)
+    assert.ok(imported.comparisons.every((c) => c.match && c.left.value.hex === c.right.value.hex))
+    assert.equal(snap.currentStepId, 'wrap-request:fips-2')
+    assert.equal(snap.targets[0]!.done, 3)
+
+    // Nothing the renderer is given (views pushed or returned) carries a secret.
+    const everything = JSON.stringify(pushed) + JSON.stringify(snap)
+    for (const a of creds.appliances) assert.equal(everything.includes(a.apiKey), false)
+
+    // The app restarts: the new service finds the interrupted ceremony and resumes it once keys are entered.
+    const second = service(join(dir, 'state'), planPath, [])
+    snap = second.snapshot()
+    assert.equal(snap.plan?.id, 'prod-1')
+    assert.match(snap.reconcile[0]!.finding, /interrupted ceremony/)
+    assert.deepEqual(snap.connections.map((c) => c.hasApiKey), [false, false], 'API keys did not survive the restart')
+    for (const a of creds.appliances) second.setApiKey(a.id, a.apiKey)
+    second.confirmParticipants('Olga Operator')
+    snap = await second.runStep('wrap-request:fips-2')
+    assert.equal(snap.steps.find((s) => s.id === 'import-pubkey:fips-2')!.state, 'done')
+    snap = await second.runStep('wrap-approval:fips-2')
+    const approval = snap.steps.find((s) => s.id === 'wrap-approval:fips-2')!.approval!
+    assert.equal(approval.status, 'PENDING')
+    assert.deepEqual(approval.quorum, { n: 2, of: 3 })
+    assert.equal(approval.wrappingKey.matchesTarget, true)
+    assert.equal(approval.subject.name, plan.cmk.name)
+    const custodian = creds.appliances[0]!.custodians![0]!
+    await assert.rejects(second.decideApproval({ stepId: 'wrap-approval:fips-2', user: custodian.user, password: custodian.password, decision: 'approve' }), { code: 'CONFIRMATION_REQUIRED' })
+    await second.shutdown()
+    await first.shutdown()
+  } finally {
+    await sim.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
