@@ -293,8 +293,15 @@ describe('custodian approvals', () => {
 })
 
 describe('witnesses and exceptions', () => {
-  test('a named witness signs off the ticked items; the sign-off shows name and time', async () => {
-    const snap = makeSnapshot()
+  test('a named witness signs off the ticked items once the step has run; the sign-off shows name and time', async () => {
+    const notYet = makeSnapshot()
+    await renderApp(bridgeWith(notYet), 'run')
+    fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
+    fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    expect(screen.getByRole('button', { name: 'Sign off' }).hasAttribute('disabled')).toBe(true)
+    cleanup()
+
+    const snap = withStep(makeSnapshot(), 'preflight', { state: 'done' })
     const bridge = bridgeWith(snap)
     bridge.signOff.mockResolvedValue(ok(withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items: ['Appliance versions read aloud'] }] })))
     await renderApp(bridge, 'run')

@@ -12,6 +12,8 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
   const [checked, setChecked] = useState<string[]>([])
   if (step.witnessItems.length === 0 && step.signoffs.length === 0) return null
   const finished = step.state === 'done' || step.state === 'skipped'
+  // Witnesses attest to what happened: nothing to sign before the step has run.
+  const signable = step.state !== 'pending' && step.state !== 'running'
   const ids = (i: number) => `witness-item-${step.id}-${i}`
 
   function submit(event: React.FormEvent): void {
@@ -49,7 +51,7 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
       {step.witnessItems.length > 0 && (
         <form onSubmit={submit}>
           <fieldset>
-            <legend>What the witness saw{finished ? '' : ' (sign off once the step has run)'}</legend>
+            <legend>What the witness saw{signable ? '' : ' (sign off once the step has run)'}</legend>
             {step.witnessItems.map((item, i) => (
               <div key={item} className="check-row">
                 <input
@@ -72,7 +74,7 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
                 </option>
               ))}
             </select>
-            <button type="submit" className="secondary" disabled={witness === '' || checked.length === 0 || busy}>
+            <button type="submit" className="secondary" disabled={!signable || witness === '' || checked.length === 0 || busy}>
               Sign off
             </button>
           </div>
