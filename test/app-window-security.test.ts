@@ -48,8 +48,9 @@ describe('the main window', () => {
     assert.equal(prefs.disableBlinkFeatures, 'Auxclick')
     assert.equal(prefs.preload, join(MAIN_BUNDLE, '../../preload/index.js'))
     assert.ok(existsSync(prefs.preload), 'the preload bundle exists where main points')
-    // Only our own files: the window loads the built renderer from disk, never a URL.
-    assert.equal(fake.windows[0]!.loadedFile, join(MAIN_BUNDLE, '../../renderer/index.html'))
+    // Only our own page, from the app's own scheme: never file:// (item 18) and never a remote URL.
+    assert.equal(fake.windows[0]!.loadedUrl, 'app://ceremony/index.html')
+    assert.equal(fake.windows[0]!.loadedFile, null)
     assert.equal(fake.sandboxEnabled, true, 'app.enableSandbox() is called')
     assert.equal(fake.menuCleared, true, 'no default menu (no reload/devtools accelerators)')
   })
@@ -100,6 +101,42 @@ describe('the main window', () => {
     assert.deepEqual(directives.get('connect-src'), ["'self'"])
     assert.doesNotMatch(RENDERER_CSP, /unsafe-inline|unsafe-eval|https?:|wss?:|\*/)
     assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script in index.html')
+  })
+})
+
+describe('the app:// scheme', () => {
+  test('is registered as a standard, secure scheme and serves the built renderer with the CSP', async () => {
+    const fake = await boot()
+    assert.deepEqual(fake.privilegedSchemes.map((s) => [s.scheme, s.privileges.standard, s.privileges.secure]), [['app', true, true]])
+    const serve = fake.protocolHandlers.get('app')!
+    const index = await serve(new Request('app://ceremony/index.html'))
+    assert.equal(index.status, 200)
+    assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8')
+    assert.equal(index.headers.get('content-security-policy'), RENDERER_CSP)
+    const html = await index.text()
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)![1]!
+    const js = await serve(new Request(`app://ceremony/${script}`))
+    assert.equal(js.status, 200)
+    assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8')
+  })
+
+  test('refuses anything outside the renderer folder, other hosts and other methods', async () => {
+    const fake = await boot()
+    const serve = fake.protocolHandlers.get('app')!
+    for (const url of [
+      'app://ceremony/%2e%2e/main/index.js',
+      'app://ceremony/..%2fmain%2findex.js',
+      'app://ceremony/assets/%2e%2e/%2e%2e/%2e%2e/package.json',
+      'app://ceremony//etc/passwd',
+      'app://ceremony/%2fetc%2fpasswd',
+      'app://ceremony/assets/..%5c..%5cpackage.json',
+      'app://ceremony/no-such-file.js',
+      'app://other-host/index.html',
+    ]) {
+      const res = await serve(new Request(url))
+      assert.equal(res.status, 404, url)
+    }
+    assert.equal((await serve(new Request('app://ceremony/index.html', { method: 'POST', body: 'x' }))).status, 404)
   })
 })
 

@@ -3,8 +3,7 @@
  * electron; this file hands them what they need.
  */
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron'
 import Store from 'electron-store'
 import { CeremonyService } from '../ceremony/ceremony-service'
 import type { JournalStore } from '../ceremony/journal'
@@ -13,6 +12,8 @@ import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
 import { startSimulator } from '../simulator'
+import { registerAppScheme, serveRenderer } from './protocol'
+import { RENDERER_URL } from './renderer-files'
 import { findDebugSwitch, guardSession, installAppGuards } from './security'
 import { createMainWindow } from './window'
 
@@ -30,10 +31,8 @@ if (debugSwitch) {
 
 function start(): void {
   app.enableSandbox()
+  registerAppScheme(protocol)
   installAppGuards(app)
-
-  const rendererIndexPath = join(__dirname, '../renderer/index.html')
-  const rendererUrl = pathToFileURL(rendererIndexPath).href
   const trustedSenders = new Set<number>()
   let mainWindow: BrowserWindow | null = null
 
@@ -48,6 +47,7 @@ function start(): void {
   void app.whenReady().then(() => {
     Menu.setApplicationMenu(null)
     guardSession(session.defaultSession)
+    serveRenderer(protocol, join(__dirname, '../renderer'))
 
     const store = new Store({ cwd: app.getPath('userData'), name: 'config' })
     // electron-store registers its own sync IPC listener for renderer-side stores; we use none,
@@ -97,14 +97,14 @@ function start(): void {
           trustedSenders.has(event.sender.id) &&
           event.senderFrame !== null &&
           event.senderFrame.parent === null &&
-          event.senderFrame.url === rendererUrl,
+          event.senderFrame.url === RENDERER_URL,
         onInternalError: (channel, err) => console.error(`IPC ${channel} failed:`, err instanceof Error ? err.name : typeof err),
       },
     )
 
     mainWindow = createMainWindow({
       preloadPath: join(__dirname, '../preload/index.js'),
-      rendererIndexPath,
+      rendererUrl: RENDERER_URL,
       devTools: !app.isPackaged,
     })
     const contents = mainWindow.webContents

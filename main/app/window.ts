@@ -3,7 +3,8 @@ import { BrowserWindow } from 'electron'
 
 export interface MainWindowOptions {
   preloadPath: string
-  rendererIndexPath: string
+  /** The app's own page (app://ceremony/index.html), never a file:// or remote URL. */
+  rendererUrl: string
   /** Devtools only in unpackaged development builds. */
   devTools: boolean
 }
@@ -37,6 +38,6 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     },
   })
   window.once('ready-to-show', () => window.show())
-  void window.loadFile(options.rendererIndexPath)
+  void window.loadURL(options.rendererUrl)
   return window
 }

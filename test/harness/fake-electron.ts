@@ -54,6 +54,9 @@ export interface FakeElectron {
   /** Paths the next open/save dialogs answer with, in order (an empty queue = the user cancelled). */
   dialogAnswers: string[]
   dialogsShown: { kind: 'open' | 'save'; options: unknown }[]
+  /** protocol.registerSchemesAsPrivileged calls, and the handlers given to protocol.handle. */
+  privilegedSchemes: { scheme: string; privileges: Record<string, boolean> }[]
+  protocolHandlers: Map<string, (request: Request) => Promise<Response>>
 }
 
 export interface FakeBrowserWindowLike {
@@ -87,6 +90,8 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     firstWindow: new Promise((r) => (resolveFirstWindow = r)),
     dialogAnswers: [],
     dialogsShown: [],
+    privilegedSchemes: [],
+    protocolHandlers: new Map(),
   }
 
   class BrowserWindow extends EventEmitter implements FakeBrowserWindowLike {
@@ -159,6 +164,13 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     app,
     BrowserWindow,
     ipcMain,
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: { scheme: string; privileges: Record<string, boolean> }[]) => void fake.privilegedSchemes.push(...schemes),
+      handle: (scheme: string, handler: (request: Request) => Promise<Response>) => {
+        if (fake.protocolHandlers.has(scheme)) throw new Error(`scheme ${scheme} is already handled`)
+        fake.protocolHandlers.set(scheme, handler)
+      },
+    },
     Menu: { setApplicationMenu: (menu: unknown) => { fake.menuCleared = menu === null } },
     session: { defaultSession },
     shell: { openExternal: async () => { throw new Error('fake electron: openExternal is not allowed in tests') } },

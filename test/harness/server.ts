@@ -7,23 +7,15 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { RENDERER_CSP } from '../../main/app/csp'
+import { contentTypeOf, resolveRendererPath } from '../../main/app/renderer-files'
 import { contractChannelsPlugin } from '../../scripts/contract-channels'
 import { createFakeElectron, loadMainBundle, type FakeElectron } from './fake-electron'
 
 const ROOT = resolve(__dirname, '../..')
 const RENDERER_DIR = join(ROOT, 'out/renderer')
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-}
-
 export interface Harness {
   url: string
   token: string
@@ -122,27 +114,21 @@ export async function startHarness(options: { userData: string; port?: number })
       return
     }
     if (url.pathname === '/__preload.js') {
-      res.writeHead(200, { ...security, 'Content-Type': TYPES['.js'] }).end(preloadJs)
+      res.writeHead(200, { ...security, 'Content-Type': contentTypeOf('preload.js') }).end(preloadJs)
       return
     }
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1))
-    const file = normalize(join(RENDERER_DIR, relative))
-    if (!file.startsWith(RENDERER_DIR + sep)) {
+    // The same resolver as the app's app:// scheme: nothing outside out/renderer is ever served.
+    const file = resolveRendererPath(RENDERER_DIR, url.pathname)
+    if (!file) {
       res.writeHead(404).end()
       return
     }
-    let body: Buffer
-    try {
-      body = await readFile(file)
-    } catch {
-      res.writeHead(404).end()
-      return
-    }
-    if (relative === 'index.html') {
+    let body = await readFile(file)
+    if (file.endsWith('/index.html')) {
       // The preload runs first, as in Electron: a classic script ahead of the deferred module script.
       body = Buffer.from(body.toString('utf8').replace('<script type="module"', '<script src="./__preload.js"></script>\n    <script type="module"'))
     }
-    res.writeHead(200, { ...security, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body)
+    res.writeHead(200, { ...security, 'Content-Type': contentTypeOf(file) }).end(body)
   }
 
   await new Promise<void>((ok) => server.listen(options.port ?? 0, '127.0.0.1', ok))
