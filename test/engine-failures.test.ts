@@ -257,3 +257,52 @@ test('an approved import that fails on the appliance is reported as APPROVAL_FAI
     await f.cleanup()
   }
 })
+
+/** chattr +i makes a file or folder unwritable even for root (CI runs as root); skipped where it is not available. */
+function immutable(path: string, on: boolean): boolean {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process')
+  return spawnSync('chattr', [on ? '+i' : '-i', path]).status === 0
+}
+
+test('an audit log that cannot be written stops the step before it acts; reopening resumes', async (t) => {
+  const f = await ceremonyFixture({ targets: 1 })
+  const log = join(f.stateDir, 'audit-log.jsonl')
+  try {
+    const engine = await f.open()
+    await engine.runStep('preflight')
+    if (!immutable(log, true)) return t.skip('chattr is not available here')
+    try {
+      await assert.rejects(engine.runStep('transfer-key:fips-2'), { code: 'AUDIT_LOG_WRITE_FAILED' })
+      assert.equal(engine.record('transfer-key:fips-2').state, 'pending', 'the step did not start')
+      assert.deepEqual(f.sim.appliances[1]!.state.sobjects().filter((o) => o.name?.includes('transfer')), [], 'nothing was created')
+    } finally {
+      immutable(log, false)
+    }
+    await engine.shutdown()
+    await finishAndCheck(f, await f.open())
+  } finally {
+    immutable(log, false)
+    await f.cleanup()
+  }
+})
+
+test('media that cannot be written (read-only, pulled) fails the step by name and leaves no partial file', async (t) => {
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, 'export-pubkey:fips-2')
+    if (!immutable(f.mediaDir, true)) return t.skip('chattr is not available here')
+    try {
+      await assert.rejects(engine.runStep('export-pubkey:fips-2'), { code: 'MEDIA_WRITE_FAILED' })
+      assert.equal(engine.record('export-pubkey:fips-2').state, 'failed')
+      assert.equal(engine.currentStep()?.id, 'export-pubkey:fips-2', 'the ceremony did not advance')
+    } finally {
+      immutable(f.mediaDir, false)
+    }
+    assert.deepEqual(readdirSync(f.mediaDir), [], 'no partial or temporary file on the media')
+    await finishAndCheck(f, engine)
+  } finally {
+    immutable(f.mediaDir, false)
+    await f.cleanup()
+  }
+})

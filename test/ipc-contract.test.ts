@@ -146,3 +146,44 @@ describe('the built preload', () => {
     assert.doesNotMatch(code, /zod|require\("(fs|child_process|net|http)/)
   })
 })
+
+describe('every channel refuses', () => {
+  const untrusted: Array<[string, IpcSender]> = [
+    ['a foreign window', { sender: { id: 2 }, senderFrame: { url: 'file:///app/index.html', parent: null } }],
+    ['a sub-frame', { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html', parent: {} } }],
+    ['a sender without a frame', { sender: { id: 1 }, senderFrame: null }],
+  ]
+  const badPayloads: Array<[string, unknown]> = [
+    ['an unknown key', { unexpected: true }],
+    ['a __proto__ key', JSON.parse('{"__proto__": {"isAdmin": true}}')],
+    ['a constructor key', { constructor: { prototype: {} } }],
+    ['a string instead of an object', 'payload'],
+    ['an array', []],
+    ['null', null],
+  ]
+  for (const name of Object.keys(invokes) as (keyof typeof invokes)[]) {
+    test(`${invokes[name].channel}: untrusted senders, and payloads off the contract, before its handler runs`, async () => {
+      let ran = 0
+      const h = Object.fromEntries(Object.keys(invokes).map((k) => [k, () => { ran++; throw new Error('must not run') }])) as unknown as Handlers
+      for (const [who, event] of untrusted) {
+        const result = await dispatch(name, h, options, event, {})
+        assert.equal(!result.ok && result.error.code, 'UNTRUSTED_SENDER', who)
+      }
+      for (const [what, payload] of badPayloads) {
+        const result = await dispatch(name, h, options, trusted, payload)
+        assert.equal(!result.ok && result.error.code, 'INVALID_PAYLOAD', what)
+      }
+      assert.equal(ran, 0)
+    })
+  }
+
+  test('oversized payloads', async () => {
+    const h = handlers()
+    const big = await dispatch('validatePlan', h, options, trusted, { text: 'x'.repeat(1_000_001) })
+    assert.equal(!big.ok && big.error.code, 'INVALID_PAYLOAD')
+    const key = await dispatch('setApiKey', h, options, trusted, { applianceId: 'fips-1', apiKey: 'k'.repeat(4097) })
+    assert.equal(!key.ok && key.error.code, 'INVALID_PAYLOAD')
+    const note = await dispatch('recordException', h, options, trusted, { stepId: 'preflight', by: 'Wes', note: 'n'.repeat(2001) })
+    assert.equal(!note.ok && note.error.code, 'INVALID_PAYLOAD')
+  })
+})
