@@ -306,3 +306,30 @@ test('media that cannot be written (read-only, pulled) fails the step by name an
     await f.cleanup()
   }
 })
+
+test('a damaged or newer journal is refused by name and left untouched, never reset', async () => {
+  const f = await ceremonyFixture({ targets: 1 })
+  const file = join(f.stateDir, 'journal.json')
+  try {
+    const engine = await f.open()
+    await engine.runStep('preflight')
+    await engine.shutdown()
+    const good = readFileSync(file, 'utf8')
+    const cases: Array<[string, string, string]> = [
+      ['truncated', good.slice(0, good.length / 2), 'JOURNAL_CORRUPT'],
+      ['garbage', '\u0000\u0001not json', 'JOURNAL_CORRUPT'],
+      ['another shape', JSON.stringify({ version: 1, hello: 'world' }), 'JOURNAL_CORRUPT'],
+      ['an unknown step state', good.replace('"state":"done"', '"state":"teleported"').replace('"state": "done"', '"state": "teleported"'), 'JOURNAL_CORRUPT'],
+      ['a newer format', JSON.stringify({ ...JSON.parse(good), version: 2 }), 'JOURNAL_UNSUPPORTED'],
+    ]
+    for (const [name, content, code] of cases) {
+      writeFileSync(file, content)
+      await assert.rejects(f.open(), { code }, name)
+      assert.equal(readFileSync(file, 'utf8'), content, `${name}: the file was not rewritten`)
+    }
+    writeFileSync(file, good)
+    await finishAndCheck(f, await f.open())
+  } finally {
+    await f.cleanup()
+  }
+})

@@ -267,7 +267,7 @@ export class CeremonyService {
     if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
     const options: EngineOptions = {
       plan, stateDir, mediaDir,
-      journalStore: this.deps.journalStore(stateDir),
+      openJournalStore: () => this.deps.journalStore(stateDir),
       connect: (a) => this.connect(a),
       apiKey: (id) => {
         const key = this.apiKeys.get(id)
@@ -302,6 +302,7 @@ export class CeremonyService {
         return
       } catch {
         // A damaged folder is left alone for the operator to inspect; it does not stop the app.
+        this.findings.push({ stepId: 'ceremony', finding: `The saved state of ceremony "${name}" cannot be read; it was left untouched for inspection.` })
       }
     }
   }

@@ -44,7 +44,8 @@ export interface EngineOptions {
   stateDir: string
   /** Where artifacts go: the transfer public key, the wrapped CMK and its manifest. */
   mediaDir: string
-  journalStore: JournalStore
+  /** Opens the journal's store (conf or electron-store on the state folder); may throw on a damaged file. */
+  openJournalStore(): JournalStore
   connect(appliance: PlanAppliance): DsmConnection
   /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
   apiKey(applianceId: string): Buffer | undefined
@@ -126,8 +127,9 @@ export class CeremonyEngine {
     const digest = planDigest(options.plan)
     const steps = expandSteps(options.plan, options.plan.cmk.create)
     const now = options.now ?? (() => new Date())
-    const resuming = Journal.exists(options.journalStore)
-    const journal = new Journal(options.journalStore, { ceremonyId: options.plan.id, planDigest: digest, stepIds: steps.map((s) => s.id), now })
+    const store = Journal.openStore(options.openJournalStore)
+    const resuming = Journal.exists(store)
+    const journal = new Journal(store, { ceremonyId: options.plan.id, planDigest: digest, stepIds: steps.map((s) => s.id), now })
     const log = await AuditLog.open(join(options.stateDir, 'audit-log.jsonl'), { planDigest: digest, clock: now })
     const engine = new CeremonyEngine(options, log, journal)
     if (log.entries().length === 0) {

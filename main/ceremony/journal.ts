@@ -43,6 +43,33 @@ export class JournalMismatchError extends CeremonyError {
   }
 }
 
+/** The journal file cannot be read (truncated, not JSON, not a journal). It is never reset silently. */
+export class JournalCorruptError extends CeremonyError {
+  constructor(detail: string) {
+    super('JOURNAL_CORRUPT', `The ceremony journal cannot be read (${detail}). It was left untouched for inspection; nothing was sent to any appliance.`)
+    this.name = 'JournalCorruptError'
+  }
+}
+
+/** Written by a newer version of the app: refused rather than misread. */
+export class JournalUnsupportedError extends CeremonyError {
+  constructor(version: unknown) {
+    super('JOURNAL_UNSUPPORTED', `The ceremony journal has format version ${String(version)}, which this version of the app does not understand. Use the app version that started the ceremony.`)
+    this.name = 'JournalUnsupportedError'
+  }
+}
+
+const STATES = new Set<JournalState>(['pending', 'intent', 'waiting', 'done', 'failed', 'skipped'])
+
+function checkShape(data: Partial<JournalData>): void {
+  if (typeof data.ceremonyId !== 'string' || typeof data.planDigest !== 'string' || !data.steps || typeof data.steps !== 'object') {
+    throw new JournalCorruptError('it is not a ceremony journal')
+  }
+  for (const [id, record] of Object.entries(data.steps)) {
+    if (!record || typeof record !== 'object' || !STATES.has((record as StepRecord).state)) throw new JournalCorruptError(`step "${id}" has no valid state`)
+  }
+}
+
 const EMPTY_RECORD: StepRecord = { state: 'pending', intent: null, result: null, error: null, startedAt: null, finishedAt: null, attempts: 0 }
 
 export class Journal {
@@ -54,7 +81,10 @@ export class Journal {
     init: { ceremonyId: string; planDigest: string; stepIds: string[]; now: () => Date },
   ) {
     const existing = store.store as Partial<JournalData>
-    if (existing.version === 1 && existing.steps) {
+    const isNew = Object.keys(existing).length === 0
+    if (!isNew && existing.version !== 1) throw new JournalUnsupportedError(existing.version)
+    if (!isNew) {
+      checkShape(existing)
       if (existing.planDigest !== init.planDigest || existing.ceremonyId !== init.ceremonyId) {
         throw new JournalMismatchError(
           `This workstation holds an unfinished ceremony "${existing.ceremonyId}" for another plan (digest ${String(existing.planDigest).slice(0, 8)}…). Finish it, or use another state folder.`,
@@ -66,6 +96,15 @@ export class Journal {
     }
     for (const id of init.stepIds) this.data.steps[id] ??= { ...EMPTY_RECORD }
     this.flush()
+  }
+
+  /** Opens the store, naming a damaged file instead of letting a parse error escape. */
+  static openStore(open: () => JournalStore): JournalStore {
+    try {
+      return open()
+    } catch (err) {
+      throw new JournalCorruptError(err instanceof SyntaxError ? 'the file is not valid JSON' : err instanceof Error ? err.name : 'unknown error')
+    }
   }
 
   /** True when a journal for this ceremony already existed (a resume). */

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Conf from 'conf'
+import type { JournalStore } from '../ceremony/journal'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
 import type { Plan } from '../ceremony/plan'
 import { runToCompletion } from '../ceremony/runner'
@@ -59,7 +60,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     plan: options.plan,
     stateDir,
     mediaDir,
-    journalStore: new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as EngineOptions['journalStore'],
+    openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
     connect: (a) => new DsmConnection({
       host: a.host, port: a.port,
       trust: { ...(a.trust.spkiSha256 ? { spkiSha256: a.trust.spkiSha256 } : {}), ...(a.trust.caPem ? { caPem: a.trust.caPem } : {}) },
