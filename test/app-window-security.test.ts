@@ -55,6 +55,17 @@ describe('the main window', () => {
     assert.equal(fake.menuCleared, true, 'no default menu (no reload/devtools accelerators)')
   })
 
+  test('reloads its page when the renderer crashes (the ceremony state lives in main)', async () => {
+    const fake = await boot()
+    const window = fake.windows[0]!
+    assert.equal(window.loads, 1)
+    window.webContents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 139 })
+    assert.equal(window.loads, 2)
+    assert.equal(window.loadedUrl, 'app://ceremony/index.html')
+    window.webContents.emit('render-process-gone', {}, { reason: 'clean-exit', exitCode: 0 })
+    assert.equal(window.loads, 2, 'a clean exit (closing) is not a crash')
+  })
+
   test('has devtools only in unpackaged builds', async () => {
     assert.equal((await boot({ isPackaged: false })).windows[0]!.options.webPreferences.devTools, true)
     assert.equal((await boot({ isPackaged: true })).windows[0]!.options.webPreferences.devTools, false)

@@ -38,6 +38,11 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     },
   })
   window.once('ready-to-show', () => window.show())
+  // A crashed or killed renderer holds no ceremony state (main does): load the page again and it
+  // picks up where the ceremony is.
+  window.webContents.on('render-process-gone', (_event, details) => {
+    if (details.reason !== 'clean-exit' && !window.isDestroyed()) void window.loadURL(options.rendererUrl)
+  })
   void window.loadURL(options.rendererUrl)
   return window
 }

@@ -64,6 +64,7 @@ export interface FakeBrowserWindowLike {
   webContents: FakeWebContents
   loadedFile: string | null
   loadedUrl: string | null
+  loads: number
 }
 
 export interface FakeElectronOptions {
@@ -98,6 +99,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     readonly webContents = new FakeWebContents()
     loadedFile: string | null = null
     loadedUrl: string | null = null
+    loads = 0
     constructor(readonly options: any) {
       super()
       fake.windows.push(this)
@@ -109,6 +111,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
       resolveFirstWindow(this)
     }
     async loadURL(url: string): Promise<void> {
+      this.loads++
       this.loadedUrl = url
       resolveFirstWindow(this)
     }
