@@ -2,6 +2,7 @@ import { Fragment } from 'react'
 import type { PlanSummary } from '../../../preload/contract'
 import { Digest, hexGroups } from '../components/Digest'
 import { useCeremony, useStores } from '../stores'
+import { NoPlan } from '../components/NoPlan'
 
 /** The plan as loaded by main, for review before anything touches an appliance. */
 export function PlanReviewScreen(): React.JSX.Element {
@@ -10,16 +11,7 @@ export function PlanReviewScreen(): React.JSX.Element {
   const phase = useCeremony((s) => s.snapshot?.phase ?? 'no-plan')
 
   if (!plan) {
-    return (
-      <div>
-        <h2 tabIndex={-1} data-screen-heading>
-          No plan loaded
-        </h2>
-        <button type="button" onClick={() => stores.ui.getState().go('home')}>
-          Back to start
-        </button>
-      </div>
-    )
+    return <NoPlan />
   }
 
   function editCopy(): void {

@@ -12,6 +12,7 @@ import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 /** Errors after which the same operation can be asked for again with a fresh approval request. */
 const RESTARTABLE = new Set(['QUORUM_DENIED', 'APPROVAL_EXPIRED', 'APPROVAL_FAILED', 'WRAP_RESULT_LOST'])
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { NoPlan } from '../components/NoPlan'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
 export function RunScreen(): React.JSX.Element {
@@ -20,16 +21,7 @@ export function RunScreen(): React.JSX.Element {
   const selected = useUi((s) => s.selectedStepId)
 
   if (!snapshot?.plan) {
-    return (
-      <div>
-        <h2 tabIndex={-1} data-screen-heading>
-          No plan loaded
-        </h2>
-        <button type="button" onClick={() => stores.ui.getState().go('home')}>
-          Back to start
-        </button>
-      </div>
-    )
+    return <NoPlan />
   }
   const { steps, currentStepId, phase } = snapshot
   if (steps.length === 0) return <BeginCeremony />

@@ -4,6 +4,7 @@ import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { useApp, useCeremony, useStores } from '../stores'
+import { NoPlan } from '../components/NoPlan'
 
 /** API keys per appliance, connection checks with the TLS pins, and who is in the room. */
 export function SetupScreen(): React.JSX.Element {
@@ -18,16 +19,7 @@ export function SetupScreen(): React.JSX.Element {
   const ready = allOk && confirmed
 
   if (!plan) {
-    return (
-      <div>
-        <h2 tabIndex={-1} data-screen-heading>
-          No plan loaded
-        </h2>
-        <button type="button" onClick={() => stores.ui.getState().go('home')}>
-          Back to start
-        </button>
-      </div>
-    )
+    return <NoPlan />
   }
   const role = (id: string) => (id === plan.source.id ? 'source' : 'target')
 
