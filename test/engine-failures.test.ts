@@ -333,3 +333,29 @@ test('a damaged or newer journal is refused by name and left untouched, never re
     await f.cleanup()
   }
 })
+
+test('an object with this ceremony’s name that it did not make is refused; one its failed attempt made is adopted', async () => {
+  const { AppSession, DsmConnection } = await import('../main/dsm')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const t = f.sim.appliances[1]!
+    const engine = await f.open()
+    await engine.runStep('preflight')
+    // Created after the inventory, and removed again below, so the final inventory diff stays exact.
+    const admin = await AppSession.open(new DsmConnection({ host: t.host, port: t.port, trust: { spkiSha256: t.spkiSha256 } }), Buffer.from(t.apiKey))
+    const squatter = await admin.keys.generate({ name: 'test-ceremony-transfer-fips-2', obj_type: 'RSA', key_size: 2048, key_ops: ['UNWRAPKEY', 'DECRYPT', 'APPMANAGEABLE'] })
+    await assert.rejects(engine.runStep('transfer-key:fips-2'), { code: 'NAME_IN_USE' })
+    await admin.keys.delete(squatter.kid)
+    await admin.logout()
+
+    // The appliance creates the key but answers 500: the step fails, and running it again adopts that key.
+    t.faults.once({ method: 'POST', path: '/crypto/v1/keys', kind: '500', after: 'after-apply' })
+    await assert.rejects(engine.runStep('transfer-key:fips-2'), { code: 'SERVER_ERROR' })
+    assert.equal(t.state.sobjects().filter((o) => o.name === 'test-ceremony-transfer-fips-2').length, 1)
+    await engine.runStep('transfer-key:fips-2')
+    assert.equal(t.state.sobjects().filter((o) => o.name === 'test-ceremony-transfer-fips-2').length, 1, 'adopted, not made twice')
+    await finishAndCheck(f, engine)
+  } finally {
+    await f.cleanup()
+  }
+})

@@ -370,6 +370,9 @@ export class CeremonyEngine {
   private async execute(def: StepDef, confirmed: boolean): Promise<void> {
     const record = this.journal.get(def.id)
     const resuming = record.state === 'intent' || record.state === 'waiting'
+    // An earlier attempt (interrupted, or failed after sending) may have acted: what it made is ours
+    // to adopt. An object with our name that no attempt of ours could have made is refused instead.
+    const earlierAttempt = resuming || record.attempts > 0
     this.options.boundary?.(def.id, 'before-intent')
     try {
       if (APPROVAL_KINDS.has(def.kind)) {
@@ -381,7 +384,7 @@ export class CeremonyEngine {
         this.journal.intent(def.id, { kind: def.kind }, this.now())
         this.options.boundary?.(def.id, 'after-intent')
       }
-      const result = await this.perform(def, resuming)
+      const result = await this.perform(def, earlierAttempt)
       this.journal.done(def.id, result, this.now())
       this.options.boundary?.(def.id, 'after-done')
       await this.log.append({ actor: this.options.operator, step: def.id, kind: 'step-done', facts: result })
@@ -393,13 +396,13 @@ export class CeremonyEngine {
     }
   }
 
-  private async perform(def: StepDef, resuming: boolean): Promise<Record<string, Json>> {
+  private async perform(def: StepDef, earlierAttempt: boolean): Promise<Record<string, Json>> {
     switch (def.kind) {
       case 'preflight': return this.preflight()
-      case 'create-cmk': return this.createCmk(resuming)
-      case 'transfer-key': return this.generateTransferKey(def.target!, resuming)
+      case 'create-cmk': return this.createCmk(earlierAttempt)
+      case 'transfer-key': return this.generateTransferKey(def.target!, earlierAttempt)
       case 'export-pubkey': return this.exportPublicKey(def.target!)
-      case 'import-pubkey': return this.importPublicKey(def.target!, resuming)
+      case 'import-pubkey': return this.importPublicKey(def.target!, earlierAttempt)
       case 'wrap-request': return this.openRequest(def, 'wrap')
       case 'wrap-result': return this.fetchWrapResult(def.target!)
       case 'load-blob': return this.loadBlob(def.target!)
@@ -485,14 +488,14 @@ export class CeremonyEngine {
 
   // -- 1: create the CMK ----------------------------------------------------------------------
 
-  private async createCmk(resuming: boolean): Promise<Record<string, Json>> {
+  private async createCmk(earlierAttempt: boolean): Promise<Record<string, Json>> {
     const source = await this.app(this.plan.source)
     const facts = this.applianceFacts(this.plan.source)!
     const existing = await source.keys.findByName(this.plan.cmk.name)
     let cmk = existing
     if (existing) {
-      if (!resuming) throw stepError('NAME_IN_USE', `A key named "${this.plan.cmk.name}" already exists on ${this.label(this.plan.source)}`)
-      this.note('create-cmk', `found the CMK created before the interruption (kid ${existing.kid}); adopted`)
+      if (!earlierAttempt) throw stepError('NAME_IN_USE', `A key named "${this.plan.cmk.name}" already exists on ${this.label(this.plan.source)}`)
+      this.note('create-cmk', `found the CMK made by an earlier attempt (kid ${existing.kid}); adopted`)
     } else {
       cmk = await source.keys.generate({
         name: this.plan.cmk.name, obj_type: 'AES', key_size: 256, group_id: facts.groupId,
@@ -507,13 +510,13 @@ export class CeremonyEngine {
 
   // -- 2: transfer key on the target ----------------------------------------------------------
 
-  private async generateTransferKey(target: string, resuming: boolean): Promise<Record<string, Json>> {
+  private async generateTransferKey(target: string, earlierAttempt: boolean): Promise<Record<string, Json>> {
     const app = await this.app(target)
     const name = transferKeyName(this.plan, target)
     let key = await app.keys.findByName(name)
     if (key) {
-      if (!resuming) throw stepError('NAME_IN_USE', `A key named "${name}" already exists on ${this.label(target)}`)
-      this.note(`transfer-key:${target}`, `found transfer key "${name}" created before the interruption; adopted`)
+      if (!earlierAttempt) throw stepError('NAME_IN_USE', `A key named "${name}" already exists on ${this.label(target)}`)
+      this.note(`transfer-key:${target}`, `found transfer key "${name}" made by an earlier attempt; adopted`)
     } else {
       key = await app.keys.generate({
         name, obj_type: 'RSA', key_size: 2048, rsa: { key_size: 2048, public_exponent: 65537 },
@@ -546,7 +549,7 @@ export class CeremonyEngine {
 
   // -- 4: import on the source ----------------------------------------------------------------
 
-  private async importPublicKey(target: string, resuming: boolean): Promise<Record<string, Json>> {
+  private async importPublicKey(target: string, earlierAttempt: boolean): Promise<Record<string, Json>> {
     const exported = this.journal.get(`export-pubkey:${target}`).result!
     const pem = (await readFileVerified(this.pubKeyFile(target), str(exported['sha256'], 'the public-key file digest'))).toString('utf8')
     const fromFile = this.parsePublicKey(pem)
@@ -558,8 +561,8 @@ export class CeremonyEngine {
     const name = transferKeyName(this.plan, target)
     let imported = await source.keys.findByName(name)
     if (imported) {
-      if (!resuming) throw stepError('NAME_IN_USE', `A key named "${name}" already exists on ${this.label(this.plan.source)}`)
-      this.note(`import-pubkey:${target}`, `found the public key imported before the interruption; adopted after checking its fingerprint`)
+      if (!earlierAttempt) throw stepError('NAME_IN_USE', `A key named "${name}" already exists on ${this.label(this.plan.source)}`)
+      this.note(`import-pubkey:${target}`, `found the public key imported by an earlier attempt; adopted after checking its fingerprint`)
     } else {
       imported = await source.keys.importPublicKey({
         name, spkiDer: fromFile.spkiDer, key_ops: ['WRAPKEY', 'ENCRYPT', 'APPMANAGEABLE'], group_id: this.applianceFacts(this.plan.source)!.groupId,
