@@ -359,3 +359,29 @@ test('an object with this ceremony’s name that it did not make is refused; one
     await f.cleanup()
   }
 })
+
+test('an appliance that stops answering while custodians approve does not end the wait', async () => {
+  const { UserSession, DsmConnection } = await import('../main/dsm')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, 'wrap-approval:fips-2')
+    await engine.runStep('wrap-approval:fips-2')
+    const s = f.sim.appliances[0]!
+    // Every read of the request fails for a while (more than the client's own retries).
+    s.faults.add({ method: 'GET', path: /^\/sys\/v1\/approval_requests\//, kind: '503', times: 10 })
+    const waiting = engine.waitForApproval('wrap-approval:fips-2')
+    const requestId = engine.record('wrap-request:fips-2').result!['requestId'] as string
+    for (const c of s.custodians.slice(0, 2)) {
+      const session = await UserSession.login(new DsmConnection({ host: s.host, port: s.port, trust: { spkiSha256: s.spkiSha256 } }), { username: c.user, password: Buffer.from(c.password), accountId: s.accountId })
+      await session.approvals.approve(requestId, { password: Buffer.from(c.password) })
+      await session.logout()
+    }
+    await waiting
+    assert.equal(engine.record('wrap-approval:fips-2').state, 'done')
+    assert.ok(s.faults.history.filter((h) => h.kind === '503').length >= 5, 'the outage really happened')
+    await finishAndCheck(f, engine)
+  } finally {
+    await f.cleanup()
+  }
+})

@@ -130,3 +130,16 @@ describe('SIGKILL in the middle of each state-changing request (applied, answer 
     assert.ok(record.exceptions.some((e: { facts: { note: string } }) => /fresh approval request/.test(e.facts.note)))
   })
 })
+
+describe('SIGKILL after a file reached the media but before the journal knew', { concurrency: 2 }, () => {
+  test('the transfer public key: adopted byte for byte on resume', async () => {
+    await scenario({ kill: 'export-pubkey:fips-2@after-artifact' })
+  })
+  test('the wrapped key written, its manifest not yet: the manifest is written for it on resume', async () => {
+    await scenario({ kill: 'wrap-result:fips-2@after-artifact' })
+  })
+  test('the same on an appliance that gives a result only once: no fresh approval is needed', async () => {
+    const { record } = await scenario({ kill: 'wrap-result:fips-2@after-artifact', sim: { vendor: { approvalResultRereadable: false } } })
+    assert.equal(record.entries.filter((e: { kind: string }) => e.kind === 'approval-restart').length, 0)
+  })
+})

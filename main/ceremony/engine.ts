@@ -8,7 +8,7 @@
  * nonce in their description, files by name and digest), so resuming after a crash simply runs the
  * interrupted step again: it adopts what was already done and never does anything twice.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -36,7 +36,7 @@ import { Journal, type Json, type JournalStore, type StepRecord } from './journa
 import { applianceOf, planDigest, transferKeyName, type Plan, type PlanAppliance } from './plan'
 import { expandSteps, type StepDef } from './steps'
 
-export type Boundary = 'before-intent' | 'after-intent' | 'after-done'
+export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done'
 
 export interface EngineOptions {
   plan: Plan
@@ -86,6 +86,18 @@ export interface ApprovalState {
 }
 
 const APPROVAL_KINDS = new Set(['wrap-approval', 'unwrap-approval'])
+/** The appliance may simply not have answered: waiting goes on, and steps are safe to run again. */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['SERVER_ERROR', 'RATE_LIMITED', 'TIMEOUT', 'UNREACHABLE', 'OUTCOME_UNKNOWN'])
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      resolve()
+    }, { once: true })
+  })
+}
 const CMK_KEY_OPS_REQUIRED = 'EXPORT'
 
 function last4(hex: string): string {
@@ -305,29 +317,44 @@ export class CeremonyEngine {
     })
   }
 
-  /** Starts waiting for the quorum (background polling) and resolves when the step is decided. */
+  /**
+   * Starts waiting for the quorum (background polling) and resolves when the step is decided or the
+   * waiting is stopped. An appliance that stops answering for a while does not end the wait: polling
+   * backs off (up to 10 s) and carries on, so approvals made meanwhile in the DSM UI are still seen.
+   */
   waitForApproval(stepId: string): Promise<void> {
     const def = this.def(stepId)
     const existing = this.pollers.get(stepId)
     if (existing) return existing.done
     const abort = new AbortController()
     const done = (async () => {
-      const app = await this.app(this.approvalAppliance(def))
-      const requestId = str(this.journal.get(this.requestStepOf(def)).result?.['requestId'], 'the approval request id')
-      try {
-        await app.approvals.awaitDecision(requestId, {
-          initialIntervalMs: this.options.poll?.initialIntervalMs ?? 250,
-          maxIntervalMs: this.options.poll?.maxIntervalMs ?? 1000,
-          signal: abort.signal,
-          onPoll: (request) => this.seeApproval(stepId, request, false),
-        })
-      } catch (err) {
-        if (abort.signal.aborted) return
-        await this.exclusive(() => this.failStep(def, err))
-        return
+      let pause = 1000
+      while (!abort.signal.aborted) {
+        try {
+          const app = await this.app(this.approvalAppliance(def))
+          const requestId = str(this.journal.get(this.requestStepOf(def)).result?.['requestId'], 'the approval request id')
+          await app.approvals.awaitDecision(requestId, {
+            initialIntervalMs: this.options.poll?.initialIntervalMs ?? 250,
+            maxIntervalMs: this.options.poll?.maxIntervalMs ?? 1000,
+            signal: abort.signal,
+            onPoll: (request) => this.seeApproval(stepId, request, false),
+          })
+          if (abort.signal.aborted) return
+          await this.exclusive(() => this.pollOnce(def))
+          return
+        } catch (err) {
+          if (abort.signal.aborted) return
+          const code = (err as { code?: string }).code ?? ''
+          if (!TRANSIENT_CODES.has(code)) {
+            await this.exclusive(() => this.failStep(def, err)).catch(() => undefined)
+            return
+          }
+          this.journal.progress(def.id, { lastError: code }, this.journal.get(def.id).state)
+          this.changed()
+          await abortableSleep(pause, abort.signal)
+          pause = Math.min(pause * 2, 10_000)
+        }
       }
-      if (abort.signal.aborted) return
-      await this.exclusive(() => this.pollOnce(def))
     })().finally(() => this.pollers.delete(stepId))
     this.pollers.set(stepId, { abort, done })
     return done
@@ -721,6 +748,17 @@ export class CeremonyEngine {
       this.note(`wrap-result:${target}`, 'found the wrapped key and manifest written before the interruption; adopted after checking their digests')
       return { file: this.fileName(blobPath), manifest: this.fileName(manifestPath), sha256: String(manifest['blobSha256']), bytes: blob.length, wrappedKeyBytes: Buffer.from(blob.toString('ascii'), 'base64').length }
     }
+    if (existsSync(blobPath)) {
+      // The blob was written, the manifest not (a crash between the two): the blob is ours (deterministic
+      // name, written only here); if it is not the CMK under this transfer key, the KCV check will say so.
+      const text = (await readFile(blobPath, 'ascii')).trim()
+      const raw = Buffer.from(text, 'base64')
+      if (raw.length !== 256 || raw.toString('base64') !== text) throw stepError('WRAPPED_BLOB_INVALID', `The wrapped-key file on the media for ${this.label(target)} is not a 256-byte base64 blob`)
+      const blob = await this.writeArtifact(blobPath, text, `wrap-result:${target}`)
+      await this.writeArtifact(manifestPath, JSON.stringify(this.manifest(target, blob), null, 2) + '\n', `wrap-result:${target}`)
+      this.note(`wrap-result:${target}`, 'found the wrapped key written before the interruption without its manifest; wrote the manifest for it')
+      return { file: this.fileName(blobPath), manifest: this.fileName(manifestPath), sha256: blob.sha256, bytes: blob.bytes, wrappedKeyBytes: raw.length }
+    }
     const source = await this.app(this.plan.source)
     const requestId = str(this.journal.get(`wrap-request:${target}`).result?.['requestId'], 'the approval request id')
     let wrapped: string
@@ -871,9 +909,26 @@ export class CeremonyEngine {
     }
   }
 
+  /**
+   * Writes an artifact (never overwriting) and logs it. A file already there with exactly these bytes
+   * was written by an earlier attempt that died before recording it: it is adopted, and logged once.
+   */
   private async writeArtifact(path: string, data: string, step: string): Promise<{ sha256: string; bytes: number }> {
-    const written = await writeFileAtomic(path, data)
-    await this.log.append({ actor: this.options.operator, step, kind: 'artifact', facts: { name: this.fileName(path), sha256: written.sha256, bytes: written.bytes } })
+    let written: { sha256: string; bytes: number }
+    try {
+      written = await writeFileAtomic(path, data)
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'TARGET_EXISTS') throw err
+      const expected = createHash('sha256').update(data).digest('hex')
+      // A different file under our name is refused as it is: never overwritten, never adopted.
+      await readFileVerified(path, expected).catch(() => Promise.reject(err))
+      written = { sha256: expected, bytes: Buffer.byteLength(data) }
+      this.note(step, `found ${this.fileName(path)} written before the interruption, byte for byte as expected; adopted`)
+    }
+    const name = this.fileName(path)
+    const logged = this.log.entries().some((e) => e.kind === 'artifact' && e.facts['name'] === name && e.facts['sha256'] === written.sha256)
+    if (!logged) await this.log.append({ actor: this.options.operator, step, kind: 'artifact', facts: { name, sha256: written.sha256, bytes: written.bytes } })
+    this.options.boundary?.(step, 'after-artifact')
     return written
   }
 

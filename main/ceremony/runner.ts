@@ -5,7 +5,7 @@
  */
 import { CeremonyError } from '../errors'
 import type { Credentials } from './simulated-plan'
-import type { CeremonyEngine } from './engine'
+import { TRANSIENT_CODES as TRANSIENT, type CeremonyEngine } from './engine'
 
 export interface RunOptions {
   credentials: Credentials
@@ -14,8 +14,6 @@ export interface RunOptions {
   progress?(line: string): void
 }
 
-/** Failures where the appliance may simply not have answered: safe to run the step again, since it looks before it acts. */
-const TRANSIENT = new Set(['SERVER_ERROR', 'RATE_LIMITED', 'TIMEOUT', 'UNREACHABLE', 'OUTCOME_UNKNOWN'])
 const MAX_TRANSIENT_RETRIES = 8
 
 export async function runToCompletion(engine: CeremonyEngine, options: RunOptions): Promise<void> {
