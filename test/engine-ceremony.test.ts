@@ -15,6 +15,10 @@ for (const targets of [1, 3]) {
       await runToCompletion(engine, { credentials: f.creds, confirm: true })
       assert.equal(engine.isComplete(), true)
       const { record, path } = await engine.sealRecord()
+      // Sealed: the digest read aloud stays the record's digest.
+      await assert.rejects(engine.signOff('close', 'Witness One', ['late']), { code: 'CEREMONY_CLOSED' })
+      await assert.rejects(engine.recordException('close', 'Witness One', 'late'), { code: 'CEREMONY_CLOSED' })
+      assert.equal(engine.logHead(), record.finalDigest)
       await engine.shutdown()
 
       const sourceCmk = f.sim.appliances[0]!.state.sobjects().filter((o) => o.name === f.plan.cmk.name)

@@ -120,7 +120,6 @@ export class CeremonyEngine {
   private readonly pollers = new Map<string, { abort: AbortController; done: Promise<void> }>()
   private readonly findings: { stepId: string; finding: string }[] = []
   private busy: Promise<unknown> = Promise.resolve()
-  private closed = false
 
   private constructor(
     private readonly options: EngineOptions,
@@ -362,6 +361,7 @@ export class CeremonyEngine {
 
   signOff(stepId: string, witness: string, items: string[]): Promise<void> {
     return this.exclusive(async () => {
+      this.assertOpen()
       this.def(stepId)
       await this.log.append({ actor: witness, step: stepId, kind: 'witness-signoff', facts: { witness, items } })
       this.changed()
@@ -370,6 +370,7 @@ export class CeremonyEngine {
 
   recordException(stepId: string, by: string, note: string): Promise<void> {
     return this.exclusive(async () => {
+      this.assertOpen()
       if (stepId !== 'ceremony') this.def(stepId)
       await this.log.append({ actor: by, step: stepId, kind: 'exception', facts: { by, note } })
       this.changed()
@@ -883,7 +884,6 @@ export class CeremonyEngine {
     const record = this.buildRecord()
     const path = join(this.options.stateDir, `${this.plan.id}${this.plan.mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`)
     await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n', { overwrite: true })
-    this.closed = this.isComplete()
     return { path, record }
   }
 
@@ -963,8 +963,9 @@ export class CeremonyEngine {
     }
   }
 
+  /** Once the close step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
-    if (this.closed) throw stepError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
+    if (this.isComplete()) throw stepError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
   }
 
   private changed(): void {

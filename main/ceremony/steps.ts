@@ -131,8 +131,8 @@ export function expandSteps(plan: Plan, createCmk: boolean): StepDef[] {
   steps.push({
     id: 'close', kind: 'close', number: 14, target: null, where: 'workstation',
     title: 'Close the ceremony and seal the record',
-    explain: 'Signs out of every appliance, seals the audit log and builds the ceremony record. Its final digest, in words, is read aloud and written on the paper record.',
-    witnessItems: ['Every target shows the source KCV', 'The final digest was read aloud and written down'],
+    explain: 'Witnesses sign off first: once this step runs, the audit log is sealed and nothing more can be added. It signs out of every appliance and builds the ceremony record, whose final digest, in words, is then read aloud and written on the paper record.',
+    witnessItems: ['Every target shows the source KCV, as read aloud', 'Every exception recorded in this ceremony was read out'],
     confirmation: null,
   })
   return steps

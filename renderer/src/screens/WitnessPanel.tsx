@@ -12,8 +12,10 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
   const [checked, setChecked] = useState<string[]>([])
   if (step.witnessItems.length === 0 && step.signoffs.length === 0) return null
   const finished = step.state === 'done' || step.state === 'skipped'
-  // Witnesses attest to what happened: nothing to sign before the step has run.
-  const signable = step.state !== 'pending' && step.state !== 'running'
+  // Witnesses attest to what happened: nothing to sign before a step has run. The close step is the
+  // exception: it seals the log, so its checklist is signed before it runs.
+  const sealing = step.kind === 'close'
+  const signable = sealing ? step.state !== 'done' && step.state !== 'running' : step.state !== 'pending' && step.state !== 'running'
   const ids = (i: number) => `witness-item-${step.id}-${i}`
 
   function submit(event: React.FormEvent): void {
@@ -51,7 +53,7 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
       {step.witnessItems.length > 0 && (
         <form onSubmit={submit}>
           <fieldset>
-            <legend>What the witness saw{signable ? '' : ' (sign off once the step has run)'}</legend>
+            <legend>What the witness saw{signable ? '' : sealing ? ' (the record is sealed)' : ' (sign off once the step has run)'}</legend>
             {step.witnessItems.map((item, i) => (
               <div key={item} className="check-row">
                 <input
