@@ -73,8 +73,14 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.deepEqual(snap.connections.map((c) => c.hasApiKey), [false, false], 'API keys did not survive the restart')
     for (const a of creds.appliances) second.setApiKey(a.id, a.apiKey)
     second.confirmParticipants('Olga Operator')
-    snap = await second.runStep('wrap-request:fips-2')
+    // Two calls at once while the engine opens: one journal, one log, one chain.
+    ;[snap] = await Promise.all([second.runStep('wrap-request:fips-2'), second.recordException('import-pubkey:fips-2', 'Witness One', 'Two calls at once')])
+    snap = second.snapshot()
     assert.equal(snap.steps.find((s) => s.id === 'import-pubkey:fips-2')!.state, 'done')
+    assert.equal(snap.steps.find((s) => s.id === 'wrap-request:fips-2')!.state, 'done')
+    assert.equal((await second.runStep('preflight')).steps[0]!.state, 'done', 'a finished step is not run again, and is no error')
+    const { verifyRecord } = await import('../main/evidence')
+    assert.equal(verifyRecord(JSON.parse(second.getRecord().json)).ok, true, 'the chain is intact')
     snap = await second.runStep('wrap-approval:fips-2')
     const approval = snap.steps.find((s) => s.id === 'wrap-approval:fips-2')!.approval!
     assert.equal(approval.status, 'PENDING')

@@ -49,6 +49,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 export class CeremonyService {
   private plan: Plan | null = null
   private engine: CeremonyEngine | null = null
+  /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
+  private opening: Promise<CeremonyEngine> | null = null
   private readonly apiKeys = new Map<string, Buffer>()
   private readonly connections = new Map<string, ConnectionView>()
   private simulator: RunningSimulator | null = null
@@ -175,6 +177,9 @@ export class CeremonyService {
 
   async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
     const engine = await this.requireEngine()
+    // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
+    const state = engine.record(stepId).state
+    if (state === 'done' || state === 'skipped') return this.snapshot()
     try {
       await engine.runStep(stepId, confirmation === undefined ? {} : { confirmation })
     } finally {
@@ -256,8 +261,15 @@ export class CeremonyService {
     return new DsmConnection({ host: appliance.host, port: appliance.port, trust, responseTimeoutMs: 30_000 })
   }
 
-  private async requireEngine(): Promise<CeremonyEngine> {
-    if (this.engine) return this.engine
+  private requireEngine(): Promise<CeremonyEngine> {
+    if (this.engine) return Promise.resolve(this.engine)
+    this.opening ??= this.openEngine().finally(() => {
+      this.opening = null
+    })
+    return this.opening
+  }
+
+  private async openEngine(): Promise<CeremonyEngine> {
     const plan = this.requirePlan()
     if (!this.participantsConfirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
     const stateDir = this.stateDir(plan)
@@ -277,9 +289,10 @@ export class CeremonyService {
       onChange: () => this.changed(),
       ...(this.deps.now ? { now: this.deps.now } : {}),
     }
-    this.engine = await CeremonyEngine.open(options)
-    this.findings = await this.engine.resume()
-    return this.engine
+    const engine = await CeremonyEngine.open(options)
+    this.findings = await engine.resume()
+    this.engine = engine
+    return engine
   }
 
   private async sealIfComplete(): Promise<void> {

@@ -162,17 +162,26 @@ function BeginCeremony(): React.JSX.Element {
   const stores = useStores()
   const starting = useCeremony((s) => s.busy.includes('run:preflight'))
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
+  // After a restart the first call resumes: interrupted steps are checked against the appliances first.
+  const resuming = useCeremony((s) => (s.snapshot?.reconcile ?? []).some((f) => f.stepId === 'ceremony' && /interrupted/.test(f.finding)))
   return (
     <div className="run">
       <h2 tabIndex={-1} data-screen-heading>
         Ceremony steps
       </h2>
       <section className="card card-emphasis" aria-labelledby="begin-heading">
-        <h3 id="begin-heading">Begin the ceremony</h3>
-        <p>
-          The first step signs in to every appliance and checks it before anything changes: versions, clocks, the quorum group and its
-          policy, and the Cluster Master Key on the source. Nothing is created or changed by it.
-        </p>
+        <h3 id="begin-heading">{resuming ? 'Resume the ceremony' : 'Begin the ceremony'}</h3>
+        {resuming ? (
+          <p>
+            This ceremony was interrupted. Resuming checks every interrupted step against the appliances first, adopts what was already
+            done, and never does anything twice. What it finds is listed on the run screen.
+          </p>
+        ) : (
+          <p>
+            The first step signs in to every appliance and checks it before anything changes: versions, clocks, the quorum group and its
+            policy, and the Cluster Master Key on the source. Nothing is created or changed by it.
+          </p>
+        )}
         <div className="actions">
           <button
             type="button"
@@ -183,7 +192,7 @@ function BeginCeremony(): React.JSX.Element {
               void stores.ceremony.getState().runStep('preflight')
             }}
           >
-            {starting ? 'Running the preflight checks…' : 'Begin: run the preflight checks'}
+            {starting ? (resuming ? 'Checking interrupted steps…' : 'Running the preflight checks…') : resuming ? 'Resume: check interrupted steps against the appliances' : 'Begin: run the preflight checks'}
           </button>
           {!confirmed && (
             <button type="button" className="secondary" onClick={() => stores.ui.getState().go('setup')}>
