@@ -385,3 +385,28 @@ test('an appliance that stops answering while custodians approve does not end th
     await f.cleanup()
   }
 })
+
+test('an unexpected inventory change blocks cleanup until an exception explains it, then stands in the record', async () => {
+  const { AppSession, DsmConnection } = await import('../main/dsm')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, 'cleanup:fips-2')
+    const t = f.sim.appliances[1]!
+    const admin = await AppSession.open(new DsmConnection({ host: t.host, port: t.port, trust: { spkiSha256: t.spkiSha256 } }), Buffer.from(t.apiKey))
+    await admin.keys.generate({ name: 'made-by-someone-else', obj_type: 'AES', key_size: 256, key_ops: ['ENCRYPT', 'DECRYPT'] })
+    await admin.logout()
+    const confirmation = engine.expectedConfirmation('cleanup:fips-2')!
+    await assert.rejects(engine.runStep('cleanup:fips-2', { confirmation }), { code: 'INVENTORY_CHANGED' })
+    await assert.rejects(engine.runStep('cleanup:fips-2', { confirmation }), { code: 'INVENTORY_CHANGED' }, 'still blocked without an exception')
+    await engine.recordException('cleanup:fips-2', 'Witness One', 'The administrator created made-by-someone-else during the ceremony, as agreed by phone.')
+    await engine.runStep('cleanup:fips-2', { confirmation })
+    const result = engine.record('cleanup:fips-2').result!
+    assert.equal(result['inventoryChanged'], true)
+    assert.equal(typeof result['acceptedWithException'], 'number')
+    const record = await finishAndCheck(f, engine)
+    assert.ok(record.exceptions.some((e: { facts: { note: string } }) => /made-by-someone-else/.test(e.facts.note)))
+  } finally {
+    await f.cleanup()
+  }
+})

@@ -30,7 +30,7 @@ const GUIDANCE: Record<string, Guidance> = {
   WRAP_RESULT_LOST: { safe: 'The wrapped key was not written anywhere by this workstation; the appliance will not give the same result twice.', next: 'Start a fresh approval request; custodians approve the export again.' },
   KCV_MISMATCH: { safe: 'The key on the target is not the CMK. Nothing else was changed.', next: 'Stop. Record an exception; the key on the target must be deleted by the administrators before another attempt.' },
   TRANSFER_KEY_STILL_PRESENT: { safe: 'The CMK transfer is complete.', next: 'A transfer key could still be read after deletion. Run the step again; if it persists, delete it in the DSM UI and record an exception.' },
-  INVENTORY_CHANGED: { safe: 'The CMK transfer is complete and the transfer keys are gone.', next: 'Something other than the CMK changed on an appliance during the ceremony. Record an exception describing it before closing.' },
+  INVENTORY_CHANGED: { safe: 'The CMK transfer is complete and the transfer keys are gone.', next: 'Something other than the CMK changed on an appliance during the ceremony (the difference is listed). Find out what and why, record an exception at this step saying so, then run the step again: the difference is accepted with your exception, which stays in the record.' },
   CONFIRMATION_REQUIRED: { safe: 'Nothing was done.', next: 'Type the confirmation shown, exactly, then try again.' },
   CONFIRMATION_WRONG: { safe: 'Nothing was done.', next: 'Read the characters from the screen again and type them exactly.' },
   STEP_OUT_OF_ORDER: { safe: 'Nothing was done.', next: 'Finish the earlier steps first; the ceremony runs in the order of the plan.' },
