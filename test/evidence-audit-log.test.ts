@@ -244,3 +244,12 @@ for (const [failOn, code] of [['write', 'ENOSPC'], ['sync', 'EIO']] as const) {
 test('an audit log that cannot be opened for writing is a named error', async () => {
   await assert.rejects(AuditLog.open(join(root, 'missing-dir', 'log.jsonl'), { planDigest }), AuditLogWriteError)
 })
+
+test('ordinary object names that merely start with Basic or Bearer are not mistaken for credentials', async () => {
+  const { assertNoSecrets } = await import('../main/evidence')
+  for (const name of ['Basic settings key', 'Bearer token signing key', 'Basic', 'Bearer of bad news (AES)']) {
+    assert.doesNotThrow(() => assertNoSecrets({ inventory: [{ name }] }), name)
+  }
+  assert.throws(() => assertNoSecrets({ header: 'Basic ' + Buffer.from('custodian:hunter2').toString('base64') }), { code: 'SECRET_IN_LOG' })
+  assert.throws(() => assertNoSecrets({ header: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' }), { code: 'SECRET_IN_LOG' })
+})

@@ -11,10 +11,17 @@ const SECRET_KEY_EXACT = new Set([
 ])
 const SECRET_KEY_PARTS = ['password', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'keymaterial', 'credential']
 
-const SECRET_VALUE_PATTERNS: Array<[RegExp, string]> = [
-  [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, 'a PEM private key'],
-  [/^\s*Bearer\s+\S/i, 'a bearer token'],
-  [/^\s*Basic\s+[A-Za-z0-9+/=]{8,}/i, 'HTTP basic credentials'],
+// Whole-value shapes only: an appliance's object named "Basic settings key" or "Bearer token signing
+// key" is ordinary inventory, while "Basic dXNlcjpwYXNz" (user:pass) and "Bearer eyJhbGciOi…" are not.
+function isBasicCredential(value: string): boolean {
+  const m = /^\s*Basic\s+([A-Za-z0-9+/]{8,}={0,2})\s*$/i.exec(value)
+  return m !== null && Buffer.from(m[1]!, 'base64').toString('utf8').includes(':')
+}
+
+const SECRET_VALUE_PATTERNS: Array<[(value: string) => boolean, string]> = [
+  [(v) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v), 'a PEM private key'],
+  [(v) => /^\s*Bearer\s+[A-Za-z0-9._~+/=-]{8,}\s*$/i.test(v), 'a bearer token'],
+  [isBasicCredential, 'HTTP basic credentials'],
 ]
 
 export class SecretInLogError extends Error {
@@ -35,7 +42,7 @@ function normaliseKey(k: string): string {
 /** Throws SecretInLogError at the first suspected secret found in `value` (recursively). */
 export function assertNoSecrets(value: unknown, path = 'facts'): void {
   if (typeof value === 'string') {
-    for (const [re, what] of SECRET_VALUE_PATTERNS) if (re.test(value)) throw new SecretInLogError(path, what)
+    for (const [looksSecret, what] of SECRET_VALUE_PATTERNS) if (looksSecret(value)) throw new SecretInLogError(path, what)
     return
   }
   if (value === null || typeof value !== 'object') return
