@@ -410,3 +410,22 @@ test('an unexpected inventory change blocks cleanup until an exception explains 
     await f.cleanup()
   }
 })
+
+test('errors kept in the journal, the log and on screen name files, never this workstation’s folders', async () => {
+  const { rmSync: remove } = await import('node:fs')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, 'load-blob:fips-2')
+    remove(join(f.mediaDir, readdirSync(f.mediaDir).find((n) => n.endsWith('.manifest.json'))!))
+    await assert.rejects(engine.runStep('load-blob:fips-2'), { code: 'MANIFEST_MISMATCH' })
+    remove(join(f.mediaDir, readdirSync(f.mediaDir).find((n) => n.endsWith('.pub.pem'))!))
+    const error = engine.record('load-blob:fips-2').error!
+    assert.match(error.message, /manifest .* is missing/)
+    const logged = JSON.stringify(engine.logEntries()) + JSON.stringify(engine.record('load-blob:fips-2'))
+    assert.equal(logged.includes(f.dir), false, 'no absolute folder in the log or journal')
+    await engine.shutdown()
+  } finally {
+    await f.cleanup()
+  }
+})

@@ -444,8 +444,14 @@ export class CeremonyEngine {
 
   private async failStep(def: StepDef, err: unknown): Promise<void> {
     const raw = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined
-    const code = typeof raw === 'string' ? raw : 'INTERNAL'
-    const message = err instanceof Error ? err.message : String(err)
+    let code = typeof raw === 'string' ? raw : 'INTERNAL'
+    // What the journal, the log and the screen keep: file names, never this workstation's folders.
+    let message = err instanceof Error ? err.message : String(err)
+    for (const dir of [this.options.mediaDir, this.options.stateDir]) message = message.split(`${dir}/`).join('').split(dir).join('the ceremony folder')
+    if (/^(E[A-Z]+|ERR_[A-Z_]+)$/.test(code)) {
+      message = `A file this step needs could not be used (${code})`
+      code = 'FILE_ERROR'
+    }
     // An intent stays an intent when the outcome is unknown: the next run reconciles it first.
     if (code !== 'OUTCOME_UNKNOWN' && code !== 'TIMEOUT' && code !== 'UNREACHABLE' && code !== 'AUDIT_LOG_WRITE_FAILED') {
       this.journal.failed(def.id, { code, message })
@@ -736,12 +742,22 @@ export class CeremonyEngine {
     }
   }
 
+  private async readManifest(target: string): Promise<Record<string, Json>> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.manifestFile(target), 'utf8'))
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, Json>
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') throw stepError('MANIFEST_MISMATCH', `The manifest for ${this.label(target)} is missing from the media`)
+    }
+    throw stepError('MANIFEST_MISMATCH', `The manifest for ${this.label(target)} on the media is not a readable manifest`)
+  }
+
   private async fetchWrapResult(target: string): Promise<Record<string, Json>> {
     const blobPath = this.blobFile(target)
     const manifestPath = this.manifestFile(target)
     // Written before an interruption? Then adopt it, after checking it is this ceremony's export.
     if (existsSync(blobPath) && existsSync(manifestPath)) {
-      const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, Json>
+      const manifest = await this.readManifest(target)
       const blob = await readFileVerified(blobPath, str(manifest['blobSha256'], 'the manifest digest'))
       if (manifest['ceremonyId'] !== this.plan.id || manifest['transferKeyFingerprint'] !== this.transferFingerprint(target)) {
         throw stepError('MANIFEST_MISMATCH', `The files on the media for ${this.label(target)} belong to another ceremony or key`)
@@ -783,7 +799,7 @@ export class CeremonyEngine {
 
   private async loadBlob(target: string): Promise<Record<string, Json>> {
     const written = this.journal.get(`wrap-result:${target}`).result!
-    const manifest = JSON.parse(await readFile(this.manifestFile(target), 'utf8')) as Record<string, Json>
+    const manifest = await this.readManifest(target)
     if (manifest['blobSha256'] !== written['sha256']) throw stepError('MANIFEST_MISMATCH', 'The manifest on the media names a different blob digest than the one written')
     const blob = await readFileVerified(this.blobFile(target), str(written['sha256'], 'the blob digest')).catch((err: unknown) => {
       if (err instanceof Error && (err as { code?: string }).code === 'DIGEST_MISMATCH') throw stepError('DIGEST_MISMATCH', `The wrapped-key file on the media is not the one written (${err.message})`)

@@ -50,6 +50,7 @@ const GUIDANCE: Record<string, Guidance> = {
   AUDIT_LOG_WRITE_FAILED: { safe: 'The step did not run: it could not be recorded.', next: 'Check the disk holding the ceremony state (space, permissions), then restart the app to resume.' },
   SECRET_IN_LOG: { safe: 'The entry was not written.', next: 'This is a defect: report it. Nothing secret was stored.' },
   MEDIA_WRITE_FAILED: { safe: 'No partial file was left behind.', next: 'Check the media (space, write protection), then run the step again.' },
+  FILE_ERROR: { safe: 'Nothing further was done.', next: 'A file on the media or in the ceremony folder is missing or cannot be read or written. Check that the media is inserted, writable and intact, then run the step again.' },
   TARGET_EXISTS: { safe: 'The existing file was not overwritten.', next: 'A file with this name exists on the media. Move it aside after recording an exception, then run the step again.' },
 }
 
