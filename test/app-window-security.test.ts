@@ -96,6 +96,21 @@ describe('the main window', () => {
     assert.equal(fake.session.devicePermissionHandler!({ deviceType: 'usb' }), false)
   })
 
+  test('cancels every request that is not the app’s own page or an inline image', async () => {
+    const fake = await boot()
+    const decide = (url: string) => {
+      let cancel: boolean | undefined
+      fake.session.beforeRequest!({ url }, (r: { cancel: boolean }) => (cancel = r.cancel))
+      return cancel
+    }
+    assert.equal(decide('app://ceremony/index.html'), false)
+    assert.equal(decide('app://ceremony/assets/index.js'), false)
+    assert.equal(decide('data:image/png;base64,AAAA'), false)
+    for (const url of ['https://example.com/', 'http://192.0.2.10/steal', 'file:///etc/passwd', 'ws://127.0.0.1:9229/', 'app://elsewhere/x.js']) {
+      assert.equal(decide(url), true, url)
+    }
+  })
+
   test('sends the strict CSP on every response and writes the same one into index.html', async () => {
     const fake = await boot()
     let headers: Record<string, string[]> | undefined
@@ -152,7 +167,7 @@ describe('the app:// scheme', () => {
 })
 
 describe('start-up refusals', () => {
-  for (const flag of ['--inspect', '--inspect=9229', '--inspect-brk=0', '--remote-debugging-port=9222', '--remote-debugging-pipe']) {
+  for (const flag of ['--inspect', '--inspect=9229', '--inspect-brk=0', '--inspect-brk-node=0', '--remote-debugging-port=9222', '--remote-debugging-pipe']) {
     test(`refuses to start with ${flag}`, async () => {
       const fake = await boot({ argv: [flag] })
       assert.equal(fake.exitCode, 1)

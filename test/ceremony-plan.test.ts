@@ -76,6 +76,12 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
     assert.equal(plan.id, 'sim-plan')
     assert.equal(plan.mode, 'rehearsal')
     assert.deepEqual(plan.participants.custodians['fips-1'], ['c0@sim'])
+    // A production run never takes custodians' passwords from a file.
+    const prod = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'plan', '--appliances', join(dir, 'appliances.json'), '--mode', 'production'], { encoding: 'utf8' })
+    writeFileSync(join(dir, 'prod.json'), prod.stdout)
+    const refused = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'run', '--plan', join(dir, 'prod.json'), '--credentials', join(dir, 'appliances.json'), '--yes', '--state', join(dir, 'state')], { encoding: 'utf8' })
+    assert.equal(refused.status, 2)
+    assert.match(refused.stderr, /holds custodian passwords/)
     const bad = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-1'], { encoding: 'utf8' })
     assert.equal(bad.status, 1)
     assert.match(bad.stderr, /targets\.0: the source cannot also be a target/)

@@ -82,7 +82,16 @@ function start(): void {
         if (mainWindow && !mainWindow.isDestroyed()) emit(mainWindow.webContents, 'onCeremonyChanged', snapshot)
       },
     })
-    app.on('before-quit', () => void ceremony.shutdown())
+    // Sign out of the appliances and let the journal and log finish before the process ends.
+    let shutDown = false
+    app.on('before-quit', (event) => {
+      if (shutDown) return
+      event.preventDefault()
+      void ceremony.shutdown().finally(() => {
+        shutDown = true
+        app.quit()
+      })
+    })
 
     registerContract(
       ipcMain,

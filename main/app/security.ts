@@ -6,7 +6,7 @@ import type { App, Session, WebContents } from 'electron'
 import { RENDERER_CSP } from './csp'
 
 /** Command-line switches that would let another process drive or inspect the app. */
-const DEBUG_SWITCHES = [/^--inspect(-brk)?(=|$)/, /^--inspect-port(=|$)/, /^--remote-debugging-port(=|$)/, /^--remote-debugging-pipe$/, /^--js-flags(=|$)/]
+const DEBUG_SWITCHES = [/^--inspect(-brk)?(-node)?(=|$)/, /^--inspect-port(=|$)/, /^--remote-debugging-port(=|$)/, /^--remote-debugging-pipe$/, /^--js-flags(=|$)/]
 
 export function findDebugSwitch(argv: readonly string[]): string | undefined {
   return argv.find((arg) => DEBUG_SWITCHES.some((pattern) => pattern.test(arg)))
@@ -23,6 +23,11 @@ export function guardSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   session.setPermissionCheckHandler(() => false)
   session.setDevicePermissionHandler(() => false)
+  // The page makes no network requests: anything that is not the app's own scheme (or an inline
+  // data: image) is cancelled before it leaves, whatever the CSP says.
+  session.webRequest.onBeforeRequest((details, callback) => {
+    callback({ cancel: !/^(app:\/\/ceremony\/|data:|devtools:)/.test(details.url) })
+  })
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } })
   })

@@ -269,6 +269,8 @@ export class CeremonyEngine {
         const facts = this.applianceFacts(appliance)
         if (!facts) throw new CeremonyError('JOURNAL_INCOMPLETE', 'Run the preflight first')
         const passwordForApproval = facts.approveWithLogin ? Buffer.from(input.password) : undefined
+        // Logged before the appliance is asked, like every act: no audit entry, no approval.
+        await this.log.append({ actor: input.user, step: stepId, kind: 'approval-intent', facts: { requestId, appliance, decision: input.decision, user: input.user } })
         const session = await UserSession.login(this.options.connect(applianceOf(this.plan, appliance)), { username: input.user, password: Buffer.from(input.password), accountId: facts.acctId })
         try {
           const request = input.decision === 'approve'
@@ -387,6 +389,8 @@ export class CeremonyEngine {
   /** Stops polling and signs out of every appliance (also done by the close step). */
   async shutdown(): Promise<void> {
     for (const id of [...this.pollers.keys()]) this.stopPolling(id)
+    // Let a running step finish writing its journal and log entries (a stuck appliance call is bounded by its timeout).
+    await Promise.race([this.busy, new Promise((r) => setTimeout(r, 35_000).unref())])
     for (const session of this.sessions.values()) await session.logout().catch(() => undefined)
     this.sessions.clear()
     await this.log.close()

@@ -25,6 +25,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const plan = parsePlanText(readFileSync(values.plan, 'utf8'))
   const credentials = parseCredentials(readFileSync(values.credentials, 'utf8'))
+  if (plan.mode === 'production' && credentials.appliances.some((a) => (a.custodians ?? []).length > 0)) {
+    // A production quorum is custodians approving for themselves, never a file of their passwords.
+    process.stderr.write('This is a production plan, but the credentials file holds custodian passwords. Remove them: custodians approve in the app or in the DSM UI.\n')
+    return 2
+  }
   if (plan.mode === 'production' && !values.yes) {
     process.stderr.write('This is a production plan. Irreversible steps need typed confirmations: run it in the app, or pass --yes to confirm them all from the terminal.\n')
     return 2

@@ -49,6 +49,7 @@ export interface FakeElectron {
     permissionCheckHandler: Listener | null
     devicePermissionHandler: Listener | null
     headersReceived: Listener | null
+    beforeRequest: Listener | null
   }
   firstWindow: Promise<FakeBrowserWindowLike>
   /** Paths the next open/save dialogs answer with, in order (an empty queue = the user cancelled). */
@@ -87,7 +88,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     quitCalled: false,
     sandboxEnabled: false,
     menuCleared: false,
-    session: { permissionRequestHandler: null, permissionCheckHandler: null, devicePermissionHandler: null, headersReceived: null },
+    session: { permissionRequestHandler: null, permissionCheckHandler: null, devicePermissionHandler: null, headersReceived: null, beforeRequest: null },
     firstWindow: new Promise((r) => (resolveFirstWindow = r)),
     dialogAnswers: [],
     dialogsShown: [],
@@ -160,7 +161,10 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     setPermissionRequestHandler: (h: Listener) => { fake.session.permissionRequestHandler = h },
     setPermissionCheckHandler: (h: Listener) => { fake.session.permissionCheckHandler = h },
     setDevicePermissionHandler: (h: Listener) => { fake.session.devicePermissionHandler = h },
-    webRequest: { onHeadersReceived: (h: Listener) => { fake.session.headersReceived = h } },
+    webRequest: {
+      onHeadersReceived: (h: Listener) => { fake.session.headersReceived = h },
+      onBeforeRequest: (h: Listener) => { fake.session.beforeRequest = h },
+    },
   }
 
   fake.module = {
