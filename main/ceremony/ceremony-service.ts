@@ -4,7 +4,7 @@
  * PDF printing, stores and the simulator are injected by the composition root.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type {
   ApprovalView, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, StepView,
 } from '../../preload/contract'
@@ -45,6 +45,16 @@ function kcvView(kcv: string): DigestView {
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+/** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
+async function writeChosenFile(path: string, data: string | Buffer): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, { overwrite: true })
+  } catch (err) {
+    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'MEDIA_WRITE_FAILED'
+    throw new CeremonyError(/^E[A-Z]+$/.test(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
+  }
+}
 
 export class CeremonyService {
   private plan: Plan | null = null
@@ -93,7 +103,7 @@ export class CeremonyService {
     const plan = parsePlanText(text)
     const path = await this.deps.dialogs.savePlanFile(`${plan.id}.plan.json`)
     if (!path) return { cancelled: true, digest: null }
-    await writeFileAtomic(path, JSON.stringify(plan, null, 2) + '\n', { overwrite: true })
+    await writeChosenFile(path, JSON.stringify(plan, null, 2) + '\n')
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
@@ -232,7 +242,7 @@ export class CeremonyService {
     const path = await this.deps.dialogs.saveRecordFile(name, format)
     if (!path) return { cancelled: true, digest: null }
     const data = format === 'json' ? JSON.stringify(record, null, 2) + '\n' : await this.deps.printRecordPdf!()
-    await writeFileAtomic(path, data, { overwrite: true })
+    await writeChosenFile(path, data)
     this.exported.add(format)
     this.changed()
     return { cancelled: false, digest: digestView(record.finalDigest) }
