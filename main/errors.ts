@@ -8,3 +8,9 @@ export class CeremonyError extends Error {
     this.name = 'CeremonyError'
   }
 }
+
+/** The `code` an error carries (ours, the DSM client's, Node's), or the fallback. */
+export function errorCode(err: unknown, fallback: string): string {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined
+  return typeof code === 'string' ? code : fallback
+}

@@ -9,14 +9,14 @@ import type {
   ApprovalView, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, StepView,
 } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
-import { CeremonyError } from '../errors'
+import { CeremonyError, errorCode } from '../errors'
 import { fingerprintDisplay } from '../keys'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { guidanceFor } from './errors'
 import type { JournalStore } from './journal'
-import { checkPlan, parsePlanText, planDigest, type Plan, type PlanAppliance } from './plan'
+import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 
 export interface CeremonyServiceDeps {
@@ -51,7 +51,7 @@ async function writeChosenFile(path: string, data: string | Buffer): Promise<voi
   try {
     await writeFileAtomic(path, data, { overwrite: true })
   } catch (err) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'MEDIA_WRITE_FAILED'
+    const code = errorCode(err, 'MEDIA_WRITE_FAILED')
     throw new CeremonyError(/^E[A-Z]+$/.test(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
   }
 }
@@ -165,7 +165,7 @@ export class CeremonyService {
         await session.logout()
         this.connections.set(appliance.id, { ...view, state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
-        const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL'
+        const code = errorCode(err, 'INTERNAL')
         this.connections.set(appliance.id, { ...view, state: 'failed', error: { code, message: err instanceof Error ? err.message : String(err) } })
       }
     }
@@ -267,8 +267,7 @@ export class CeremonyService {
   }
 
   private connect(appliance: PlanAppliance): DsmConnection {
-    const trust = { ...(appliance.trust.spkiSha256 ? { spkiSha256: appliance.trust.spkiSha256 } : {}), ...(appliance.trust.caPem ? { caPem: appliance.trust.caPem } : {}) }
-    return new DsmConnection({ host: appliance.host, port: appliance.port, trust, responseTimeoutMs: 30_000 })
+    return new DsmConnection({ host: appliance.host, port: appliance.port, trust: trustOf(appliance), responseTimeoutMs: 30_000 })
   }
 
   private requireEngine(): Promise<CeremonyEngine> {

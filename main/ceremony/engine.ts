@@ -28,7 +28,7 @@ import {
   type Sobject,
 } from '../dsm'
 import { AuditLog, buildRecord, type CeremonyRecord, type LogEntry } from '../evidence'
-import { CeremonyError } from '../errors'
+import { CeremonyError, errorCode } from '../errors'
 import { KeyFormatError, parseTransferPublicKeyPem, publicKeyDerFromBase64, spkiDerToPem, spkiSha256 } from '../keys'
 import { readFileVerified, writeFileAtomic } from '../media'
 import { stepError } from './errors'
@@ -345,7 +345,7 @@ export class CeremonyEngine {
           return
         } catch (err) {
           if (abort.signal.aborted) return
-          const code = (err as { code?: string }).code ?? ''
+          const code = errorCode(err, '')
           if (!TRANSIENT_CODES.has(code)) {
             await this.exclusive(() => this.failStep(def, err)).catch(() => undefined)
             return
@@ -447,8 +447,7 @@ export class CeremonyEngine {
   }
 
   private async failStep(def: StepDef, err: unknown): Promise<void> {
-    const raw = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined
-    let code = typeof raw === 'string' ? raw : 'INTERNAL'
+    let code = errorCode(err, 'INTERNAL')
     // What the journal, the log and the screen keep: file names, never this workstation's folders.
     let message = err instanceof Error ? err.message : String(err)
     for (const dir of [this.options.mediaDir, this.options.stateDir]) message = message.split(`${dir}/`).join('').split(dir).join('the ceremony folder')

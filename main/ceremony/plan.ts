@@ -148,3 +148,11 @@ export function applianceOf(plan: Plan, id: string): PlanAppliance {
   if (!appliance) throw new PlanInvalidError([{ path: 'appliances', message: `no appliance with id "${id}"` }])
   return appliance
 }
+
+/** The appliance's TLS trust as the DSM client takes it: the pin and/or the CA, only what the plan gives. */
+export function trustOf(appliance: PlanAppliance): { spkiSha256?: string; caPem?: string } {
+  return {
+    ...(appliance.trust.spkiSha256 ? { spkiSha256: appliance.trust.spkiSha256 } : {}),
+    ...(appliance.trust.caPem ? { caPem: appliance.trust.caPem } : {}),
+  }
+}

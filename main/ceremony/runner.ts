@@ -3,7 +3,7 @@
  * the tests. Custodian approvals come from the credentials file when it has them (rehearsal);
  * otherwise the runner waits for approvals made in the DSM UI.
  */
-import { CeremonyError } from '../errors'
+import { CeremonyError, errorCode } from '../errors'
 import type { Credentials } from './simulated-plan'
 import { TRANSIENT_CODES as TRANSIENT, type CeremonyEngine } from './engine'
 
@@ -63,7 +63,7 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
       }
       say(`${step.id}: ${engine.record(step.id).state}`)
     } catch (err) {
-      const code = (err as { code?: string }).code ?? ''
+      const code = errorCode(err, '')
       // A refusal is in the journal; the top of the loop decides whether to retry, restart or stop.
       if (code === 'WRAP_RESULT_LOST' || engine.record(step.id).state === 'failed') continue
       if (await transient(code, step.id)) continue

@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path'
 import Conf from 'conf'
 import type { JournalStore } from '../ceremony/journal'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
-import type { Plan } from '../ceremony/plan'
+import { trustOf, type Plan } from '../ceremony/plan'
 import { runToCompletion } from '../ceremony/runner'
 import type { Credentials } from '../ceremony/simulated-plan'
 import { DsmConnection } from '../dsm'
+import { errorCode } from '../errors'
 
 export interface HeadlessOptions {
   plan: Plan
@@ -63,7 +64,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
     connect: (a) => new DsmConnection({
       host: a.host, port: a.port,
-      trust: { ...(a.trust.spkiSha256 ? { spkiSha256: a.trust.spkiSha256 } : {}), ...(a.trust.caPem ? { caPem: a.trust.caPem } : {}) },
+      trust: trustOf(a),
       onRequest: () => void requests++,
     }),
     apiKey: (id) => {
@@ -80,7 +81,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     summary.record = sealed.path
     summary.finalDigest = sealed.record.finalDigest
   } catch (err) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL'
+    const code = errorCode(err, 'INTERNAL')
     summary.error = { code, message: err instanceof Error ? err.message : String(err) }
   } finally {
     for (const target of options.plan.targets) {
