@@ -55,16 +55,16 @@ export type DigestView = z.infer<typeof DigestViewSchema>
 export const PlanIssueSchema = z.strictObject({ path: z.string(), message: z.string() })
 
 export const PlanSummarySchema = z.strictObject({
+  /** The ceremony kind (e.g. "replicate-cmk") and what it is called in words. */
+  kind: z.string(),
+  kindTitle: z.string(),
   id: z.string(),
   title: z.string(),
   mode: ModeSchema,
   digest: DigestViewSchema,
-  source: z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number() }),
-  targets: z.array(z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number() })),
-  appliances: z.array(z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number(), spkiSha256: z.string().nullable(), hasCa: z.boolean() })),
-  groupName: z.string(),
-  cmk: z.strictObject({ name: z.string(), create: z.boolean() }),
-  wrapMode: z.string(),
+  appliances: z.array(z.strictObject({ id: z.string(), label: z.string(), host: z.string(), port: z.number(), spkiSha256: z.string().nullable(), hasCa: z.boolean(), role: z.string() })),
+  /** The kind's own fields in words (source, targets, key names …), as the kind describes them. */
+  details: z.array(z.strictObject({ label: z.string(), value: z.string() })),
   participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
@@ -74,18 +74,13 @@ export type PlanSummary = z.infer<typeof PlanSummarySchema>
 export const StepStateSchema = z.enum(['pending', 'running', 'waiting', 'done', 'failed', 'skipped'])
 export type StepState = z.infer<typeof StepStateSchema>
 
-export const StepKindSchema = z.enum([
-  'preflight', 'create-cmk', 'transfer-key', 'export-pubkey', 'import-pubkey', 'wrap-request', 'wrap-approval',
-  'wrap-result', 'load-blob', 'unwrap-request', 'unwrap-approval', 'unwrap-result', 'cleanup', 'close',
-])
-export type StepKind = z.infer<typeof StepKindSchema>
-
 export const EvidenceItemSchema = z.strictObject({
   label: z.string(),
   value: z.string(),
-  /** Set for fingerprints and digests, so they can be read aloud. */
+  /** Set for fingerprints, digests and KCVs, so they can be read aloud. */
   digest: DigestViewSchema.optional(),
 })
+export type EvidenceItemView = z.infer<typeof EvidenceItemSchema>
 
 /** Two values a witness must see are equal (e.g. KCV on source and target). */
 export const ComparisonSchema = z.strictObject({
@@ -98,17 +93,21 @@ export const ComparisonSchema = z.strictObject({
 export const ApprovalViewSchema = z.strictObject({
   requestId: z.string(),
   appliance: z.string(),
+  applianceLabel: z.string(),
   operation: z.string(),
   status: z.enum(['PENDING', 'APPROVED', 'DENIED', 'FAILED', 'EXPIRED']),
   quorum: z.strictObject({ n: z.number(), of: z.number() }),
   approvals: z.array(z.strictObject({ user: z.string(), at: z.string() })),
-  denials: z.array(z.strictObject({ user: z.string(), at: z.string() })),
+  denials: z.array(z.strictObject({ user: z.string(), at: z.string(), reason: z.string().nullable() })),
   expiresAt: z.string().nullable(),
   requirePassword: z.boolean(),
   description: z.string(),
-  /** What is being exported or created, so custodians see exactly what they approve. */
-  subject: z.strictObject({ name: z.string(), kid: z.string().nullable() }),
-  wrappingKey: z.strictObject({ name: z.string(), fingerprint: DigestViewSchema, matchesTarget: z.boolean() }),
+  /** What the request will do, built from the request as the appliance returns it. */
+  facts: z.array(EvidenceItemSchema),
+  /** Checks of that request against this ceremony; custodians deny if any fails. */
+  checks: z.array(z.strictObject({ label: z.string(), ok: z.boolean() })),
+  /** SHA-256 of what this view shows; a decision carries it and is refused if it is no longer current. */
+  viewDigest: z.string(),
   /** The custodians the plan names for this appliance (sign-in candidates). */
   custodians: z.array(z.string()),
 })
@@ -116,10 +115,13 @@ export type ApprovalView = z.infer<typeof ApprovalViewSchema>
 
 export const StepViewSchema = z.strictObject({
   id: z.string(),
-  kind: StepKindSchema,
-  /** The row of the step table in the design (design §3), for the printed script. */
+  /** The step's name within its kind (e.g. "transfer-key"), for styling and tests; never switched on. */
+  name: z.string(),
+  /** Position within its group (or the ceremony), 1-based. */
   number: z.number(),
-  target: z.string().nullable(),
+  /** Board group (e.g. a target appliance), or null for ceremony-wide steps. */
+  group: z.string().nullable(),
+  interaction: z.enum(['run', 'approval']),
   where: z.string(),
   title: z.string(),
   /** What is about to happen and why, in plain words. */
@@ -127,15 +129,16 @@ export const StepViewSchema = z.strictObject({
   state: StepStateSchema,
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
-  /** Irreversible steps: what the operator must type, and what it is tied to. */
-  confirmation: z.strictObject({ prompt: z.string(), length: z.number() }).nullable(),
+  /** Irreversible steps: what the operator types (the last `length` characters of `value`), shown with what it refers to. */
+  confirmation: z.strictObject({ prompt: z.string(), length: z.number(), label: z.string(), value: DigestViewSchema.nullable() }).nullable(),
   evidence: z.array(EvidenceItemSchema),
   comparisons: z.array(ComparisonSchema),
   approval: ApprovalViewSchema.nullable(),
   witnessItems: z.array(z.string()),
   signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()) })),
   exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string() })),
-  error: IpcErrorSchema.extend({ safe: z.string(), next: z.string() }).nullable(),
+  /** A refusal, with what is safe, what to do, and the one way on that main decides (the renderer keeps no list of codes). */
+  error: IpcErrorSchema.extend({ safe: z.string(), next: z.string(), recovery: z.enum(['run-again', 'fresh-request', 'stop']) }).nullable(),
 })
 export type StepView = z.infer<typeof StepViewSchema>
 
@@ -161,13 +164,43 @@ export const CeremonySnapshotSchema = z.strictObject({
   connections: z.array(ConnectionViewSchema),
   steps: z.array(StepViewSchema),
   currentStepId: z.string().nullable(),
-  targets: z.array(z.strictObject({ id: z.string(), label: z.string(), state: StepStateSchema, kcv: z.string().nullable(), done: z.number(), total: z.number() })),
+  /** The board: one line per group of steps (e.g. per target), with the kind's outcome for it. */
+  groups: z.array(z.strictObject({ id: z.string(), label: z.string(), state: StepStateSchema, outcome: z.string().nullable(), done: z.number(), total: z.number() })),
   /** What a resume found on the appliances for interrupted steps. */
   reconcile: z.array(z.strictObject({ stepId: z.string(), finding: z.string() })),
   log: z.strictObject({ entries: z.number(), head: DigestViewSchema.nullable() }),
   record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
+
+/** One audit-log entry (main/evidence/entry.ts has the format and the hash chain). */
+export const LogEntrySchema = z.strictObject({
+  seq: z.number(), ts: z.string(), prev: z.string(), planDigest: z.string(), actor: z.string(), step: z.string(), kind: z.string(),
+  facts: z.record(z.string(), z.unknown()), hash: z.string(),
+})
+export type LogEntryView = z.infer<typeof LogEntrySchema>
+
+/** A summary line of the record: one log entry of a given kind, with its facts. */
+export const RecordItemSchema = z.strictObject({ seq: z.number(), ts: z.string(), step: z.string(), actor: z.string(), facts: z.record(z.string(), z.unknown()) })
+export type RecordItem = z.infer<typeof RecordItemSchema>
+
+/** The ceremony record (main/evidence/record.ts builds and verifies it; docs of the format there). */
+export const CeremonyRecordSchema = z.strictObject({
+  format: z.literal('dsm-key-ceremony-record'),
+  version: z.literal(1),
+  mode: ModeSchema,
+  watermark: z.literal('REHEARSAL').optional(),
+  plan: z.unknown(),
+  planDigest: z.string(),
+  entries: z.array(LogEntrySchema),
+  artifacts: z.array(z.strictObject({ name: z.string(), sha256: z.string(), bytes: z.number(), seq: z.number() })),
+  approvals: z.array(RecordItemSchema),
+  signoffs: z.array(RecordItemSchema),
+  exceptions: z.array(RecordItemSchema),
+  finalDigest: z.string(),
+  finalWords: z.array(z.string()),
+})
+export type CeremonyRecord = z.infer<typeof CeremonyRecordSchema>
 
 const StepRef = z.strictObject({ stepId: z.string().min(1).max(120) })
 const Secret = z.string().min(1).max(4096)
@@ -214,7 +247,13 @@ export const invokes = {
   /** A custodian signs in with their own DSM user and approves or denies the step's request. */
   decideApproval: {
     channel: 'ceremony:decide-approval',
-    request: StepRef.extend({ user: z.string().min(1).max(254), password: Secret, decision: z.enum(['approve', 'deny']), confirmation: z.string().max(64).optional() }),
+    request: StepRef.extend({
+      user: z.string().min(1).max(254), password: Secret, decision: z.enum(['approve', 'deny']),
+      /** The request and the digest of the view the custodian read: refused (VIEW_STALE) if either is no longer current. */
+      requestId: z.string().min(1).max(64), viewDigest: z.string().regex(/^[0-9a-f]{64}$/),
+      reason: z.string().trim().min(1).max(500).optional(),
+      confirmation: z.string().max(64).optional(),
+    }),
     response: CeremonySnapshotSchema,
   },
   /** After DENIED, FAILED or expiry: open a fresh approval request for the same operation. */
@@ -226,7 +265,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the ceremony record as JSON or PDF. */
   exportRecord: { channel: 'ceremony:export-record', request: z.strictObject({ format: z.enum(['json', 'pdf']) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
-  getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ json: z.string(), finalDigest: DigestViewSchema }) },
+  getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ record: CeremonyRecordSchema, finalDigest: DigestViewSchema }) },
 } as const satisfies Record<string, InvokeSpec>
 
 /** Main → renderer notifications. Key = the bridge method name that subscribes. */

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks'
 import Conf from 'conf'
 import type { JournalStore } from '../main/ceremony/journal'
 import { CeremonyEngine, type EngineOptions } from '../main/ceremony/engine'
-import { runToCompletion } from '../main/ceremony/runner'
+import { runToCompletion } from '../main/ceremony/driver'
 import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-plan'
 import { DsmConnection, UserSession } from '../main/dsm'
 import { benchVerify } from '../main/evidence'
@@ -65,7 +65,7 @@ async function approvalNoticed() {
   const samples: number[] = []
   // Walk to the first approval, then approve from "the DSM UI" (a separate custodian session) several times.
   for (let round = 0; round < 3; round++) {
-    while (engine.currentStep() && !engine.currentStep()!.kind.endsWith('approval')) {
+    while (engine.currentStep() && engine.currentStep()!.interaction !== 'approval') {
       const s = engine.currentStep()!
       await engine.runStep(s.id, { confirmation: engine.expectedConfirmation(s.id) ?? undefined })
     }
@@ -73,8 +73,8 @@ async function approvalNoticed() {
     if (!step) break
     await engine.runStep(step.id)
     const waiting = engine.waitForApproval(step.id)
-    const appliance = sim.appliances[step.kind === 'wrap-approval' ? 0 : 1]!
-    const requestId = engine.record(`${step.kind.startsWith('wrap') ? 'wrap' : 'unwrap'}-request:${step.target}`).result!['requestId'] as string
+    const appliance = sim.appliances.find((a) => a.id === step.approval!.appliance)!
+    const requestId = engine.approvalEntry(step.id)!.request.request_id
     await new Promise((r) => setTimeout(r, 2500)) // the poller has backed off to its 1 s cap by now
     let last = 0
     for (const c of appliance.custodians.slice(0, 2)) {

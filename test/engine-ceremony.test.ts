@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { runToCompletion } from '../main/ceremony/runner'
+import { runToCompletion } from '../main/ceremony/driver'
 import { verifyRecord } from '../main/evidence'
 import { ceremonyFixture } from './support/ceremony-fixture'
 
@@ -52,9 +52,11 @@ test('`ceremony rehearse` then `ceremony verify`: the record verifies, and a tam
     assert.equal(rehearse.status, 0, rehearse.stderr)
     const summary = JSON.parse(rehearse.stdout.trim().split('\n').at(-1)!)
     assert.equal(summary.ok, true)
-    assert.deepEqual(Object.keys(summary.targets), ['fips-2', 'fips-3'])
-    for (const t of Object.values(summary.targets) as { kcv: string; transferKeysDeleted: boolean }[]) {
-      assert.match(t.kcv, /^[0-9A-F]{6}$/)
+    assert.equal(summary.kind, 'replicate-cmk')
+    assert.deepEqual(Object.keys(summary.outcome.targets), ['fips-2', 'fips-3'])
+    for (const t of Object.values(summary.outcome.targets) as { kcv: string; kcvMatches: boolean; transferKeysDeleted: boolean }[]) {
+      assert.match(t.kcv, /^[0-9a-f]{6}$/i)
+      assert.equal(t.kcvMatches, true)
       assert.equal(t.transferKeysDeleted, true)
     }
     assert.ok(summary.requests > 0)

@@ -8,9 +8,10 @@ import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CeremonyEngine } from '../main/ceremony/engine'
-import { runToCompletion } from '../main/ceremony/runner'
+import { runToCompletion } from '../main/ceremony/driver'
+import { JOURNAL_VERSION } from '../main/ceremony/journal'
 import { verifyRecord } from '../main/evidence'
-import { ceremonyFixture, type Fixture } from './support/ceremony-fixture'
+import { ceremonyFixture, decide, type Fixture } from './support/ceremony-fixture'
 
 const VECTORS = join(__dirname, '../../shared/reference/vectors')
 
@@ -18,12 +19,11 @@ const VECTORS = join(__dirname, '../../shared/reference/vectors')
 async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Promise<void> {
   while (engine.currentStep() && engine.currentStep()!.id !== stepId) {
     const step = engine.currentStep()!
-    if (step.kind.endsWith('approval')) {
+    if (step.interaction === 'approval') {
       await engine.runStep(step.id)
-      const appliance = step.kind === 'wrap-approval' ? f.plan.source : step.target!
-      const custodians = f.creds.appliances.find((a) => a.id === appliance)!.custodians!
+      const custodians = f.creds.appliances.find((a) => a.id === step.approval!.appliance)!.custodians!
       for (const c of custodians.slice(0, 2)) {
-        await engine.decideApproval(step.id, { user: c.user, password: Buffer.from(c.password), decision: 'approve', confirmation: engine.expectedConfirmation(step.id) ?? undefined })
+        await decide(engine, step.id, c, 'approve', { confirmation: engine.expectedConfirmation(step.id) ?? undefined })
       }
     } else {
       await engine.runStep(step.id, { confirmation: engine.expectedConfirmation(step.id) ?? undefined })
@@ -38,7 +38,7 @@ function custodian(f: Fixture, appliance: number, i: number) {
 async function finishAndCheck(f: Fixture, engine: CeremonyEngine) {
   // The operator runs a refused step again once the cause is fixed.
   const current = engine.currentStep()
-  if (current && engine.record(current.id).state === 'failed' && !current.kind.endsWith('approval')) {
+  if (current && engine.record(current.id).state === 'failed' && current.interaction !== 'approval') {
     await engine.runStep(current.id, { confirmation: engine.expectedConfirmation(current.id) ?? undefined })
   }
   await runToCompletion(engine, { credentials: f.creds, confirm: true })
@@ -58,7 +58,7 @@ test('a denied export is reported by name; a fresh request then completes the ce
     await runUntil(f, engine, 'wrap-approval:fips-2')
     await engine.runStep('wrap-approval:fips-2')
     const c = custodian(f, 0, 0)
-    await engine.decideApproval('wrap-approval:fips-2', { user: c.user, password: Buffer.from(c.password), decision: 'deny' })
+    await decide(engine, 'wrap-approval:fips-2', c, 'deny', { reason: 'the fingerprint was not read aloud' })
     const rec = engine.record('wrap-approval:fips-2')
     assert.equal(rec.state, 'failed')
     assert.equal(rec.error?.code, 'QUORUM_DENIED')
@@ -77,10 +77,10 @@ test('an approval that expires (by the appliance clock) is reported as APPROVAL_
   let offsetMs = 0
   const f = await ceremonyFixture({ targets: 1, sim: { now: () => Date.now() + offsetMs, approvalTtlSeconds: 600 } })
   try {
-    const engine = await f.open({ maxClockSkewSeconds: 10 * 24 * 3600 })
+    const engine = await f.open()
     await runUntil(f, engine, 'wrap-approval:fips-2')
     offsetMs = 3600_000
-    await engine.runStep('wrap-approval:fips-2')
+    await assert.rejects(engine.runStep('wrap-approval:fips-2'), { code: 'APPROVAL_EXPIRED' })
     assert.equal(engine.record('wrap-approval:fips-2').error?.code, 'APPROVAL_EXPIRED')
     await engine.restartApproval('wrap-approval:fips-2')
     await finishAndCheck(f, engine)
@@ -96,9 +96,9 @@ test('a wrong typed confirmation does nothing; a wrong custodian password is ref
     await runUntil(f, engine, 'wrap-approval:fips-2')
     await engine.runStep('wrap-approval:fips-2')
     const c = custodian(f, 0, 0)
-    await assert.rejects(engine.decideApproval('wrap-approval:fips-2', { user: c.user, password: Buffer.from(c.password), decision: 'approve', confirmation: 'ZZZZ' }), { code: 'CONFIRMATION_WRONG' })
-    await assert.rejects(engine.decideApproval('wrap-approval:fips-2', { user: c.user, password: Buffer.from(c.password), decision: 'approve' }), { code: 'CONFIRMATION_REQUIRED' })
-    await assert.rejects(engine.decideApproval('wrap-approval:fips-2', { user: c.user, password: Buffer.from('not-the-password'), decision: 'approve', confirmation: engine.expectedConfirmation('wrap-approval:fips-2')! }))
+    await assert.rejects(decide(engine, 'wrap-approval:fips-2', c, 'approve', { confirmation: 'ZZZZ' }), { code: 'CONFIRMATION_WRONG' })
+    await assert.rejects(decide(engine, 'wrap-approval:fips-2', c, 'approve'), { code: 'CONFIRMATION_REQUIRED' })
+    await assert.rejects(decide(engine, 'wrap-approval:fips-2', { user: c.user, password: 'not-the-password' }, 'approve', { confirmation: engine.expectedConfirmation('wrap-approval:fips-2')! }), { code: 'UNAUTHORIZED' })
     assert.equal(f.sim.appliances[0]!.state.approvalRequests()[0]!.status, 'PENDING')
     await finishAndCheck(f, engine)
   } finally {
@@ -136,11 +136,12 @@ test('a tampered or substituted wrapped file is refused before anything is loade
     const blob = readFileSync(blobFile)
     const manifest = readFileSync(manifestFile)
 
-    // One flipped bit (the OpenSSL-made bit-flip vector) -> digest mismatch.
-    writeFileSync(blobFile, readFileSync(join(VECTORS, 'bad.cmk.wrapped.bitflip.b64')))
+    // One flipped bit (the OpenSSL-made bit-flip vector, as the raw bytes the media carries) -> digest mismatch.
+    const raw = (vector: string) => Buffer.from(readFileSync(join(VECTORS, vector), 'ascii').trim(), 'base64')
+    writeFileSync(blobFile, raw('bad.cmk.wrapped.bitflip.b64'))
     await assert.rejects(engine.runStep('load-blob:fips-2'), { code: 'DIGEST_MISMATCH' })
     // A substituted blob with a manifest edited to match it -> the manifest is not the one written.
-    const other = readFileSync(join(VECTORS, 'cmk.wrapped.oaep-sha256.b64'))
+    const other = raw('cmk.wrapped.oaep-sha256.b64')
     writeFileSync(blobFile, other)
     const forged = JSON.parse(manifest.toString())
     forged.blobSha256 = (await import('node:crypto')).createHash('sha256').update(other).digest('hex')
@@ -161,7 +162,7 @@ test('flaky appliances (latency, 503s and 429s) do not stop or duplicate anythin
   try {
     const engine = await f.open()
     const seen: string[] = []
-    await runToCompletion(engine, { credentials: f.creds, confirm: true, progress: (line) => seen.push(line) })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, progress: (line: string) => seen.push(line) })
     await finishAndCheck(f, engine)
     const fired = f.sim.appliances.flatMap((a) => a.faults.history.map((h) => h.kind))
     assert.ok(fired.includes('503') && fired.includes('429'), `faults fired: ${fired.join(',')}`)
@@ -222,10 +223,13 @@ test('the wrapped CMK itself is never written to the journal or the audit log, o
     await runToCompletion(engine, { credentials: f.creds, confirm: true })
     await engine.sealRecord()
     await engine.shutdown()
-    const blob = readFileSync(join(f.mediaDir, readdirSync(f.mediaDir).find((n) => n.endsWith('.out'))!), 'ascii').trim()
-    assert.equal(Buffer.from(blob, 'base64').length, 256)
+    // The media carries the raw bytes, exactly as `sdkms-cli task-result --out` writes them.
+    const blob = readFileSync(join(f.mediaDir, readdirSync(f.mediaDir).find((n) => n.endsWith('.out'))!))
+    assert.equal(blob.length, 256)
+    const forms = [blob.toString('base64').slice(0, 64), blob.toString('hex').slice(0, 64), blob.subarray(0, 48).toString('latin1')]
     for (const name of readdirSync(f.stateDir).filter((n) => !statSync(join(f.stateDir, n)).isDirectory())) {
-      assert.equal(readFileSync(join(f.stateDir, name), 'ascii').includes(blob.slice(0, 64)), false, `${name} holds the wrapped key`)
+      const text = readFileSync(join(f.stateDir, name), 'latin1')
+      for (const form of forms) assert.equal(text.includes(form), false, `${name} holds the wrapped key`)
     }
   } finally {
     await f.cleanup()
@@ -244,8 +248,13 @@ test('an approved import that fails on the appliance is reported as APPROVAL_FAI
     const admin = await AppSession.open(new DsmConnection({ host: t.host, port: t.port, trust: { spkiSha256: t.spkiSha256 } }), Buffer.from(t.apiKey))
     await admin.keys.delete(engine.record('transfer-key:fips-2').result!['kid'] as string)
     await admin.logout()
+    // What the custodians were shown named the transfer key; the view is now different, so a decision
+    // on the old one is refused, and the refreshed view says the unwrapping key is gone.
+    const first = t.custodians[0]!
+    await assert.rejects(decide(engine, 'unwrap-approval:fips-2', first, 'approve'), { code: 'VIEW_STALE' })
+    assert.equal(engine.approvalEntry('unwrap-approval:fips-2')!.facts.checks.find((c) => /unwrapping key/.test(c.label))!.ok, false)
     for (const c of t.custodians.slice(0, 2)) {
-      await engine.decideApproval('unwrap-approval:fips-2', { user: c.user, password: Buffer.from(c.password), decision: 'approve' }).catch(() => undefined)
+      await decide(engine, 'unwrap-approval:fips-2', c, 'approve')
       if (engine.record('unwrap-approval:fips-2').state !== 'waiting') break
     }
     const rec = engine.record('unwrap-approval:fips-2')
@@ -318,9 +327,9 @@ test('a damaged or newer journal is refused by name and left untouched, never re
     const cases: Array<[string, string, string]> = [
       ['truncated', good.slice(0, good.length / 2), 'JOURNAL_CORRUPT'],
       ['garbage', '\u0000\u0001not json', 'JOURNAL_CORRUPT'],
-      ['another shape', JSON.stringify({ version: 1, hello: 'world' }), 'JOURNAL_CORRUPT'],
+      ['another shape', JSON.stringify({ version: JOURNAL_VERSION, hello: 'world' }), 'JOURNAL_CORRUPT'],
       ['an unknown step state', good.replace('"state":"done"', '"state":"teleported"').replace('"state": "done"', '"state": "teleported"'), 'JOURNAL_CORRUPT'],
-      ['a newer format', JSON.stringify({ ...JSON.parse(good), version: 2 }), 'JOURNAL_UNSUPPORTED'],
+      ['a newer format', JSON.stringify({ ...JSON.parse(good), version: JOURNAL_VERSION + 1 }), 'JOURNAL_UNSUPPORTED'],
     ]
     for (const [name, content, code] of cases) {
       writeFileSync(file, content)
@@ -402,7 +411,7 @@ test('an unexpected inventory change blocks cleanup until an exception explains 
     await engine.recordException('cleanup:fips-2', 'Witness One', 'The administrator created made-by-someone-else during the ceremony, as agreed by phone.')
     await engine.runStep('cleanup:fips-2', { confirmation })
     const result = engine.record('cleanup:fips-2').result!
-    assert.equal(result['inventoryChanged'], true)
+    assert.deepEqual((result['inventoryDiff'] as Record<string, { added: string[] }>)['fips-2']!.added.sort(), ['cluster-master-key (AES)', 'made-by-someone-else (AES)'])
     assert.equal(typeof result['acceptedWithException'], 'number')
     const record = await finishAndCheck(f, engine)
     assert.ok(record.exceptions.some((e: { facts: { note: string } }) => /made-by-someone-else/.test(e.facts.note)))

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type {
-  ApprovalView, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, StepView,
+  ApprovalView, CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, StepView,
 } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
@@ -14,10 +14,14 @@ import { fingerprintDisplay } from '../keys'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
 import { CeremonyEngine, type EngineOptions } from './engine'
+import { ENTRY } from './entry-kinds'
+import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import type { JournalStore } from './journal'
-import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
+import { checkPlan, labelOf, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
+import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import type { AnyStep, EvidenceItem } from './step'
 
 export interface CeremonyServiceDeps {
   /** Each ceremony's journal, audit log, plan copy, media and record live in a folder under here. */
@@ -40,8 +44,13 @@ function digestView(hex: string): DigestView {
   return { hex: d.hex, hexGroups: d.hexGroups, words: d.words }
 }
 
-function kcvView(kcv: string): DigestView {
-  return digestView(kcv.toLowerCase())
+/** Fingerprints, digests and KCVs are shown in one canonical form everywhere: lowercase hex in groups, with words. */
+function valueView(hex: string): DigestView {
+  return digestView(hex.toLowerCase())
+}
+
+function itemView(i: EvidenceItem): StepView['evidence'][number] {
+  return i.format === 'text' ? { label: i.label, value: i.value } : { label: i.label, value: i.value.toLowerCase(), digest: valueView(i.value) }
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -198,10 +207,11 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; confirmation?: string }): Promise<CeremonySnapshot> {
+  async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
     const engine = await this.requireEngine()
     await engine.decideApproval(input.stepId, {
-      user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision,
+      user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
+      ...(input.reason === undefined ? {} : { reason: input.reason }),
       ...(input.confirmation === undefined ? {} : { confirmation: input.confirmation }),
     })
     return this.snapshot()
@@ -224,11 +234,11 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  getRecord(): { json: string; finalDigest: DigestView } {
+  getRecord(): { record: CeremonyRecord; finalDigest: DigestView } {
     const engine = this.engine
     if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
     const record = engine.buildRecord()
-    return { json: JSON.stringify(record), finalDigest: digestView(record.finalDigest) }
+    return { record, finalDigest: digestView(record.finalDigest) }
   }
 
   async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; digest: DigestView | null }> {
@@ -317,7 +327,8 @@ export class CeremonyService {
       try {
         const plan = parsePlanText(readFileSync(planFile, 'utf8'))
         const journal = this.deps.journalStore(join(this.deps.stateRoot, name)).store as { steps?: Record<string, { state: string }> }
-        if (journal.steps?.['close']?.state === 'done') continue
+        const last = kindOf(plan).steps(plan).at(-1)!.id
+        if (journal.steps?.[last]?.state === 'done') continue
         this.plan = plan
         this.findings = [{ stepId: 'ceremony', finding: 'An interrupted ceremony was found. Enter the API keys and confirm the participants to resume; every interrupted step is checked against the appliances first.' }]
         this.refreshConnectionsView()
@@ -348,15 +359,12 @@ export class CeremonyService {
   }
 
   private summary(plan: Plan): PlanSummary {
-    const view = (id: string) => {
-      const a = plan.appliances.find((x) => x.id === id)!
-      return { id: a.id, label: a.label, host: a.host, port: a.port }
-    }
+    const kind = kindOf(plan)
+    const roles = kind.roles(plan)
     return {
-      id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
-      source: view(plan.source), targets: plan.targets.map(view),
-      appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined })),
-      groupName: plan.groupName, cmk: { name: plan.cmk.name, create: plan.cmk.create }, wrapMode: plan.wrapMode,
+      kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
+      appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
+      details: kind.describe(plan),
       participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: plan.participants.witnesses },
       json: JSON.stringify(plan, null, 2),
     }
@@ -365,7 +373,7 @@ export class CeremonyService {
   snapshot(): CeremonySnapshot {
     const plan = this.plan
     const engine = this.engine
-    const steps = engine ? engine.steps.map((def) => this.stepView(engine, def.id)) : []
+    const steps = engine ? engine.steps.map((step) => this.stepView(engine, step)) : []
     const entries = engine?.logEntries() ?? []
     const complete = engine?.isComplete() ?? false
     const failed = steps.some((s) => s.state === 'failed')
@@ -380,141 +388,69 @@ export class CeremonyService {
       connections: plan ? plan.appliances.map((a) => this.connections.get(a.id) ?? this.connectionView(a)) : [],
       steps,
       currentStepId: engine?.currentStep()?.id ?? null,
-      targets: plan && engine ? plan.targets.map((t) => {
-        const own = steps.filter((s) => s.target === t)
-        const state = own.some((s) => s.state === 'failed') ? 'failed' : own.every((s) => s.state === 'done' || s.state === 'skipped') ? 'done'
-          : own.some((s) => s.state !== 'pending') ? 'running' : 'pending'
-        const kcv = engine.record(`unwrap-result:${t}`).result?.['kcvTarget']
-        return { id: t, label: plan.appliances.find((a) => a.id === t)!.label, state, kcv: typeof kcv === 'string' ? kcv : null, done: own.filter((s) => s.state === 'done' || s.state === 'skipped').length, total: own.length }
-      }) : [],
+      groups: plan && engine ? this.board(engine, steps) : [],
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
     }
   }
 
-  private stepView(engine: CeremonyEngine, stepId: string): StepView {
-    const def = engine.def(stepId)
-    const rec = engine.record(stepId)
-    const r = rec.result ?? {}
-    const entries = engine.logEntries().filter((e) => e.step === stepId)
-    const evidence: StepView['evidence'] = []
-    const comparisons: StepView['comparisons'] = []
-    const fp = (label: string, hex: unknown) => typeof hex === 'string' && hex && evidence.push({ label, value: hex, digest: digestView(hex) })
-    const fact = (label: string, value: unknown) => value !== undefined && value !== null && value !== '' && evidence.push({ label, value: String(value) })
-    switch (def.kind) {
-      case 'preflight': {
-        const apps = (r['appliances'] ?? {}) as Record<string, { version: string; skewSeconds: number | null; quorumN: number; quorumOf: number }>
-        for (const [id, a] of Object.entries(apps)) fact(`${id}: version, clock skew, quorum`, `${a.version}; ${a.skewSeconds ?? '?'} s; ${a.quorumN} of ${a.quorumOf}`)
-        if (typeof r['cmkKcv'] === 'string') evidence.push({ label: 'CMK KCV on the source', value: r['cmkKcv'], digest: kcvView(r['cmkKcv']) })
-        const replicated = r['replicated']
-        if (Array.isArray(replicated) && replicated.length) fact('Already replicated (skipped)', replicated.join(', '))
-        break
-      }
-      case 'create-cmk':
-        fact('CMK kid', r['kid'])
-        if (typeof r['kcv'] === 'string') evidence.push({ label: 'CMK KCV', value: r['kcv'], digest: kcvView(r['kcv']) })
-        break
-      case 'transfer-key':
-        fact('Transfer key', r['name'])
-        fact('Key', r['bits'] ? `RSA ${r['bits']}, e=${r['exponent']}` : undefined)
-        fp('Transfer-key fingerprint (SPKI SHA-256)', r['fingerprint'])
-        break
-      case 'export-pubkey':
-        fact('File', r['file'])
-        fp('File SHA-256', r['sha256'])
-        fp('Fingerprint to read aloud', r['fingerprint'])
-        break
-      case 'import-pubkey':
-        fact('Imported as', r['name'])
-        fact('Public key only', r['publicOnly'])
-        if (typeof r['fingerprintTarget'] === 'string') {
-          comparisons.push({ label: 'Target key vs the file', left: { label: `On ${def.target}`, value: digestView(str(r['fingerprintTarget'])) }, right: { label: 'In the file', value: digestView(str(r['fingerprintFile'])) }, match: r['fingerprintTarget'] === r['fingerprintFile'] })
-          comparisons.push({ label: 'The file vs the key imported on the source', left: { label: 'In the file', value: digestView(str(r['fingerprintFile'])) }, right: { label: `On ${engine.plan.source}`, value: digestView(str(r['fingerprintSource'])) }, match: r['fingerprintFile'] === r['fingerprintSource'] })
-        }
-        break
-      case 'wrap-request':
-      case 'unwrap-request':
-        fact('Approval request', r['requestId'])
-        fact('On appliance', r['appliance'])
-        break
-      case 'wrap-result':
-        fact('Wrapped key file', r['file'])
-        fact('Manifest', r['manifest'])
-        fp('Wrapped file SHA-256', r['sha256'])
-        fact('Wrapped key size (bytes)', r['wrappedKeyBytes'])
-        break
-      case 'load-blob':
-        fp('File SHA-256 (matches the manifest)', r['sha256'])
-        if (typeof r['liveFingerprint'] === 'string') {
-          comparisons.push({ label: "The manifest's transfer key vs the key on the target now", left: { label: 'Manifest', value: digestView(str(r['manifestFingerprint'])) }, right: { label: `On ${def.target}`, value: digestView(str(r['liveFingerprint'])) }, match: r['manifestFingerprint'] === r['liveFingerprint'] })
-        }
-        break
-      case 'unwrap-result':
-        fact('CMK kid on the target', r['kid'])
-        if (typeof r['kcvTarget'] === 'string') {
-          comparisons.push({ label: 'KCV on the source vs the target', left: { label: `On ${engine.plan.source}`, value: kcvView(str(r['kcvSource'])) }, right: { label: `On ${def.target}`, value: kcvView(str(r['kcvTarget'])) }, match: r['kcvSource'] === r['kcvTarget'] })
-        }
-        break
-      case 'cleanup': {
-        fact('Transfer keys deleted and confirmed absent', r['transferKeysDeleted'] ? 'yes' : undefined)
-        const diff = r['inventoryDiff'] as Record<string, { added: string[]; removed: string[] }> | undefined
-        for (const [id, d] of Object.entries(diff ?? {})) fact(`Inventory change on ${id}`, `added: ${d.added.join(', ') || 'nothing'}; removed: ${d.removed.join(', ') || 'nothing'}`)
-        break
-      }
-      case 'close': {
-        const kcvs = r['kcvByTarget'] as Record<string, string> | undefined
-        for (const [t, kcv] of Object.entries(kcvs ?? {})) fact(`KCV on ${t}`, kcv)
-        break
-      }
-      default:
-        break
-    }
-    const state = rec.state === 'intent' ? 'running' : rec.state
+  /** One line per group of steps, with the kind's outcome for it. */
+  private board(engine: CeremonyEngine, steps: StepView[]): CeremonySnapshot['groups'] {
+    const results = engine.results()
+    return engine.kind.groups(engine.plan).map((g) => {
+      const own = steps.filter((s) => s.group === g.id)
+      const finished = (s: StepView) => s.state === 'done' || s.state === 'skipped'
+      const state = own.some((s) => s.state === 'failed') ? 'failed' : own.every(finished) ? 'done' : own.some((s) => s.state !== 'pending') ? 'running' : 'pending'
+      return { id: g.id, label: g.label, state, outcome: engine.kind.groupOutcome(engine.plan, g.id, results), done: own.filter(finished).length, total: own.length }
+    })
+  }
+
+  private stepView(engine: CeremonyEngine, step: AnyStep): StepView {
+    const rec = engine.record(step.id)
+    const entries = engine.logEntries().filter((e) => e.step === step.id)
+    const evidence = engine.evidence(step.id)
+    const confirmation = engine.confirmationOf(step.id)
+    const siblings = engine.steps.filter((s) => s.group === step.group)
     return {
-      id: def.id, kind: def.kind, number: def.number, target: def.target, where: def.where, title: def.title, explain: def.explain,
-      state, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
-      confirmation: def.confirmation && rec.state !== 'done' ? { prompt: def.confirmation.prompt, length: 4 } : null,
-      evidence, comparisons,
-      approval: this.approvalView(engine, def.id),
-      witnessItems: def.witnessItems,
-      signoffs: entries.filter((e) => e.kind === 'witness-signoff').map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [] })),
-      exceptions: entries.filter((e) => e.kind === 'exception').map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']) })),
-      error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code) } : null,
+      id: step.id, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction,
+      where: step.text.where, title: step.text.title, explain: step.text.explain,
+      state: rec.state === 'intent' ? 'running' : rec.state, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
+      confirmation: step.confirmation && rec.state !== 'done'
+        ? { prompt: step.confirmation.prompt, length: 4, label: step.confirmation.label, value: confirmation ? valueView(confirmation.value) : null }
+        : null,
+      evidence: (evidence?.items ?? []).map(itemView),
+      comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
+      approval: this.approvalView(engine, step),
+      witnessItems: step.text.witnessItems,
+      signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff).map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [] })),
+      exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']) })),
+      error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
     }
   }
 
-  private approvalView(engine: CeremonyEngine, stepId: string): ApprovalView | null {
-    const def = engine.def(stepId)
-    if (def.kind !== 'wrap-approval' && def.kind !== 'unwrap-approval') return null
-    const state = engine.approvalState(stepId)
-    if (!state) return null
-    const appliance = def.kind === 'wrap-approval' ? engine.plan.source : def.target!
-    const facts = engine.applianceFacts(appliance)
-    const target = def.target!
-    const fingerprint = engine.record(`transfer-key:${target}`).result?.['fingerprint']
-    const importedFp = engine.record(`import-pubkey:${target}`).result?.['fingerprintSource']
-    const cmkKid = engine.record('preflight').result?.['cmkKid']
-    const request = state.request
+  private approvalView(engine: CeremonyEngine, step: AnyStep): ApprovalView | null {
+    const entry = step.approval ? engine.approvalEntry(step.id) : undefined
+    if (!step.approval || !entry) return null
+    const request = entry.request
+    const decisions = (d: 'approve' | 'deny') => entry.decisions.filter((x) => x.decision === d)
+    const appliance = step.approval.appliance
     return {
-      requestId: request.request_id, appliance, operation: `${request.method} ${request.operation}`,
-      status: state.expired ? 'EXPIRED' : request.status,
-      quorum: { n: facts?.quorumN ?? 0, of: facts?.quorumOf ?? 0 },
+      requestId: request.request_id, appliance, applianceLabel: labelOf(engine.plan, appliance), operation: `${request.method} ${request.operation}`,
+      status: entry.expired ? 'EXPIRED' : request.status,
+      quorum: { n: entry.quorum.n, of: entry.quorum.of },
       // Approvals given in the app carry the custodian's name; ones given in the DSM UI show the user id DSM reports.
       approvals: [
-        ...state.approvedBy,
-        ...request.approvers.slice(state.approvedBy.length).map((a) => ({ user: `DSM user ${String(Object.values(a)[0] ?? '?').slice(0, 8)}… (in the DSM UI)`, at: '' })),
+        ...decisions('approve').map((d) => ({ user: d.user, at: d.at })),
+        ...request.approvers.slice(decisions('approve').length).map((a) => ({ user: `DSM user ${String(Object.values(a)[0] ?? '?').slice(0, 8)}… (in the DSM UI)`, at: '' })),
       ],
-      denials: state.deniedBy,
+      denials: decisions('deny').map((d) => ({ user: d.user, at: d.at, reason: d.reason })),
       expiresAt: request.expiry ?? null,
-      requirePassword: facts?.approveWithLogin ?? false,
+      requirePassword: entry.quorum.requirePassword,
       description: request.description ?? '',
-      subject: { name: engine.plan.cmk.name, kid: def.kind === 'wrap-approval' && typeof cmkKid === 'string' ? cmkKid : null },
-      wrappingKey: {
-        name: str(engine.record(`transfer-key:${target}`).result?.['name']),
-        fingerprint: digestView(typeof fingerprint === 'string' ? fingerprint : '0'.repeat(64)),
-        matchesTarget: typeof fingerprint === 'string' && (def.kind === 'unwrap-approval' || importedFp === fingerprint),
-      },
+      facts: entry.facts.items.map(itemView),
+      checks: entry.facts.checks,
+      viewDigest: entry.viewDigest,
       custodians: engine.plan.participants.custodians[appliance] ?? [],
     }
   }

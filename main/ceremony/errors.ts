@@ -2,8 +2,6 @@
  * Every named error the operator can meet during a ceremony, with what is safe and what to do next,
  * in the words the run screen shows. Codes come from the engine (below) and from the DSM client.
  */
-import { CeremonyError } from '../errors'
-
 interface Guidance {
   safe: string
   next: string
@@ -27,7 +25,18 @@ const GUIDANCE: Record<string, Guidance> = {
   DIGEST_MISMATCH: { safe: 'Nothing was loaded on the target.', next: 'The file on the media is not the file that was written. Check the media; do not use this copy.' },
   MANIFEST_MISMATCH: { safe: 'Nothing was loaded on the target.', next: 'The manifest does not describe this ceremony\'s export. Stop and investigate the media.' },
   WRAPPED_BLOB_INVALID: { safe: 'Nothing was written or loaded.', next: 'The wrapped key has the wrong size for an RSA-2048 transfer key. Stop and record an exception.' },
-  WRAP_RESULT_LOST: { safe: 'The wrapped key was not written anywhere by this workstation; the appliance will not give the same result twice.', next: 'Start a fresh approval request; custodians approve the export again.' },
+  RESULT_LOST: { safe: 'The result was not written anywhere by this workstation; the appliance will not give the same result twice.', next: 'Start a fresh approval request; custodians approve again.' },
+  APPROVAL_REQUEST_MISMATCH: { safe: 'The request was not approved, waited on or used by this app.', next: 'Stop. A request carrying this ceremony\'s nonce is not the one it opened: someone with this appliance\'s app credentials may have replaced it. Deny it in the DSM UI, record an exception, and investigate before going on.' },
+  UNEXPECTED_FILE: { safe: 'The file was not used and not overwritten.', next: 'A file this ceremony did not write (or not with these contents) is on the media under its name. Record an exception, move the file aside for investigation, then run the step again.' },
+  VIEW_STALE: { safe: 'No decision was sent.', next: 'The request on the appliance is not the one this screen showed. Read the request again from the top, then decide.' },
+  APPROVER_NOT_IN_PLAN: { safe: 'No decision was sent.', next: 'Only the custodians the plan names for this appliance approve here. Check the name, or have the plan corrected and approved again.' },
+  APPROVAL_STILL_PENDING: { safe: 'No new request was opened.', next: 'The open request could still be approved and executed. Deny it (here or in the DSM UI), or let it expire, before opening a fresh one.' },
+  APPROVAL_CLOSED: { safe: 'No decision was sent.', next: 'This request is no longer waiting for decisions.' },
+  ALREADY_DECIDED: { safe: 'No second decision was sent.', next: 'Each custodian decides once per request.' },
+  QUORUM_UNREACHABLE: { safe: NOTHING_CHANGED, next: 'The plan names fewer custodians for this appliance than its quorum needs. Correct the plan (and approve it again) before the ceremony.' },
+  STATE_LOCKED: { safe: 'Nothing was done.', next: 'Another window or terminal is running this ceremony. Close it first; two runners would fork the audit log.' },
+  JOURNAL_MISSING: { safe: 'Nothing was sent to any appliance.', next: 'The audit log shows this ceremony started, but its journal is gone. Restore the journal from a backup, or investigate; it is never started again as a new ceremony.' },
+  AUDIT_LOG_TORN: { safe: 'Nothing was changed.', next: 'Run "ceremony repair-log" for this ceremony: it verifies the entries before the cut-off one, removes the fragment and records the repair in the log.' },
   KCV_MISMATCH: { safe: 'The key on the target is not the CMK. Nothing else was changed.', next: 'Stop. Record an exception; the key on the target must be deleted by the administrators before another attempt.' },
   TRANSFER_KEY_STILL_PRESENT: { safe: 'The CMK transfer is complete.', next: 'A transfer key could still be read after deletion. Run the step again; if it persists, delete it in the DSM UI and record an exception.' },
   INVENTORY_CHANGED: { safe: 'The CMK transfer is complete and the transfer keys are gone.', next: 'Something other than the CMK changed on an appliance during the ceremony (the difference is listed). Find out what and why, record an exception at this step saying so, then run the step again: the difference is accepted with your exception, which stays in the record.' },
@@ -60,6 +69,3 @@ export function guidanceFor(code: string): Guidance {
   return GUIDANCE[code] ?? FALLBACK
 }
 
-export function stepError(code: string, message: string): CeremonyError {
-  return new CeremonyError(code, message)
-}

@@ -7,9 +7,13 @@
  */
 import { assertNoSecrets } from '../evidence'
 import { CeremonyError } from '../errors'
+import type { Json } from './step'
 
 export type JournalState = 'pending' | 'intent' | 'waiting' | 'done' | 'failed' | 'skipped'
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+export type { Json }
+
+/** The journal format this version writes. Version 1 (before ceremony kinds) is not read. */
+export const JOURNAL_VERSION = 2
 
 export interface StepRecord {
   state: JournalState
@@ -21,10 +25,14 @@ export interface StepRecord {
   startedAt: string | null
   finishedAt: string | null
   attempts: number
+  /** Files this step is writing, name -> SHA-256, journaled before the first byte is written. */
+  artifacts: Record<string, string>
+  /** Why the step was skipped. */
+  skipped: string | null
 }
 
 export interface JournalData {
-  version: 1
+  version: typeof JOURNAL_VERSION
   ceremonyId: string
   planDigest: string
   createdAt: string
@@ -70,19 +78,21 @@ function checkShape(data: Partial<JournalData>): void {
   }
 }
 
-const EMPTY_RECORD: StepRecord = { state: 'pending', intent: null, result: null, error: null, startedAt: null, finishedAt: null, attempts: 0 }
+const EMPTY_RECORD: StepRecord = { state: 'pending', intent: null, result: null, error: null, startedAt: null, finishedAt: null, attempts: 0, artifacts: {}, skipped: null }
 
 export class Journal {
   private data: JournalData
+  private readonly afterWrite: () => void
 
   /** Opens the journal for this plan, creating it when new; a journal for another plan is refused. */
   constructor(
     private readonly store: JournalStore,
-    init: { ceremonyId: string; planDigest: string; stepIds: string[]; now: () => Date },
+    init: { ceremonyId: string; planDigest: string; stepIds: string[]; now: () => Date; afterWrite?: () => void },
   ) {
+    this.afterWrite = init.afterWrite ?? (() => undefined)
     const existing = store.store as Partial<JournalData>
     const isNew = Object.keys(existing).length === 0
-    if (!isNew && existing.version !== 1) throw new JournalUnsupportedError(existing.version)
+    if (!isNew && existing.version !== JOURNAL_VERSION) throw new JournalUnsupportedError(existing.version)
     if (!isNew) {
       checkShape(existing)
       if (existing.planDigest !== init.planDigest || existing.ceremonyId !== init.ceremonyId) {
@@ -92,9 +102,9 @@ export class Journal {
       }
       this.data = existing as JournalData
     } else {
-      this.data = { version: 1, ceremonyId: init.ceremonyId, planDigest: init.planDigest, createdAt: init.now().toISOString(), steps: {} }
+      this.data = { version: JOURNAL_VERSION, ceremonyId: init.ceremonyId, planDigest: init.planDigest, createdAt: init.now().toISOString(), steps: {} }
     }
-    for (const id of init.stepIds) this.data.steps[id] ??= { ...EMPTY_RECORD }
+    for (const id of init.stepIds) this.data.steps[id] ??= { ...EMPTY_RECORD, artifacts: {} }
     this.flush()
   }
 
@@ -107,9 +117,9 @@ export class Journal {
     }
   }
 
-  /** True when a journal for this ceremony already existed (a resume). */
+  /** True when the store holds anything at all (a journal, or something that claims to be one). */
   static exists(store: JournalStore): boolean {
-    return (store.store as Partial<JournalData>).version === 1
+    return Object.keys(store.store).length > 0
   }
 
   get(stepId: string): StepRecord {
@@ -130,40 +140,50 @@ export class Journal {
     this.flush()
   }
 
-  /** Merges facts into the step's result without finishing it (e.g. a request id, or a waiting approval). */
-  progress(stepId: string, facts: Record<string, Json>, state: JournalState = 'intent'): void {
-    assertNoSecrets(facts)
+  /** Moves the step to `state` without a result (an approval step starts or stops waiting). */
+  setState(stepId: string, state: JournalState): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state, result: { ...(r.result ?? {}), ...facts } }
+    if (r.state === state) return
+    this.data.steps[stepId] = { ...r, state }
+    this.flush()
+  }
+
+  /** Journals the digest of a file before its first byte is written. */
+  artifact(stepId: string, name: string, sha256: string): void {
+    const r = this.get(stepId)
+    this.data.steps[stepId] = { ...r, artifacts: { ...r.artifacts, [name]: sha256 } }
     this.flush()
   }
 
   done(stepId: string, result: Record<string, Json>, now: Date): void {
     assertNoSecrets(result)
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'done', result: { ...(r.result ?? {}), ...result }, error: null, finishedAt: now.toISOString() }
+    this.data.steps[stepId] = { ...r, state: 'done', result, error: null, finishedAt: now.toISOString() }
     this.flush()
   }
 
   skip(stepId: string, reason: string, now: Date): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'skipped', result: { ...(r.result ?? {}), skipped: reason }, finishedAt: now.toISOString() }
+    this.data.steps[stepId] = { ...r, state: 'skipped', skipped: reason, finishedAt: now.toISOString() }
     this.flush()
   }
 
-  failed(stepId: string, error: { code: string; message: string }): void {
+  /** A refusal: the step stopped; `keepState` leaves an intent an intent (its outcome is unknown). */
+  failed(stepId: string, error: { code: string; message: string }, keepState = false): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'failed', error }
+    this.data.steps[stepId] = { ...r, state: keepState ? r.state : 'failed', error }
     this.flush()
   }
 
   /** Puts steps back to pending (a fresh approval request after a denial); their old facts stay in the audit log. */
   reset(stepIds: string[]): void {
-    for (const id of stepIds) this.data.steps[id] = { ...EMPTY_RECORD, attempts: this.get(id).attempts }
+    for (const id of stepIds) this.data.steps[id] = { ...EMPTY_RECORD, artifacts: {}, attempts: this.get(id).attempts }
     this.flush()
   }
 
   private flush(): void {
     this.store.store = this.data as unknown as Record<string, unknown>
+    // The store renames a temp file into place; the rename is durable only once the folder is synced.
+    this.afterWrite()
   }
 }

@@ -1,90 +1,18 @@
 /**
- * The ceremony plan (design §4): one reviewed file, run exactly as written. Unknown fields are
- * refused, every error names the field, and the plan holds no secret: API keys and passwords are
- * entered at run time and stay in main-process memory.
+ * Reading a ceremony plan (design §4): one reviewed file, run exactly as written. The plan is a
+ * union on `kind`; a plan without `kind` is read as `replicate-cmk`, so plan files written before
+ * kinds existed keep working. Unknown fields are refused, every error names the field, and the
+ * digest bound into every log entry is the SHA-256 of the canonical JSON with defaults applied.
  */
-import { z } from 'zod'
+import type { z } from 'zod'
 import { planDigestOf } from '../evidence'
-import { fingerprintDisplay } from '../keys'
 import { CeremonyError } from '../errors'
+import { fingerprintDisplay } from '../keys'
+import type { Plan } from './plan-envelope'
+import { DEFAULT_KIND, KIND_NAMES, KINDS, isKindName } from './registry'
 
-export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
-
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
-const hostname = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^(?!https?:)[A-Za-z0-9.-]+$/, 'a host name or IPv4 address without scheme, port or path (as the vendor guide writes it)')
-const spki = z.string().regex(/^[0-9a-f]{64}$/, 'the SPKI SHA-256 pin: 64 lowercase hex characters')
-const person = z.string().trim().min(1).max(80)
-
-const ApplianceSchema = z
-  .strictObject({
-    id: slug,
-    label: z.string().trim().min(1).max(80),
-    host: hostname,
-    port: z.number().int().min(1).max(65535).default(443),
-    /** How the workstation trusts the appliance's TLS: a pinned public key and/or a CA certificate. */
-    trust: z
-      .strictObject({ spkiSha256: spki.optional(), caPem: z.string().includes('-----BEGIN CERTIFICATE-----').optional() })
-      .refine((t) => t.spkiSha256 !== undefined || t.caPem !== undefined, 'give spkiSha256, caPem or both'),
-  })
-
-export const PlanSchema = z
-  .strictObject({
-    format: z.literal(PLAN_FORMAT),
-    version: z.literal(1),
-    id: slug,
-    title: z.string().trim().min(1).max(120),
-    mode: z.enum(['production', 'rehearsal']),
-    appliances: z.array(ApplianceSchema).min(2).max(16),
-    source: slug,
-    targets: z.array(slug).min(1).max(15),
-    /** The quorum group holding the CMK on every appliance. */
-    groupName: z.string().trim().min(1).max(120),
-    cmk: z.strictObject({
-      name: z.string().trim().min(1).max(120),
-      /** First ceremony only: create the CMK on the source (AES-256, EXPORT) before replicating it. */
-      create: z.boolean().default(false),
-    }),
-    /** Deterministic transfer-key names, so a resumed ceremony finds what it already made. */
-    transferKeyName: z
-      .string()
-      .max(120)
-      .refine((s) => s.includes('{ceremony}') && s.includes('{target}'), 'must contain {ceremony} and {target}')
-      .default('{ceremony}-transfer-{target}'),
-    wrapMode: z.enum(['RSA-OAEP-SHA1', 'RSA-OAEP-SHA256']).default('RSA-OAEP-SHA256'),
-    participants: z.strictObject({
-      operator: person,
-      /** Per appliance id: the DSM user names of its quorum custodians. */
-      custodians: z.record(slug, z.array(z.string().trim().min(1).max(254)).min(1)),
-      witnesses: z.array(person).min(1),
-    }),
-  })
-  .superRefine((plan, ctx) => {
-    const ids = plan.appliances.map((a) => a.id)
-    const seen = new Set<string>()
-    plan.appliances.forEach((a, i) => {
-      if (seen.has(a.id)) ctx.addIssue({ code: 'custom', path: ['appliances', i, 'id'], message: `appliance id "${a.id}" is used twice` })
-      seen.add(a.id)
-    })
-    if (!ids.includes(plan.source)) ctx.addIssue({ code: 'custom', path: ['source'], message: `no appliance with id "${plan.source}"` })
-    const targets = new Set<string>()
-    plan.targets.forEach((t, i) => {
-      if (!ids.includes(t)) ctx.addIssue({ code: 'custom', path: ['targets', i], message: `no appliance with id "${t}"` })
-      if (t === plan.source) ctx.addIssue({ code: 'custom', path: ['targets', i], message: 'the source cannot also be a target' })
-      if (targets.has(t)) ctx.addIssue({ code: 'custom', path: ['targets', i], message: `target "${t}" is listed twice` })
-      targets.add(t)
-    })
-    for (const id of Object.keys(plan.participants.custodians)) {
-      if (!ids.includes(id)) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id], message: `no appliance with id "${id}"` })
-    }
-  })
-
-export type Plan = z.output<typeof PlanSchema>
-export type PlanInput = z.input<typeof PlanSchema>
-export type PlanAppliance = Plan['appliances'][number]
+export type { Plan, PlanAppliance } from './plan-envelope'
+export { PLAN_FORMAT, applianceOf, labelOf, trustOf } from './plan-envelope'
 
 export interface PlanIssue {
   path: string
@@ -109,8 +37,12 @@ function issuesOf(error: z.ZodError): PlanIssue[] {
 
 /** Validates without throwing; for the plan editor, which shows every issue as the operator types. */
 export function checkPlan(input: unknown): { ok: true; plan: Plan } | { ok: false; issues: PlanIssue[] } {
-  const parsed = PlanSchema.safeParse(input)
-  return parsed.success ? { ok: true, plan: parsed.data } : { ok: false, issues: issuesOf(parsed.error) }
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return { ok: false, issues: [{ path: '(plan)', message: 'a plan is a JSON object' }] }
+  const given = (input as { kind?: unknown }).kind
+  const kind = given === undefined ? DEFAULT_KIND : given
+  if (!isKindName(kind)) return { ok: false, issues: [{ path: 'kind', message: `unknown ceremony kind; use one of ${KIND_NAMES.join(', ')}` }] }
+  const parsed = KINDS[kind].schema.safeParse({ ...input, kind })
+  return parsed.success ? { ok: true, plan: parsed.data as Plan } : { ok: false, issues: issuesOf(parsed.error) }
 }
 
 export function parsePlan(input: unknown): Plan {
@@ -137,22 +69,4 @@ export function planDigest(plan: Plan): string {
 
 export function planDigestDisplay(plan: Plan) {
   return fingerprintDisplay(planDigest(plan))
-}
-
-export function transferKeyName(plan: Plan, target: string): string {
-  return plan.transferKeyName.replaceAll('{ceremony}', plan.id).replaceAll('{target}', target)
-}
-
-export function applianceOf(plan: Plan, id: string): PlanAppliance {
-  const appliance = plan.appliances.find((a) => a.id === id)
-  if (!appliance) throw new PlanInvalidError([{ path: 'appliances', message: `no appliance with id "${id}"` }])
-  return appliance
-}
-
-/** The appliance's TLS trust as the DSM client takes it: the pin and/or the CA, only what the plan gives. */
-export function trustOf(appliance: PlanAppliance): { spkiSha256?: string; caPem?: string } {
-  return {
-    ...(appliance.trust.spkiSha256 ? { spkiSha256: appliance.trust.spkiSha256 } : {}),
-    ...(appliance.trust.caPem ? { caPem: appliance.trust.caPem } : {}),
-  }
 }

@@ -1,92 +1,226 @@
 /**
- * Drives a whole ceremony without a screen: the headless `ceremony run`, `ceremony rehearse` and
- * the tests. Custodian approvals come from the credentials file when it has them (rehearsal);
- * otherwise the runner waits for approvals made in the DSM UI.
+ * The step protocol, owned here alone (design §6). For every step:
+ *
+ *   audit "step-intent" -> journal intent (fsynced) -> act -> verify -> journal done -> audit "step-done"
+ *
+ * and, when the journal records an earlier attempt of the step, `look` first: it adopts what that
+ * attempt made only if it equals what that attempt intended. If the log cannot be written nothing
+ * runs. Files go through the same discipline (their digest is journaled before the first byte is
+ * written). The fault-injection boundaries used by the SIGKILL tests are here, not in the steps.
  */
+import { createHash } from 'node:crypto'
+import { existsSync, promises as fsp } from 'node:fs'
+import { join } from 'node:path'
+import type { AppSession } from '../dsm'
+import { AuditLog, type LogEntry } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
-import type { Credentials } from './simulated-plan'
-import { TRANSIENT_CODES as TRANSIENT, type CeremonyEngine } from './engine'
+import { readFileVerified, writeFileAtomic } from '../media'
+import { ENTRY } from './entry-kinds'
+import { isFileSystemCode, keepsIntent } from './error-codes'
+import type { Journal } from './journal'
+import { labelOf, type Plan } from './plan-envelope'
+import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type StepContext, type StepRef } from './step'
 
-export interface RunOptions {
-  credentials: Credentials
-  /** Supply typed confirmations automatically (rehearsal, or `--yes` for a production plan). */
-  confirm: boolean
-  progress?(line: string): void
+export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done'
+
+export interface RunnerDeps {
+  plan: Plan
+  planDigest: string
+  journal: Journal
+  log: AuditLog
+  mediaDir: string
+  stateDir: string
+  operator: string
+  now: () => Date
+  app(applianceId: string): Promise<AppSession>
+  /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
+  boundary?(stepId: string, phase: Boundary): void
 }
 
-const MAX_TRANSIENT_RETRIES = 8
+export interface Finding {
+  stepId: string
+  finding: string
+}
 
-export async function runToCompletion(engine: CeremonyEngine, options: RunOptions): Promise<void> {
-  const say = options.progress ?? (() => undefined)
-  // Retries are counted per step: a flaky appliance may cost a few, but a dead one stops the run.
-  let transientRetries = 0
-  let retryingStep = ''
-  const transient = async (code: string, stepId: string): Promise<boolean> => {
-    if (stepId !== retryingStep) {
-      retryingStep = stepId
-      transientRetries = 0
-    }
-    if (!TRANSIENT.has(code) || transientRetries >= MAX_TRANSIENT_RETRIES) return false
-    transientRetries++
-    say(`${stepId}: ${code}; checking the appliance and trying again`)
-    await new Promise((r) => setTimeout(r, 200 * transientRetries))
-    return true
-  }
-  for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
-  for (;;) {
-    const step = engine.currentStep()
-    if (!step) return
-    const record = engine.record(step.id)
-    const approval = step.kind === 'wrap-approval' || step.kind === 'unwrap-approval'
-    if (record.state === 'failed' && record.error) {
-      if (record.error.code === 'WRAP_RESULT_LOST') {
-        say(`${step.id}: ${record.error.message}; opening a fresh approval request`)
-        await engine.recordException(step.id, 'headless runner', `${record.error.message}. A fresh approval request was opened.`)
-        await engine.restartApproval(step.id)
-        continue
-      }
-      if (!(await transient(record.error.code, step.id))) throw new CeremonyError(record.error.code, `${step.title}: ${record.error.message}`)
-    }
+export class StepRunner {
+  readonly findings: Finding[] = []
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /**
+   * Runs one step through the protocol. Returns 'waiting' when an approval step waits for its quorum.
+   * A refusal is journaled and logged, then thrown.
+   */
+  async run(step: AnyStep, facts: { confirmed?: boolean; actor?: string } = {}): Promise<'done' | 'waiting'> {
+    const { journal, log } = this.deps
+    const record = journal.get(step.id)
+    if (record.state === 'done' || record.state === 'skipped') return 'done'
+    const ctx = this.context(step)
+    this.deps.boundary?.(step.id, 'before-intent')
     try {
-      if (approval) {
-        if (engine.record(step.id).state !== 'waiting') await engine.runStep(step.id)
-        if (engine.record(step.id).state === 'waiting') {
-          await approveWithCredentials(engine, step.id, options)
-          if (engine.record(step.id).state === 'waiting') {
-            say(`${step.id}: waiting for custodians to approve in the DSM UI`)
-            await engine.waitForApproval(step.id)
+      let result: unknown = null
+      if (record.attempts > 0 && record.intent) result = await step.look(ctx, record.intent)
+      if (result === null && step.interaction === 'approval' && record.intent) {
+        // Still waiting for the same request: nothing new is intended.
+        result = WAITING
+      } else if (result === null) {
+        const intent = (await step.intent(ctx)) as JsonObject
+        await log.append({ actor: facts.actor ?? this.deps.operator, step: step.id, kind: ENTRY.stepIntent, facts: { title: step.text.title, confirmed: facts.confirmed ?? false, intent } })
+        journal.intent(step.id, intent, this.deps.now())
+        this.deps.boundary?.(step.id, 'after-intent')
+        result = await step.act(ctx, intent)
+      }
+      await this.flushNotes(ctx)
+      if (result === WAITING) {
+        journal.setState(step.id, 'waiting')
+        return 'waiting'
+      }
+      await this.finish(step, ctx, result)
+      return 'done'
+    } catch (err) {
+      await this.flushNotes(ctx)
+      throw await this.fail(step, err)
+    }
+  }
+
+  /** Marks a step skipped, with its reason in the journal and the log. */
+  async skip(step: AnyStep, reason: string): Promise<void> {
+    await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.stepSkipped, facts: { reason } })
+    this.deps.journal.skip(step.id, reason, this.deps.now())
+  }
+
+  /** The evidence of a finished step, from its journaled result. */
+  evidenceOf(step: AnyStep): Evidence | null {
+    const record = this.deps.journal.get(step.id)
+    if (record.state !== 'done' || !record.result) return null
+    const parsed = step.result.safeParse(record.result)
+    return parsed.success ? step.evidence(parsed.data, this.context(step)) : null
+  }
+
+  context(step: AnyStep): StepContext & { notes: string[] } {
+    const { journal, plan, planDigest } = this.deps
+    const read = <R>(ref: StepRef<R>, required: boolean): R | null => {
+      let record
+      try {
+        record = journal.get(ref.id)
+      } catch {
+        if (required) throw new CeremonyError('JOURNAL_INCOMPLETE', `This ceremony has no step "${ref.id}"`)
+        return null
+      }
+      if (record.state !== 'done') {
+        if (required) throw new CeremonyError('JOURNAL_INCOMPLETE', `The step "${ref.id}" has not finished`)
+        return null
+      }
+      const parsed = ref.schema.safeParse(record.result)
+      if (!parsed.success) throw new CeremonyError('JOURNAL_CORRUPT', `The journaled result of "${ref.id}" is not what that step records`)
+      return parsed.data
+    }
+    const notes: string[] = []
+    return {
+      plan, planDigest, stepId: step.id, notes,
+      label: (id) => labelOf(plan, id),
+      now: this.deps.now,
+      app: (id) => this.deps.app(id),
+      get: (ref) => read(ref, true)!,
+      find: (ref) => read(ref, false),
+      media: this.media(step.id, notes),
+      note: (finding) => void notes.push(finding),
+      exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
+    }
+  }
+
+  private async finish(step: AnyStep, ctx: StepContext, result: unknown): Promise<void> {
+    await step.verify(ctx, result)
+    const parsed = step.result.safeParse(result)
+    if (!parsed.success) throw new CeremonyError('INTERNAL', `The step "${step.id}" produced a result it does not declare: ${parsed.error.issues[0]?.message ?? ''}`)
+    const evidence = step.evidence(parsed.data, ctx)
+    this.deps.journal.done(step.id, parsed.data as JsonObject, this.deps.now())
+    this.deps.boundary?.(step.id, 'after-done')
+    await this.logDone(step, parsed.data as JsonObject, evidence)
+  }
+
+  /** A crash between "journal done" and "log done" leaves a done step without its entry; write it now. */
+  async backfillDoneEntries(steps: AnyStep[]): Promise<void> {
+    const logged = new Set(this.deps.log.entries().filter((e) => e.kind === ENTRY.stepDone).map((e) => e.step))
+    for (const step of steps) {
+      const record = this.deps.journal.get(step.id)
+      if (record.state !== 'done' || logged.has(step.id)) continue
+      const evidence = this.evidenceOf(step)
+      await this.logDone(step, { ...(record.result as JsonObject), recovered: true }, evidence ?? { items: [], comparisons: [] })
+    }
+  }
+
+  private async logDone(step: AnyStep, result: JsonObject, evidence: Evidence): Promise<void> {
+    await this.deps.log.append({ actor: step.interaction === 'approval' ? 'engine' : this.deps.operator, step: step.id, kind: ENTRY.stepDone, facts: { result, evidence: evidenceForLog(evidence) } })
+  }
+
+  private async flushNotes(ctx: { notes: string[]; stepId: string }): Promise<void> {
+    for (const finding of ctx.notes.splice(0)) {
+      this.findings.push({ stepId: ctx.stepId, finding })
+      await this.deps.log.append({ actor: 'engine', step: ctx.stepId, kind: ENTRY.reconcile, facts: { finding } }).catch(() => undefined)
+    }
+  }
+
+  /** Journals and logs a refusal; returns the error to throw (file errors named, folders removed). */
+  async fail(step: AnyStep, err: unknown): Promise<Error> {
+    let code = errorCode(err, 'INTERNAL')
+    // What the journal, the log and the screen keep: file names, never this workstation's folders.
+    let message = err instanceof Error ? err.message : String(err)
+    for (const dir of [this.deps.mediaDir, this.deps.stateDir]) message = message.split(`${dir}/`).join('').split(dir).join('the ceremony folder')
+    if (isFileSystemCode(code)) {
+      message = `A file this step needs could not be used (${code})`
+      code = 'FILE_ERROR'
+    }
+    const named = err instanceof CeremonyError && err.code === code && err.message === message ? err : Object.assign(new CeremonyError(code, message), { cause: err })
+    // An intent stays an intent when the outcome is unknown: the next run looks before it acts.
+    this.deps.journal.failed(step.id, { code, message }, keepsIntent(code))
+    await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.stepFailed, facts: { code, message } }).catch(() => undefined)
+    return named
+  }
+
+  private media(stepId: string, notes: string[]): MediaAccess {
+    const { mediaDir, journal, log } = this.deps
+    const pathOf = (name: string) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name)) throw new CeremonyError('INTERNAL', `Not a plain media file name: ${name}`)
+      return join(mediaDir, name)
+    }
+    const unexpected = (name: string, why: string) =>
+      new CeremonyError('UNEXPECTED_FILE', `${name} is on the media, but ${why}. It was not used and not overwritten.`)
+    return {
+      exists: (name) => existsSync(pathOf(name)),
+      journaled: (name) => journal.get(stepId).artifacts[name] ?? null,
+      read: (name, sha256, maxBytes) => readFileVerified(pathOf(name), sha256, { maxBytes }),
+      readUnverified: async (name, maxBytes) => {
+        const path = pathOf(name)
+        const st = await fsp.lstat(path)
+        if (!st.isFile()) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is not a regular file`)
+        if (st.size > maxBytes) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is ${st.size} bytes; at most ${maxBytes} are expected`)
+        return fsp.readFile(path)
+      },
+      write: async (name, data) => {
+        const path = pathOf(name)
+        const sha256 = createHash('sha256').update(data).digest('hex')
+        const journaled = journal.get(stepId).artifacts[name]
+        if (existsSync(path)) {
+          // Only a file this step journaled before writing it, byte for byte, is ours to adopt.
+          if (journaled === undefined) throw unexpected(name, 'this ceremony did not write it')
+          if (journaled !== sha256) throw unexpected(name, 'it is not what this step set out to write')
+          await readFileVerified(path, sha256).catch(() => Promise.reject(unexpected(name, 'its contents differ from what this step wrote')))
+          notes.push(`found ${name} written before the interruption, byte for byte as journaled; adopted`)
+        } else {
+          journal.artifact(stepId, name, sha256)
+          try {
+            await writeFileAtomic(path, data)
+          } catch (err) {
+            if (errorCode(err, '') === 'TARGET_EXISTS') throw unexpected(name, 'it appeared while this step was writing')
+            throw err
           }
         }
-      } else {
-        const confirmation = options.confirm ? (engine.expectedConfirmation(step.id) ?? undefined) : undefined
-        await engine.runStep(step.id, confirmation === undefined ? {} : { confirmation })
-      }
-      say(`${step.id}: ${engine.record(step.id).state}`)
-    } catch (err) {
-      const code = errorCode(err, '')
-      // A refusal is in the journal; the top of the loop decides whether to retry, restart or stop.
-      if (code === 'WRAP_RESULT_LOST' || engine.record(step.id).state === 'failed') continue
-      if (await transient(code, step.id)) continue
-      throw err
-    }
-  }
-}
-
-/** Rehearsal: the simulated custodians approve in turn until the quorum is reached. */
-async function approveWithCredentials(engine: CeremonyEngine, stepId: string, options: RunOptions): Promise<void> {
-  const def = engine.def(stepId)
-  const appliance = def.kind === 'wrap-approval' ? engine.plan.source : def.target!
-  const custodians = options.credentials.appliances.find((a) => a.id === appliance)?.custodians ?? []
-  const confirmation = options.confirm ? (engine.expectedConfirmation(stepId) ?? undefined) : undefined
-  for (const custodian of custodians) {
-    if (engine.record(stepId).state !== 'waiting') return
-    if (engine.approvalState(stepId)?.approvedBy.some((a) => a.user === custodian.user)) continue
-    try {
-      await engine.decideApproval(stepId, { user: custodian.user, password: Buffer.from(custodian.password, 'utf8'), decision: 'approve', ...(confirmation ? { confirmation } : {}) })
-    } catch (err) {
-      // Already approved by this custodian before an interruption: the next one carries on.
-      if ((err as { code?: string }).code === 'BAD_REQUEST') continue
-      throw err
+        const logged = log.entries().some((e: LogEntry) => e.kind === ENTRY.artifact && e.facts['name'] === name && e.facts['sha256'] === sha256)
+        if (!logged) await log.append({ actor: this.deps.operator, step: stepId, kind: ENTRY.artifact, facts: { name, sha256, bytes: data.length } })
+        this.deps.boundary?.(stepId, 'after-artifact')
+        return { name, sha256, bytes: data.length }
+      },
     }
   }
 }

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
-import { PLAN_FORMAT, parsePlan, type Plan } from './plan'
+import type { ReplicateCmkPlan } from './kinds/replicate-cmk/plan'
+import { PLAN_FORMAT, parsePlan } from './plan'
 
 export const CredentialsSchema = z.object({
   appliances: z.array(
@@ -49,13 +50,14 @@ export interface SimulatedPlanOptions {
   witnesses?: string[]
 }
 
-export function planForAppliances(creds: Credentials, options: SimulatedPlanOptions = {}): Plan {
+export function planForAppliances(creds: Credentials, options: SimulatedPlanOptions = {}): ReplicateCmkPlan {
   const [source, ...rest] = creds.appliances
   if (!source) throw new CeremonyError('CREDENTIALS_INVALID', 'No appliances in the file')
   const missing = creds.appliances.filter((a) => !a.host || !a.port || !a.spkiSha256)
   if (missing.length > 0) throw new CeremonyError('CREDENTIALS_INVALID', `Appliances ${missing.map((a) => a.id).join(', ')} have no host, port or pin`)
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '').toLowerCase()
   return parsePlan({
+    kind: 'replicate-cmk',
     format: PLAN_FORMAT,
     version: 1,
     id: options.id ?? `rehearsal-${stamp}`,
@@ -73,5 +75,5 @@ export function planForAppliances(creds: Credentials, options: SimulatedPlanOpti
       custodians: Object.fromEntries(creds.appliances.map((a) => [a.id, (a.custodians ?? []).map((c) => c.user)]).filter(([, users]) => users!.length > 0)),
       witnesses: options.witnesses ?? ['Witness One', 'Witness Two'],
     },
-  })
+  }) as ReplicateCmkPlan
 }

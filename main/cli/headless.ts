@@ -7,9 +7,10 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Conf from 'conf'
 import type { JournalStore } from '../ceremony/journal'
+import { runToCompletion } from '../ceremony/driver'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
+import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
-import { runToCompletion } from '../ceremony/runner'
 import type { Credentials } from '../ceremony/simulated-plan'
 import { DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
@@ -26,8 +27,10 @@ export interface HeadlessOptions {
 export interface HeadlessSummary {
   ok: boolean
   ceremonyId: string
+  kind: string
   mode: string
-  targets: Record<string, { kcv: string | null; transferKeysDeleted: boolean }>
+  /** The kind's own summary (for a replication: the source KCV and, per target, its KCV and cleanup). */
+  outcome: Record<string, Json>
   record: string | null
   finalDigest: string | null
   /** HTTP requests this run sent to the appliances (the human is the bottleneck, not the engine). */
@@ -55,25 +58,31 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
   mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
   let requests = 0
   const keys = new Map(options.credentials.appliances.map((a) => [a.id, a.apiKey]))
-  const summary: HeadlessSummary = { ok: false, ceremonyId: options.plan.id, mode: options.plan.mode, targets: {}, record: null, finalDigest: null, requests: 0 }
+  const summary: HeadlessSummary = { ok: false, ceremonyId: options.plan.id, kind: options.plan.kind, mode: options.plan.mode, outcome: {}, record: null, finalDigest: null, requests: 0 }
   const boundary = killSwitch()
-  const engine = await CeremonyEngine.open({
-    plan: options.plan,
-    stateDir,
-    mediaDir,
-    openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
-    connect: (a) => new DsmConnection({
-      host: a.host, port: a.port,
-      trust: trustOf(a),
-      onRequest: () => void requests++,
-    }),
-    apiKey: (id) => {
-      const key = keys.get(id)
-      return key === undefined ? undefined : Buffer.from(key, 'utf8')
-    },
-    operator: options.plan.participants.operator,
-    ...(boundary ? { boundary } : {}),
-  })
+  let engine: CeremonyEngine
+  try {
+    engine = await openEngine()
+  } catch (err) {
+    // Refused before anything ran (STATE_LOCKED, JOURNAL_MISSING, a torn log …): still one JSON line.
+    summary.error = { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) }
+    return summary
+  }
+  function openEngine() {
+    return CeremonyEngine.open({
+      plan: options.plan,
+      stateDir,
+      mediaDir,
+      openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+      connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a), onRequest: () => void requests++ }),
+      apiKey: (id) => {
+        const key = keys.get(id)
+        return key === undefined ? undefined : Buffer.from(key, 'utf8')
+      },
+      operator: options.plan.participants.operator,
+      ...(boundary ? { boundary } : {}),
+    })
+  }
   try {
     await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, ...(options.progress ? { progress: options.progress } : {}) })
     const sealed = await engine.sealRecord()
@@ -84,14 +93,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     const code = errorCode(err, 'INTERNAL')
     summary.error = { code, message: err instanceof Error ? err.message : String(err) }
   } finally {
-    for (const target of options.plan.targets) {
-      const unwrap = engine.record(`unwrap-result:${target}`)
-      const cleanup = engine.record(`cleanup:${target}`)
-      summary.targets[target] = {
-        kcv: typeof unwrap.result?.['kcvTarget'] === 'string' ? unwrap.result['kcvTarget'] : unwrap.state === 'skipped' ? engine.sourceKcv() : null,
-        transferKeysDeleted: cleanup.state === 'done' || cleanup.state === 'skipped',
-      }
-    }
+    summary.outcome = engine.kind.summary(engine.plan, engine.results())
     summary.requests = requests
     await engine.shutdown()
   }

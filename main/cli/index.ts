@@ -8,6 +8,7 @@ const commands: Record<string, () => Command> = {
   plan: () => require('./plan') as Command,
   run: () => require('./run') as Command,
   rehearse: () => require('./rehearse') as Command,
+  'repair-log': () => require('./repair-log') as Command,
 }
 
 async function main(argv: string[]): Promise<number> {

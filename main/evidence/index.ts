@@ -13,3 +13,5 @@ export {
 export type { AuditLogCorruptCode } from './errors'
 export { benchVerify } from './bench'
 export type { BenchResult } from './bench'
+export { repairTornTail, NothingToRepairError } from './audit-log-repair'
+export type { RepairResult } from './audit-log-repair'

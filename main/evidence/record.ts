@@ -16,40 +16,10 @@ export const RECORD_VERSION = 1
 
 export type CeremonyMode = 'production' | 'rehearsal'
 
-/** A summary line: one log entry of a given kind, with its facts. */
-export interface RecordItem {
-  seq: number
-  ts: string
-  step: string
-  actor: string
-  facts: Record<string, unknown>
-}
-
-export interface RecordArtifact {
-  name: string
-  sha256: string
-  bytes: number
-  /** The log entry (kind "artifact") that recorded it. */
-  seq: number
-}
-
-export interface CeremonyRecord {
-  format: typeof RECORD_FORMAT
-  version: typeof RECORD_VERSION
-  mode: CeremonyMode
-  /** Present (and required) on rehearsal records, so no one mistakes one for a real ceremony. */
-  watermark?: 'REHEARSAL'
-  plan: unknown
-  planDigest: string
-  entries: LogEntry[]
-  artifacts: RecordArtifact[]
-  approvals: RecordItem[]
-  signoffs: RecordItem[]
-  exceptions: RecordItem[]
-  /** The last entry's hash, and the same in PGP words for reading aloud. */
-  finalDigest: string
-  finalWords: string[]
-}
+// The record's shape is part of the one IPC contract (the renderer prints it); built and verified here.
+export type { CeremonyRecord, RecordItem } from '../../preload/contract'
+import type { CeremonyRecord, RecordItem } from '../../preload/contract'
+export type RecordArtifact = CeremonyRecord['artifacts'][number]
 
 export interface BuildRecordInput {
   plan: unknown

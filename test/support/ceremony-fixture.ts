@@ -7,13 +7,14 @@ import type { JournalStore } from '../../main/ceremony/journal'
 import { CeremonyEngine, type EngineOptions } from '../../main/ceremony/engine'
 import { planForAppliances, type Credentials } from '../../main/ceremony/simulated-plan'
 import type { Plan } from '../../main/ceremony/plan'
+import type { ReplicateCmkPlan } from '../../main/ceremony/kinds/replicate-cmk/plan'
 import { DsmConnection } from '../../main/dsm'
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../main/simulator'
 
 export interface Fixture {
   sim: RunningSimulator
   creds: Credentials
-  plan: Plan
+  plan: ReplicateCmkPlan
   dir: string
   stateDir: string
   mediaDir: string
@@ -59,4 +60,14 @@ export async function ceremonyFixture(options: { targets: number; sim?: Partial<
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** A custodian's decision on the view the engine shows for the step right now (request id and view digest). */
+export function decide(engine: CeremonyEngine, stepId: string, custodian: { user: string; password: string }, decision: 'approve' | 'deny', extra: { confirmation?: string | undefined; reason?: string } = {}) {
+  const entry = engine.approvalEntry(stepId)
+  if (!entry) throw new Error(`no approval view for ${stepId}`)
+  return engine.decideApproval(stepId, {
+    user: custodian.user, password: Buffer.from(custodian.password), decision, requestId: entry.request.request_id, viewDigest: entry.viewDigest,
+    ...(extra.confirmation ? { confirmation: extra.confirmation } : {}), ...(extra.reason ? { reason: extra.reason } : {}),
+  })
 }

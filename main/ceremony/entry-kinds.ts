@@ -1,0 +1,26 @@
+/**
+ * Every kind of audit-log entry the ceremony writes, in one typed list. The record, the renderer's
+ * record page and `ceremony verify` read entries by these names; nothing else is written.
+ */
+import { ENTRY_KINDS } from '../evidence'
+
+export const ENTRY = {
+  ceremonyOpen: 'ceremony-open',
+  ceremonyResume: 'ceremony-resume',
+  stepIntent: 'step-intent',
+  stepDone: 'step-done',
+  stepFailed: 'step-failed',
+  stepSkipped: 'step-skipped',
+  reconcile: 'reconcile',
+  artifact: ENTRY_KINDS.artifact,
+  approvalView: 'approval-view',
+  approvalIntent: 'approval-intent',
+  approval: ENTRY_KINDS.approval,
+  denial: 'denial',
+  approvalRestart: 'approval-restart',
+  witnessSignoff: ENTRY_KINDS.witnessSignoff,
+  exception: ENTRY_KINDS.exception,
+  logRepair: 'log-repair',
+} as const
+
+export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

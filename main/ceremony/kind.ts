@@ -1,0 +1,33 @@
+/**
+ * A ceremony kind (design §3b, §6): its plan schema, the steps its plan expands into, and what the
+ * review, the board and the headless summary say about it. The service, the CLI and the renderer
+ * work only from this interface and from what each step declares; they know no kind by name.
+ */
+import type { z } from 'zod'
+import type { Plan } from './plan-envelope'
+import type { AnyStep, Json, StepRef } from './step'
+import type { JournalState } from './journal'
+
+/** Read-only access to finished results, for outcomes and summaries. */
+export interface ResultReader {
+  find<R>(ref: StepRef<R>): R | null
+  state(stepId: string): JournalState
+}
+
+export interface CeremonyKind<P extends Plan = Plan> {
+  readonly kind: P['kind']
+  /** In words, for the plan review and the record ("CMK replication"). */
+  readonly title: string
+  readonly schema: z.ZodType<P, unknown>
+  steps(plan: P): AnyStep[]
+  /** The kind's own plan fields, in words, for the review and the printed script. */
+  describe(plan: P): { label: string; value: string }[]
+  /** Each appliance's role in this ceremony ("Source", "Target 1"). */
+  roles(plan: P): Record<string, string>
+  /** The board's groups in order (steps with `group` set belong to one). */
+  groups(plan: P): { id: string; label: string }[]
+  /** One line per group for the board (e.g. "KCV 1a2b 3c"), or null while unknown. */
+  groupOutcome(plan: P, group: string, results: ResultReader): string | null
+  /** The kind's part of the headless JSON summary. */
+  summary(plan: P, results: ResultReader): Record<string, Json>
+}

@@ -1,0 +1,66 @@
+/**
+ * The kind `replicate-cmk` (guide §3.2.1–3.2.2, design §3): the CMK goes from the source to each
+ * target under a transfer key, behind a quorum approval on each side, and arrives with the same KCV.
+ */
+import { sameKcv } from '../../adopt'
+import type { CeremonyKind } from '../../kind'
+import { labelOf } from '../../plan-envelope'
+import type { AnyStep } from '../../step'
+import { cleanup, close } from './cleanup'
+import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
+import { createCmk, preflight } from './preflight'
+import { refs } from './results'
+import { exportPubkey, importPubkey, transferKey } from './transfer-key'
+import { loadBlob, unwrapApproval, unwrapResult } from './unwrap'
+import { wrapApproval, wrapResult } from './wrap'
+
+function steps(plan: ReplicateCmkPlan): AnyStep[] {
+  const label = (id: string) => labelOf(plan, id)
+  const list: AnyStep[] = [preflight(plan)]
+  if (plan.cmk.create) list.push(createCmk(plan))
+  for (const t of plan.targets) {
+    const wrap = wrapApproval(plan, t, label)
+    const unwrap = unwrapApproval(plan, t, label)
+    const perTarget: AnyStep[] = [
+      transferKey(plan, t, label), exportPubkey(plan, t, label), importPubkey(plan, t, label),
+      wrap.request, wrap.approval, wrapResult(plan, t, label),
+      loadBlob(plan, t, label), unwrap.request, unwrap.approval, unwrapResult(plan, t, label),
+      cleanup(plan, t, label),
+    ]
+    // A target that already holds the CMK with the source's KCV needs none of its steps.
+    for (const step of perTarget) list.push({ ...step, skip: (ctx) => (ctx.get(refs.preflight).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null) })
+  }
+  list.push(close(plan))
+  return list
+}
+
+export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {
+  kind: 'replicate-cmk',
+  title: 'CMK replication',
+  schema: ReplicateCmkPlanSchema as never,
+  steps,
+  describe: (plan) => [
+    { label: 'Source (holds the CMK)', value: labelOf(plan, plan.source) },
+    { label: 'Targets, in order', value: plan.targets.map((t) => labelOf(plan, t)).join(', ') },
+    { label: 'Cluster Master Key', value: `${plan.cmk.name} ${plan.cmk.create ? '(created on the source in this ceremony)' : '(already on the source)'}` },
+    { label: 'Quorum group', value: plan.groupName },
+    { label: 'Wrapping', value: plan.wrapMode },
+    { label: 'Transfer-key names', value: plan.transferKeyName },
+  ],
+  roles: (plan) => Object.fromEntries(plan.appliances.map((a) => [a.id, a.id === plan.source ? 'Source' : plan.targets.includes(a.id) ? `Target ${plan.targets.indexOf(a.id) + 1}` : '—'])),
+  groups: (plan) => plan.targets.map((t) => ({ id: t, label: labelOf(plan, t) })),
+  groupOutcome(plan, t, results) {
+    const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? null
+    if (kcv) return `KCV ${kcv.toLowerCase()}`
+    return results.state(refs.cleanup(t).id) === 'skipped' ? 'already replicated' : null
+  },
+  summary(plan, results) {
+    const sourceKcv = results.find(refs.createCmk)?.kcv ?? results.find(refs.preflight)?.cmk?.kcv ?? null
+    const targets = Object.fromEntries(plan.targets.map((t) => {
+      const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? (results.state(refs.unwrapResult(t).id) === 'skipped' ? sourceKcv : null)
+      const cleaned = ['done', 'skipped'].includes(results.state(refs.cleanup(t).id))
+      return [t, { kcv, kcvMatches: sameKcv(kcv, sourceKcv), transferKeysDeleted: cleaned }]
+    }))
+    return { sourceKcv, targets }
+  },
+}

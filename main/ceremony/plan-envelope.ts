@@ -1,0 +1,127 @@
+/**
+ * What every ceremony plan shares, whatever its kind (design §4): format, version, id, title, mode,
+ * the appliances with their TLS trust, and the participants. A kind adds its own fields next to
+ * these (kinds/<kind>/plan.ts). No plan ever holds a secret: API keys and passwords are entered
+ * at run time and stay in main-process memory.
+ */
+import { z } from 'zod'
+import { CeremonyError } from '../errors'
+
+export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
+
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/
+/** Free text that is printed and read aloud: no control characters (ANSI escapes included). */
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, 'must not contain control characters')
+
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
+export const hostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(?!https?:)[A-Za-z0-9.-]+$/, 'a host name or IPv4 address without scheme, port or path (as the vendor guide writes it)')
+const spki = z.string().regex(/^[0-9a-f]{64}$/, 'the SPKI SHA-256 pin: 64 lowercase hex characters')
+export const person = text(80)
+export const label = text(80)
+/** A CA bundle for one appliance is a few kilobytes; a cap keeps a hostile plan from stalling the parser. */
+const CA_PEM_MAX = 64 * 1024
+
+export const TrustSchema = z
+  .strictObject({
+    spkiSha256: spki.optional(),
+    caPem: z.string().max(CA_PEM_MAX, `at most ${CA_PEM_MAX} characters`).includes('-----BEGIN CERTIFICATE-----').optional(),
+  })
+  .refine((t) => t.spkiSha256 !== undefined || t.caPem !== undefined, 'give spkiSha256, caPem or both')
+
+export const ApplianceSchema = z.strictObject({
+  id: slug,
+  label,
+  host: hostname,
+  port: z.number().int().min(1).max(65535).default(443),
+  /** How the workstation trusts the appliance's TLS: a pinned public key and/or a CA certificate. */
+  trust: TrustSchema,
+})
+
+export const ParticipantsSchema = z.strictObject({
+  operator: person,
+  /** Per appliance id: the DSM user names of its quorum custodians. */
+  custodians: z.record(slug, z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)),
+  witnesses: z.array(person).min(1).max(16),
+})
+
+/** The fields every kind's plan schema starts with (spread into its strictObject). */
+export const envelopeShape = {
+  format: z.literal(PLAN_FORMAT),
+  version: z.literal(1),
+  id: slug,
+  title: text(120),
+  mode: z.enum(['production', 'rehearsal']),
+  appliances: z.array(ApplianceSchema).min(1).max(16),
+  participants: ParticipantsSchema,
+}
+
+export type PlanAppliance = z.output<typeof ApplianceSchema>
+export type Participants = z.output<typeof ParticipantsSchema>
+
+/** The envelope as every kind's plan has it; `kind` names which kind. */
+export interface Plan {
+  kind: string
+  format: typeof PLAN_FORMAT
+  version: 1
+  id: string
+  title: string
+  mode: 'production' | 'rehearsal'
+  appliances: PlanAppliance[]
+  participants: Participants
+}
+
+type Ctx = z.RefinementCtx
+
+/** Cross-field checks of the envelope, run by every kind's schema. */
+export function checkEnvelope(plan: Plan, ctx: Ctx): void {
+  const ids = plan.appliances.map((a) => a.id)
+  const seen = { id: new Set<string>(), pin: new Set<string>(), host: new Set<string>() }
+  plan.appliances.forEach((a, i) => {
+    if (seen.id.has(a.id)) ctx.addIssue({ code: 'custom', path: ['appliances', i, 'id'], message: `appliance id "${a.id}" is used twice` })
+    const where = `${a.host.toLowerCase()}:${a.port}`
+    if (seen.host.has(where)) ctx.addIssue({ code: 'custom', path: ['appliances', i, 'host'], message: `${where} is given for two appliances` })
+    if (a.trust.spkiSha256 && seen.pin.has(a.trust.spkiSha256)) ctx.addIssue({ code: 'custom', path: ['appliances', i, 'trust', 'spkiSha256'], message: 'the same TLS pin is given for two appliances' })
+    seen.id.add(a.id)
+    seen.host.add(where)
+    if (a.trust.spkiSha256) seen.pin.add(a.trust.spkiSha256)
+  })
+  for (const id of Object.keys(plan.participants.custodians)) {
+    if (!ids.includes(id)) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id], message: `no appliance with id "${id}"` })
+    const users = plan.participants.custodians[id]!
+    users.forEach((u, i) => {
+      if (users.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id, i], message: `custodian "${u}" is listed twice` })
+    })
+  }
+  const witnesses = plan.participants.witnesses
+  witnesses.forEach((w, i) => {
+    if (witnesses.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
+  })
+}
+
+/** An appliance id the kind's fields refer to must be one of the plan's appliances. */
+export function checkApplianceRef(plan: Plan, id: string, path: (string | number)[], ctx: Ctx): void {
+  if (!plan.appliances.some((a) => a.id === id)) ctx.addIssue({ code: 'custom', path, message: `no appliance with id "${id}"` })
+}
+
+export function applianceOf(plan: Plan, id: string): PlanAppliance {
+  const appliance = plan.appliances.find((a) => a.id === id)
+  if (!appliance) throw new CeremonyError('PLAN_INVALID', `The plan has no appliance with id "${id}"`)
+  return appliance
+}
+
+export function labelOf(plan: Plan, id: string): string {
+  return plan.appliances.find((a) => a.id === id)?.label ?? id
+}
+
+/** The appliance's TLS trust as the DSM client takes it: the pin and/or the CA, only what the plan gives. */
+export function trustOf(appliance: PlanAppliance): { spkiSha256?: string; caPem?: string } {
+  return {
+    ...(appliance.trust.spkiSha256 ? { spkiSha256: appliance.trust.spkiSha256 } : {}),
+    ...(appliance.trust.caPem ? { caPem: appliance.trust.caPem } : {}),
+  }
+}
