@@ -115,6 +115,7 @@ describe('endpoint allowlist', () => {
       ENDPOINTS.map((e) => `${e.method} ${e.template} ${e.effect}`).sort(),
       [
         'DELETE /crypto/v1/keys/{id} write',
+        'DELETE /sys/v1/approval_requests/{id} write',
         'GET /crypto/v1/keys read',
         'GET /crypto/v1/keys/{id} read',
         'GET /sys/v1/approval_requests read',

@@ -40,6 +40,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'POST', template: '/sys/v1/approval_requests', effect: 'write' },
   { method: 'GET', template: '/sys/v1/approval_requests', effect: 'read' },
   { method: 'GET', template: '/sys/v1/approval_requests/{id}', effect: 'read' },
+  // Withdraw (204): the ceremony's own requests only; the appliance refuses anyone else's.
+  { method: 'DELETE', template: '/sys/v1/approval_requests/{id}', effect: 'write' },
   { method: 'POST', template: '/sys/v1/approval_requests/{id}/approve', effect: 'write' },
   { method: 'POST', template: '/sys/v1/approval_requests/{id}/deny', effect: 'write' },
   // Not retried: whether the result can be read twice is an open question (security.md §5.1).

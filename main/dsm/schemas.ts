@@ -81,6 +81,30 @@ export const ListGroupsResponseSchema = z.union([
   z.object({ items: z.array(GroupSchema) }).transform((r) => r.items),
 ])
 
+/**
+ * KCVs are case-insensitive hex ([spec] KeyCheckValueResponse); real appliances print lowercase
+ * (dsm-api.md §10). Kept lowercase here, so `===` between two appliances' KCVs is case-proof.
+ */
+export const kcvHex = z.string().regex(/^[0-9a-fA-F]+$/, 'expected a hex KCV').transform((s) => s.toLowerCase())
+
+/** Case-insensitive KCV comparison, for values that did not come through the schema. */
+export function sameKcv(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && a.length > 0 && a.toLowerCase() === b.toLowerCase()
+}
+
+/** `{"method":"Generate"|"Import"|"Unwrap"|…}` ([spec] KeyCreationMethod); a bare string is read the same way. */
+const KeyCreationMethodSchema = z.union([
+  z.object({ method: z.string() }),
+  z.string().transform((method) => ({ method })),
+])
+
+/** Virtual keys of an HSM-backed group: `id` is `{}` for a wrapped, locally stored key (dsm-api.md §10). */
+const ExternalSobjectInfoSchema = z.object({
+  id: z.record(z.string(), z.unknown()),
+  hsm_group_id: uuid,
+  external_kms_info: z.unknown().optional(),
+})
+
 export const SobjectSchema = z.object({
   kid: uuid,
   // nullable in the document (transient keys); every key the ceremony touches has one
@@ -97,10 +121,13 @@ export const SobjectSchema = z.object({
   public_only: z.boolean(),
   /** base64 DER SubjectPublicKeyInfo (RSA/EC) */
   pub_key: base64.nullish(),
-  kcv: z.string().nullish(),
+  kcv: kcvHex.nullish(),
   state: z.string().nullish(),
   description: z.string().nullish(),
   rsa: z.object({ key_size: z.number().int().nullish(), public_exponent: z.number().int().nullish() }).nullish(),
+  key_creation_method: KeyCreationMethodSchema.nullish(),
+  external: ExternalSobjectInfoSchema.nullish(),
+  virtual_key_info: z.object({ cached_key_material: z.boolean() }).nullish(),
 })
 export type Sobject = z.infer<typeof SobjectSchema>
 

@@ -24,7 +24,7 @@ const DEFAULT_VENDOR: Required<VendorChoices> = {
   expiredApprovalRequests: 'retained',
   protectedCryptoOperations: ['wrapkey', 'unwrapkey', 'export'],
   sessionExpiry: 'idle',
-  defaultRsaMode: 'OAEP_MGF1_SHA1',
+  kcvCase: 'lower',
 }
 
 function checkOptions(opts: SimulatorOptions): void {
@@ -54,7 +54,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   try {
     for (let i = 0; i < opts.appliances; i++) {
       const id = opts.ids?.[i] ?? `fips-${i + 1}`
-      const model = new ApplianceModel(id, now)
+      const model = new ApplianceModel(id, now, config.vendor.kcvCase)
       const cmkName = i === 0 && opts.createCmk !== false ? opts.cmkName ?? DEFAULT_CMK_NAME : undefined
       const seeded = seedAppliance(model, {
         groupName: DEFAULT_GROUP_NAME,

@@ -80,13 +80,18 @@ export function spkiDer(m: Material): Buffer | undefined {
   return m.type === 'RSA' ? m.publicKey.export({ type: 'spki', format: 'der' }) : undefined
 }
 
-/** Encrypt-method KCV: AES-ECB of one zero block, first 3 bytes, upper-case hex (vectors/README.md). */
+/** Encrypt-method KCV: AES-ECB of one zero block, first 3 bytes, lowercase hex (vectors/README.md). */
 export function aesKcv(secret: Buffer): string {
   const cipher = createCipheriv(`aes-${secret.length * 8}-ecb`, secret, null)
   cipher.setAutoPadding(false)
-  return Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]).subarray(0, 3).toString('hex').toUpperCase()
+  return Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]).subarray(0, 3).toString('hex')
 }
 
 export function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
+}
+
+/** KCVs are case-insensitive hex ([spec] KeyCheckValueResponse). */
+export function sameKcv(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
 }

@@ -2,6 +2,7 @@
 // and the JSON views the API returns. Key material lives only in `KeyRecord.material`.
 import { randomUUID } from 'node:crypto'
 import { type Material, aesKcv, keySizeBits, sha256Hex, spkiDer } from './key-material'
+import type { RsaEncryptionPolicy } from './rsa-wrap'
 import { dsmTime } from './time'
 import type { ApprovalStatus, ApprovalSummary, SobjectSummary } from './types'
 
@@ -58,6 +59,11 @@ export interface KeyRecord {
   /** true once EXPORT has been among the key's ops */
   everExportable: boolean
   material: Material
+  /** how the key came to be (Sobject.key_creation_method) */
+  creationMethod: 'Generate' | 'Import' | 'Unwrap'
+  /** RSA keys: which paddings wrap/unwrap may use, and the default when a request names none */
+  encryptionPolicy?: RsaEncryptionPolicy[]
+  /** lowercase hex; shown in the appliance's configured case */
   kcv?: string
 }
 
@@ -100,7 +106,7 @@ export class ApplianceModel {
   readonly approvals = new Map<string, ApprovalRecord>()
   readonly sessions = new Map<string, Session>()
 
-  constructor(readonly id: string, readonly now: () => number) {
+  constructor(readonly id: string, readonly now: () => number, readonly kcvCase: 'lower' | 'upper' = 'lower') {
     this.account = { acctId: randomUUID(), name: `FIPS appliance ${id}`, createdAt: now() }
   }
 
@@ -153,12 +159,13 @@ export class ApplianceModel {
       view['rsa'] = {
         key_size: keySizeBits(m),
         public_exponent: Number(m.publicKey.asymmetricKeyDetails?.publicExponent ?? 0n),
-        encryption_policy: [{ padding: { OAEP: {} } }],
+        encryption_policy: structuredClone(k.encryptionPolicy ?? []),
         signature_policy: [{}],
       }
       if (opts.pubKey !== false) view['pub_key'] = spkiDer(m)?.toString('base64')
     }
-    if (k.kcv && opts.kcv !== false) view['kcv'] = k.kcv
+    if (k.kcv && opts.kcv !== false) view['kcv'] = this.showKcv(k.kcv)
+    view['key_creation_method'] = { method: k.creationMethod }
     if (opts.value && m.type === 'AES') view['value'] = m.secret.toString('base64')
     return view
   }
@@ -174,10 +181,15 @@ export class ApplianceModel {
       group_id: k.groupId,
       public_only: k.material.type === 'RSA' && !k.material.privateKey,
       origin: k.origin,
-      ...(k.kcv ? { kcv: k.kcv } : {}),
+      ...(k.kcv ? { kcv: this.showKcv(k.kcv) } : {}),
       ...(der ? { spkiSha256: sha256Hex(der) } : {}),
       created_at: k.createdAt,
     }
+  }
+
+  /** The KCV as this appliance prints it (real appliances: lowercase, dsm-api.md §10). */
+  showKcv(kcv: string): string {
+    return this.kcvCase === 'upper' ? kcv.toUpperCase() : kcv.toLowerCase()
   }
 
   groupView(g: Group): Record<string, unknown> {

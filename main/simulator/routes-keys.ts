@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto'
 import { type Obj, UUID_RE, asObject, optBool, optInt, optString, optStringArray, optStringMap, reqBase64, reqString } from './body'
 import { type Caller, type Ctx, type Protection, type Result, type Route, principalOf } from './context'
 import { badRequest, conflict, DsmError, SOBJECT_EXISTS, sobjectMissing } from './errors'
-import { type Material, aesKcv, generateAes, generateRsa, importAes, importRsa } from './key-material'
+import { type Material, aesKcv, generateAes, generateRsa, importAes, importRsa, sameKcv } from './key-material'
 import type { KeyRecord } from './model'
 import {
   groupProtectsCrypto, groupProtectsPermission, requireAppManageable, requireAppPermission, requireKeyOp, visibleGroup, visibleKey,
 } from './policy'
-import { oaepUnwrap, oaepWrap, parseRsaMode } from './rsa-wrap'
+import { DEFAULT_RSA_ENCRYPTION_POLICY, oaepUnwrap, oaepWrap, parseEncryptionPolicy, resolveOaepHash, type RsaEncryptionPolicy } from './rsa-wrap'
 
 const AES_OPS = ['ENCRYPT', 'DECRYPT', 'WRAPKEY', 'UNWRAPKEY', 'DERIVEKEY', 'MACGENERATE', 'MACVERIFY', 'EXPORT', 'APPMANAGEABLE', 'HIGHVOLUME', 'TRANSFORM']
 const RSA_OPS = ['SIGN', 'VERIFY', 'ENCRYPT', 'DECRYPT', 'WRAPKEY', 'UNWRAPKEY', 'EXPORT', 'APPMANAGEABLE', 'HIGHVOLUME']
@@ -95,12 +95,22 @@ function createProtection(ctx: Ctx): Protection {
   return { policyGroups: groupProtectsPermission(ctx, gid, 'CREATE_SOBJECTS') ? [gid] : [], subjects: [{ group: gid }] }
 }
 
-function storeKey(ctx: Ctx, o: Obj, name: string, groupId: string, material: Material, ops: string[], origin: KeyRecord['origin']): KeyRecord {
+/** `rsa.encryption_policy` of a generate or import request; the vendor default when absent. */
+function encryptionPolicyOf(o: Obj): RsaEncryptionPolicy[] {
+  const rsa = o['rsa'] === undefined || o['rsa'] === null ? {} : asObject(o['rsa'], 'rsa')
+  const p = rsa['encryption_policy']
+  return p === undefined || p === null ? structuredClone(DEFAULT_RSA_ENCRYPTION_POLICY) : parseEncryptionPolicy(p)
+}
+
+function storeKey(ctx: Ctx, o: Obj, name: string, groupId: string, material: Material, ops: string[], origin: KeyRecord['origin'], creationMethod: KeyRecord['creationMethod']): KeyRecord {
   // Re-check the name: key generation awaits, and another request may have taken it meanwhile.
   if (ctx.model.keyByName(name)) throw conflict(SOBJECT_EXISTS)
   const description = optString(o, 'description')
   const customMetadata = optStringMap(o, 'custom_metadata')
+  const encryptionPolicy = material.type === 'RSA' ? encryptionPolicyOf(o) : undefined
   return ctx.model.addKey({
+    creationMethod,
+    ...(encryptionPolicy ? { encryptionPolicy } : {}),
     kid: randomUUID(),
     name,
     objType: material.type,
@@ -137,7 +147,7 @@ const generate: Route = {
       material = await generateRsa(bits, optInt(rsa, 'public_exponent') ?? optInt(o, 'pub_exponent') ?? 65537)
     }
     const ops = keyOps(o, type, material, DEFAULT_OPS[type])
-    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'FortanixHSM'), 201)
+    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'FortanixHSM', 'Generate'), 201)
   },
 }
 
@@ -155,12 +165,12 @@ const importKey: Route = {
     const value = reqBase64(o, 'value')
     const material = type === 'AES' ? importAes(value) : importRsa(value)
     const expectKcv = optString(o, 'kcv')
-    if (expectKcv !== undefined && material.type === 'AES' && expectKcv.toUpperCase() !== aesKcv(material.secret)) {
+    if (expectKcv !== undefined && material.type === 'AES' && !sameKcv(expectKcv, aesKcv(material.secret))) {
       throw badRequest('KCV mismatch: the imported key does not match the kcv in the request')
     }
     // Imported keys get every supported op by default (dsm-api.md §4.1).
     const ops = keyOps(o, type, material, type === 'AES' ? AES_OPS.filter((x) => x !== 'HIGHVOLUME' && x !== 'TRANSFORM') : RSA_OPS.filter((x) => x !== 'HIGHVOLUME'))
-    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'External'), 201)
+    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'External', 'Import'), 201)
   },
 }
 
@@ -248,7 +258,7 @@ const kcv: Route = {
     const k = resolveKey(ctx, desc, 'request body')
     if (method !== 'Encrypt') throw badRequest(`kcv_method ${method} is not supported by this appliance simulator`)
     if (!k.kcv) throw badRequest(`KCV is only defined for AES, DES and DES3 keys; ${JSON.stringify(k.name)} is ${k.objType}`)
-    return { status: 200, body: { kid: k.kid, kcv: k.kcv } }
+    return { status: 200, body: { kid: k.kid, kcv: ctx.model.showKcv(k.kcv) } }
   },
 }
 
@@ -309,7 +319,8 @@ const wrap: Route = {
     if (alg !== wrapping.objType) throw badRequest(`alg ${alg} does not match the wrapping key type ${wrapping.objType}`)
     if (wrapping.material.type !== 'RSA') throw badRequest('Wrapping with AES keys is not supported by this appliance simulator: use an RSA wrapping key')
     if (subject.material.type !== 'AES') throw badRequest('An asymmetric key can only be wrapped by a symmetric key')
-    const hash = parseRsaMode(o['mode'], ctx.config.vendor.defaultRsaMode)
+    refuseSymmetricFields(o)
+    const hash = resolveOaepHash(o['mode'], wrapping.encryptionPolicy ?? [], wrapping.name)
     const wrapped = oaepWrap(wrapping.material.publicKey, hash, subject.material.secret)
     return { status: 200, body: { wrapped_key: wrapped.toString('base64') } }
   },
@@ -345,16 +356,30 @@ const unwrap: Route = {
     const name = newKeyName(ctx, o)
     const groupId = targetGroup(ctx, o)
     requireAppPermission(ctx.model, caller(ctx), groupId, 'CREATE_SOBJECTS')
-    const hash = parseRsaMode(o['mode'], ctx.config.vendor.defaultRsaMode)
+    refuseSymmetricFields(o)
+    const hash = resolveOaepHash(o['mode'], k.encryptionPolicy ?? [], k.name)
     const secret = oaepUnwrap(k.material.privateKey, hash, wrapped)
     const material = importAesUnwrapped(secret)
     const expect = optString(o, 'kcv')
-    if (expect !== undefined && material.type === 'AES' && expect.toUpperCase() !== aesKcv(material.secret)) {
+    if (expect !== undefined && material.type === 'AES' && !sameKcv(expect, aesKcv(material.secret))) {
       throw badRequest('KCV mismatch: the unwrapped key does not match the kcv in the request')
     }
     const ops = keyOps(o, 'AES', material, DEFAULT_OPS.AES)
-    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'External'), 200)
+    return view(ctx, storeKey(ctx, o, name, groupId, material, ops, 'External', 'Unwrap'), 200)
   },
+}
+
+/**
+ * The vendor CLI sends every field of its request type, null when unused (`iv`, `ad`, `tag`,
+ * `tag_len`, `out`, `key_format`; dsm-api.md §10), so nulls are accepted. A non-null IV, AAD or
+ * tag means the client thinks it is doing symmetric wrapping: refused, rather than ignored.
+ */
+function refuseSymmetricFields(o: Obj): void {
+  for (const f of ['iv', 'ad', 'tag', 'tag_len']) {
+    if (o[f] !== undefined && o[f] !== null) throw badRequest(`Invalid field ${f}: RSA key wrapping takes no ${f} (send null or leave it out)`)
+  }
+  const format = o['key_format']
+  if (format !== undefined && format !== null && format !== 'Default' && format !== 'Pkcs8') throw badRequest('Invalid field key_format: expected Default or Pkcs8')
 }
 
 function importAesUnwrapped(secret: Buffer): Material {

@@ -98,7 +98,8 @@ export interface VendorChoices {
   /**
    * What an expired approval request looks like. 'retained' (default): it stays visible with its
    * last status (the enum has no EXPIRED) and an `expiry` in the past; approve, deny and result
-   * answer 400 "Approval request has expired". 'removed': it is gone (404).
+   * answer 400 "Approval request has expired". 'removed': the appliance deleted it
+   * (`retain_expired_requests` off, dsm-api.md §10), so every call on it answers 404.
    */
   expiredApprovalRequests?: 'retained' | 'removed'
   /**
@@ -108,8 +109,11 @@ export interface VendorChoices {
   protectedCryptoOperations?: ('wrapkey' | 'unwrapkey' | 'export')[]
   /** 'idle' (default): a session lives `expires_in` seconds past its last use ([rust] client). 'absolute': from login. */
   sessionExpiry?: 'idle' | 'absolute'
-  /** RSA mode used when a wrap/unwrap request omits `mode` (default OAEP with MGF1-SHA1). */
-  defaultRsaMode?: 'OAEP_MGF1_SHA1' | 'OAEP_MGF1_SHA256'
+  /**
+   * Case of the hex `kcv` in responses. 'lower' (default): what real appliances print
+   * (`"kcv": "a90519"`, dsm-api.md §10); 'upper' lets a test show a client compares without case.
+   */
+  kcvCase?: 'lower' | 'upper'
 }
 
 export interface SimulatorOptions {
