@@ -18,13 +18,16 @@ export const HOST = '127.0.0.1'
 export const DEFAULT_CMK_NAME = 'cluster-master-key'
 export const DEFAULT_GROUP_NAME = 'Quorum Group'
 
-const DEFAULT_VENDOR: Required<VendorChoices> = {
+export const DEFAULT_VENDOR: Required<VendorChoices> = {
   executeApprovedOperation: 'at-quorum',
   approvalResultRereadable: true,
   expiredApprovalRequests: 'retained',
   protectedCryptoOperations: ['wrapkey', 'unwrapkey', 'export'],
   sessionExpiry: 'idle',
   kcvCase: 'lower',
+  hmgSecretsEchoed: false,
+  cmkNameLocation: 'group-wrapping_key_name',
+  virtualKeyWrapMode: 'KWP',
 }
 
 function checkOptions(opts: SimulatorOptions): void {
@@ -44,6 +47,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   checkOptions(opts)
   const now = opts.now ?? Date.now
   const config: ApplianceConfig = {
+    role: 'fips',
     sessionTtlSeconds: opts.sessionTtlSeconds ?? 600,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? 30 * 24 * 3600,
     vendor: { ...DEFAULT_VENDOR, ...opts.vendor },
@@ -54,7 +58,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   try {
     for (let i = 0; i < opts.appliances; i++) {
       const id = opts.ids?.[i] ?? `fips-${i + 1}`
-      const model = new ApplianceModel(id, now, config.vendor.kcvCase)
+      const model = new ApplianceModel(id, now, config.vendor)
       const cmkName = i === 0 && opts.createCmk !== false ? opts.cmkName ?? DEFAULT_CMK_NAME : undefined
       const seeded = seedAppliance(model, {
         groupName: DEFAULT_GROUP_NAME,
@@ -82,6 +86,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
         port,
         spkiSha256: identity.spkiSha256,
         certPem: identity.certPem,
+        certDer: identity.certDer,
         apiKey: seeded.apiKey,
         appId: seeded.appId,
         accountId: model.account.acctId,
@@ -123,6 +128,7 @@ export function readyLine(appliances: SimulatedAppliance[]): string {
       host: a.host,
       port: a.port,
       spkiSha256: a.spkiSha256,
+      certDer: a.certDer,
       apiKey: a.apiKey,
       accountId: a.accountId,
       groupId: a.groupId,

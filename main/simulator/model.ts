@@ -1,16 +1,24 @@
 // The state of one simulated appliance (one account, as a FIPS appliance in the ceremony has)
 // and the JSON views the API returns. Key material lives only in `KeyRecord.material`.
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type Material, aesKcv, keySizeBits, sha256Hex, spkiDer } from './key-material'
+import { type HmgConfigRecord, hmgConfigView } from './hmg-config'
 import type { RsaEncryptionPolicy } from './rsa-wrap'
 import { dsmTime } from './time'
-import type { ApprovalStatus, ApprovalSummary, SobjectSummary } from './types'
+import type { ApprovalStatus, ApprovalSummary, SobjectSummary, VendorChoices } from './types'
 
 export type PrincipalRef = { app: string } | { user: string }
 
 export interface Account { acctId: string; name: string; createdAt: number }
 
-export interface User { userId: string; email: string; password: string; createdAt: number }
+export interface User {
+  userId: string
+  email: string
+  password: string
+  createdAt: number
+  /** 'group-admin': sees and manages only the groups it created; default: account administrator */
+  role?: 'account-admin' | 'group-admin'
+}
 
 export type QuorumPolicy = { quorum?: { n: number; members: QuorumPolicy[]; require_password?: boolean; require_2fa?: boolean }; user?: string; app?: string }
 
@@ -27,8 +35,11 @@ export interface Group {
   approvalPolicy?: GroupApprovalPolicy
   createdAt: number
   creator: PrincipalRef
-  /** fields the simulator stores but does not interpret (hmg, wrapping_key_name, …), echoed back */
+  /** fields the simulator stores but does not interpret (wrapping_key_name, …), echoed back */
   extra: Record<string, unknown>
+  /** external HSM/KMS configs by uuid (dsm-api.md §7): a FIPS-backed group when non-empty */
+  hmg?: Map<string, HmgConfigRecord>
+  hmgRedundancy?: 'PriorityFailover'
 }
 
 export interface App {
@@ -53,7 +64,11 @@ export interface KeyRecord {
   createdAt: number
   creator: PrincipalRef
   enabled: boolean
-  origin: 'FortanixHSM' | 'External'
+  origin: 'FortanixHSM' | 'External' | 'Transient'
+  /** a transient key (never stored in `keys`): the blob that names it, as the client holds it */
+  transientBlob?: string
+  /** a virtual key of a FIPS-backed group: the group whose FIPS appliances hold the CMK */
+  hsmGroupId?: string
   description?: string
   customMetadata?: Record<string, string>
   /** true once EXPORT has been among the key's ops */
@@ -106,8 +121,11 @@ export class ApplianceModel {
   readonly approvals = new Map<string, ApprovalRecord>()
   readonly sessions = new Map<string, Session>()
 
-  constructor(readonly id: string, readonly now: () => number, readonly kcvCase: 'lower' | 'upper' = 'lower') {
-    this.account = { acctId: randomUUID(), name: `FIPS appliance ${id}`, createdAt: now() }
+  /** seals transient keys (transient.ts); it never leaves this appliance */
+  readonly transientKek: Buffer = randomBytes(32)
+
+  constructor(readonly id: string, readonly now: () => number, readonly vendor: Pick<Required<VendorChoices>, 'kcvCase' | 'hmgSecretsEchoed'>, accountName = `FIPS appliance ${id}`) {
+    this.account = { acctId: randomUUID(), name: accountName, createdAt: now() }
   }
 
   keyByName(name: string): KeyRecord | undefined {
@@ -120,14 +138,15 @@ export class ApplianceModel {
     return undefined
   }
 
-  addKey(k: Omit<KeyRecord, 'kcv' | 'everExportable' | 'originalKeyOps'>): KeyRecord {
+  /** A key record; stored unless it is transient. A virtual key brings the KCV its FIPS appliance reported. */
+  addKey(k: Omit<KeyRecord, 'kcv' | 'everExportable' | 'originalKeyOps'> & { kcv?: string }): KeyRecord {
     const record: KeyRecord = {
       ...k,
       originalKeyOps: [...k.keyOps],
       everExportable: k.keyOps.includes('EXPORT'),
-      ...(k.material.type === 'AES' ? { kcv: aesKcv(k.material.secret) } : {}),
+      ...(k.material.type === 'AES' ? { kcv: aesKcv(k.material.secret) } : k.kcv ? { kcv: k.kcv.toLowerCase() } : {}),
     }
-    this.keys.set(record.kid, record)
+    if (!record.transientBlob) this.keys.set(record.kid, record)
     return record
   }
 
@@ -152,6 +171,18 @@ export class ApplianceModel {
       original_key_ops: [...k.originalKeyOps],
       public_only: m.type === 'RSA' && !m.privateKey,
       state: 'Active',
+    }
+    if (k.transientBlob) {
+      // A transient key has no kid, name or group: the blob is how the client names it.
+      delete view['kid']
+      delete view['name']
+      delete view['group_id']
+      view['transient_key'] = k.transientBlob
+    }
+    if (k.hsmGroupId) {
+      // A wrapped key stored locally in an HSM-backed group: `id` is {} (dsm-api.md §10, inferred).
+      view['external'] = { id: {}, hsm_group_id: k.hsmGroupId }
+      view['virtual_key_info'] = { cached_key_material: true }
     }
     if (k.description !== undefined) view['description'] = k.description
     if (k.customMetadata !== undefined) view['custom_metadata'] = { ...k.customMetadata }
@@ -189,7 +220,7 @@ export class ApplianceModel {
 
   /** The KCV as this appliance prints it (real appliances: lowercase, dsm-api.md §10). */
   showKcv(kcv: string): string {
-    return this.kcvCase === 'upper' ? kcv.toUpperCase() : kcv.toLowerCase()
+    return this.vendor.kcvCase === 'upper' ? kcv.toUpperCase() : kcv.toLowerCase()
   }
 
   groupView(g: Group): Record<string, unknown> {
@@ -203,6 +234,10 @@ export class ApplianceModel {
       name: g.name,
       ...(g.description !== undefined ? { description: g.description } : {}),
       ...(g.approvalPolicy ? { approval_policy: structuredClone(g.approvalPolicy) } : {}),
+      ...(g.hmg && g.hmg.size > 0
+        ? { hmg: Object.fromEntries([...g.hmg].map(([id, c]) => [id, hmgConfigView(c, this.vendor.hmgSecretsEchoed)])) }
+        : {}),
+      ...(g.hmgRedundancy ? { hmg_redundancy: g.hmgRedundancy } : {}),
     }
   }
 
