@@ -1,7 +1,8 @@
 // How a simulated DSM cluster talks to a FIPS appliance: the appliance's public REST API over TLS
-// whose certificate must be one of the config's `tls.ca.pinned` certificates, byte for byte
-// (chain verification stays on, with only the pinned certificates as roots, and the presented
-// leaf must equal one of them). A connection is kept alive for the whole of one operation, so
+// whose certificate must be one of the config's `tls.ca.pinned` certificates, byte for byte.
+// Chain verification stays on with only the pinned certificates as roots (so a CA-issued
+// appliance certificate is pinned together with its issuers), and the presented leaf must then
+// equal one of the pinned certificates: a pinned CA alone does not vouch for any leaf. A connection is kept alive for the whole of one operation, so
 // behind a TCP load balancer every step of it reaches the same appliance.
 // This is the simulator's own client: it shares no code with the product's DSM client.
 import { request as httpsRequest, Agent } from 'node:https'

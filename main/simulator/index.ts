@@ -10,25 +10,16 @@ import { ApplianceModel } from './model'
 import { seedAppliance } from './seed'
 import { ApplianceServer } from './server'
 import { makeServerIdentity } from './tls-cert'
-import type { RunningSimulator, SimulatedAppliance, SimulatorOptions, VendorChoices } from './types'
+import { DEFAULT_CMK_NAME, DEFAULT_GROUP_NAME, DEFAULT_VENDOR, HOST } from './defaults'
+import type { RunningSimulator, SimulatedAppliance, SimulatorOptions } from './types'
 
 export type * from './types'
 
-export const HOST = '127.0.0.1'
-export const DEFAULT_CMK_NAME = 'cluster-master-key'
-export const DEFAULT_GROUP_NAME = 'Quorum Group'
-
-export const DEFAULT_VENDOR: Required<VendorChoices> = {
-  executeApprovedOperation: 'at-quorum',
-  approvalResultRereadable: true,
-  expiredApprovalRequests: 'retained',
-  protectedCryptoOperations: ['wrapkey', 'unwrapkey', 'export'],
-  sessionExpiry: 'idle',
-  kcvCase: 'lower',
-  hmgSecretsEchoed: false,
-  cmkNameLocation: 'group-wrapping_key_name',
-  virtualKeyWrapMode: 'KWP',
-}
+export { DEFAULT_CMK_NAME, DEFAULT_GROUP_NAME, DEFAULT_VENDOR, HOST } from './defaults'
+export { startClusterSimulator } from './cluster'
+export type { ClusterOptions, ClusterUser, RunningCluster } from './cluster'
+export { startLoadBalancer } from './load-balancer'
+export type { LoadBalancerOptions, RunningLoadBalancer } from './load-balancer'
 
 function checkOptions(opts: SimulatorOptions): void {
   if (!Number.isInteger(opts.appliances) || opts.appliances < 1 || opts.appliances > 64) throw new Error('appliances must be an integer from 1 to 64')

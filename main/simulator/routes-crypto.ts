@@ -16,6 +16,8 @@ function cryptKey(ctx: Ctx, o: Obj, op: Op): KeyRecord {
   if (o['key'] === undefined || o['key'] === null) throw badRequest('Missing required field key')
   const k = resolveKey(ctx, o['key'], 'key')
   const alg = optString(o, 'alg')
+  // alg is required to encrypt and optional to decrypt ([spec] EncryptRequest, DecryptRequest).
+  if (alg === undefined && op === 'encrypt') throw badRequest('Missing required field alg')
   if (alg !== undefined && alg !== k.objType) throw badRequest(`alg ${alg} does not match the key type ${k.objType}`)
   if (k.objType !== 'AES') throw badRequest(`${op} with ${k.objType} keys is not supported by this appliance simulator (AES only)`)
   requireKeyPermission(ctx, k, op === 'encrypt' ? 'ENCRYPT' : 'DECRYPT')
