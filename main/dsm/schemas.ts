@@ -65,6 +65,18 @@ export const GroupApprovalPolicySchema = z.object({
 })
 export type GroupApprovalPolicy = z.infer<typeof GroupApprovalPolicySchema>
 
+/**
+ * An hmg config as a group returns it. `pin` and `credentials` are deliberately not read: whether
+ * the server echoes them is unknown (dsm-api.md §11), and a secret not parsed is a secret not kept.
+ */
+export const HmgConfigViewSchema = z.object({
+  kind: z.string(),
+  url: z.string().nullish(),
+  tls: z.record(z.string(), z.unknown()).nullish(),
+  hsm_order: z.number().int().nullish(),
+})
+export type HmgConfigView = z.infer<typeof HmgConfigViewSchema>
+
 export const GroupSchema = z.object({
   group_id: uuid,
   acct_id: uuid,
@@ -72,6 +84,10 @@ export const GroupSchema = z.object({
   description: z.string().nullish(),
   created_at: dsmTime,
   approval_policy: GroupApprovalPolicySchema.nullish(),
+  /** config uuid → config (FIPS-backed groups) */
+  hmg: z.record(uuid, HmgConfigViewSchema).nullish(),
+  hmg_redundancy: z.string().nullish(),
+  wrapping_key_name: z.string().nullish(),
 })
 export type Group = z.infer<typeof GroupSchema>
 
@@ -143,6 +159,20 @@ export const WrapKeyResponseSchema = z.object({
   tag: base64.nullish(),
 })
 export type WrapKeyResponse = z.infer<typeof WrapKeyResponseSchema>
+
+export const EncryptResponseSchema = z.object({
+  kid: uuid.nullish(),
+  cipher: base64.min(1),
+  iv: base64.nullish(),
+  tag: base64.nullish(),
+})
+export type EncryptResponse = z.infer<typeof EncryptResponseSchema>
+
+export const DecryptResponseSchema = z.object({
+  kid: uuid.nullish(),
+  plain: base64,
+})
+export type DecryptResponse = z.infer<typeof DecryptResponseSchema>
 
 export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'DENIED', 'FAILED'])
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>
