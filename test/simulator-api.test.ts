@@ -189,7 +189,7 @@ describe('security objects', () => {
   it('generate AES: 201, kcv, EXPORT only when asked', async () => {
     const r = await c.request('POST', '/crypto/v1/keys', { auth: app, body: { name: 'aes-default', obj_type: 'AES', key_size: 128 } })
     assert.equal(r.status, 201)
-    assert.match(r.body.kcv, /^[0-9A-F]{6}$/)
+    assert.match(r.body.kcv, /^[0-9a-f]{6}$/)
     assert.equal(r.body.key_ops.includes('EXPORT'), false)
     assert.equal(r.body.group_id, a.groupId)
     assert.equal(r.body.origin, 'FortanixHSM')
@@ -238,7 +238,7 @@ describe('security objects', () => {
   it('import AES and RSA public (vector): 201, kcv and fingerprint match the vectors', async () => {
     const aes = await c.request('PUT', '/crypto/v1/keys', { auth: app, body: { name: 'vector-cmk', obj_type: 'AES', value: Buffer.from(vector('cmk.aes256.hex'), 'hex').toString('base64'), key_ops: ['EXPORT', 'ENCRYPT'] } })
     assert.equal(aes.status, 201)
-    assert.equal(aes.body.kcv, vector('cmk.aes256.kcv'))
+    assert.equal(aes.body.kcv, vector('cmk.aes256.kcv').toLowerCase(), 'lowercase, as the vendor prints it')
     assert.equal(aes.body.origin, 'External')
     const pub = await c.request('PUT', '/crypto/v1/keys', { auth: app, body: { name: 'vector-pub', obj_type: 'RSA', value: pemBody(vector('transfer-rsa2048.pub.pem')), key_ops: ['WRAPKEY', 'ENCRYPT'] } })
     assert.equal(pub.status, 201)
@@ -291,7 +291,7 @@ describe('security objects', () => {
   it('KCV endpoint matches the sobject kcv; RSA keys have none', async () => {
     const r = await c.request('POST', '/crypto/v1/keys/kcv', { auth: app, body: { name: 'vector-cmk' } })
     assert.equal(r.status, 200)
-    assert.equal(r.body.kcv, vector('cmk.aes256.kcv'))
+    assert.equal(r.body.kcv, vector('cmk.aes256.kcv').toLowerCase())
     const rsa = await c.request('POST', '/crypto/v1/keys/kcv', { auth: app, body: { name: 'vector-pub' } })
     assert.equal(rsa.status, 400)
   })

@@ -1,16 +1,29 @@
-// `ceremony simulate`: starts simulated DSM FIPS appliances on 127.0.0.1, prints exactly one JSON
-// line on stdout when they are ready (endpoints, SPKI pins, API keys, custodian credentials), and
-// serves until SIGTERM or SIGINT. The credentials are throwaway values made at start; they are
-// printed because a rehearsal operator has to type them in, and they exist nowhere else.
+// `ceremony simulate`: starts simulated DSM FIPS appliances on 127.0.0.1 (or, with --role, a
+// non-FIPS DSM cluster or a TCP load balancer: simulate-roles.ts), prints exactly one JSON line on
+// stdout when they are ready (endpoints, SPKI pins, certificates, API keys, custodian
+// credentials), and serves until SIGTERM or SIGINT. The credentials are throwaway values made at
+// start; they are printed because a rehearsal operator has to type them in, and they exist
+// nowhere else. Each appliance can run in its own process (--appliances 1 --id fips-2), so a test
+// can kill one.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { startSimulator } from '../simulator'
 import type { FaultKind, FaultOptions, FaultPhase, FaultRule, SimulatorOptions } from '../simulator'
 
-export const USAGE = `usage: ceremony simulate --appliances N [options]
+export class UsageError extends Error {}
 
+export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [options]
+       ceremony simulate --role cluster [options]
+       ceremony simulate --role load-balancer --backends HOST:PORT,HOST:PORT [--port N]
+
+  --role R              fips (default): FIPS appliances; cluster: a non-FIPS DSM cluster for
+                        FIPS-backed groups; load-balancer: a TCP pass-through balancer
   --appliances N        number of simulated FIPS appliances (1-64)
+  --id ID[,ID…]         appliance ids, one per appliance (default fips-1, fips-2, …)
+  --port P[,P…]         fixed ports, one per appliance (default: random)
   --write-config DIR    also write the ready JSON to DIR/appliances.json (mode 0600)
+  --config-name FILE    the file name in DIR (default appliances.json), so that appliances
+                        in separate processes can share DIR
   --no-cmk              do not create the Cluster Master Key on the first appliance
   --cmk-name NAME       name of that key (default cluster-master-key)
   --quorum N            approvals needed (default 2)
@@ -29,19 +42,35 @@ export const USAGE = `usage: ceremony simulate --appliances N [options]
                                             one fault on the next matching request;
                                             KIND reset|stall|500|502|503|429|expire-session|latency@MS,
                                             PHASE before-apply (default) | after-apply
-`
 
-class UsageError extends Error {}
+  --role cluster:
+  --port P              fixed port (default: random)
+  --write-config DIR    also write the ready JSON to DIR/cluster.json (mode 0600)
+  --id ID               cluster id (default cluster)
+  --fips-connect-timeout MS   a FIPS appliance that does not connect in MS is skipped (default 3000)
+  --fips-response-timeout MS  … or does not answer a request in MS (default 15000)
+  --cmk-name NAME       CMK name when a group names none (default cluster-master-key)
+  --vendor NAME=VALUE   repeatable: hmgSecretsEchoed=true|false,
+                        cmkNameLocation=group-wrapping_key_name|none, virtualKeyWrapMode=KWP|KW,
+                        kcvCase=lower|upper
+
+  --role load-balancer:
+  --backends LIST       HOST:PORT,HOST:PORT… (TCP pass-through, no TLS termination)
+  --port P              listening port (default: random)
+  --connect-timeout MS  a backend that does not accept in MS is skipped (default 1000)
+  --write-config DIR    also write the ready JSON to DIR/load-balancer.json (mode 0600)
+`
 
 interface TargetedFault { rule: FaultRule; appliance?: string }
 
 interface Parsed {
   options: SimulatorOptions
   writeConfig?: string
+  configName: string
   targeted: TargetedFault[]
 }
 
-function num(flag: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number {
+export function num(flag: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number {
   if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`${flag} needs a value`)
   const n = Number(v)
   if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n))) throw new UsageError(`${flag}: ${JSON.stringify(v)} is not a${opts.int ? 'n integer' : ' number'}`)
@@ -89,7 +118,7 @@ function parseFault(spec: string, faults: FaultOptions, parsed: Parsed): void {
 
 export function parseArgs(argv: string[]): Parsed {
   const faults: FaultOptions = {}
-  const parsed: Parsed = { options: { appliances: 0 }, targeted: [] }
+  const parsed: Parsed = { options: { appliances: 0 }, configName: 'appliances.json', targeted: [] }
   let appliances: number | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
@@ -103,6 +132,9 @@ export function parseArgs(argv: string[]): Parsed {
     switch (flag) {
       case '--appliances': appliances = num(flag, value(), { int: true, min: 1, max: 64 }); break
       case '--write-config': parsed.writeConfig = value(); break
+      case '--config-name': parsed.configName = configName(value()); break
+      case '--id': parsed.options.ids = listOf(flag, value()).map(checkId); break
+      case '--port': parsed.options.ports = listOf(flag, value()).map((p) => num(flag, p, { int: true, min: 1, max: 65535 })); break
       case '--no-cmk': parsed.options.createCmk = false; break
       case '--cmk-name': parsed.options.cmkName = value(); break
       case '--quorum': parsed.options.quorum = num(flag, value(), { int: true, min: 1 }); break
@@ -117,9 +149,64 @@ export function parseArgs(argv: string[]): Parsed {
   }
   if (appliances === undefined) throw new UsageError('--appliances N is required')
   parsed.options.appliances = appliances
+  for (const [flag, list] of [['--id', parsed.options.ids], ['--port', parsed.options.ports]] as const) {
+    if (list && list.length !== appliances) throw new UsageError(`${flag} must name ${appliances} value${appliances === 1 ? '' : 's'} (one per appliance), got ${list.length}`)
+  }
+  if (parsed.options.ids && new Set(parsed.options.ids).size !== parsed.options.ids.length) throw new UsageError('--id names an appliance twice')
   if ((parsed.options.quorum ?? 2) > (parsed.options.custodians ?? 3)) throw new UsageError('--quorum cannot exceed --custodians')
   if (Object.keys(faults).length > 0) parsed.options.faults = faults
   return parsed
+}
+
+function listOf(flag: string, v: string): string[] {
+  const items = v.split(',').map((x) => x.trim())
+  if (items.some((x) => x === '')) throw new UsageError(`${flag}: empty entry in ${JSON.stringify(v)}`)
+  return items
+}
+
+function checkId(id: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/i.test(id)) throw new UsageError(`--id ${JSON.stringify(id)}: use letters, digits and '-' (at most 40)`)
+  return id
+}
+
+export function configName(v: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) || v.includes('..')) throw new UsageError(`--config-name ${JSON.stringify(v)}: a plain file name (letters, digits, '.', '_', '-')`)
+  return v
+}
+
+/** Waits for SIGTERM or SIGINT. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      resolve()
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+}
+
+/** Writes the ready line to DIR/NAME (0600, atomic); false (with the reason on stderr) when it cannot. */
+export function writeConfig(dir: string, name: string, line: string): boolean {
+  const file = path.join(dir, name)
+  try {
+    writeFileAtomic(file, `${line}\n`)
+    return true
+  } catch (e) {
+    process.stderr.write(`ceremony simulate: cannot write ${file}: ${(e as Error).message}\n`)
+    return false
+  }
+}
+
+/** The value of --role, wherever it stands (default fips). */
+function roleOf(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    if (a === '--role') return argv[i + 1] ?? ''
+    if (a.startsWith('--role=')) return a.slice('--role='.length)
+  }
+  return 'fips'
 }
 
 /** Same directory, temp name, 0600 from creation, fsync, rename: readers see all or nothing. */
@@ -147,9 +234,19 @@ export function writeFileAtomic(file: string, content: string): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const role = roleOf(argv)
+  if (role === 'cluster' || role === 'load-balancer') {
+    // Loaded only when asked for, like the commands in index.ts.
+    const roles = require('./simulate-roles') as typeof import('./simulate-roles')
+    return role === 'cluster' ? roles.runCluster(argv) : roles.runLoadBalancer(argv)
+  }
+  if (role !== 'fips') {
+    process.stderr.write(`ceremony simulate: --role must be fips, cluster or load-balancer, got ${JSON.stringify(role)}\n\n${USAGE}`)
+    return 2
+  }
   let parsed: Parsed
   try {
-    parsed = parseArgs(argv)
+    parsed = parseArgs(argv.filter((a, i) => !(a === '--role' || a.startsWith('--role=') || argv[i - 1] === '--role')))
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(e.message ? `ceremony simulate: ${e.message}\n\n${USAGE}` : USAGE)
@@ -170,26 +267,12 @@ export async function run(argv: string[]): Promise<number> {
     for (const a of sim.appliances) if (!t.appliance || t.appliance === a.id) a.faults.add(t.rule)
   }
   const line = sim.readyLine()
-  if (parsed.writeConfig) {
-    try {
-      writeFileAtomic(path.join(parsed.writeConfig, 'appliances.json'), `${line}\n`)
-    } catch (e) {
-      await sim.close()
-      process.stderr.write(`ceremony simulate: cannot write ${path.join(parsed.writeConfig, 'appliances.json')}: ${(e as Error).message}\n`)
-      return 1
-    }
+  if (parsed.writeConfig && !writeConfig(parsed.writeConfig, parsed.configName, line)) {
+    await sim.close()
+    return 1
   }
   process.stdout.write(`${line}\n`)
-
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop)
-      process.off('SIGINT', stop)
-      resolve()
-    }
-    process.on('SIGTERM', stop)
-    process.on('SIGINT', stop)
-  })
+  await untilSignal()
   await sim.close()
   return 0
 }

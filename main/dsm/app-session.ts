@@ -2,31 +2,10 @@
 // The API key is sent verbatim as the Basic credential (dsm-api.md §2). It lives in a Buffer the
 // session owns, so it can be zeroed on logout (security.md §4.2); the one unavoidable copy is the
 // header string Node's HTTP stack needs, which is dropped right after each auth call.
-import { InvalidCredentialError } from './errors'
+import { checkApiKeyShape } from './api-key'
 import { AuthResponseSchema, type AuthResponse } from './schemas'
 import { DsmSession } from './session-core'
 import type { DsmConnection } from './transport'
-
-const MAX_API_KEY_BYTES = 4096
-
-/** Refuses API keys that cannot be right (empty, whitespace from copy-paste, non-base64) before sending anything. */
-export function checkApiKeyShape(apiKey: Buffer): void {
-  if (!Buffer.isBuffer(apiKey)) throw new InvalidCredentialError('the API key must be given as a Buffer')
-  if (apiKey.length === 0) throw new InvalidCredentialError('the API key is empty')
-  if (apiKey.length > MAX_API_KEY_BYTES) throw new InvalidCredentialError(`the API key is longer than ${MAX_API_KEY_BYTES} bytes`)
-  for (const b of apiKey) {
-    const ok =
-      (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) ||
-      b === 0x2b || b === 0x2f || b === 0x3d || b === 0x2d || b === 0x5f
-    if (!ok) {
-      throw new InvalidCredentialError(
-        b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
-          ? 'the API key contains spaces or line breaks (copy it again without them)'
-          : 'the API key contains characters that are not base64',
-      )
-    }
-  }
-}
 
 async function authenticate(connection: DsmConnection, apiKey: Buffer): Promise<AuthResponse> {
   const r = await connection.call({
@@ -38,6 +17,8 @@ async function authenticate(connection: DsmConnection, apiKey: Buffer): Promise<
   })
   return r.value
 }
+
+export { checkApiKeyShape }
 
 export class AppSession extends DsmSession {
   readonly #apiKey: Buffer

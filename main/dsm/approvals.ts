@@ -1,15 +1,18 @@
 // Quorum approval requests (dsm-api.md §6): create with a description carrying the ceremony id +
 // step nonce (how the engine finds a request again after a crash), get, list, approve, deny, and
-// read the result (POST …/result → {status, body}). Status outcomes become named errors:
+// read the result (POST …/result → {status, body}), withdraw. Status outcomes become named errors:
 // DENIED → QuorumDeniedError, FAILED or an inner error status → ApprovalFailedError, past its
-// expiry by the appliance's clock → ApprovalExpiredError (DSM has no EXPIRED status).
+// expiry by the appliance's clock → ApprovalExpiredError (DSM has no EXPIRED status), and a 404 on
+// a request named by id → ApprovalRequestNotFoundError (an appliance may delete expired requests).
 import { checkApprovableOperation, type HttpMethod } from './endpoints'
 import {
   ApprovalExpiredError,
   ApprovalFailedError,
+  ApprovalRequestNotFoundError,
   BadRequestError,
   BadResponseError,
   InvalidArgumentError,
+  NotFoundError,
   QuorumDeniedError,
 } from './errors'
 import { checkUuid, type UnwrapKeyRequest, type WrapKeyRequest } from './requests'
@@ -103,10 +106,29 @@ export class ApprovalsApi {
     return (await this.snapshot(requestId)).request
   }
 
-  /** GET …/{id} with the server's Date, for expiry decisions by the appliance's clock. */
+  /**
+   * GET …/{id} with the server's Date, for expiry decisions by the appliance's clock. A request
+   * the appliance does not have is ApprovalRequestNotFoundError (it may have been deleted when it
+   * expired, or withdrawn).
+   */
   async snapshot(requestId: string): Promise<ApprovalSnapshot> {
-    const r = await this.#s.call({ method: 'GET', path: `/sys/v1/approval_requests/${checkUuid(requestId, 'request_id')}`, expect: [200], schema: ApprovalRequestSchema })
-    return { request: r.value, serverDate: r.serverDate }
+    const id = checkUuid(requestId, 'request_id')
+    try {
+      const r = await this.#s.call({ method: 'GET', path: `/sys/v1/approval_requests/${id}`, expect: [200], schema: ApprovalRequestSchema })
+      return { request: r.value, serverDate: r.serverDate }
+    } catch (err) {
+      throw namedApprovalError(err, id)
+    }
+  }
+
+  /** DELETE …/{id} (204): withdraws a request this app made. ApprovalRequestNotFoundError if it is gone. */
+  async withdraw(requestId: string): Promise<void> {
+    const id = checkUuid(requestId, 'request_id')
+    try {
+      await this.#s.call({ method: 'DELETE', path: `/sys/v1/approval_requests/${id}`, expect: [204, 200] })
+    } catch (err) {
+      throw namedApprovalError(err, id)
+    }
   }
 
   async list(filter: ListApprovalsFilter = {}): Promise<ApprovalRequest[]> {
@@ -141,7 +163,7 @@ export class ApprovalsApi {
       const r = await this.#s.call({ method: 'POST', path: `/sys/v1/approval_requests/${id}/approve`, body, expect: [200], schema: ApprovalRequestSchema })
       return r.value
     } catch (err) {
-      throw expiredOr(err, requestId)
+      throw namedApprovalError(err, requestId)
     } finally {
       if (Buffer.isBuffer(opts.password)) opts.password.fill(0)
     }
@@ -155,7 +177,7 @@ export class ApprovalsApi {
       const r = await this.#s.call({ method: 'POST', path: `/sys/v1/approval_requests/${id}/deny`, body, expect: [200], schema: ApprovalRequestSchema })
       return r.value
     } catch (err) {
-      throw expiredOr(err, requestId)
+      throw namedApprovalError(err, requestId)
     }
   }
 
@@ -166,7 +188,7 @@ export class ApprovalsApi {
       const r = await this.#s.call({ method: 'POST', path: `/sys/v1/approval_requests/${id}/result`, expect: [200], schema: ApprovableResultSchema })
       return r.value
     } catch (err) {
-      throw expiredOr(err, requestId)
+      throw namedApprovalError(err, requestId)
     }
   }
 
@@ -227,10 +249,14 @@ export function isExpired(req: ApprovalRequest, serverDate: Date | undefined): b
   return parseDsmTime(req.expiry).getTime() <= serverDate.getTime()
 }
 
-function expiredOr(err: unknown, requestId: string): unknown {
-  // The simulator (and, we assume, DSM) answers 400 "...expired" for an expired request.
+function namedApprovalError(err: unknown, requestId: string): unknown {
+  // The simulator (and, we assume, DSM) answers 400 "...expired" for an expired request it keeps.
   if (err instanceof BadRequestError && /expired/i.test(err.message)) {
     return new ApprovalExpiredError(requestId)
+  }
+  // One it deleted (or one withdrawn) is a 404: named, with the id, for the caller to judge.
+  if (err instanceof NotFoundError && !(err instanceof ApprovalRequestNotFoundError)) {
+    return new ApprovalRequestNotFoundError(requestId, err.message, { ...(err.status === undefined ? {} : { status: err.status }), ...(err.request === undefined ? {} : { request: err.request }) })
   }
   return err
 }

@@ -28,6 +28,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', template: '/sys/v1/health', effect: 'read' },
   { method: 'GET', template: '/sys/v1/groups', effect: 'read' },
   { method: 'GET', template: '/sys/v1/groups/{id}', effect: 'read' },
+  // FIPS-backed groups on the non-FIPS cluster (dsm-api.md §11). A check changes nothing.
+  { method: 'POST', template: '/sys/v1/groups', effect: 'write' },
+  { method: 'PATCH', template: '/sys/v1/groups/{id}', effect: 'write' },
+  { method: 'POST', template: '/sys/v1/groups/hmg/check', effect: 'read' },
+  { method: 'POST', template: '/sys/v1/groups/{id}/hmg/check', effect: 'read' },
   { method: 'POST', template: '/crypto/v1/keys', effect: 'write' },
   { method: 'PUT', template: '/crypto/v1/keys', effect: 'write' },
   { method: 'GET', template: '/crypto/v1/keys', effect: 'read' },
@@ -37,9 +42,14 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'DELETE', template: '/crypto/v1/keys/{id}', effect: 'write' },
   { method: 'POST', template: '/crypto/v1/wrapkey', effect: 'write' },
   { method: 'POST', template: '/crypto/v1/unwrapkey', effect: 'write' },
+  // Data encryption with a FIPS-backed group's key (a check that the group works): no state change.
+  { method: 'POST', template: '/crypto/v1/encrypt', effect: 'read' },
+  { method: 'POST', template: '/crypto/v1/decrypt', effect: 'read' },
   { method: 'POST', template: '/sys/v1/approval_requests', effect: 'write' },
   { method: 'GET', template: '/sys/v1/approval_requests', effect: 'read' },
   { method: 'GET', template: '/sys/v1/approval_requests/{id}', effect: 'read' },
+  // Withdraw (204): the ceremony's own requests only; the appliance refuses anyone else's.
+  { method: 'DELETE', template: '/sys/v1/approval_requests/{id}', effect: 'write' },
   { method: 'POST', template: '/sys/v1/approval_requests/{id}/approve', effect: 'write' },
   { method: 'POST', template: '/sys/v1/approval_requests/{id}/deny', effect: 'write' },
   // Not retried: whether the result can be read twice is an open question (security.md §5.1).

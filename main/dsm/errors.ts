@@ -74,6 +74,18 @@ export class ApprovalRequiredError extends ForbiddenError {
 export class NotFoundError extends DsmError {
   constructor(message: string, d: DsmErrorDetails = {}) { super('NOT_FOUND', message, d) }
 }
+/**
+ * 404 on an approval request this session names by id. The appliance may delete an expired request
+ * (`retain_expired_requests` off, dsm-api.md §10), so for a request the caller made this can mean
+ * "expired"; the caller, who knows whether it made the request, decides.
+ */
+export class ApprovalRequestNotFoundError extends NotFoundError {
+  readonly requestId: string
+  constructor(requestId: string, message: string, d: DsmErrorDetails = {}) {
+    super(`approval request ${requestId} does not exist on the appliance (${message})`, d)
+    this.requestId = requestId
+  }
+}
 export class ConflictError extends DsmError {
   constructor(message: string, d: DsmErrorDetails = {}) { super('CONFLICT', message, d) }
 }

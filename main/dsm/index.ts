@@ -6,6 +6,11 @@
 //   const custodian = await UserSession.login(conn, { username, password, accountId })
 //   await custodian.approvals.approve(req.request_id, { password })
 //   const { wrapped_key } = await app.approvals.wrapResult(req.request_id)
+// On the non-FIPS cluster (a user session with select_account):
+//   const g = await admin.groups.create({ name, add_hmg: [buildFipsClusterConfig({...})], hmg_redundancy: 'PriorityFailover' })
+//   await admin.groups.checkHmg(g.group_id)
+//   const key = await admin.keys.generate({ name, obj_type: 'AES', key_size: 256, key_ops: [...], group_id: g.group_id })
+//   const sealed = await admin.crypto.encrypt({ key: { kid: key.kid }, mode: 'GCM', plain })
 export { DsmConnection } from './transport'
 export type { ApplianceVersion, CallResult, CallSpec, Clock, DsmConnectionOptions, DsmLogger, RequestEvent, ResponseEvent, RetryPolicy } from './transport'
 export { AppSession, checkApiKeyShape } from './app-session'
@@ -17,6 +22,10 @@ export { SobjectsApi } from './sobjects'
 export type { ListSobjectsFilter } from './sobjects'
 export { GroupsApi, groupQuorum } from './groups'
 export { ApprovalsApi, isExpired } from './approvals'
+export { CryptoApi, buildDecryptBody, buildEncryptBody } from './crypto'
+export type { AesCryptMode, DecryptRequest, EncryptRequest, Encrypted } from './crypto'
+export { buildCheckHmgBody, buildCreateGroupBody, buildFipsClusterConfig, buildPatchGroupBody, maskHmgConfig } from './hmg'
+export type { CheckHmgRequest, CreateGroupRequest, FipsClusterConfigOptions, FipsClusterHmgConfig, PatchGroupRequest, TlsPinnedConfig } from './hmg'
 export type { ApprovalSnapshot, AwaitDecisionOptions, CreateApprovalRequest, ListApprovalsFilter } from './approvals'
 export * from './requests'
 export * from './schemas'

@@ -65,6 +65,18 @@ export const GroupApprovalPolicySchema = z.object({
 })
 export type GroupApprovalPolicy = z.infer<typeof GroupApprovalPolicySchema>
 
+/**
+ * An hmg config as a group returns it. `pin` and `credentials` are deliberately not read: whether
+ * the server echoes them is unknown (dsm-api.md §11), and a secret not parsed is a secret not kept.
+ */
+export const HmgConfigViewSchema = z.object({
+  kind: z.string(),
+  url: z.string().nullish(),
+  tls: z.record(z.string(), z.unknown()).nullish(),
+  hsm_order: z.number().int().nullish(),
+})
+export type HmgConfigView = z.infer<typeof HmgConfigViewSchema>
+
 export const GroupSchema = z.object({
   group_id: uuid,
   acct_id: uuid,
@@ -72,6 +84,10 @@ export const GroupSchema = z.object({
   description: z.string().nullish(),
   created_at: dsmTime,
   approval_policy: GroupApprovalPolicySchema.nullish(),
+  /** config uuid → config (FIPS-backed groups) */
+  hmg: z.record(uuid, HmgConfigViewSchema).nullish(),
+  hmg_redundancy: z.string().nullish(),
+  wrapping_key_name: z.string().nullish(),
 })
 export type Group = z.infer<typeof GroupSchema>
 
@@ -80,6 +96,30 @@ export const ListGroupsResponseSchema = z.union([
   z.array(GroupSchema),
   z.object({ items: z.array(GroupSchema) }).transform((r) => r.items),
 ])
+
+/**
+ * KCVs are case-insensitive hex ([spec] KeyCheckValueResponse); real appliances print lowercase
+ * (dsm-api.md §10). Kept lowercase here, so `===` between two appliances' KCVs is case-proof.
+ */
+export const kcvHex = z.string().regex(/^[0-9a-fA-F]+$/, 'expected a hex KCV').transform((s) => s.toLowerCase())
+
+/** Case-insensitive KCV comparison, for values that did not come through the schema. */
+export function sameKcv(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && a.length > 0 && a.toLowerCase() === b.toLowerCase()
+}
+
+/** `{"method":"Generate"|"Import"|"Unwrap"|…}` ([spec] KeyCreationMethod); a bare string is read the same way. */
+const KeyCreationMethodSchema = z.union([
+  z.object({ method: z.string() }),
+  z.string().transform((method) => ({ method })),
+])
+
+/** Virtual keys of an HSM-backed group: `id` is `{}` for a wrapped, locally stored key (dsm-api.md §10). */
+const ExternalSobjectInfoSchema = z.object({
+  id: z.record(z.string(), z.unknown()),
+  hsm_group_id: uuid,
+  external_kms_info: z.unknown().optional(),
+})
 
 export const SobjectSchema = z.object({
   kid: uuid,
@@ -97,10 +137,13 @@ export const SobjectSchema = z.object({
   public_only: z.boolean(),
   /** base64 DER SubjectPublicKeyInfo (RSA/EC) */
   pub_key: base64.nullish(),
-  kcv: z.string().nullish(),
+  kcv: kcvHex.nullish(),
   state: z.string().nullish(),
   description: z.string().nullish(),
   rsa: z.object({ key_size: z.number().int().nullish(), public_exponent: z.number().int().nullish() }).nullish(),
+  key_creation_method: KeyCreationMethodSchema.nullish(),
+  external: ExternalSobjectInfoSchema.nullish(),
+  virtual_key_info: z.object({ cached_key_material: z.boolean() }).nullish(),
 })
 export type Sobject = z.infer<typeof SobjectSchema>
 
@@ -116,6 +159,20 @@ export const WrapKeyResponseSchema = z.object({
   tag: base64.nullish(),
 })
 export type WrapKeyResponse = z.infer<typeof WrapKeyResponseSchema>
+
+export const EncryptResponseSchema = z.object({
+  kid: uuid.nullish(),
+  cipher: base64.min(1),
+  iv: base64.nullish(),
+  tag: base64.nullish(),
+})
+export type EncryptResponse = z.infer<typeof EncryptResponseSchema>
+
+export const DecryptResponseSchema = z.object({
+  kid: uuid.nullish(),
+  plain: base64,
+})
+export type DecryptResponse = z.infer<typeof DecryptResponseSchema>
 
 export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'DENIED', 'FAILED'])
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>

@@ -1,9 +1,10 @@
 // What app and custodian sessions share: holding the bearer token (private, never logged, never
 // serialised), attaching it to calls, one transparent re-authentication on 401 (safe because a
 // 401 means the request was not executed), scrubbing the token out of any error message, and the
-// typed API groups (keys, groups, approvals).
+// typed API groups (keys, groups, approvals, crypto).
 import { inspect } from 'node:util'
 import { ApprovalsApi } from './approvals'
+import { CryptoApi } from './crypto'
 import { DsmError, SessionClosedError, UnauthorizedError } from './errors'
 import { GroupsApi } from './groups'
 import type { AuthResponse } from './schemas'
@@ -25,6 +26,7 @@ export abstract class DsmSession implements AuthedCaller {
   readonly keys: SobjectsApi
   readonly groups: GroupsApi
   readonly approvals: ApprovalsApi
+  readonly crypto: CryptoApi
   #token: string | undefined
   #entityId: string
   #expiresInMs: number
@@ -41,6 +43,7 @@ export abstract class DsmSession implements AuthedCaller {
     this.keys = new SobjectsApi(this)
     this.groups = new GroupsApi(this)
     this.approvals = new ApprovalsApi(this)
+    this.crypto = new CryptoApi(this)
   }
 
   get clock(): Clock { return this.connection.clock }

@@ -6,8 +6,11 @@ import { authenticate, requireAccount, sessionRoutes } from './auth'
 import { type ApplianceConfig, type Ctx, type Result, type Route, compilePattern } from './context'
 import { approvalRequired, DsmError } from './errors'
 import type { ApplianceModel } from './model'
+import { cryptoRoutes } from './routes-crypto'
+import { hmgRoutes } from './routes-hmg'
 import { keyRoutes } from './routes-keys'
 import { sysRoutes } from './routes-sys'
+import { wrapRoutes } from './routes-wrap'
 
 interface CompiledRoute { route: Route; regex: RegExp; keys: string[] }
 
@@ -31,7 +34,8 @@ export class ApplianceApi implements OperationRunner {
   private readonly routes: CompiledRoute[]
 
   constructor(readonly model: ApplianceModel, readonly config: ApplianceConfig) {
-    const all = [...sessionRoutes, ...sysRoutes, ...keyRoutes, ...approvalRoutes(this)]
+    // Literal paths before parameterised ones (hmg/check before groups/:group_id/…).
+    const all = [...sessionRoutes, ...hmgRoutes, ...sysRoutes, ...keyRoutes, ...wrapRoutes, ...cryptoRoutes, ...approvalRoutes(this)]
     this.routes = all.map((route) => ({ route, ...compilePattern(route.pattern) }))
   }
 

@@ -132,7 +132,8 @@ export function approvalRoutes(runner: OperationRunner): Route[] {
           resultViews: 0,
         }
         ctx.model.approvals.set(r.requestId, r)
-        return view(ctx, r)
+        // 201 Created, as the vendor CLI expects (dsm-api.md §10).
+        return { status: 201, body: ctx.model.approvalView(r, reviewers(ctx, r)) }
       },
     },
     {

@@ -62,3 +62,10 @@ export function reqBase64(o: Obj, field: string): Buffer {
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** An optional base64 field (null = absent). */
+export function optBase64(o: Obj, field: string): Buffer | undefined {
+  const v = o[field]
+  if (v === undefined || v === null) return undefined
+  return reqBase64(o, field)
+}

@@ -1,4 +1,5 @@
 // What every route handler sees: the appliance, the authenticated caller, the parsed request.
+import type { HmgRuntime } from './hmg-failover'
 import type { ApplianceModel, PrincipalRef, Session } from './model'
 import type { VendorChoices } from './types'
 
@@ -7,6 +8,10 @@ export type Caller =
   | { kind: 'user'; userId: string; acctId?: string; session: Session }
 
 export interface ApplianceConfig {
+  /** 'fips': a FIPS appliance (version shows fips_level); 'cluster': the non-FIPS DSM cluster */
+  role: 'fips' | 'cluster'
+  /** how this appliance reaches FIPS appliances for FIPS-backed groups (both roles run the same DSM software) */
+  hmg?: HmgRuntime
   sessionTtlSeconds: number
   approvalTtlSeconds: number
   vendor: Required<VendorChoices>

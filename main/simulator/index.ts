@@ -10,22 +10,16 @@ import { ApplianceModel } from './model'
 import { seedAppliance } from './seed'
 import { ApplianceServer } from './server'
 import { makeServerIdentity } from './tls-cert'
-import type { RunningSimulator, SimulatedAppliance, SimulatorOptions, VendorChoices } from './types'
+import { DEFAULT_CMK_NAME, DEFAULT_GROUP_NAME, DEFAULT_VENDOR, HOST } from './defaults'
+import type { RunningSimulator, SimulatedAppliance, SimulatorOptions } from './types'
 
 export type * from './types'
 
-export const HOST = '127.0.0.1'
-export const DEFAULT_CMK_NAME = 'cluster-master-key'
-export const DEFAULT_GROUP_NAME = 'Quorum Group'
-
-const DEFAULT_VENDOR: Required<VendorChoices> = {
-  executeApprovedOperation: 'at-quorum',
-  approvalResultRereadable: true,
-  expiredApprovalRequests: 'retained',
-  protectedCryptoOperations: ['wrapkey', 'unwrapkey', 'export'],
-  sessionExpiry: 'idle',
-  defaultRsaMode: 'OAEP_MGF1_SHA1',
-}
+export { DEFAULT_CMK_NAME, DEFAULT_GROUP_NAME, DEFAULT_VENDOR, HOST } from './defaults'
+export { startClusterSimulator } from './cluster'
+export type { ClusterOptions, ClusterUser, RunningCluster } from './cluster'
+export { startLoadBalancer } from './load-balancer'
+export type { LoadBalancerOptions, RunningLoadBalancer } from './load-balancer'
 
 function checkOptions(opts: SimulatorOptions): void {
   if (!Number.isInteger(opts.appliances) || opts.appliances < 1 || opts.appliances > 64) throw new Error('appliances must be an integer from 1 to 64')
@@ -44,6 +38,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   checkOptions(opts)
   const now = opts.now ?? Date.now
   const config: ApplianceConfig = {
+    role: 'fips',
     sessionTtlSeconds: opts.sessionTtlSeconds ?? 600,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? 30 * 24 * 3600,
     vendor: { ...DEFAULT_VENDOR, ...opts.vendor },
@@ -54,7 +49,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   try {
     for (let i = 0; i < opts.appliances; i++) {
       const id = opts.ids?.[i] ?? `fips-${i + 1}`
-      const model = new ApplianceModel(id, now)
+      const model = new ApplianceModel(id, now, config.vendor)
       const cmkName = i === 0 && opts.createCmk !== false ? opts.cmkName ?? DEFAULT_CMK_NAME : undefined
       const seeded = seedAppliance(model, {
         groupName: DEFAULT_GROUP_NAME,
@@ -82,6 +77,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
         port,
         spkiSha256: identity.spkiSha256,
         certPem: identity.certPem,
+        certDer: identity.certDer,
         apiKey: seeded.apiKey,
         appId: seeded.appId,
         accountId: model.account.acctId,
@@ -123,6 +119,7 @@ export function readyLine(appliances: SimulatedAppliance[]): string {
       host: a.host,
       port: a.port,
       spkiSha256: a.spkiSha256,
+      certDer: a.certDer,
       apiKey: a.apiKey,
       accountId: a.accountId,
       groupId: a.groupId,

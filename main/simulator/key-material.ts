@@ -14,8 +14,15 @@ export const RSA_SIZES = [2048, 3072, 4096]
 export type Material =
   | { type: 'AES'; secret: Buffer }
   | { type: 'RSA'; publicKey: KeyObject; privateKey?: KeyObject }
+  /**
+   * A virtual key of a FIPS-backed group (guide §3.3): only the blob a FIPS appliance made by
+   * wrapping the key under its CMK. The cluster never holds the key itself.
+   */
+  | { type: 'Virtual'; objType: 'AES'; bits: number; blob: Buffer; wrapMode: 'KW' | 'KWP' }
 
-export function generateAes(bits: number): Material {
+export type AesMaterial = Extract<Material, { type: 'AES' }>
+
+export function generateAes(bits: number): AesMaterial {
   if (!AES_SIZES.includes(bits)) throw badRequest(`Invalid AES key size ${bits}: must be one of 128, 192, 256`)
   return { type: 'AES', secret: randomBytes(bits / 8) }
 }
@@ -32,7 +39,7 @@ function checkRsaSize(bits: number): void {
   if (!RSA_SIZES.includes(bits)) throw badRequest(`Invalid RSA key size ${bits}: must be one of ${RSA_SIZES.join(', ')}`)
 }
 
-export function importAes(value: Buffer): Material {
+export function importAes(value: Buffer): AesMaterial {
   if (![16, 24, 32].includes(value.length)) throw badRequest(`Invalid AES key: ${value.length} bytes, expected 16, 24 or 32`)
   return { type: 'AES', secret: Buffer.from(value) }
 }
@@ -73,6 +80,7 @@ export function importRsa(der: Buffer): Material {
 }
 
 export function keySizeBits(m: Material): number {
+  if (m.type === 'Virtual') return m.bits
   return m.type === 'AES' ? m.secret.length * 8 : m.publicKey.asymmetricKeyDetails?.modulusLength ?? 0
 }
 
@@ -80,13 +88,18 @@ export function spkiDer(m: Material): Buffer | undefined {
   return m.type === 'RSA' ? m.publicKey.export({ type: 'spki', format: 'der' }) : undefined
 }
 
-/** Encrypt-method KCV: AES-ECB of one zero block, first 3 bytes, upper-case hex (vectors/README.md). */
+/** Encrypt-method KCV: AES-ECB of one zero block, first 3 bytes, lowercase hex (vectors/README.md). */
 export function aesKcv(secret: Buffer): string {
   const cipher = createCipheriv(`aes-${secret.length * 8}-ecb`, secret, null)
   cipher.setAutoPadding(false)
-  return Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]).subarray(0, 3).toString('hex').toUpperCase()
+  return Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]).subarray(0, 3).toString('hex')
 }
 
 export function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
+}
+
+/** KCVs are case-insensitive hex ([spec] KeyCheckValueResponse). */
+export function sameKcv(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
 }

@@ -1,15 +1,24 @@
 // The state of one simulated appliance (one account, as a FIPS appliance in the ceremony has)
 // and the JSON views the API returns. Key material lives only in `KeyRecord.material`.
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type Material, aesKcv, keySizeBits, sha256Hex, spkiDer } from './key-material'
+import { type HmgConfigRecord, hmgConfigView } from './hmg-config'
+import type { RsaEncryptionPolicy } from './rsa-wrap'
 import { dsmTime } from './time'
-import type { ApprovalStatus, ApprovalSummary, SobjectSummary } from './types'
+import type { ApprovalStatus, ApprovalSummary, SobjectSummary, VendorChoices } from './types'
 
 export type PrincipalRef = { app: string } | { user: string }
 
 export interface Account { acctId: string; name: string; createdAt: number }
 
-export interface User { userId: string; email: string; password: string; createdAt: number }
+export interface User {
+  userId: string
+  email: string
+  password: string
+  createdAt: number
+  /** 'group-admin': sees and manages only the groups it created; default: account administrator */
+  role?: 'account-admin' | 'group-admin'
+}
 
 export type QuorumPolicy = { quorum?: { n: number; members: QuorumPolicy[]; require_password?: boolean; require_2fa?: boolean }; user?: string; app?: string }
 
@@ -26,8 +35,11 @@ export interface Group {
   approvalPolicy?: GroupApprovalPolicy
   createdAt: number
   creator: PrincipalRef
-  /** fields the simulator stores but does not interpret (hmg, wrapping_key_name, …), echoed back */
+  /** fields the simulator stores but does not interpret (wrapping_key_name, …), echoed back */
   extra: Record<string, unknown>
+  /** external HSM/KMS configs by uuid (dsm-api.md §7): a FIPS-backed group when non-empty */
+  hmg?: Map<string, HmgConfigRecord>
+  hmgRedundancy?: 'PriorityFailover'
 }
 
 export interface App {
@@ -52,12 +64,21 @@ export interface KeyRecord {
   createdAt: number
   creator: PrincipalRef
   enabled: boolean
-  origin: 'FortanixHSM' | 'External'
+  origin: 'FortanixHSM' | 'External' | 'Transient'
+  /** a transient key (never stored in `keys`): the blob that names it, as the client holds it */
+  transientBlob?: string
+  /** a virtual key of a FIPS-backed group: the group whose FIPS appliances hold the CMK */
+  hsmGroupId?: string
   description?: string
   customMetadata?: Record<string, string>
   /** true once EXPORT has been among the key's ops */
   everExportable: boolean
   material: Material
+  /** how the key came to be (Sobject.key_creation_method) */
+  creationMethod: 'Generate' | 'Import' | 'Unwrap'
+  /** RSA keys: which paddings wrap/unwrap may use, and the default when a request names none */
+  encryptionPolicy?: RsaEncryptionPolicy[]
+  /** lowercase hex; shown in the appliance's configured case */
   kcv?: string
 }
 
@@ -100,8 +121,11 @@ export class ApplianceModel {
   readonly approvals = new Map<string, ApprovalRecord>()
   readonly sessions = new Map<string, Session>()
 
-  constructor(readonly id: string, readonly now: () => number) {
-    this.account = { acctId: randomUUID(), name: `FIPS appliance ${id}`, createdAt: now() }
+  /** seals transient keys (transient.ts); it never leaves this appliance */
+  readonly transientKek: Buffer = randomBytes(32)
+
+  constructor(readonly id: string, readonly now: () => number, readonly vendor: Pick<Required<VendorChoices>, 'kcvCase' | 'hmgSecretsEchoed'>, accountName = `FIPS appliance ${id}`) {
+    this.account = { acctId: randomUUID(), name: accountName, createdAt: now() }
   }
 
   keyByName(name: string): KeyRecord | undefined {
@@ -114,14 +138,15 @@ export class ApplianceModel {
     return undefined
   }
 
-  addKey(k: Omit<KeyRecord, 'kcv' | 'everExportable' | 'originalKeyOps'>): KeyRecord {
+  /** A key record; stored unless it is transient. A virtual key brings the KCV its FIPS appliance reported. */
+  addKey(k: Omit<KeyRecord, 'kcv' | 'everExportable' | 'originalKeyOps'> & { kcv?: string }): KeyRecord {
     const record: KeyRecord = {
       ...k,
       originalKeyOps: [...k.keyOps],
       everExportable: k.keyOps.includes('EXPORT'),
-      ...(k.material.type === 'AES' ? { kcv: aesKcv(k.material.secret) } : {}),
+      ...(k.material.type === 'AES' ? { kcv: aesKcv(k.material.secret) } : k.kcv ? { kcv: k.kcv.toLowerCase() } : {}),
     }
-    this.keys.set(record.kid, record)
+    if (!record.transientBlob) this.keys.set(record.kid, record)
     return record
   }
 
@@ -147,18 +172,31 @@ export class ApplianceModel {
       public_only: m.type === 'RSA' && !m.privateKey,
       state: 'Active',
     }
+    if (k.transientBlob) {
+      // A transient key has no kid, name or group: the blob is how the client names it.
+      delete view['kid']
+      delete view['name']
+      delete view['group_id']
+      view['transient_key'] = k.transientBlob
+    }
+    if (k.hsmGroupId) {
+      // A wrapped key stored locally in an HSM-backed group: `id` is {} (dsm-api.md §10, inferred).
+      view['external'] = { id: {}, hsm_group_id: k.hsmGroupId }
+      view['virtual_key_info'] = { cached_key_material: true }
+    }
     if (k.description !== undefined) view['description'] = k.description
     if (k.customMetadata !== undefined) view['custom_metadata'] = { ...k.customMetadata }
     if (m.type === 'RSA') {
       view['rsa'] = {
         key_size: keySizeBits(m),
         public_exponent: Number(m.publicKey.asymmetricKeyDetails?.publicExponent ?? 0n),
-        encryption_policy: [{ padding: { OAEP: {} } }],
+        encryption_policy: structuredClone(k.encryptionPolicy ?? []),
         signature_policy: [{}],
       }
       if (opts.pubKey !== false) view['pub_key'] = spkiDer(m)?.toString('base64')
     }
-    if (k.kcv && opts.kcv !== false) view['kcv'] = k.kcv
+    if (k.kcv && opts.kcv !== false) view['kcv'] = this.showKcv(k.kcv)
+    view['key_creation_method'] = { method: k.creationMethod }
     if (opts.value && m.type === 'AES') view['value'] = m.secret.toString('base64')
     return view
   }
@@ -174,10 +212,15 @@ export class ApplianceModel {
       group_id: k.groupId,
       public_only: k.material.type === 'RSA' && !k.material.privateKey,
       origin: k.origin,
-      ...(k.kcv ? { kcv: k.kcv } : {}),
+      ...(k.kcv ? { kcv: this.showKcv(k.kcv) } : {}),
       ...(der ? { spkiSha256: sha256Hex(der) } : {}),
       created_at: k.createdAt,
     }
+  }
+
+  /** The KCV as this appliance prints it (real appliances: lowercase, dsm-api.md §10). */
+  showKcv(kcv: string): string {
+    return this.vendor.kcvCase === 'upper' ? kcv.toUpperCase() : kcv.toLowerCase()
   }
 
   groupView(g: Group): Record<string, unknown> {
@@ -191,6 +234,10 @@ export class ApplianceModel {
       name: g.name,
       ...(g.description !== undefined ? { description: g.description } : {}),
       ...(g.approvalPolicy ? { approval_policy: structuredClone(g.approvalPolicy) } : {}),
+      ...(g.hmg && g.hmg.size > 0
+        ? { hmg: Object.fromEntries([...g.hmg].map(([id, c]) => [id, hmgConfigView(c, this.vendor.hmgSecretsEchoed)])) }
+        : {}),
+      ...(g.hmgRedundancy ? { hmg_redundancy: g.hmgRedundancy } : {}),
     }
   }
 

@@ -3,10 +3,19 @@
 import type { Caller, Ctx } from './context'
 import { forbidden, keyOpNotAllowed, notFound, OP_NOT_ALLOWED, sobjectMissing } from './errors'
 import type { ApplianceModel, Group, KeyRecord, PrincipalRef, QuorumPolicy } from './model'
+import type { ProtectedCryptoOperation } from './types'
 
-/** Apps see the groups they are members of; custodian users are account administrators and see all. */
+/**
+ * Apps see the groups they are members of. Users are account administrators and see all, except a
+ * group administrator, who sees the groups it created.
+ */
 export function canSeeGroup(model: ApplianceModel, caller: Caller, groupId: string): boolean {
-  if (caller.kind === 'user') return model.groups.has(groupId)
+  if (caller.kind === 'user') {
+    const g = model.groups.get(groupId)
+    if (!g) return false
+    if (model.users.get(caller.userId)?.role !== 'group-admin') return true
+    return 'user' in g.creator && g.creator.user === caller.userId
+  }
   return !!model.apps.get(caller.appId)?.groups[groupId]
 }
 
@@ -38,7 +47,7 @@ export function requireAppManageable(caller: Caller, k: KeyRecord): void {
   if (caller.kind === 'app' && !k.keyOps.includes('APPMANAGEABLE')) throw keyOpNotAllowed(k.name, 'APPMANAGEABLE')
 }
 
-export function groupProtectsCrypto(ctx: Ctx, groupId: string, op: 'wrapkey' | 'unwrapkey' | 'export'): boolean {
+export function groupProtectsCrypto(ctx: Ctx, groupId: string, op: ProtectedCryptoOperation): boolean {
   const p = ctx.model.groups.get(groupId)?.approvalPolicy
   return !!p && hasQuorum(p) && p.protect_crypto_operations === true && ctx.config.vendor.protectedCryptoOperations.includes(op)
 }

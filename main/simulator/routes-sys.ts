@@ -4,7 +4,8 @@ import { UUID_RE, asObject, optString, reqString } from './body'
 import type { Caller, Ctx, Route } from './context'
 import { principalOf } from './context'
 import { badRequest, conflict, DsmError, forbidden, notFound } from './errors'
-import type { GroupApprovalPolicy, QuorumPolicy } from './model'
+import { applyHmgChanges } from './hmg-config'
+import type { Group, GroupApprovalPolicy, QuorumPolicy } from './model'
 import { canSeeGroup, hasQuorum, visibleGroup } from './policy'
 
 export const SIM_VERSION = '4.34.2201'
@@ -66,7 +67,7 @@ function parseQuorumPolicy(ctx: Ctx, o: Record<string, unknown>): QuorumPolicy {
   throw badRequest('Invalid quorum policy: expected quorum, user or app')
 }
 
-const PASSTHROUGH_GROUP_FIELDS = ['wrapping_key_name', 'custom_metadata', 'hmg_redundancy', 'hmg_segregation', 'hmg_sync']
+const PASSTHROUGH_GROUP_FIELDS = ['wrapping_key_name', 'custom_metadata', 'hmg_segregation', 'hmg_sync']
 
 const getGroupRoute: Route = {
   method: 'GET',
@@ -80,15 +81,12 @@ export const sysRoutes: Route[] = [
     method: 'GET',
     pattern: '/sys/v1/version',
     auth: 'none',
-    handle: () => ({
+    // fips_level present ⇒ FIPS mode (dsm-api.md §2); the non-FIPS cluster has none.
+    handle: (ctx) => ({
       status: 200,
-      body: {
-        version: SIM_VERSION,
-        api_version: '1.0',
-        server_mode: 'Sgx',
-        fips_level: 3,
-        plugins_digest: createHash('sha256').update('no plugins').digest('base64'),
-      },
+      body: ctx.config.role === 'fips'
+        ? { version: SIM_VERSION, api_version: '1.0', server_mode: 'Sgx', fips_level: 3, plugins_digest: createHash('sha256').update('no plugins').digest('base64') }
+        : { version: SIM_VERSION, api_version: '1.0', server_mode: 'Software' },
     }),
   },
   { method: 'GET', pattern: '/sys/v1/health', auth: 'none', handle: () => ({ status: 204 }) },
@@ -129,7 +127,7 @@ export const sysRoutes: Route[] = [
       const description = optString(o, 'description')
       const extra: Record<string, unknown> = {}
       for (const f of PASSTHROUGH_GROUP_FIELDS) if (o[f] !== undefined) extra[f] = structuredClone(o[f])
-      const group = {
+      const group: Group = {
         groupId: randomUUID(),
         name,
         createdAt: ctx.config.now(),
@@ -138,6 +136,7 @@ export const sysRoutes: Route[] = [
         ...(description !== undefined ? { description } : {}),
         ...(o['approval_policy'] ? { approvalPolicy: parsePolicy(ctx, o['approval_policy']) } : {}),
       }
+      applyHmgChanges(group, o, true)
       ctx.model.groups.set(group.groupId, group)
       return { status: 200, body: ctx.model.groupView(group) }
     },
@@ -157,6 +156,9 @@ export const sysRoutes: Route[] = [
       requireUser(ctx)
       const g = visibleGroup(ctx.model, caller(ctx), ctx.params['group_id'] ?? '')
       const o = asObject(ctx.body)
+      // Everything is validated before the group changes: a bad hmg config changes nothing.
+      const draft: Group = { ...g, ...(g.hmg ? { hmg: new Map(g.hmg) } : {}) }
+      applyHmgChanges(draft, o, false)
       const name = optString(o, 'name')
       if (name !== undefined) {
         if ([...ctx.model.groups.values()].some((x) => x.name === name && x.groupId !== g.groupId)) throw conflict('group already exists')
@@ -173,6 +175,9 @@ export const sysRoutes: Route[] = [
         if (o[f] === null) delete g.extra[f]
         else g.extra[f] = structuredClone(o[f])
       }
+      if (draft.hmg) g.hmg = draft.hmg
+      if (draft.hmgRedundancy) g.hmgRedundancy = draft.hmgRedundancy
+      else delete g.hmgRedundancy
       return { status: 200, body: ctx.model.groupView(g) }
     },
   },

@@ -86,6 +86,7 @@ export function seedAppliance(model: ApplianceModel, opts: SeedOptions): Seeded 
       creator: group.creator,
       enabled: true,
       origin: 'FortanixHSM',
+      creationMethod: 'Generate',
       description: 'Cluster Master Key',
       material: generateAes(256),
     })

@@ -9,6 +9,8 @@ import forge from 'node-forge'
 export interface ServerIdentity {
   keyPem: string
   certPem: string
+  /** the certificate, base64 DER (what an hmg config's tls.ca.pinned holds) */
+  certDer: string
   /** lowercase hex SHA-256 of the certificate's DER SubjectPublicKeyInfo: what clients pin */
   spkiSha256: string
 }
@@ -71,5 +73,5 @@ export function makeServerIdentity(commonName: string, host: string): ServerIden
   const certPem = forge.pem.encode({ type: 'CERTIFICATE', body: certDer })
   // Computed from the finished certificate, the same way a client computes it from the peer.
   const pin = createPublicKey(certPem).export({ type: 'spki', format: 'der' })
-  return { keyPem, certPem, spkiSha256: createHash('sha256').update(pin).digest('hex') }
+  return { keyPem, certPem, certDer: Buffer.from(certDer, 'binary').toString('base64'), spkiSha256: createHash('sha256').update(pin).digest('hex') }
 }

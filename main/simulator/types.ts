@@ -98,19 +98,50 @@ export interface VendorChoices {
   /**
    * What an expired approval request looks like. 'retained' (default): it stays visible with its
    * last status (the enum has no EXPIRED) and an `expiry` in the past; approve, deny and result
-   * answer 400 "Approval request has expired". 'removed': it is gone (404).
+   * answer 400 "Approval request has expired". 'removed': the appliance deleted it
+   * (`retain_expired_requests` off, dsm-api.md §10), so every call on it answers 404.
    */
   expiredApprovalRequests?: 'retained' | 'removed'
   /**
-   * Which crypto operations `protect_crypto_operations` covers (dsm-api.md §9 q4).
-   * Default: wrapkey, unwrapkey and export.
+   * Which crypto operations `protect_crypto_operations` covers (dsm-api.md §9 q4, §10 "Quorum
+   * coverage"). Default: wrapkey, unwrapkey and export: a quorum group's key leaves the appliance
+   * (export, or wrapped as the subject) or is made from a blob only with approval, while the CMK
+   * may still wrap and unwrap a FIPS-backed group's keys (transiently) without one, as the
+   * replication guide's §3.3 needs. See ProtectedCryptoOperation for what each name covers.
    */
-  protectedCryptoOperations?: ('wrapkey' | 'unwrapkey' | 'export')[]
+  protectedCryptoOperations?: ProtectedCryptoOperation[]
   /** 'idle' (default): a session lives `expires_in` seconds past its last use ([rust] client). 'absolute': from login. */
   sessionExpiry?: 'idle' | 'absolute'
-  /** RSA mode used when a wrap/unwrap request omits `mode` (default OAEP with MGF1-SHA1). */
-  defaultRsaMode?: 'OAEP_MGF1_SHA1' | 'OAEP_MGF1_SHA256'
+  /**
+   * Case of the hex `kcv` in responses. 'lower' (default): what real appliances print
+   * (`"kcv": "a90519"`, dsm-api.md §10); 'upper' lets a test show a client compares without case.
+   */
+  kcvCase?: 'lower' | 'upper'
+  /**
+   * Whether GET/POST/PATCH of a group echo the `pin` and `credentials` of its hmg configs
+   * (dsm-api.md §7, §11: unknown). Default false: they are never sent back.
+   */
+  hmgSecretsEchoed?: boolean
+  /**
+   * Where a FIPS-backed group names the CMK its FIPS appliances wrap keys with (dsm-api.md §11:
+   * unconfirmed). 'group-wrapping_key_name' (default, the only candidate field): the group's
+   * `wrapping_key_name`, else the cluster's default CMK name. 'none': always the default name.
+   */
+  cmkNameLocation?: 'group-wrapping_key_name' | 'none'
+  /** AES key wrap mode the cluster asks a FIPS appliance for when it wraps a new key under the CMK (default KWP; unconfirmed). */
+  virtualKeyWrapMode?: 'KWP' | 'KW'
 }
+
+/**
+ * What a group quorum (`protect_crypto_operations: true`) can protect on the group's keys:
+ * - 'export': plaintext export (`POST /crypto/v1/keys/export`);
+ * - 'wrapkey': wrapping the group's key as the subject (it leaves the appliance, wrapped);
+ * - 'wrapkey-with': using the group's key to wrap another key;
+ * - 'unwrapkey': unwrapping a blob with the group's key into a new persisted key;
+ * - 'unwrapkey-transient': unwrapping a blob with the group's key into a transient key;
+ * - 'encrypt', 'decrypt': data encryption with the group's key.
+ */
+export type ProtectedCryptoOperation = 'export' | 'wrapkey' | 'wrapkey-with' | 'unwrapkey' | 'unwrapkey-transient' | 'encrypt' | 'decrypt'
 
 export interface SimulatorOptions {
   appliances: number
@@ -205,6 +236,8 @@ export interface SimulatedAppliance {
   spkiSha256: string
   /** the server certificate, PEM (for clients that pin a CA instead of the SPKI) */
   certPem: string
+  /** the same certificate, base64 DER: what an hmg config's `tls.ca.pinned` holds */
+  certDer: string
   apiKey: string
   appId: string
   accountId: string

@@ -124,3 +124,28 @@ export function vector(name: string): string {
 export function pemBody(pem: string): string {
   return pem.split(/\r?\n/).filter((l) => l && !l.startsWith('-----')).join('')
 }
+
+// ---- request bodies exactly as the vendor's sdkms-cli 3.25 sends them (dsm-api.md §10) ----
+
+/** `sdkms-cli wrap-key --wrapped-key-name S --wrapping-key-name K --alg RSA --quorum`: the approval request body. */
+export function cliWrapKeyApproval(subjectName: string, wrappingKeyName: string) {
+  return {
+    method: 'POST',
+    operation: '/crypto/v1/wrapkey',
+    body: { alg: 'RSA', mode: null, iv: null, ad: null, tag_len: null, out: null, key_format: null, subject: { name: subjectName }, key: { name: wrappingKeyName } },
+  }
+}
+
+/** `sdkms-cli unwrap-key --in F --wrapping-kid KID --alg RSA --obj-type AES --name N --exportable --quorum`: no group_id (the app's default group). */
+export function cliUnwrapKeyApproval(wrappingKid: string, wrappedKeyB64: string, name: string) {
+  return {
+    method: 'POST',
+    operation: '/crypto/v1/unwrapkey',
+    body: {
+      alg: 'RSA', mode: null, obj_type: 'AES', name, description: 'Created by sdkms-client', iv: null, ad: null, tag: null, custom_metadata: null,
+      wrapped_key: wrappedKeyB64,
+      key_ops: ['ENCRYPT', 'DECRYPT', 'WRAPKEY', 'UNWRAPKEY', 'DERIVEKEY', 'APPMANAGEABLE', 'EXPORT'],
+      key: { kid: wrappingKid },
+    },
+  }
+}
