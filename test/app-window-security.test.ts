@@ -166,16 +166,8 @@ describe('the app:// scheme', () => {
   })
 })
 
+// Debugging switches in every spelling: test/launch-guard.test.ts.
 describe('start-up refusals', () => {
-  for (const flag of ['--inspect', '--inspect=9229', '--inspect-brk=0', '--inspect-brk-node=0', '--remote-debugging-port=9222', '--remote-debugging-pipe']) {
-    test(`refuses to start with ${flag}`, async () => {
-      const fake = await boot({ argv: [flag] })
-      assert.equal(fake.exitCode, 1)
-      assert.equal(fake.windows.length, 0)
-      assert.equal(fake.handlers.size, 0)
-    })
-  }
-
   test('a second instance quits without opening a window', async () => {
     const fake = await boot({ singleInstanceLock: false })
     assert.equal(fake.quitCalled, true)

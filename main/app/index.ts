@@ -17,7 +17,7 @@ import { RENDERER_URL } from './renderer-files'
 import { findDebugSwitch, guardSession, installAppGuards } from './security'
 import { createMainWindow } from './window'
 
-const debugSwitch = findDebugSwitch(process.argv)
+const debugSwitch = findDebugSwitch(process.argv, app.commandLine)
 if (debugSwitch) {
   // A key-ceremony workstation is never debugged through an open port.
   process.stderr.write(`DSM Key Ceremony refuses to start with ${debugSwitch}\n`)
