@@ -46,6 +46,7 @@ describe('the main window', () => {
     assert.equal(prefs.experimentalFeatures, false)
     assert.equal(prefs.navigateOnDragDrop, false)
     assert.equal(prefs.disableBlinkFeatures, 'Auxclick')
+    assert.equal('enableBlinkFeatures' in prefs, false, 'no enableBlinkFeatures key at all (Electronegativity BLINK_FEATURES_JS_CHECK)')
     assert.equal(prefs.preload, join(MAIN_BUNDLE, '../../preload/index.js'))
     assert.ok(existsSync(prefs.preload), 'the preload bundle exists where main points')
     // Only our own page, from the app's own scheme: never file:// (item 18) and never a remote URL.
