@@ -112,6 +112,14 @@ describe('the main window', () => {
     }
   })
 
+  test('the CSP is exactly the intended string, with connect-src none (H8)', () => {
+    assert.equal(
+      RENDERER_CSP,
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; " +
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    )
+  })
+
   test('sends the strict CSP on every response and writes the same one into index.html', async () => {
     const fake = await boot()
     let headers: Record<string, string[]> | undefined
@@ -125,7 +133,7 @@ describe('the main window', () => {
     const directives = new Map(RENDERER_CSP.split(';').map((d) => { const [name, ...values] = d.trim().split(/\s+/); return [name!, values] }))
     assert.deepEqual(directives.get('default-src'), ["'none'"])
     assert.deepEqual(directives.get('script-src'), ["'self'"])
-    assert.deepEqual(directives.get('connect-src'), ["'self'"])
+    assert.deepEqual(directives.get('connect-src'), ["'none'"])
     assert.doesNotMatch(RENDERER_CSP, /unsafe-inline|unsafe-eval|https?:|wss?:|\*/)
     assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script in index.html')
   })
