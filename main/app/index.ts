@@ -12,6 +12,7 @@ import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
 import { startSimulator } from '../simulator'
+import { isAppWindowSender } from './ipc-sender'
 import { registerAppScheme, serveRenderer } from './protocol'
 import { RENDERER_URL } from './renderer-files'
 import { findDebugSwitch, guardSession, installAppGuards } from './security'
@@ -102,11 +103,7 @@ function start(): void {
         ceremony,
       }),
       {
-        isTrustedSender: (event: IpcSender) =>
-          trustedSenders.has(event.sender.id) &&
-          event.senderFrame !== null &&
-          event.senderFrame.parent === null &&
-          event.senderFrame.url === RENDERER_URL,
+        isTrustedSender: (event: IpcSender) => isAppWindowSender(trustedSenders, event),
         onInternalError: (channel, err) => console.error(`IPC ${channel} failed:`, err instanceof Error ? err.name : typeof err),
       },
     )
