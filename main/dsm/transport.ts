@@ -246,7 +246,7 @@ export class DsmConnection {
     this.logger.debug('dsm response', { request: where, status: raw.status, attempt, durationMs })
     const serverDate = parseHttpDate(raw.headers['date'])
 
-    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where)
+    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where, spec.authorization)
     let value: T
     if (spec.schema) {
       let json: unknown
@@ -322,9 +322,9 @@ export class DsmConnection {
     })
   }
 
-  #errorFor(raw: RawResponse, where: string): DsmError {
+  #errorFor(raw: RawResponse, where: string, authorization: string | undefined): DsmError {
     const status = raw.status
-    const message = vendorMessage(raw) || `HTTP ${status}`
+    const message = vendorMessage(raw, authorization) || `HTTP ${status}`
     const d = { status, request: where }
     if (status === 400) return new BadRequestError(message, d)
     if (status === 401) return new UnauthorizedError(message, d)
@@ -385,7 +385,7 @@ function withRequest(e: DsmError, where: string): DsmError {
 }
 
 /** The vendor's plain-text body (or `{message}` JSON, which some clients also accept), cleaned for display. */
-function vendorMessage(raw: RawResponse): string {
+function vendorMessage(raw: RawResponse, authorization: string | undefined): string {
   let text = raw.body.subarray(0, 4096).toString('utf8').trim()
   const type = String(raw.headers['content-type'] ?? '')
   if (type.includes('json') || text.startsWith('{')) {
@@ -397,8 +397,26 @@ function vendorMessage(raw: RawResponse): string {
       // keep the text
     }
   }
-  // Control characters out (log injection), length capped.
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
+  // Credential out before anything is cut, control characters out (log injection), length capped.
+  return withoutCredential(text, authorization).replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
+}
+
+/**
+ * An appliance (or a proxy in front of it) that echoes the request's Authorization header into an
+ * error body must not put the credential into an error message, which the engine shows and logs.
+ * Removes the header's credential and, for Basic, its decoded `id:secret` and the secret alone.
+ */
+function withoutCredential(message: string, authorization: string | undefined): string {
+  if (!authorization) return message
+  const credential = authorization.replace(/^\s*(Basic|Bearer)\s+/i, '').trim()
+  const forms = [credential]
+  if (/^Basic\s/i.test(authorization)) {
+    const decoded = Buffer.from(credential, 'base64').toString('latin1')
+    forms.push(decoded, decoded.slice(decoded.indexOf(':') + 1))
+  }
+  let out = message
+  for (const form of forms) if (form.length >= 8) out = out.split(form).join('[redacted]')
+  return out
 }
 
 /** Observers see bodies as sent, except approval passwords. */
