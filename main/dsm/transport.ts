@@ -1,6 +1,8 @@
 // One appliance connection: host + port + TLS trust + the request function every call goes
 // through. That single function is where the rules live, so no caller can skip them:
 //   * endpoint allowlist and plaintext-export refusal, before any network I/O;
+//   * one pinned keep-alive connection per DsmConnection (pinned-agent.ts): each new socket is
+//     verified and pin-checked; a wrong pin on any new socket closes the connection for good;
 //   * a connect timeout (in the TLS connector) and a response timeout on every call;
 //   * reads retried with capped exponential backoff and full jitter on network errors, 5xx and
 //     429 (Retry-After honoured); writes never retried once the request may have been sent: a
@@ -23,6 +25,7 @@ import {
   NotFoundError,
   OutcomeUnknownError,
   RateLimitedError,
+  TlsPinMismatchError,
   ServerError,
   TimeoutError,
   UnauthorizedError,
@@ -30,7 +33,9 @@ import {
 } from './errors'
 import { normaliseHost } from './host'
 import { VersionResponseSchema, type VersionResponse } from './schemas'
-import { PinnedHttpsAgent, PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
+import { parseHttpDate, parseRetryAfter, queryString, redactSecrets, safeObserve, sleep, vendorMessage } from './http-helpers'
+import { PinnedHttpsAgent } from './pinned-agent'
+import { PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
 
 export interface Clock {
   /** ms since the epoch */
@@ -83,6 +88,10 @@ export interface DsmConnectionOptions {
   connectTimeoutMs?: number
   /** from the moment the request is sent to the last byte of the response (default 30 s) */
   responseTimeoutMs?: number
+  /** an idle keep-alive socket is closed after this long (default 4 s; see pinned-agent.ts) */
+  idleTimeoutMs?: number
+  /** sockets open to the appliance at once (default 1: one pinned connection, calls queue) */
+  maxSockets?: number
   retry?: Partial<RetryPolicy>
   /** responses larger than this are refused (default 1 MiB) */
   maxResponseBytes?: number
@@ -154,6 +163,9 @@ export class DsmConnection {
   readonly timers: Timers
   readonly logger: DsmLogger
   readonly #agent: PinnedHttpsAgent
+  readonly #connector: PinnedTlsConnector
+  /** Set once a new socket presented another key: every later call is refused before any I/O. */
+  #refused: TlsPinMismatchError | undefined
   readonly #responseTimeoutMs: number
   readonly #retry: RetryPolicy
   readonly #maxResponseBytes: number
@@ -181,13 +193,31 @@ export class DsmConnection {
       trust: opts.trust,
       connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
       timers: this.timers,
+      onPinMismatch: (err) => this.#refuse(err),
     })
-    this.#agent = new PinnedHttpsAgent(connector)
+    this.#connector = connector
+    const agentOptions = { ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}), ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}) }
+    this.#agent = new PinnedHttpsAgent(connector, agentOptions)
+  }
+
+  /** TLS handshakes made so far: probes (pin-only first contact in this process) and verified sockets. */
+  get tlsHandshakes(): { probes: number; verified: number } {
+    return this.#connector.handshakes
+  }
+
+  /** A new socket with another key: close every socket (idle or busy) and refuse from now on. */
+  #refuse(err: TlsPinMismatchError): void {
+    if (!this.#refused) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+    this.#refused = err
+    this.#agent.destroy()
   }
 
   /** Every DSM call goes through here. */
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const endpoint = checkEndpoint(spec.method, spec.path)
+    if (this.#refused) {
+      throw new TlsPinMismatchError(this.#refused.expected, this.#refused.actual, { request: `${spec.method} ${endpoint.template}` })
+    }
     const path = spec.path + queryString(spec.query)
     const where = `${spec.method} ${endpoint.template}`
     const attempts = endpoint.effect === 'read' ? Math.max(1, this.#retry.maxAttempts) : 1
@@ -366,7 +396,7 @@ export class DsmConnection {
     await this.call({ method: 'GET', path: '/sys/v1/health', expect: [204, 200] })
   }
 
-  /** Closes idle sockets (there are none with keep-alive off; kept for symmetry with other resources). */
+  /** Closes the connection's sockets; a later call opens (and verifies) a new one. */
   close(): void {
     this.#agent.destroy()
   }
@@ -384,80 +414,4 @@ function withRequest(e: DsmError, where: string): DsmError {
   return e
 }
 
-/** The vendor's plain-text body (or `{message}` JSON, which some clients also accept), cleaned for display. */
-function vendorMessage(raw: RawResponse, authorization: string | undefined): string {
-  let text = raw.body.subarray(0, 4096).toString('utf8').trim()
-  const type = String(raw.headers['content-type'] ?? '')
-  if (type.includes('json') || text.startsWith('{')) {
-    try {
-      const j = JSON.parse(text) as unknown
-      if (j && typeof j === 'object' && typeof (j as { message?: unknown }).message === 'string') text = (j as { message: string }).message
-      else if (typeof j === 'string') text = j
-    } catch {
-      // keep the text
-    }
-  }
-  // Credential out before anything is cut, control characters out (log injection), length capped.
-  return withoutCredential(text, authorization).replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
-}
-
-/**
- * An appliance (or a proxy in front of it) that echoes the request's Authorization header into an
- * error body must not put the credential into an error message, which the engine shows and logs.
- * Removes the header's credential and, for Basic, its decoded `id:secret` and the secret alone.
- */
-function withoutCredential(message: string, authorization: string | undefined): string {
-  if (!authorization) return message
-  const credential = authorization.replace(/^\s*(Basic|Bearer)\s+/i, '').trim()
-  const forms = [credential]
-  if (/^Basic\s/i.test(authorization)) {
-    const decoded = Buffer.from(credential, 'base64').toString('latin1')
-    forms.push(decoded, decoded.slice(decoded.indexOf(':') + 1))
-  }
-  let out = message
-  for (const form of forms) if (form.length >= 8) out = out.split(form).join('[redacted]')
-  return out
-}
-
-/** Observers see bodies as sent, except approval passwords. */
-function redactSecrets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(redactSecrets)
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'password' && typeof x === 'string' ? '[redacted]' : redactSecrets(x)]))
-  }
-  return v
-}
-
-function queryString(q: Record<string, QueryValue> | undefined): string {
-  if (!q) return ''
-  const p = new URLSearchParams()
-  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.append(k, String(v))
-  const s = p.toString()
-  return s ? `?${s}` : ''
-}
-
-export function parseHttpDate(value: string | undefined): Date | undefined {
-  if (!value) return undefined
-  const t = Date.parse(value)
-  return Number.isFinite(t) ? new Date(t) : undefined
-}
-
-function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const t = Date.parse(value)
-  return Number.isFinite(t) ? Math.max(0, t - now) : undefined
-}
-
-function sleep(timers: Timers, ms: number): Promise<void> {
-  return new Promise((resolve) => { timers.setTimeout(resolve, ms) })
-}
-
-function safeObserve<E>(fn: ((e: E) => void) | undefined, e: E): void {
-  if (!fn) return
-  try {
-    fn(e)
-  } catch {
-    // an observer must never change what the client does
-  }
-}
+export { parseHttpDate } from './http-helpers'
