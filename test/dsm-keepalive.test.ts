@@ -37,19 +37,23 @@ describe('one pinned connection per appliance session', () => {
     c.close()
   })
 
-  test('keep-alive: pin-only first contact costs one probe, once per process; later sessions need none', async () => {
+  test('keep-alive: sessions to one appliance share its connection; pin-only first contact costs one probe, once', async () => {
     const id = makeCert({ cn: 'fips-pin', ips: ['127.0.0.1'] })
     const s = await server(id)
-    const first = conn(s.port, { spkiSha256: id.spkiSha256 })
-    for (let i = 0; i < 4; i++) await first.version()
-    assert.deepEqual(first.tlsHandshakes, { probes: 1, verified: 1 })
-    const second = conn(s.port, { spkiSha256: id.spkiSha256 })
-    for (let i = 0; i < 4; i++) await second.version()
-    assert.deepEqual(second.tlsHandshakes, { probes: 0, verified: 1 }, 'the learnt (and pinned) anchor is reused')
-    // Two verified handshakes; the probe may or may not complete on the server before the client drops it.
-    assert.ok(s.handshakes() >= 2 && s.handshakes() <= 3, `${s.handshakes()} server-side handshakes`)
-    first.close()
-    second.close()
+    const app = conn(s.port, { spkiSha256: id.spkiSha256 })
+    for (let i = 0; i < 4; i++) await app.version()
+    assert.deepEqual(app.tlsHandshakes, { probes: 1, verified: 1 })
+    // A custodian's session to the same appliance (same trust) rides the same verified socket.
+    const custodian = conn(s.port, { spkiSha256: id.spkiSha256 })
+    for (let i = 0; i < 4; i++) await Promise.all([custodian.version(), app.version()])
+    assert.deepEqual(custodian.tlsHandshakes, { probes: 1, verified: 1 }, 'no new handshake for the second session')
+    // The probe may or may not complete on the server before the client drops it.
+    assert.ok(s.handshakes() >= 1 && s.handshakes() <= 2, `${s.handshakes()} server-side handshakes`)
+    // Other trust (here: a CA as well) is another connection, verified on its own.
+    const other = conn(s.port, { spkiSha256: id.spkiSha256, caPem: id.certPem })
+    await other.version()
+    assert.deepEqual(other.tlsHandshakes, { probes: 0, verified: 1 })
+    for (const c of [app, custodian, other]) c.close()
   })
 
   test('keep-alive: an idle socket is closed after the idle time; the next call verifies a new one, never a resumed session', async () => {
@@ -89,6 +93,10 @@ describe('one pinned connection per appliance session', () => {
       await assert.rejects(c.version(), TlsPinMismatchError)
       await assert.rejects(c.call({ method: 'POST', path: '/sys/v1/session/auth', authorization: 'Basic eDp5', expect: [200] }), TlsPinMismatchError)
       assert.equal(s.handshakes(), afterMismatch)
+      // A session opened afterwards starts afresh, verifies on its own and is refused by the appliance's key.
+      const fresh = new DsmConnection({ host: '127.0.0.1', port: s.port, trust, connectTimeoutMs: 3000, retry: { maxAttempts: 1 } })
+      await assert.rejects(fresh.version(), (e: unknown) => e instanceof TlsPinMismatchError && e.actual === b.spkiSha256)
+      fresh.close()
       assert.ok(afterMismatch >= before, 'the new socket was attempted')
       c.close()
     })

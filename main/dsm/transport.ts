@@ -34,8 +34,8 @@ import {
 import { normaliseHost } from './host'
 import { VersionResponseSchema, type VersionResponse } from './schemas'
 import { parseHttpDate, parseRetryAfter, queryString, redactSecrets, safeObserve, sleep, vendorMessage } from './http-helpers'
-import { PinnedHttpsAgent } from './pinned-agent'
-import { PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
+import { openLink, type ApplianceLink } from './appliance-link'
+import { realTimers, type Timers, type TlsTrust } from './tls-pin'
 
 export interface Clock {
   /** ms since the epoch */
@@ -162,10 +162,10 @@ export class DsmConnection {
   readonly clock: Clock
   readonly timers: Timers
   readonly logger: DsmLogger
-  readonly #agent: PinnedHttpsAgent
-  readonly #connector: PinnedTlsConnector
-  /** Set once a new socket presented another key: every later call is refused before any I/O. */
-  #refused: TlsPinMismatchError | undefined
+  /** The appliance's one pinned connection, shared with other sessions to it (appliance-link.ts). */
+  readonly #link: ApplianceLink
+  #closed = false
+  #warnedRefusal = false
   readonly #responseTimeoutMs: number
   readonly #retry: RetryPolicy
   readonly #maxResponseBytes: number
@@ -187,36 +187,24 @@ export class DsmConnection {
     this.#random = opts.random ?? Math.random
     this.#onRequest = opts.onRequest
     this.#onResponse = opts.onResponse
-    const connector = new PinnedTlsConnector({
-      host: this.host,
-      port: this.port,
-      trust: opts.trust,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-      timers: this.timers,
-      onPinMismatch: (err) => this.#refuse(err),
-    })
-    this.#connector = connector
     const agentOptions = { ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}), ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}) }
-    this.#agent = new PinnedHttpsAgent(connector, agentOptions)
+    this.#link = openLink({ host: this.host, port: this.port, trust: opts.trust, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, timers: this.timers }, agentOptions)
   }
 
-  /** TLS handshakes made so far: probes (pin-only first contact in this process) and verified sockets. */
+  /** TLS handshakes made so far on this appliance's connection: probes (pin-only first contact) and verified sockets. */
   get tlsHandshakes(): { probes: number; verified: number } {
-    return this.#connector.handshakes
-  }
-
-  /** A new socket with another key: close every socket (idle or busy) and refuse from now on. */
-  #refuse(err: TlsPinMismatchError): void {
-    if (!this.#refused) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
-    this.#refused = err
-    this.#agent.destroy()
+    return this.#link.connector.handshakes
   }
 
   /** Every DSM call goes through here. */
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const endpoint = checkEndpoint(spec.method, spec.path)
-    if (this.#refused) {
-      throw new TlsPinMismatchError(this.#refused.expected, this.#refused.actual, { request: `${spec.method} ${endpoint.template}` })
+    const refused = this.#link.refused
+    if (refused) {
+      // A new socket presented another key: the connection is closed for good, nothing is sent.
+      if (!this.#warnedRefusal) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+      this.#warnedRefusal = true
+      throw new TlsPinMismatchError(refused.expected, refused.actual, { request: `${spec.method} ${endpoint.template}` })
     }
     const path = spec.path + queryString(spec.query)
     const where = `${spec.method} ${endpoint.template}`
@@ -266,6 +254,10 @@ export class DsmConnection {
       }
       if (err instanceof DsmError) {
         this.logger.warn('dsm connect failed', { request: where, attempt, error: err.code })
+        if (err instanceof TlsPinMismatchError && !this.#warnedRefusal) {
+          this.#warnedRefusal = true
+          this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+        }
         throw withRequest(err, where)
       }
       throw new UnreachableError(`cannot reach ${this.authority}; the request was not sent`, { request: where, cause: err })
@@ -315,7 +307,7 @@ export class DsmConnection {
         fn()
       }
       const req = https.request({
-        agent: this.#agent,
+        agent: this.#link.agent,
         host: this.host,
         port: this.port,
         method: spec.method,
@@ -396,9 +388,11 @@ export class DsmConnection {
     await this.call({ method: 'GET', path: '/sys/v1/health', expect: [204, 200] })
   }
 
-  /** Closes the connection's sockets; a later call opens (and verifies) a new one. */
+  /** This session is done with the appliance; the last session on the shared connection closes its sockets. */
   close(): void {
-    this.#agent.destroy()
+    if (this.#closed) return
+    this.#closed = true
+    this.#link.release()
   }
 }
 
