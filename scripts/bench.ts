@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the performance budget of design §11, measured.
- *  - engine overhead of a 10-target rehearsal next to the injected network latency
- *  - requests per target (the step table's calls plus polling)
+ *  - a rehearsal through a latency proxy on loopback (1 and 10 targets, 25 ms one way): wall time
+ *    ÷ (requests × round trip), TLS handshakes per appliance, requests per target against the
+ *    step table's minimum (scripts/bench-network.ts)
  *  - how soon an approval made elsewhere is noticed (polling with backoff, capped at 1 s)
  *  - audit-log verification of 100k entries
  *  - the renderer bundle, gzipped
@@ -19,6 +20,7 @@ import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-
 import { DsmConnection, UserSession } from '../main/dsm'
 import { benchVerify } from '../main/evidence'
 import { startSimulator } from '../main/simulator'
+import { networkBench } from './bench-network'
 
 const rows: Array<[string, string]> = []
 const row = (name: string, value: string) => {
@@ -41,23 +43,6 @@ async function engineFor(targets: number, latencyMs: number, poll = { initialInt
     operator: 'bench', poll,
   })
   return { sim, creds, engine, dir, requests: () => requests }
-}
-
-async function rehearsalOverhead(targets: number, latencyMs: number) {
-  const { sim, creds, engine, dir, requests } = await engineFor(targets, latencyMs)
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  await runToCompletion(engine, { credentials: creds, confirm: true })
-  const wall = performance.now() - t0
-  const cpu = process.cpuUsage(cpu0)
-  await engine.shutdown()
-  await sim.close()
-  rmSync(dir, { recursive: true, force: true })
-  const n = requests()
-  row(`${targets}-target rehearsal, ${latencyMs} ms latency: wall time`, `${(wall / 1000).toFixed(2)} s`)
-  row(`  requests sent (per target)`, `${n} (${(n / targets).toFixed(1)})`)
-  row(`  injected latency alone (requests x latency, sequential)`, `${((n * latencyMs) / 1000).toFixed(2)} s`)
-  row(`  CPU of this process (engine + simulator + TLS)`, `${((cpu.user + cpu.system) / 1000 / 1000).toFixed(2)} s`)
 }
 
 async function approvalNoticed() {
@@ -111,7 +96,7 @@ function rendererBundle() {
 
 async function main() {
   console.log('DSM Key Ceremony benchmarks\n')
-  await rehearsalOverhead(10, 25)
+  await networkBench(row)
   await approvalNoticed()
   const v = benchVerify(100_000)
   row('audit log: verify 100k entries (wall / CPU)', `${v.verifyMs.toFixed(0)} ms / ${v.verifyCpuMs.toFixed(0)} ms`)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: every test, in order of speed of feedback, then one closing line with the total.
-#   typecheck -> build -> renderer (vitest) -> browser e2e (Playwright + Chromium) -> node:test
+#   typecheck -> build -> Electronegativity gate -> renderer (vitest) -> browser e2e (Playwright +
+#   Chromium) -> node:test
 # Each runner prints its own `N passed, N failed` line; the last line of the run is the sum of all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,9 @@ npx tsc --noEmit -p tsconfig.json || { status=1; typecheck=FAILED; }
 step "build"
 npm run --silent build || { echo "build failed: later steps need out/"; exit 1; }
 
+step "Electronegativity gate (sources and the shipped bundles, SARIF against the baseline)"
+node --import tsx scripts/electronegativity-gate.ts 2>&1 | tee "$logs/electronegativity.log"; [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 step "renderer tests (vitest)"
 npx vitest run 2>&1 | tee "$logs/vitest.log"; [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
@@ -29,7 +33,7 @@ node --import tsx --test --test-reporter=tap --test-concurrency=2 test/*.test.ts
 
 # The closing total. A runner that printed no summary counts as a failure.
 passed=0; failed=0; skipped=0
-for runner in vitest playwright; do
+for runner in electronegativity vitest playwright; do
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/$runner.log" | tail -1)
   if [ -z "$line" ]; then echo "$runner printed no summary"; failed=$((failed + 1)); continue; fi
   read -r p _ f _ s _ <<<"${line//,/}"
@@ -42,6 +46,6 @@ if [ -z "$np" ]; then echo "node:test printed no summary"; failed=$((failed + 1)
 [ "$failed" -eq 0 ] || status=1
 
 echo
-echo "total of vitest + playwright + node:test; typecheck: $typecheck"
+echo "total of the Electronegativity gate + vitest + playwright + node:test; typecheck: $typecheck"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -1,11 +1,11 @@
 /** The ceremony plan: strict, every error names its field, no secrets, and the CLI writes one. */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkPlan, parsePlanText, planDigest, planDigestDisplay, transferKeyName, PLAN_FORMAT } from '../main/ceremony/plan'
+import { runCeremony } from './support/cli-output'
 
 const valid = {
   format: PLAN_FORMAT, version: 1, id: 'dc1-cmk-2026', title: 'CMK replication, data centre 1', mode: 'production',
@@ -68,7 +68,9 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
       ...(i === 0 ? { cmkName: 'cluster-master-key' } : {}),
     })) }
     writeFileSync(join(dir, 'appliances.json'), JSON.stringify(appliances))
-    const out = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-3', '--id', 'sim-plan'], { encoding: 'utf8' })
+    // Every run's stdout and stderr is canary-scanned (test/support/cli-output.ts).
+    const canaries = appliances.appliances.flatMap((a) => [a.apiKey, ...a.custodians.map((c) => c.password)])
+    const out = runCeremony(['plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-3', '--id', 'sim-plan'], { canaries })
     assert.equal(out.status, 0, out.stderr)
     assert.doesNotMatch(out.stdout, /CANARY/)
     const plan = parsePlanText(out.stdout)
@@ -77,12 +79,12 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
     assert.equal(plan.mode, 'rehearsal')
     assert.deepEqual(plan.participants.custodians['fips-1'], ['c0@sim'])
     // A production run never takes custodians' passwords from a file.
-    const prod = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'plan', '--appliances', join(dir, 'appliances.json'), '--mode', 'production'], { encoding: 'utf8' })
+    const prod = runCeremony(['plan', '--appliances', join(dir, 'appliances.json'), '--mode', 'production'], { canaries })
     writeFileSync(join(dir, 'prod.json'), prod.stdout)
-    const refused = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'run', '--plan', join(dir, 'prod.json'), '--credentials', join(dir, 'appliances.json'), '--yes', '--state', join(dir, 'state')], { encoding: 'utf8' })
+    const refused = runCeremony(['run', '--plan', join(dir, 'prod.json'), '--credentials', join(dir, 'appliances.json'), '--yes', '--state', join(dir, 'state')], { canaries })
     assert.equal(refused.status, 2)
     assert.match(refused.stderr, /holds custodian passwords/)
-    const bad = spawnSync(process.execPath, [join(__dirname, '../bin/ceremony.cjs'), 'plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-1'], { encoding: 'utf8' })
+    const bad = runCeremony(['plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-1'], { canaries })
     assert.equal(bad.status, 1)
     assert.match(bad.stderr, /targets\.0: the source cannot also be a target/)
   } finally {

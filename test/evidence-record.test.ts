@@ -13,6 +13,7 @@ import {
 import { pgpWords, wordsToHex } from '../main/keys'
 import { writeFileAtomic } from '../main/media'
 import { run } from '../main/cli/verify'
+import { assertCliOutputClean } from './support/cli-output'
 
 const root = mkdtempSync(join(tmpdir(), 'record-test-'))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -182,10 +183,12 @@ test('`ceremony verify` is registered in the real CLI entry point', async () => 
   writeFileSync(good, JSON.stringify(record))
   const bin = join(__dirname, '..', 'bin', 'ceremony.cjs')
   const out = execFileSync(process.execPath, [bin, 'verify', good], { encoding: 'utf8' })
+  assertCliOutputClean('ceremony verify', { stdout: out })
   assert.match(out, /Ceremony record OK/)
   const t = clone(record); t.entries[0]!.ts = '2020-01-01T00:00:00.000Z'
   writeFileSync(good, JSON.stringify(t))
   const failed = spawnSync(process.execPath, [bin, 'verify', good], { encoding: 'utf8' })
+  assertCliOutputClean('ceremony verify', failed)
   assert.equal(failed.status, 1)
   assert.match(failed.stdout, /FAILED at entry 1: hash does not match/)
 })

@@ -3,16 +3,15 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import vm from 'node:vm'
 import { BRIDGE_KEY, events, invokes } from '../preload/contract'
 import { createHandlers } from '../main/ipc/handlers'
 import { dispatch, registerContract, type Handlers, type IpcSender } from '../main/ipc/register'
+import { PRELOAD_BUNDLE, runPreload } from './support/preload-vm'
 import { SettingsService } from '../main/settings/settings-service'
 import { CeremonyService } from '../main/ceremony/ceremony-service'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 
-const PRELOAD_BUNDLE = join(__dirname, '../out/preload/index.js')
 
 function memoryStore() {
   let data: Record<string, unknown> = {}
@@ -36,30 +35,6 @@ function handlers(): Handlers {
 
 const trusted: IpcSender = { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html', parent: null } }
 const options = { isTrustedSender: (e: IpcSender) => e.sender.id === 1 && e.senderFrame?.parent === null }
-
-/** Runs the built preload in a VM with a recording fake of what Electron gives a sandboxed preload. */
-function runPreload(contextIsolated: boolean) {
-  const exposed: Record<string, unknown> = {}
-  const invoked: { channel: string; payload: unknown }[] = []
-  const listeners = new Map<string, Set<(...a: unknown[]) => void>>()
-  const electron = {
-    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => { exposed[key] = api } },
-    ipcRenderer: {
-      // Objects made inside the VM have its own prototypes; copy them into this realm to compare.
-      invoke: async (channel: string, payload: unknown) => { invoked.push({ channel, payload: JSON.parse(JSON.stringify(payload)) }); return { ok: true, data: null } },
-      on: (channel: string, fn: (...a: unknown[]) => void) => { if (!listeners.has(channel)) listeners.set(channel, new Set()); listeners.get(channel)!.add(fn) },
-      removeListener: (channel: string, fn: (...a: unknown[]) => void) => listeners.get(channel)?.delete(fn),
-    },
-  }
-  const code = readFileSync(PRELOAD_BUNDLE, 'utf8')
-  const context = vm.createContext({
-    require: (name: string) => { if (name === 'electron') return electron; throw new Error(`the preload may require only electron, not ${name}`) },
-    process: { contextIsolated },
-    Object, Error,
-  })
-  vm.runInContext(code, context)
-  return { exposed, invoked, listeners }
-}
 
 describe('the IPC contract', () => {
   test('every channel is named domain:verb, once', () => {
@@ -147,43 +122,4 @@ describe('the built preload', () => {
   })
 })
 
-describe('every channel refuses', () => {
-  const untrusted: Array<[string, IpcSender]> = [
-    ['a foreign window', { sender: { id: 2 }, senderFrame: { url: 'file:///app/index.html', parent: null } }],
-    ['a sub-frame', { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html', parent: {} } }],
-    ['a sender without a frame', { sender: { id: 1 }, senderFrame: null }],
-  ]
-  const badPayloads: Array<[string, unknown]> = [
-    ['an unknown key', { unexpected: true }],
-    ['a __proto__ key', JSON.parse('{"__proto__": {"isAdmin": true}}')],
-    ['a constructor key', { constructor: { prototype: {} } }],
-    ['a string instead of an object', 'payload'],
-    ['an array', []],
-    ['null', null],
-  ]
-  for (const name of Object.keys(invokes) as (keyof typeof invokes)[]) {
-    test(`${invokes[name].channel}: untrusted senders, and payloads off the contract, before its handler runs`, async () => {
-      let ran = 0
-      const h = Object.fromEntries(Object.keys(invokes).map((k) => [k, () => { ran++; throw new Error('must not run') }])) as unknown as Handlers
-      for (const [who, event] of untrusted) {
-        const result = await dispatch(name, h, options, event, {})
-        assert.equal(!result.ok && result.error.code, 'UNTRUSTED_SENDER', who)
-      }
-      for (const [what, payload] of badPayloads) {
-        const result = await dispatch(name, h, options, trusted, payload)
-        assert.equal(!result.ok && result.error.code, 'INVALID_PAYLOAD', what)
-      }
-      assert.equal(ran, 0)
-    })
-  }
-
-  test('oversized payloads', async () => {
-    const h = handlers()
-    const big = await dispatch('validatePlan', h, options, trusted, { text: 'x'.repeat(1_000_001) })
-    assert.equal(!big.ok && big.error.code, 'INVALID_PAYLOAD')
-    const key = await dispatch('setApiKey', h, options, trusted, { applianceId: 'fips-1', apiKey: 'k'.repeat(4097) })
-    assert.equal(!key.ok && key.error.code, 'INVALID_PAYLOAD')
-    const note = await dispatch('recordException', h, options, trusted, { stepId: 'preflight', by: 'Wes', note: 'n'.repeat(2001) })
-    assert.equal(!note.ok && note.error.code, 'INVALID_PAYLOAD')
-  })
-})
+// Every channel's sender, payload and size refusals: test/ipc-channels.test.ts (generated from the contract).

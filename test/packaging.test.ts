@@ -14,10 +14,31 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const ROOT = join(__dirname, '..')
 const SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX'
-// Fuse wire v1 order and Electron's own defaults ('1' on, '0' off).
-const FUSES = ['runAsNode', 'enableCookieEncryption', 'enableNodeOptionsEnvironmentVariable', 'enableNodeCliInspectArguments',
-  'enableEmbeddedAsarIntegrityValidation', 'onlyLoadAppFromAsar', 'loadBrowserProcessSpecificV8Snapshot', 'grantFileProtocolExtraPrivileges']
-const ELECTRON_DEFAULTS = '10110001'
+// Fuse wire v1 order, Electron's own defaults ('1' on, '0' off) and the values security.md §1a
+// requires: written out here, independently of scripts/electron-fuses.cjs which flips them.
+const REQUIRED: Array<[name: string, electronDefault: boolean, required: boolean]> = [
+  ['RunAsNode', true, false],
+  ['EnableCookieEncryption', false, true],
+  ['EnableNodeOptionsEnvironmentVariable', true, false],
+  ['EnableNodeCliInspectArguments', true, false],
+  ['EnableEmbeddedAsarIntegrityValidation', false, true],
+  ['OnlyLoadAppFromAsar', false, true],
+  ['LoadBrowserProcessSpecificV8Snapshot', false, false],
+  ['GrantFileProtocolExtraPrivileges', true, false],
+  ['WasmTrapHandlers', true, true],
+]
+const wireOf = (states: boolean[]) => states.map((on) => (on ? '1' : '0')).join('')
+
+/** A stand-in Electron executable: a shell stub followed by a fuse wire (sentinel, version 1, length, states). */
+function standInBinary(states: string): Buffer {
+  return Buffer.concat([Buffer.from('#!/bin/sh\necho "stand-in Electron for offline packaging checks" >&2\nexit 1\n'), Buffer.from(SENTINEL), Buffer.from([1, states.length]), Buffer.from(states)])
+}
+
+function readWire(file: string): string {
+  const binary = readFileSync(file)
+  const at = binary.indexOf(SENTINEL) + SENTINEL.length
+  return binary.subarray(at + 2, at + 2 + binary[at + 1]!).toString('latin1')
+}
 
 let work: string
 let output: string
@@ -27,8 +48,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'dsm-pack-'))
   const dist = join(work, 'electron-dist')
   mkdirSync(join(dist, 'resources'), { recursive: true })
-  const wire = Buffer.concat([Buffer.from('#!/bin/sh\necho "stand-in Electron for offline packaging checks" >&2\nexit 1\n'), Buffer.from(SENTINEL), Buffer.from([1, FUSES.length]), Buffer.from(ELECTRON_DEFAULTS)])
-  writeFileSync(join(dist, 'electron'), wire)
+  writeFileSync(join(dist, 'electron'), standInBinary(wireOf(REQUIRED.map(([, electronDefault]) => electronDefault))))
   chmodSync(join(dist, 'electron'), 0o755)
   writeFileSync(join(dist, 'version'), 'v41.7.1')
   output = join(work, 'dist')
@@ -39,21 +59,31 @@ before(async () => {
   })
 })
 
-test('every fuse is flipped to the hardened value', () => {
-  const binary = readFileSync(join(output, 'linux-unpacked', 'dsm-key-ceremony'))
-  const at = binary.indexOf(SENTINEL) + SENTINEL.length
-  const states = binary.subarray(at + 2, at + 2 + FUSES.length).toString('latin1')
-  const got = Object.fromEntries(FUSES.map((name, i) => [name, states[i] === '1']))
-  assert.deepEqual(got, {
-    runAsNode: false,
-    enableCookieEncryption: true,
-    enableNodeOptionsEnvironmentVariable: false,
-    enableNodeCliInspectArguments: false,
-    enableEmbeddedAsarIntegrityValidation: true,
-    onlyLoadAppFromAsar: true,
-    loadBrowserProcessSpecificV8Snapshot: false,
-    grantFileProtocolExtraPrivileges: false,
+REQUIRED.forEach(([name, , required], i) => {
+  test(`fuse FU${i + 1}: ${name} is ${required ? 'on' : 'off'} in the packed binary`, () => {
+    const wire = readWire(join(output, 'linux-unpacked', 'dsm-key-ceremony'))
+    assert.equal(wire.length, REQUIRED.length, 'a nine-fuse wire')
+    assert.equal(wire[i], required ? '1' : '0')
   })
+})
+
+test('fuses: strictlyRequireAllFuses fails the build on a fuse the table does not name, or a wire too short for it', async () => {
+  const { flipAll, FUSES } = require('../scripts/electron-fuses.cjs') as { flipAll(p: string): Promise<unknown>; FUSES: Record<string, boolean> }
+  assert.deepEqual(Object.keys(FUSES), REQUIRED.map(([name]) => name), 'the hook names every fuse, in wire order')
+  const file = join(work, 'synthetic-electron')
+  writeFileSync(file, standInBinary(wireOf(REQUIRED.map(([, d]) => d)) + '1')) // a future tenth fuse
+  await assert.rejects(flipAll(file), /strictlyRequireAllFuses/)
+  writeFileSync(file, standInBinary('10110001')) // an Electron without WasmTrapHandlers
+  await assert.rejects(flipAll(file), /not long enough/)
+  writeFileSync(file, standInBinary(wireOf(REQUIRED.map(([, d]) => d))))
+  await flipAll(file)
+  assert.equal(readWire(file), wireOf(REQUIRED.map(([, , r]) => r)))
+})
+
+test('fuses: one source of truth, the afterPack hook; electron-builder.yml has no partial electronFuses table', () => {
+  const yml = readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')
+  assert.match(yml, /^afterPack: \.\/scripts\/electron-fuses\.cjs$/m)
+  assert.doesNotMatch(yml, /^electronFuses:/m)
 })
 
 test('app.asar holds the built bundles, the manifest and node-forge, and no sources or tests', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SimClient } from './support/sim-client'
+import { assertCliOutputClean } from './support/cli-output'
 
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'ceremony.cjs')
@@ -33,8 +34,13 @@ function start(args: string[]): { child: ChildProcess; line: Promise<string>; ex
     })
     child.on('exit', (code) => reject(new Error(`exited ${code} before ready: ${err}`)))
   })
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, line, exit, stderr: () => err + (out.includes('\n') ? out.slice(out.indexOf('\n') + 1) : '') }
+  const rest = () => err + (out.includes('\n') ? out.slice(out.indexOf('\n') + 1) : '')
+  // The ready line carries the simulated credentials by design; everything else is canary-scanned.
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))).then((code) => {
+    assertCliOutputClean('ceremony simulate', { stderr: rest() })
+    return code
+  })
+  return { child, line, exit, stderr: rest }
 }
 
 describe('ceremony simulate', () => {
@@ -115,6 +121,7 @@ describe('ceremony simulate', () => {
   ] as const) {
     it(`bad arguments (${args.join(' ') || 'none'}): exit 2 with a clear message, nothing on stdout`, () => {
       const r = spawnSync(process.execPath, [BIN, 'simulate', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 })
+      assertCliOutputClean('ceremony simulate', r)
       assert.equal(r.status, 2, r.stderr)
       assert.match(r.stderr, msg)
       assert.equal(r.stdout, '')

@@ -12,12 +12,13 @@ import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
 import { startSimulator } from '../simulator'
+import { isAppWindowSender } from './ipc-sender'
 import { registerAppScheme, serveRenderer } from './protocol'
 import { RENDERER_URL } from './renderer-files'
 import { findDebugSwitch, guardSession, installAppGuards } from './security'
 import { createMainWindow } from './window'
 
-const debugSwitch = findDebugSwitch(process.argv)
+const debugSwitch = findDebugSwitch(process.argv, app.commandLine)
 if (debugSwitch) {
   // A key-ceremony workstation is never debugged through an open port.
   process.stderr.write(`DSM Key Ceremony refuses to start with ${debugSwitch}\n`)
@@ -102,11 +103,7 @@ function start(): void {
         ceremony,
       }),
       {
-        isTrustedSender: (event: IpcSender) =>
-          trustedSenders.has(event.sender.id) &&
-          event.senderFrame !== null &&
-          event.senderFrame.parent === null &&
-          event.senderFrame.url === RENDERER_URL,
+        isTrustedSender: (event: IpcSender) => isAppWindowSender(trustedSenders, event),
         onInternalError: (channel, err) => console.error(`IPC ${channel} failed:`, err instanceof Error ? err.name : typeof err),
       },
     )

@@ -5,12 +5,7 @@
 import type { App, Session, WebContents } from 'electron'
 import { RENDERER_CSP } from './csp'
 
-/** Command-line switches that would let another process drive or inspect the app. */
-const DEBUG_SWITCHES = [/^--inspect(-brk)?(-node)?(=|$)/, /^--inspect-port(=|$)/, /^--remote-debugging-port(=|$)/, /^--remote-debugging-pipe$/, /^--js-flags(=|$)/]
-
-export function findDebugSwitch(argv: readonly string[]): string | undefined {
-  return argv.find((arg) => DEBUG_SWITCHES.some((pattern) => pattern.test(arg)))
-}
+export { findDebugSwitch } from './launch-guard'
 
 export function guardWebContents(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault())

@@ -4,7 +4,7 @@ import { InvalidCredentialError } from './errors'
 
 const MAX_API_KEY_BYTES = 4096
 
-/** Refuses API keys that cannot be right (empty, whitespace from copy-paste, non-base64) before sending anything. */
+/** Refuses API keys that cannot be right (empty, whitespace from copy-paste, non-base64, not uuid:secret) before sending anything. */
 export function checkApiKeyShape(apiKey: Buffer): void {
   if (!Buffer.isBuffer(apiKey)) throw new InvalidCredentialError('the API key must be given as a Buffer')
   if (apiKey.length === 0) throw new InvalidCredentialError('the API key is empty')
@@ -21,4 +21,22 @@ export function checkApiKeyShape(apiKey: Buffer): void {
       )
     }
   }
+  // A DSM app API key is base64("<app uuid>:<secret>") (security.md §4.4, case 40). Checked on the
+  // decoded bytes, which are never put in a message and are zeroed here.
+  const decoded = Buffer.from(apiKey.toString('latin1'), 'base64')
+  const ok = isUuidColonSecret(decoded)
+  decoded.fill(0)
+  if (!ok) throw new InvalidCredentialError('the API key does not decode to "<app uuid>:<secret>"; copy the whole key from the app\'s page in DSM')
+}
+
+/** `8-4-4-4-12` hex digits, ':', then one or more printable ASCII bytes; read byte by byte, no string copy. */
+function isUuidColonSecret(b: Buffer): boolean {
+  if (b.length < 38 || b[36] !== 0x3a) return false
+  for (let i = 0; i < 36; i++) {
+    const c = b[i]!
+    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+    if ([8, 13, 18, 23].includes(i) ? c !== 0x2d : !hex) return false
+  }
+  for (let i = 37; i < b.length; i++) if (b[i]! < 0x21 || b[i]! > 0x7e) return false
+  return true
 }

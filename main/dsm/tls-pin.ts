@@ -14,14 +14,16 @@
 //    down by Node itself; no application byte is ever written on it. If the leaf's SPKI SHA-256
 //    equals the pin, the presented chain becomes the `ca` of the real connection, which is fully
 //    verified (signature, validity dates, hostname) and pin-checked again. A different pin is a
-//    TlsPinMismatchError before any request exists. The anchor is cached per connector; if the
-//    appliance later presents another certificate, the anchor is re-learnt (and re-pinned).
+//    TlsPinMismatchError before any request exists. The anchor (public certificates only) is
+//    cached for the process by host, port and pin, so later connections to the appliance need no
+//    probe; if the appliance later presents another certificate, it is re-learnt and re-pinned.
 //
 // Sockets are handed to node:https only after all checks passed (async createConnection), so no
-// request byte can reach an unverified peer. TLS sessions are never resumed: Node skips
-// checkServerIdentity on a resumed session, which would skip the pin.
+// request byte can reach an unverified peer. Every new socket is checked this way, reused
+// keep-alive sockets are the same verified socket (pinned-agent.ts). TLS sessions are never
+// resumed: Node skips checkServerIdentity on a resumed session, which would skip the pin; a
+// socket that reports a reused session is refused.
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto'
-import * as https from 'node:https'
 import { isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
 import * as tls from 'node:tls'
@@ -83,9 +85,42 @@ export function spkiSha256OfPeer(cert: tls.PeerCertificate): Buffer {
   return createHash('sha256').update(spki).digest()
 }
 
+/** A CA file holds one certificate or a short chain: a few kilobytes. */
+export const MAX_CA_PEM_CHARS = 64 * 1024
+const MAX_CA_CERTS = 16
+const BEGIN = '-----BEGIN '
+const DASHES = '-----'
+const END_CERT = '-----END CERTIFICATE-----'
+
+/**
+ * The CERTIFICATE blocks of a CA file, each checked by X509Certificate. Capped before anything is
+ * read, and scanned with indexOf only, each search starting where the last ended: linear in the
+ * input. (A lazy `[\s\S]+?` regex over many BEGIN lines without an END backtracks quadratically;
+ * 896 KB of them held the main thread for 7.4 s.) Any other PEM block is refused, a private key by
+ * name. Text outside the blocks (comments, `subject=` lines) is ignored.
+ */
 function validateCaPem(caPem: string): string {
-  const blocks = caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)
-  if (!blocks || blocks.length === 0) throw new InvalidTrustError('the CA file contains no PEM certificate')
+  if (typeof caPem !== 'string') throw new InvalidTrustError('the CA certificate must be PEM text')
+  if (caPem.length > MAX_CA_PEM_CHARS) {
+    throw new InvalidTrustError(`the CA file is larger than ${MAX_CA_PEM_CHARS / 1024} KiB; a CA certificate or chain is a few kilobytes`)
+  }
+  const blocks: string[] = []
+  for (let at = caPem.indexOf(BEGIN); at >= 0; at = caPem.indexOf(BEGIN, at)) {
+    const labelEnd = caPem.indexOf(DASHES, at + BEGIN.length)
+    if (labelEnd < 0) throw new InvalidTrustError('the CA file has a PEM BEGIN line that does not end')
+    const label = caPem.slice(at + BEGIN.length, labelEnd)
+    if (label !== 'CERTIFICATE') {
+      throw new InvalidTrustError(/PRIVATE KEY/.test(label)
+        ? 'the CA file contains a private key; only the CA certificate belongs here (and the key must not be on this workstation)'
+        : 'the CA file contains a PEM block that is not a CERTIFICATE')
+    }
+    const end = caPem.indexOf(END_CERT, labelEnd + DASHES.length)
+    if (end < 0) throw new InvalidTrustError('the CA file has a certificate without its END CERTIFICATE line')
+    if (blocks.length === MAX_CA_CERTS) throw new InvalidTrustError(`the CA file holds more than ${MAX_CA_CERTS} certificates`)
+    blocks.push(caPem.slice(at, end + END_CERT.length))
+    at = end + END_CERT.length
+  }
+  if (blocks.length === 0) throw new InvalidTrustError('the CA file contains no PEM certificate')
   for (const b of blocks) {
     try {
       new X509Certificate(b)
@@ -116,7 +151,12 @@ export interface PinnedTlsConnectorOptions {
   trust: TlsTrust
   connectTimeoutMs: number
   timers?: Timers
+  /** Told when a new socket's key is not the pinned one (the connection owner closes everything). */
+  onPinMismatch?: (err: TlsPinMismatchError) => void
 }
+
+/** Pin-only mode: certificate chains whose leaf matched the pin, by `host|port|pin`. Public data. */
+const anchors = new Map<string, string[]>()
 
 /** Opens verified TLS sockets to one appliance. */
 export class PinnedTlsConnector {
@@ -126,8 +166,9 @@ export class PinnedTlsConnector {
   readonly #caPem: string | undefined
   readonly #connectTimeoutMs: number
   readonly #timers: Timers
-  /** Pin-only mode: the certificate chain learnt from a probe whose leaf matched the pin. */
-  #anchorPem: string[] | undefined
+  readonly #onPinMismatch: ((err: TlsPinMismatchError) => void) | undefined
+  #probes = 0
+  #verified = 0
 
   constructor(opts: PinnedTlsConnectorOptions) {
     this.host = opts.host
@@ -139,6 +180,16 @@ export class PinnedTlsConnector {
     }
     this.#connectTimeoutMs = opts.connectTimeoutMs
     this.#timers = opts.timers ?? realTimers
+    this.#onPinMismatch = opts.onPinMismatch
+  }
+
+  /** TLS handshakes this connector made: probes (pin-only first contact) and verified sockets. */
+  get handshakes(): { probes: number; verified: number } {
+    return { probes: this.#probes, verified: this.#verified }
+  }
+
+  get #anchorKey(): string {
+    return `${this.host}|${this.port}|${this.#pin ? formatSpkiPin(this.#pin) : ''}`
   }
 
   get where(): string {
@@ -163,6 +214,9 @@ export class PinnedTlsConnector {
     work.then((s) => { if (deadline.expired) s.destroy() }, () => undefined)
     try {
       return await Promise.race([work, timeout])
+    } catch (err) {
+      if (err instanceof TlsPinMismatchError) this.#onPinMismatch?.(err)
+      throw err
     } finally {
       this.#timers.clearTimeout(timer)
     }
@@ -171,21 +225,23 @@ export class PinnedTlsConnector {
   async #connectVerified(track: (s: tls.TLSSocket) => void, deadline: { expired: boolean }): Promise<tls.TLSSocket> {
     if (this.#caPem) return this.#open(track, [this.#caPem])
     // Pin-only mode.
-    if (this.#anchorPem) {
+    const known = anchors.get(this.#anchorKey)
+    if (known) {
       try {
-        return await this.#open(track, this.#anchorPem)
+        return await this.#open(track, known)
       } catch (err) {
         // The appliance may have a new certificate (same or other key): re-learn and re-pin once.
         if (!(err instanceof TlsVerificationError) || err instanceof TlsPinMismatchError || deadline.expired) throw err
-        this.#anchorPem = undefined
+        anchors.delete(this.#anchorKey)
       }
     }
     const chain = await this.#probe(track)
     const mismatch = this.#pinMismatch(chain[0]!)
     if (mismatch) throw mismatch
-    this.#anchorPem = chain.map((c) => new X509Certificate(c.raw).toString())
+    const anchor = chain.map((c) => new X509Certificate(c.raw).toString())
+    anchors.set(this.#anchorKey, anchor)
     if (deadline.expired) throw new TimeoutError(`TLS connection to ${this.where} timed out`)
-    return this.#open(track, this.#anchorPem)
+    return this.#open(track, anchor)
   }
 
   #pinMismatch(cert: tls.PeerCertificate): TlsPinMismatchError | undefined {
@@ -229,8 +285,10 @@ export class PinnedTlsConnector {
       socket.once('error', onError)
       socket.once('secureConnect', () => {
         socket.removeListener('error', onError)
-        if (!socket.authorized) {
-          // Unreachable with rejectUnauthorized: true; kept as a belt-and-braces refusal.
+        this.#verified++
+        if (!socket.authorized || socket.isSessionReused()) {
+          // Unreachable with rejectUnauthorized: true and no session offered; a belt-and-braces
+          // refusal (a resumed session would have skipped checkServerIdentity, and so the pin).
           socket.destroy()
           reject(new TlsVerificationError(`TLS certificate of ${this.where} was not accepted`))
           return
@@ -249,6 +307,7 @@ export class PinnedTlsConnector {
   #probe(track: (s: tls.TLSSocket) => void): Promise<tls.DetailedPeerCertificate[]> {
     return new Promise((resolve, reject) => {
       let chain: tls.DetailedPeerCertificate[] | undefined
+      this.#probes++
       const socket = tls.connect({
         ...this.#baseOptions(),
         checkServerIdentity: () => new Error('certificate probe: connection is never used'),
@@ -279,28 +338,4 @@ export class PinnedTlsConnector {
   }
 }
 
-/**
- * An https.Agent that only ever uses sockets from a PinnedTlsConnector. No keep-alive: each call
- * gets a fresh, freshly verified connection (a stale pooled socket reset mid-POST would turn a
- * harmless reconnect into an "outcome unknown" for a write).
- */
-export class PinnedHttpsAgent extends https.Agent {
-  readonly #connector: PinnedTlsConnector
-
-  constructor(connector: PinnedTlsConnector) {
-    super({ keepAlive: false, maxCachedSessions: 0 })
-    this.#connector = connector
-  }
-
-  override createConnection(
-    _options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    if (!callback) throw new Error('PinnedHttpsAgent needs the asynchronous createConnection form')
-    this.#connector.connect().then(
-      (socket) => callback(null, socket),
-      (err: Error) => callback(err, undefined as unknown as Duplex),
-    )
-    return undefined
-  }
-}
+export { PinnedHttpsAgent } from './pinned-agent'

@@ -1,6 +1,8 @@
 // One appliance connection: host + port + TLS trust + the request function every call goes
 // through. That single function is where the rules live, so no caller can skip them:
 //   * endpoint allowlist and plaintext-export refusal, before any network I/O;
+//   * one pinned keep-alive connection per DsmConnection (pinned-agent.ts): each new socket is
+//     verified and pin-checked; a wrong pin on any new socket closes the connection for good;
 //   * a connect timeout (in the TLS connector) and a response timeout on every call;
 //   * reads retried with capped exponential backoff and full jitter on network errors, 5xx and
 //     429 (Retry-After honoured); writes never retried once the request may have been sent: a
@@ -23,6 +25,7 @@ import {
   NotFoundError,
   OutcomeUnknownError,
   RateLimitedError,
+  TlsPinMismatchError,
   ServerError,
   TimeoutError,
   UnauthorizedError,
@@ -30,7 +33,9 @@ import {
 } from './errors'
 import { normaliseHost } from './host'
 import { VersionResponseSchema, type VersionResponse } from './schemas'
-import { PinnedHttpsAgent, PinnedTlsConnector, realTimers, type Timers, type TlsTrust } from './tls-pin'
+import { parseHttpDate, parseRetryAfter, queryString, redactSecrets, safeObserve, sleep, vendorMessage } from './http-helpers'
+import { openLink, type ApplianceLink } from './appliance-link'
+import { realTimers, type Timers, type TlsTrust } from './tls-pin'
 
 export interface Clock {
   /** ms since the epoch */
@@ -83,6 +88,10 @@ export interface DsmConnectionOptions {
   connectTimeoutMs?: number
   /** from the moment the request is sent to the last byte of the response (default 30 s) */
   responseTimeoutMs?: number
+  /** an idle keep-alive socket is closed after this long (default 4 s; see pinned-agent.ts) */
+  idleTimeoutMs?: number
+  /** sockets open to the appliance at once (default 1: one pinned connection, calls queue) */
+  maxSockets?: number
   retry?: Partial<RetryPolicy>
   /** responses larger than this are refused (default 1 MiB) */
   maxResponseBytes?: number
@@ -153,7 +162,10 @@ export class DsmConnection {
   readonly clock: Clock
   readonly timers: Timers
   readonly logger: DsmLogger
-  readonly #agent: PinnedHttpsAgent
+  /** The appliance's one pinned connection, shared with other sessions to it (appliance-link.ts). */
+  readonly #link: ApplianceLink
+  #closed = false
+  #warnedRefusal = false
   readonly #responseTimeoutMs: number
   readonly #retry: RetryPolicy
   readonly #maxResponseBytes: number
@@ -175,19 +187,25 @@ export class DsmConnection {
     this.#random = opts.random ?? Math.random
     this.#onRequest = opts.onRequest
     this.#onResponse = opts.onResponse
-    const connector = new PinnedTlsConnector({
-      host: this.host,
-      port: this.port,
-      trust: opts.trust,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-      timers: this.timers,
-    })
-    this.#agent = new PinnedHttpsAgent(connector)
+    const agentOptions = { ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}), ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}) }
+    this.#link = openLink({ host: this.host, port: this.port, trust: opts.trust, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, timers: this.timers }, agentOptions)
+  }
+
+  /** TLS handshakes made so far on this appliance's connection: probes (pin-only first contact) and verified sockets. */
+  get tlsHandshakes(): { probes: number; verified: number } {
+    return this.#link.connector.handshakes
   }
 
   /** Every DSM call goes through here. */
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const endpoint = checkEndpoint(spec.method, spec.path)
+    const refused = this.#link.refused
+    if (refused) {
+      // A new socket presented another key: the connection is closed for good, nothing is sent.
+      if (!this.#warnedRefusal) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+      this.#warnedRefusal = true
+      throw new TlsPinMismatchError(refused.expected, refused.actual, { request: `${spec.method} ${endpoint.template}` })
+    }
     const path = spec.path + queryString(spec.query)
     const where = `${spec.method} ${endpoint.template}`
     const attempts = endpoint.effect === 'read' ? Math.max(1, this.#retry.maxAttempts) : 1
@@ -236,6 +254,10 @@ export class DsmConnection {
       }
       if (err instanceof DsmError) {
         this.logger.warn('dsm connect failed', { request: where, attempt, error: err.code })
+        if (err instanceof TlsPinMismatchError && !this.#warnedRefusal) {
+          this.#warnedRefusal = true
+          this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+        }
         throw withRequest(err, where)
       }
       throw new UnreachableError(`cannot reach ${this.authority}; the request was not sent`, { request: where, cause: err })
@@ -246,7 +268,7 @@ export class DsmConnection {
     this.logger.debug('dsm response', { request: where, status: raw.status, attempt, durationMs })
     const serverDate = parseHttpDate(raw.headers['date'])
 
-    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where)
+    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where, spec.authorization)
     let value: T
     if (spec.schema) {
       let json: unknown
@@ -285,7 +307,7 @@ export class DsmConnection {
         fn()
       }
       const req = https.request({
-        agent: this.#agent,
+        agent: this.#link.agent,
         host: this.host,
         port: this.port,
         method: spec.method,
@@ -322,9 +344,9 @@ export class DsmConnection {
     })
   }
 
-  #errorFor(raw: RawResponse, where: string): DsmError {
+  #errorFor(raw: RawResponse, where: string, authorization: string | undefined): DsmError {
     const status = raw.status
-    const message = vendorMessage(raw) || `HTTP ${status}`
+    const message = vendorMessage(raw, authorization) || `HTTP ${status}`
     const d = { status, request: where }
     if (status === 400) return new BadRequestError(message, d)
     if (status === 401) return new UnauthorizedError(message, d)
@@ -366,9 +388,11 @@ export class DsmConnection {
     await this.call({ method: 'GET', path: '/sys/v1/health', expect: [204, 200] })
   }
 
-  /** Closes idle sockets (there are none with keep-alive off; kept for symmetry with other resources). */
+  /** This session is done with the appliance; the last session on the shared connection closes its sockets. */
   close(): void {
-    this.#agent.destroy()
+    if (this.#closed) return
+    this.#closed = true
+    this.#link.release()
   }
 }
 
@@ -384,62 +408,4 @@ function withRequest(e: DsmError, where: string): DsmError {
   return e
 }
 
-/** The vendor's plain-text body (or `{message}` JSON, which some clients also accept), cleaned for display. */
-function vendorMessage(raw: RawResponse): string {
-  let text = raw.body.subarray(0, 4096).toString('utf8').trim()
-  const type = String(raw.headers['content-type'] ?? '')
-  if (type.includes('json') || text.startsWith('{')) {
-    try {
-      const j = JSON.parse(text) as unknown
-      if (j && typeof j === 'object' && typeof (j as { message?: unknown }).message === 'string') text = (j as { message: string }).message
-      else if (typeof j === 'string') text = j
-    } catch {
-      // keep the text
-    }
-  }
-  // Control characters out (log injection), length capped.
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
-}
-
-/** Observers see bodies as sent, except approval passwords. */
-function redactSecrets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(redactSecrets)
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'password' && typeof x === 'string' ? '[redacted]' : redactSecrets(x)]))
-  }
-  return v
-}
-
-function queryString(q: Record<string, QueryValue> | undefined): string {
-  if (!q) return ''
-  const p = new URLSearchParams()
-  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.append(k, String(v))
-  const s = p.toString()
-  return s ? `?${s}` : ''
-}
-
-export function parseHttpDate(value: string | undefined): Date | undefined {
-  if (!value) return undefined
-  const t = Date.parse(value)
-  return Number.isFinite(t) ? new Date(t) : undefined
-}
-
-function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const t = Date.parse(value)
-  return Number.isFinite(t) ? Math.max(0, t - now) : undefined
-}
-
-function sleep(timers: Timers, ms: number): Promise<void> {
-  return new Promise((resolve) => { timers.setTimeout(resolve, ms) })
-}
-
-function safeObserve<E>(fn: ((e: E) => void) | undefined, e: E): void {
-  if (!fn) return
-  try {
-    fn(e)
-  } catch {
-    // an observer must never change what the client does
-  }
-}
+export { parseHttpDate } from './http-helpers'

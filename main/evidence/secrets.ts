@@ -7,7 +7,7 @@ const SECRET_KEY_EXACT = new Set([
   'value', 'pin', 'pass', 'passwd', 'password', 'passphrase', 'apikey', 'token', 'accesstoken',
   'refreshtoken', 'bearer', 'bearertoken', 'authorization', 'auth', 'secret', 'clientsecret',
   'privatekey', 'privkey', 'sessionid', 'sessiontoken', 'cookie', 'setcookie', 'keymaterial',
-  'plaintext', 'credentials', 'credential',
+  'plaintext', 'credentials', 'credential', 'wrappedkey',
 ])
 const SECRET_KEY_PARTS = ['password', 'passphrase', 'secret', 'token', 'apikey', 'privatekey', 'keymaterial', 'credential']
 
@@ -18,8 +18,18 @@ function isBasicCredential(value: string): boolean {
   return m !== null && Buffer.from(m[1]!, 'base64').toString('utf8').includes(':')
 }
 
+// Key bytes in base64 (a wrapped CMK is 256 bytes = 344 characters): an unbroken base64 run of at
+// least 128 bytes' worth that is not hex. Digests (64 hex), ids, names and paths (runs broken by
+// '.', '-', ' ') stay far below it; a PEM body's lines are 64 characters.
+const BASE64_RUN = /[A-Za-z0-9+/]{172,}={0,2}/
+function hasKeyBytes(value: string): boolean {
+  const run = BASE64_RUN.exec(value)
+  return run !== null && /[^0-9a-fA-F]/.test(run[0])
+}
+
 const SECRET_VALUE_PATTERNS: Array<[(value: string) => boolean, string]> = [
   [(v) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v), 'a PEM private key'],
+  [hasKeyBytes, 'key bytes (a long base64 run, e.g. a wrapped key)'],
   [(v) => /^\s*Bearer\s+[A-Za-z0-9._~+/=-]{8,}\s*$/i.test(v), 'a bearer token'],
   [isBasicCredential, 'HTTP basic credentials'],
 ]

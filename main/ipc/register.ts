@@ -1,7 +1,7 @@
 /**
- * The only module that touches ipcMain. For every contract channel: check the sender, validate the
- * payload, run the handler, validate what it returns, and answer with a Result. Nothing else in
- * main may register an IPC listener.
+ * The only module that touches ipcMain. For every contract channel: check the sender, cap the size,
+ * validate the payload, run the handler, validate what it returns, and answer with a Result.
+ * Nothing else in main may register an IPC listener.
  */
 import type { z } from 'zod'
 import {
@@ -16,6 +16,10 @@ import {
   type ResponseOf,
   type Result,
 } from '../../preload/contract'
+import { exceedsPayloadSize, MAX_IPC_PAYLOAD_UNITS } from './payload-size'
+
+/** Refused by size before any schema runs (the contract's IPC_ERRORS holds the schema-level codes). */
+export const PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE'
 
 /** What an IPC event tells us about who sent it (the subset of Electron's IpcMainInvokeEvent we use). */
 export interface IpcSender {
@@ -73,6 +77,9 @@ export async function dispatch<K extends InvokeName>(
   const spec = invokes[name]
   if (!options.isTrustedSender(event)) {
     return { ok: false, error: { code: IPC_ERRORS.untrustedSender, message: `Refused ${spec.channel}: the sender is not this app's window` } }
+  }
+  if (exceedsPayloadSize(payload)) {
+    return { ok: false, error: { code: PAYLOAD_TOO_LARGE, message: `Refused ${spec.channel}: the request is larger than ${MAX_IPC_PAYLOAD_UNITS} characters` } }
   }
   const parsed = spec.request.safeParse(payload)
   if (!parsed.success) {

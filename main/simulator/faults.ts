@@ -1,6 +1,13 @@
 // Fault injection for one appliance: targeted rules (one-shot or persistent) that tests set up,
 // plus probabilistic faults from the options (the CLI's --fault). At most one fault applies to a
 // request: the first matching targeted rule, else a random draw.
+//
+// Where a fault strikes (its phase): before the operation runs, after it ran (no answer at all), or
+// in the middle of the answer: after the status line and headers, or after half the body
+// (security.md §8 F17 hang after headers / body stall, F18 reset mid-body). The torn phases apply
+// to 'stall' and 'reset' only.
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FaultController, FaultHandle, FaultKind, FaultOptions, FaultPhase, FaultRule, FiredFault } from './types'
 
 export interface PlannedFault {
@@ -57,6 +64,9 @@ export class Faults implements FaultController {
   }
 
   add(rule: FaultRule): FaultHandle {
+    if (rule.after && isTornPhase(rule.after) && rule.kind !== 'stall' && rule.kind !== 'reset') {
+      throw new Error(`a ${rule.kind} fault cannot strike ${rule.after}: only stall and reset can`)
+    }
     let resolve!: (f: FiredFault) => void
     const hit = new Promise<FiredFault>((r) => { resolve = r })
     const live: LiveRule = { rule, skip: rule.skip ?? 0, remaining: rule.times ?? Infinity, fired: 0, cancelled: false, resolve }
@@ -131,4 +141,36 @@ export class Faults implements FaultController {
     this.history.push(f)
     return f
   }
+}
+
+/** The phases that strike in the middle of an answer. */
+export function isTornPhase(phase: FaultPhase): phase is 'after-headers' | 'mid-body' {
+  return phase === 'after-headers' || phase === 'mid-body'
+}
+
+export interface TearHooks {
+  /** keep the connection open and silent until the simulator releases it */
+  stall(socket: Socket): void
+  /** a TCP reset */
+  reset(socket: Socket): void
+}
+
+/**
+ * Makes the next `res.end(body)` send only part of the answer, with the full Content-Length
+ * already promised: the status line and headers (after-headers), or those and the first half of
+ * the body (mid-body); once those bytes are out, the connection stalls or is reset.
+ */
+export function tearResponse(res: ServerResponse, plan: Pick<PlannedFault, 'kind' | 'phase'>, hooks: TearHooks): void {
+  res.end = ((chunk?: unknown) => {
+    const body = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.alloc(0)
+    const part = plan.phase === 'mid-body' ? body.subarray(0, Math.ceil(body.length / 2)) : Buffer.alloc(0)
+    const socket = res.socket
+    res.flushHeaders()
+    res.write(part, () => {
+      if (!socket) return
+      if (plan.kind === 'reset') hooks.reset(socket)
+      else hooks.stall(socket)
+    })
+    return res
+  }) as ServerResponse['end']
 }

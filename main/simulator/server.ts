@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ApiResponse, ApplianceApi } from './appliance'
-import type { Faults, PlannedFault } from './faults'
+import { isTornPhase, tearResponse, type Faults, type PlannedFault } from './faults'
 import type { ServerIdentity } from './tls-cert'
 import type { RequestLogEntry } from './types'
 
@@ -100,6 +100,12 @@ export class ApplianceServer {
     const response = await this.api.handle({ method, url, headers: req.headers, body })
     if (plan?.phase === 'after-apply' && (await this.strike(plan, req, res, entry, response))) return
     entry.status = response.status
+    if (plan && isTornPhase(plan.phase)) {
+      plan.fire()
+      entry.fault = plan.kind
+      entry.status = plan.kind === 'reset' ? 'reset' : 'stall'
+      tearResponse(res, plan, { stall: (s) => this.stalled.add(s), reset: resetSocket })
+    }
     this.send(res, response)
   }
 

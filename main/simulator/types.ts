@@ -7,6 +7,10 @@ export type FaultPhase =
   | 'before-apply'
   /** after the operation ran: the change is made, but the client gets the fault instead of the answer */
   | 'after-apply'
+  /** after the operation ran, the status line and headers are sent, then the fault (stall or reset only) */
+  | 'after-headers'
+  /** after the operation ran, the headers and half the body are sent, then the fault (stall or reset only) */
+  | 'mid-body'
 
 export type FaultKind =
   | 'latency' // delay by `ms`, then answer normally

@@ -39,6 +39,9 @@ test('the bridge rejects an off-contract payload with a named error', async ({ p
   expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
   const extra = await page.evaluate(() => (window.ceremony!.updateSettings as (r: unknown) => Promise<unknown>)({ apiKey: 'x' }))
   expect(extra).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+  // Too large for any channel: refused by name before any schema, end to end through the bridge.
+  const big = await page.evaluate(() => window.ceremony!.validatePlan({ text: 'x'.repeat(2_000_001) }))
+  expect(big).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } })
   // The bridge exposes exactly the contract's names, and nothing to reach ipcRenderer.
   const keys = await page.evaluate(() => Object.keys(window.ceremony!).sort())
   expect(keys).toEqual(Object.keys({ ...invokes, ...events }).sort())

@@ -32,7 +32,10 @@ export const ipcRenderer = {
       headers: { 'content-type': 'application/json', 'x-harness-token': __HARNESS_TOKEN__ },
       body: JSON.stringify(payload),
     })
-    if (!response.ok) throw new Error(`harness IPC ${channel}: HTTP ${response.status}`)
+    // Named refusals (too large, not JSON) come back as a Result, as main's own refusals do.
+    if (!response.ok && !(response.headers.get('content-type') ?? '').startsWith('application/json')) {
+      throw new Error(`harness IPC ${channel}: HTTP ${response.status}`)
+    }
     return response.json()
   },
   on(channel: string, listener: Listener): void {

@@ -35,6 +35,8 @@ export class FakeWebContents extends EventEmitter {
 
 export interface FakeElectron {
   module: Record<string, unknown>
+  /** The process command line main is started with (set by loadMainBundle); app.commandLine reads it. */
+  argv: string[]
   windows: FakeBrowserWindowLike[]
   handlers: Map<string, Listener>
   /** Channels registered with ipcMain.on (should be none: all IPC goes through the contract). */
@@ -73,6 +75,30 @@ export interface FakeElectronOptions {
   isPackaged?: boolean
   singleInstanceLock?: boolean
   version?: string
+  /** Whose command-line rules app.commandLine follows (default: this process's platform). */
+  platform?: NodeJS.Platform
+  /** Switches Chromium holds that argv does not show (e.g. appended by another route). */
+  extraSwitches?: string[]
+}
+
+/**
+ * Chromium's base::CommandLine switch parsing, as app.commandLine.hasSwitch sees it: prefixes `--`
+ * and `-` (plus `/` on Windows), a bare `--` ends the switches, `name=value` splits at the first
+ * `=`, and only on Windows are names lower-cased (elsewhere `--Inspect` is not `inspect`).
+ * hasSwitch itself takes a lower-case name.
+ */
+export function chromiumSwitches(argv: readonly string[], platform: NodeJS.Platform): Set<string> {
+  const prefixes = platform === 'win32' ? ['--', '-', '/'] : ['--', '-']
+  const switches = new Set<string>()
+  for (const arg of argv.slice(1)) {
+    if (arg === '--') break
+    const prefix = prefixes.find((p) => arg.startsWith(p) && arg.length > p.length)
+    if (!prefix) continue
+    const body = arg.slice(prefix.length)
+    const name = body.includes('=') ? body.slice(0, body.indexOf('=')) : body
+    switches.add(platform === 'win32' ? name.toLowerCase() : name)
+  }
+  return switches
 }
 
 export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
@@ -80,6 +106,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
   let resolveFirstWindow!: (w: FakeBrowserWindowLike) => void
   const fake: FakeElectron = {
     module: {},
+    argv: [],
     windows: [],
     handlers: new Map(),
     onListeners: new Map(),
@@ -137,6 +164,12 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
     quit: () => { fake.quitCalled = true },
     exit: (code = 0) => { fake.exitCode = code },
     requestSingleInstanceLock: () => options.singleInstanceLock ?? true,
+    commandLine: {
+      hasSwitch: (name: string) => {
+        if (name !== name.toLowerCase()) throw new Error('fake electron: hasSwitch takes a lower-case name, as Chromium does')
+        return chromiumSwitches(fake.argv, options.platform ?? process.platform).has(name) || (options.extraSwitches ?? []).includes(name)
+      },
+    },
     enableSandbox: () => { fake.sandboxEnabled = true },
   }
 
@@ -210,6 +243,7 @@ export function loadMainBundle(fake: FakeElectron, argv: string[] = []): void {
     return originalLoad.call(this, request, ...rest)
   }
   process.argv = [originalArgv[0] ?? 'node', MAIN_BUNDLE, ...argv]
+  fake.argv = [...process.argv]
   try {
     require(MAIN_BUNDLE)
   } finally {

@@ -1,0 +1,122 @@
+/**
+ * The network half of `npm run bench` (design §11): a whole rehearsal, driven through the headless
+ * entry (runHeadless, as `ceremony run` does), against simulated appliances reached through a
+ * latency proxy on loopback (scripts/latency-proxy.ts), so every TCP connect, TLS handshake and
+ * request costs real round trips. Reported, as ratios within one run:
+ *  - wall time ÷ (requests sent × round-trip time), goal ≤ 1.15;
+ *  - TLS handshakes per appliance (TCP connections through the proxy; pin-only first contact adds
+ *    one certificate probe), goal 1 unless the appliance closes an idle socket (the simulator, a
+ *    Node server, closes after 5 s idle and says so in its Keep-Alive header);
+ *  - requests per target (what one more target costs) against the step table's minimum.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseCredentials, planForAppliances } from '../main/ceremony/simulated-plan'
+import { runHeadless } from '../main/cli/headless'
+import { startSimulator } from '../main/simulator'
+import { startLatencyProxy } from './latency-proxy'
+
+const ONE_WAY_MS = 25
+const RTT_MS = 2 * ONE_WAY_MS
+const QUORUM = 2
+
+/**
+ * The fewest requests one target needs, by endpoint, for the step table (design §3) with a quorum
+ * of two: `src` on the source appliance, `tgt` on the target. Polling, look-ups before creating
+ * (the reconcile-safe way to create without an idempotency key) and re-reads are not in it.
+ */
+const MINIMUM_PER_TARGET: Array<[where: 'src' | 'tgt', endpoint: string, count: number, why: string]> = [
+  ['tgt', 'GET /sys/v1/version', 1, 'preflight: FIPS mode and the appliance clock'],
+  ['tgt', 'GET /sys/v1/groups', 1, 'preflight: the quorum group'],
+  ['tgt', 'GET /crypto/v1/keys', 1, 'preflight inventory (cleanup compares with it)'],
+  ['tgt', 'POST /sys/v1/session/auth', 1 + QUORUM, 'the app, then each custodian'],
+  ['tgt', 'POST /sys/v1/session/select_account', QUORUM, 'each custodian'],
+  ['tgt', 'POST /sys/v1/session/terminate', 1 + QUORUM, 'every session ends'],
+  ['tgt', 'POST /crypto/v1/keys', 1, 'step 2: generate the transfer key (the answer carries pub_key)'],
+  ['tgt', 'GET /crypto/v1/keys/{id}', 1, 'step 8: the transfer key as it is now, for the manifest check'],
+  ['tgt', 'POST /sys/v1/approval_requests', 1, 'step 9'],
+  ['tgt', 'POST /sys/v1/approval_requests/{id}/approve', QUORUM, 'step 10'],
+  ['tgt', 'GET /sys/v1/approval_requests/{id}', 1, 'step 10: see the quorum reached'],
+  ['tgt', 'POST /sys/v1/approval_requests/{id}/result', 1, 'step 11'],
+  ['tgt', 'DELETE /crypto/v1/keys/{id}', 1, 'step 12: the transfer key'],
+  ['src', 'PUT /crypto/v1/keys', 1, 'step 4: import the transfer public key'],
+  ['src', 'POST /sys/v1/session/auth', QUORUM, 'each custodian'],
+  ['src', 'POST /sys/v1/session/select_account', QUORUM, 'each custodian'],
+  ['src', 'POST /sys/v1/session/terminate', QUORUM, 'each custodian session ends'],
+  ['src', 'POST /sys/v1/approval_requests', 1, 'step 5'],
+  ['src', 'POST /sys/v1/approval_requests/{id}/approve', QUORUM, 'step 6'],
+  ['src', 'GET /sys/v1/approval_requests/{id}', 1, 'step 6: see the quorum reached'],
+  ['src', 'POST /sys/v1/approval_requests/{id}/result', 1, 'step 7'],
+  ['src', 'DELETE /crypto/v1/keys/{id}', 1, 'step 12: the imported public key'],
+]
+
+interface RunFigures {
+  targets: number
+  wallMs: number
+  requests: number
+  /** TCP (= TLS) connections per appliance, source first */
+  connections: number[]
+  /** requests by "src|tgt METHOD /path" over the whole run */
+  byEndpoint: Map<string, number>
+}
+
+async function proxiedRehearsal(targets: number): Promise<RunFigures> {
+  const sim = await startSimulator({ appliances: targets + 1 })
+  const proxies = await Promise.all(sim.appliances.map((a) => startLatencyProxy({ host: a.host, port: a.port }, ONE_WAY_MS)))
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-bench-net-'))
+  try {
+    const creds = parseCredentials(sim.readyLine())
+    // The plan names the proxies; the appliances' certificates name 127.0.0.1, so TLS checks hold.
+    const credentials = { appliances: creds.appliances.map((a, i) => ({ ...a, host: '127.0.0.1', port: proxies[i]!.port })) }
+    const plan = planForAppliances(credentials, { id: `bench-net-${targets}` })
+    const t0 = performance.now()
+    const summary = await runHeadless({ plan, credentials, stateDir: dir, confirm: true })
+    const wallMs = performance.now() - t0
+    if (!summary.ok) throw new Error(`bench rehearsal failed: ${summary.error?.code} ${summary.error?.message}`)
+    const byEndpoint = new Map<string, number>()
+    sim.appliances.forEach((a, i) => {
+      for (const e of a.state.requestLog()) {
+        const key = `${i === 0 ? 'src' : 'tgt'} ${e.method} ${e.path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{id}')}`
+        byEndpoint.set(key, (byEndpoint.get(key) ?? 0) + 1)
+      }
+    })
+    return { targets, wallMs, requests: summary.requests, connections: proxies.map((p) => p.connections()), byEndpoint }
+  } finally {
+    await Promise.all(proxies.map((p) => p.close()))
+    await sim.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export async function networkBench(row: (name: string, value: string) => void): Promise<void> {
+  const runs: RunFigures[] = []
+  for (const targets of [1, 10]) {
+    const r = await proxiedRehearsal(targets)
+    runs.push(r)
+    const ratio = r.wallMs / (r.requests * RTT_MS)
+    row(`${targets}-target rehearsal, ${ONE_WAY_MS} ms one way (${RTT_MS} ms RTT): wall time`, `${(r.wallMs / 1000).toFixed(2)} s for ${r.requests} requests`)
+    row(`  wall ÷ (requests × RTT)  [goal ≤ 1.15]`, ratio.toFixed(2))
+    const [source, ...rest] = r.connections
+    const handshakes = r.connections.reduce((a, b) => a + b, 0)
+    row(`  TLS handshakes per appliance  [goal 1]`, `source ${source}, targets ${rest.join(' ')} (each includes 1 pin-only certificate probe)`)
+    // Where the time beyond one round trip per request goes: connection set-up (TCP + TLS, 2 RTT
+    // each) and processing in this one process (engine, journal and audit fsyncs, simulator crypto).
+    const setupMs = handshakes * 2 * RTT_MS
+    const processingMs = r.wallMs - r.requests * RTT_MS - setupMs
+    row(`  beyond requests × RTT`, `connection set-up ${(setupMs / 1000).toFixed(2)} s, processing ${(processingMs / 1000).toFixed(2)} s (${(processingMs / r.requests).toFixed(1)} ms per request)`)
+  }
+  // What one more target costs: the difference between the runs, per target.
+  const [one, ten] = runs as [RunFigures, RunFigures]
+  const perTarget = (ten.requests - one.requests) / (ten.targets - one.targets)
+  const minimum = MINIMUM_PER_TARGET.reduce((n, [, , c]) => n + c, 0)
+  row('requests per target (10-target run minus 1-target run, ÷ 9)', `${perTarget.toFixed(1)} vs the step table's minimum ${minimum}`)
+  const marginal = (key: string) => ((ten.byEndpoint.get(key) ?? 0) - (one.byEndpoint.get(key) ?? 0)) / (ten.targets - one.targets)
+  const keys = new Set([...ten.byEndpoint.keys(), ...MINIMUM_PER_TARGET.map(([w, e]) => `${w} ${e}`)])
+  for (const key of [...keys].sort()) {
+    const min = MINIMUM_PER_TARGET.find(([w, e]) => `${w} ${e}` === key)?.[2] ?? 0
+    const got = marginal(key)
+    if (Math.abs(got - min) >= 0.5) row(`  ${key}`, `${got.toFixed(1)} per target (minimum ${min})`)
+  }
+}
