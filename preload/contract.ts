@@ -122,6 +122,8 @@ export const StepViewSchema = z.strictObject({
   /** Board group (e.g. a target appliance), or null for ceremony-wide steps. */
   group: z.string().nullable(),
   interaction: z.enum(['run', 'approval']),
+  /** The ceremony's last step: running it seals the log, so its checklist is signed before it runs. */
+  seals: z.boolean(),
   where: z.string(),
   title: z.string(),
   /** What is about to happen and why, in plain words. */

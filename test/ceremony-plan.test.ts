@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { checkPlan, parsePlanText, planDigest, planDigestDisplay, transferKeyName, PLAN_FORMAT } from '../main/ceremony/plan'
+import { transferKeyName, type ReplicateCmkPlan } from '../main/ceremony/kinds/replicate-cmk/plan'
+import { checkPlan, parsePlanText, planDigest, planDigestDisplay, PLAN_FORMAT } from '../main/ceremony/plan'
 import { runCeremony } from './support/cli-output'
 
 const valid = {
@@ -20,7 +21,8 @@ const valid = {
 test('a valid plan parses with defaults and a stable digest shown as hex groups and words', () => {
   const checked = checkPlan(valid)
   assert.equal(checked.ok, true)
-  const plan = checked.ok ? checked.plan : null!
+  const plan = (checked.ok ? checked.plan : null!) as ReplicateCmkPlan
+  assert.equal(plan.kind, 'replicate-cmk', 'a plan written before kinds existed is a replication')
   assert.equal(plan.appliances[0]!.port, 443)
   assert.equal(plan.wrapMode, 'RSA-OAEP-SHA256')
   assert.equal(plan.cmk.create, false)
@@ -43,6 +45,13 @@ const cases: Array<[string, (p: any) => void, RegExp]> = [
   ['a template without {target}', (p) => (p.transferKeyName = '{ceremony}-transfer'), /^transferKeyName: must contain/],
   ['PKCS#1 v1.5 wrapping', (p) => (p.wrapMode = 'RSA-PKCS1'), /^wrapMode: /],
   ['no witness', (p) => (p.participants.witnesses = []), /^participants\.witnesses: /],
+  ['a kind nobody registered', (p) => (p.kind = 'teleport-cmk'), /^kind: unknown ceremony kind; use one of replicate-cmk/],
+  ['the same TLS pin for two appliances', (p) => (p.appliances[1].trust.spkiSha256 = 'a'.repeat(64)), /^appliances\.1\.trust\.spkiSha256: the same TLS pin/],
+  ['the same host and port for two appliances', (p) => Object.assign(p.appliances[1], { host: 'FIPS1.example.internal', port: 443 }), /^appliances\.1\.host: fips1\.example\.internal:443 is given for two/],
+  ['a witness listed twice', (p) => (p.participants.witnesses = ['Wes', 'Wes']), /^participants\.witnesses\.1: witness "Wes" is listed twice/],
+  ['a custodian listed twice', (p) => (p.participants.custodians['fips-1'] = ['c1@example.com', 'c1@example.com']), /custodian "c1@example\.com" is listed twice/],
+  ['a label with a terminal escape sequence', (p) => (p.appliances[0].label = 'FIPS 1 \u001b[2J'), /^appliances\.0\.label: must not contain control characters/],
+  ['a CA value of over 64 KiB', (p) => (p.appliances[0].trust.caPem = '-----BEGIN CERTIFICATE-----' + 'A'.repeat(70_000)), /^appliances\.0\.trust\.caPem: at most/],
 ]
 for (const [name, mutate, expected] of cases) {
   test(`refuses ${name}, naming the field`, () => {
@@ -73,7 +82,7 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
     const out = runCeremony(['plan', '--appliances', join(dir, 'appliances.json'), '--targets', 'fips-3', '--id', 'sim-plan'], { canaries })
     assert.equal(out.status, 0, out.stderr)
     assert.doesNotMatch(out.stdout, /CANARY/)
-    const plan = parsePlanText(out.stdout)
+    const plan = parsePlanText(out.stdout) as ReplicateCmkPlan
     assert.deepEqual(plan.targets, ['fips-3'])
     assert.equal(plan.id, 'sim-plan')
     assert.equal(plan.mode, 'rehearsal')

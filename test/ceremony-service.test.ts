@@ -59,13 +59,15 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.equal(imported.comparisons.length, 2)
     assert.ok(imported.comparisons.every((c) => c.match && c.left.value.hex === c.right.value.hex))
     assert.equal(snap.currentStepId, 'wrap-request:fips-2')
-    assert.equal(snap.targets[0]!.done, 3)
+    assert.deepEqual(snap.groups.map((g) => [g.id, g.done, g.total]), [['fips-2', 3, 11]])
 
     // Nothing the renderer is given (views pushed or returned) carries a secret.
     const everything = JSON.stringify(pushed) + JSON.stringify(snap)
     for (const a of creds.appliances) assert.equal(everything.includes(a.apiKey), false)
 
-    // The app restarts: the new service finds the interrupted ceremony and resumes it once keys are entered.
+    // The app restarts (the first process is gone, and with it its lock on the state folder): the new
+    // service finds the interrupted ceremony and resumes it once keys are entered.
+    await first.shutdown()
     const second = service(join(dir, 'state'), planPath, [])
     snap = second.snapshot()
     assert.equal(snap.plan?.id, 'prod-1')
@@ -80,17 +82,20 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.equal(snap.steps.find((s) => s.id === 'wrap-request:fips-2')!.state, 'done')
     assert.equal((await second.runStep('preflight')).steps[0]!.state, 'done', 'a finished step is not run again, and is no error')
     const { verifyRecord } = await import('../main/evidence')
-    assert.equal(verifyRecord(JSON.parse(second.getRecord().json)).ok, true, 'the chain is intact')
+    assert.equal(verifyRecord(second.getRecord().record).ok, true, 'the chain is intact')
     snap = await second.runStep('wrap-approval:fips-2')
     const approval = snap.steps.find((s) => s.id === 'wrap-approval:fips-2')!.approval!
     assert.equal(approval.status, 'PENDING')
     assert.deepEqual(approval.quorum, { n: 2, of: 3 })
-    assert.equal(approval.wrappingKey.matchesTarget, true)
-    assert.equal(approval.subject.name, plan.cmk.name)
+    // What custodians read is the request as the appliance holds it, checked against this ceremony.
+    assert.deepEqual(approval.checks.map((c) => c.ok), [true, true, true])
+    assert.ok(approval.facts.some((f) => f.label === 'Key exported' && f.value.startsWith(`${plan.cmk.name} (AES-256`)))
+    assert.match(approval.viewDigest, /^[0-9a-f]{64}$/)
     const custodian = creds.appliances[0]!.custodians![0]!
-    await assert.rejects(second.decideApproval({ stepId: 'wrap-approval:fips-2', user: custodian.user, password: custodian.password, decision: 'approve' }), { code: 'CONFIRMATION_REQUIRED' })
+    const decision = { stepId: 'wrap-approval:fips-2', user: custodian.user, password: custodian.password, decision: 'approve' as const, requestId: approval.requestId }
+    await assert.rejects(second.decideApproval({ ...decision, viewDigest: approval.viewDigest }), { code: 'CONFIRMATION_REQUIRED' })
+    await assert.rejects(second.decideApproval({ ...decision, viewDigest: '0'.repeat(64), confirmation: 'ABCD' }), { code: 'CONFIRMATION_WRONG' })
     await second.shutdown()
-    await first.shutdown()
   } finally {
     await sim.close()
     rmSync(dir, { recursive: true, force: true })

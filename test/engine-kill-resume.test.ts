@@ -88,7 +88,7 @@ async function scenario(options: { kill?: string; fault?: { appliance: number; r
 
 const probe = planForAppliances({ appliances: [
   { id: 'fips-1', apiKey: 'x', host: '127.0.0.1', port: 1, spkiSha256: '0'.repeat(64) },
-  { id: 'fips-2', apiKey: 'x', host: '127.0.0.1', port: 2, spkiSha256: '0'.repeat(64) },
+  { id: 'fips-2', apiKey: 'x', host: '127.0.0.1', port: 2, spkiSha256: '1'.repeat(64) },
 ] }, { id: 'kill-test' })
 const STEPS = KINDS['replicate-cmk'].steps(probe).map((s) => s.id)
 

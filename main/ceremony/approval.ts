@@ -68,9 +68,14 @@ export function bodyDigest(body: unknown): string {
   return sha256Hex(canonicalJson(body ?? null))
 }
 
+/** The body as the journal and the log keep it: each redacted field replaced by `<field>_sha256` of its bytes. */
 function redacted(body: JsonObject, fields: string[] = []): JsonObject {
   const out: JsonObject = { ...body }
-  for (const f of fields) if (typeof out[f] === 'string') out[f] = { sha256: sha256Hex(Buffer.from(out[f] as string, 'base64')) }
+  for (const f of fields) {
+    if (typeof out[f] !== 'string') continue
+    out[`${f}_sha256`] = sha256Hex(Buffer.from(out[f] as string, 'base64'))
+    delete out[f]
+  }
   return out
 }
 

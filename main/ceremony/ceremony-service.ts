@@ -413,7 +413,7 @@ export class CeremonyService {
     const confirmation = engine.confirmationOf(step.id)
     const siblings = engine.steps.filter((s) => s.group === step.group)
     return {
-      id: step.id, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction,
+      id: step.id, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction, seals: step === engine.steps.at(-1),
       where: step.text.where, title: step.text.title, explain: step.text.explain,
       state: rec.state === 'intent' ? 'running' : rec.state, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
       confirmation: step.confirmation && rec.state !== 'done'

@@ -86,7 +86,7 @@ export class CeremonyEngine {
     const now = options.now ?? (() => new Date())
     const lock = StateLock.acquire(options.stateDir, now)
     try {
-      const { journal, log, resuming } = await openCeremonyState({
+      const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
         stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
       })
@@ -94,6 +94,11 @@ export class CeremonyEngine {
       const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest }
       if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
       else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id } })
+      for (const name of removedTempFiles) {
+        const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
+        engine.runner.findings.push({ stepId: 'ceremony', finding })
+        await log.append({ actor: 'engine', step: 'ceremony', kind: ENTRY.reconcile, facts: { finding } })
+      }
       await engine.runner.backfillDoneEntries(steps)
       await engine.applySkips()
       return engine

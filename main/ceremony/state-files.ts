@@ -8,6 +8,7 @@ import { existsSync, openSync, closeSync, fsyncSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLog, AuditLogCorruptError, type AuditLog as AuditLogType } from '../evidence'
 import { CeremonyError } from '../errors'
+import { removeStaleTempFiles } from '../media'
 import { Journal, type JournalStore } from './journal'
 import type { Plan } from './plan-envelope'
 
@@ -29,6 +30,8 @@ export interface OpenedState {
   log: AuditLogType
   /** The journal existed: this is a resume. */
   resuming: boolean
+  /** Temp files a killed write left behind, removed at start (file names only). */
+  removedTempFiles: string[]
 }
 
 export async function openCeremonyState(input: {
@@ -40,6 +43,8 @@ export async function openCeremonyState(input: {
   openJournalStore(): JournalStore
   now: () => Date
 }): Promise<OpenedState> {
+  // The caller holds the state lock: no write of ours is in flight, so any temp file is a dead one.
+  const removedTempFiles = [...(await removeStaleTempFiles(input.stateDir)), ...(await removeStaleTempFiles(input.mediaDir))]
   const store = Journal.openStore(input.openJournalStore)
   const resuming = Journal.exists(store)
   const logPath = join(input.stateDir, AUDIT_LOG_FILE)
@@ -59,5 +64,5 @@ export async function openCeremonyState(input: {
     }
     throw err
   }
-  return { journal, log, resuming }
+  return { journal, log, resuming, removedTempFiles }
 }

@@ -3,7 +3,7 @@
  * built like the engine's (design §3). Every builder takes overrides so a test states only what it
  * is about.
  */
-import type { ApprovalView, CeremonySnapshot, DigestView, PlanSummary, StepView } from '../../preload/contract'
+import type { ApprovalView, CeremonyRecord, CeremonySnapshot, DigestView, PlanSummary, StepView } from '../../preload/contract'
 
 const WORDS_EVEN = ['aardvark', 'absurd', 'accrue', 'acme', 'adrift', 'adult', 'afflict', 'ahead']
 const WORDS_ODD = ['adroitness', 'adviser', 'aftermath', 'aggregate', 'alkali', 'almighty', 'amulet', 'amusement']
@@ -21,23 +21,22 @@ export const FINGERPRINT = digest('a1b2c3d4e5f60718'.repeat(4))
 
 export function makePlan(overrides: Partial<PlanSummary> = {}): PlanSummary {
   return {
+    kind: 'replicate-cmk',
+    kindTitle: 'CMK replication',
     id: 'cmk-rehearsal',
     title: 'CMK replication rehearsal',
     mode: 'rehearsal',
     digest: PLAN_DIGEST,
-    source: { id: 'dsm-s', label: 'Source DSM', host: '127.0.0.1', port: 4431 },
-    targets: [
-      { id: 'dsm-t1', label: 'Target DSM 1', host: '127.0.0.1', port: 4432 },
-      { id: 'dsm-t2', label: 'Target DSM 2', host: '127.0.0.1', port: 4433 },
-    ],
     appliances: [
-      { id: 'dsm-s', label: 'Source DSM', host: '127.0.0.1', port: 4431, spkiSha256: 'ab'.repeat(32), hasCa: false },
-      { id: 'dsm-t1', label: 'Target DSM 1', host: '127.0.0.1', port: 4432, spkiSha256: 'cd'.repeat(32), hasCa: false },
-      { id: 'dsm-t2', label: 'Target DSM 2', host: '127.0.0.1', port: 4433, spkiSha256: null, hasCa: true },
+      { id: 'dsm-s', label: 'Source DSM', host: '127.0.0.1', port: 4431, spkiSha256: 'ab'.repeat(32), hasCa: false, role: 'Source' },
+      { id: 'dsm-t1', label: 'Target DSM 1', host: '127.0.0.1', port: 4432, spkiSha256: 'cd'.repeat(32), hasCa: false, role: 'Target 1' },
+      { id: 'dsm-t2', label: 'Target DSM 2', host: '127.0.0.1', port: 4433, spkiSha256: null, hasCa: true, role: 'Target 2' },
     ],
-    groupName: 'CMK quorum',
-    cmk: { name: 'Cluster Master Key', create: false },
-    wrapMode: 'RSA-OAEP-SHA256',
+    details: [
+      { label: 'Source (holds the CMK)', value: 'Source DSM' },
+      { label: 'Cluster Master Key', value: 'Cluster Master Key (already on the source)' },
+      { label: 'Quorum group', value: 'CMK quorum' },
+    ],
     participants: {
       operator: 'Olivia Operator',
       custodians: { 'dsm-s': ['alice@example.test', 'bob@example.test', 'carol@example.test'], 'dsm-t1': ['dave@example.test'], 'dsm-t2': ['erin@example.test'] },
@@ -51,8 +50,9 @@ export function makePlan(overrides: Partial<PlanSummary> = {}): PlanSummary {
 export function makeApproval(overrides: Partial<ApprovalView> = {}): ApprovalView {
   return {
     requestId: 'req-1',
-    appliance: 'Source DSM',
-    operation: 'Export the CMK wrapped under the transfer key (POST /crypto/v1/wrapkey)',
+    appliance: 'dsm-s',
+    applianceLabel: 'Source DSM',
+    operation: 'POST /crypto/v1/wrapkey',
     status: 'PENDING',
     quorum: { n: 2, of: 3 },
     approvals: [],
@@ -60,8 +60,16 @@ export function makeApproval(overrides: Partial<ApprovalView> = {}): ApprovalVie
     expiresAt: new Date(Date.now() + 30 * 60_000).toISOString(),
     requirePassword: true,
     description: 'ceremony cmk-rehearsal step wrap-dsm-t1 nonce 42',
-    subject: { name: 'Cluster Master Key', kid: '8f14e45f-ceea-467f-a0e6-6d1b5e3c9a2b' },
-    wrappingKey: { name: 'cmk-rehearsal-transfer-dsm-t1', fingerprint: FINGERPRINT, matchesTarget: true },
+    facts: [
+      { label: 'Operation', value: 'POST /crypto/v1/wrapkey' },
+      { label: 'Key exported', value: 'Cluster Master Key (AES-256, key id 8f14e45f-ceea-467f-a0e6-6d1b5e3c9a2b)' },
+      { label: 'Wrapping key fingerprint', value: FINGERPRINT.hex, digest: FINGERPRINT },
+    ],
+    checks: [
+      { label: 'The key exported is the Cluster Master Key', ok: true },
+      { label: 'The wrapping key is the transfer key generated on Target DSM 1', ok: true },
+    ],
+    viewDigest: '5e'.repeat(32),
     custodians: ['alice@example.test', 'bob@example.test', 'carol@example.test'],
     ...overrides,
   }
@@ -69,9 +77,11 @@ export function makeApproval(overrides: Partial<ApprovalView> = {}): ApprovalVie
 
 export function makeStep(overrides: Partial<StepView> & { id: string }): StepView {
   return {
-    kind: 'preflight',
-    number: 0,
-    target: null,
+    name: 'preflight',
+    number: 1,
+    group: null,
+    interaction: 'run',
+    seals: false,
     where: 'all',
     title: 'Preflight checks',
     explain: 'Signs in to every appliance and checks versions, clocks, the group and the CMK.',
@@ -96,20 +106,20 @@ export function makeSteps(): StepView[] {
   ]
   for (const t of ['dsm-t1', 'dsm-t2']) {
     steps.push(
-      makeStep({ id: `transfer-key-${t}`, kind: 'transfer-key', number: 2, target: t, where: 'target', title: 'Generate the transfer key' }),
-      makeStep({ id: `wrap-approval-${t}`, kind: 'wrap-approval', number: 6, target: t, where: 'source', title: 'Custodians approve the export', approval: makeApproval() }),
+      makeStep({ id: `transfer-key-${t}`, name: 'transfer-key', number: 1, group: t, where: 'target', title: 'Generate the transfer key' }),
+      makeStep({ id: `wrap-approval-${t}`, name: 'approval', interaction: 'approval', number: 5, group: t, where: 'source', title: 'Custodians approve the export', approval: makeApproval() }),
       makeStep({
         id: `cleanup-${t}`,
-        kind: 'cleanup',
-        number: 12,
-        target: t,
+        name: 'cleanup',
+        number: 11,
+        group: t,
         where: 'source, target',
         title: 'Delete both transfer keys',
-        confirmation: { prompt: 'Type the last 4 characters of the transfer key fingerprint (0718)', length: 4 },
+        confirmation: { prompt: 'Type the last 4 characters of the transfer-key fingerprint', length: 4, label: 'Transfer-key fingerprint', value: FINGERPRINT },
       }),
     )
   }
-  steps.push(makeStep({ id: 'close', kind: 'close', number: 14, title: 'Close the ceremony' }))
+  steps.push(makeStep({ id: 'close', name: 'close', number: 2, seals: true, title: 'Close the ceremony' }))
   return steps
 }
 
@@ -130,9 +140,9 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
     ],
     steps,
     currentStepId: steps[0]?.id ?? null,
-    targets: [
-      { id: 'dsm-t1', label: 'Target DSM 1', state: 'running', kcv: null, done: 0, total: 3 },
-      { id: 'dsm-t2', label: 'Target DSM 2', state: 'pending', kcv: null, done: 0, total: 3 },
+    groups: [
+      { id: 'dsm-t1', label: 'Target DSM 1', state: 'running', outcome: null, done: 0, total: 3 },
+      { id: 'dsm-t2', label: 'Target DSM 2', state: 'pending', outcome: null, done: 0, total: 3 },
     ],
     reconcile: [],
     log: { entries: 4, head: digest('77'.repeat(32)) },
@@ -148,3 +158,17 @@ export function withStep(snapshot: CeremonySnapshot, id: string, patch: Partial<
 
 export const ok = <T,>(data: T) => ({ ok: true as const, data })
 export const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } })
+
+/** A ceremony record as main returns it (the contract's type): two entries, one artifact, one approval. */
+export function makeRecord(overrides: Partial<CeremonyRecord> = {}): CeremonyRecord {
+  const finalDigest = digest('99'.repeat(32))
+  const entry = (seq: number, kind: string, facts: Record<string, unknown>) => ({ seq, ts: '2025-01-01T10:00:00.000Z', prev: '00'.repeat(32), planDigest: 'ab'.repeat(32), actor: 'alice', step: 'wrap-approval:t1', kind, facts, hash: '99'.repeat(32) })
+  return {
+    format: 'dsm-key-ceremony-record', version: 1, mode: 'rehearsal', watermark: 'REHEARSAL', plan: {}, planDigest: 'ab'.repeat(32),
+    entries: [entry(1, 'ceremony-open', {}), entry(2, 'approval', { status: 'APPROVED' })],
+    artifacts: [{ name: 'pub.pem', sha256: 'cd'.repeat(32), bytes: 451, seq: 2 }],
+    approvals: [{ seq: 2, ts: '2025-01-01T10:00:00.000Z', step: 'wrap-approval:t1', actor: 'alice', facts: { status: 'APPROVED' } }],
+    signoffs: [], exceptions: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
+    ...overrides,
+  }
+}

@@ -8,7 +8,7 @@ import { makeSnapshot, ok } from '../fakes/ceremony-fixtures'
 
 const info = { name: 'DSM Key Ceremony', version: '1.0.0', platform: 'linux', arch: 'x64', mode: 'production' as const }
 const settings = { operatorName: 'Sam', textScale: 100, highContrast: false }
-const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], targets: [], connections: [], rehearsalCredentials: [], currentStepId: null })
+const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], groups: [], connections: [], rehearsalCredentials: [], currentStepId: null })
 
 function bridgeWithData() {
   const bridge = createFakeBridge()

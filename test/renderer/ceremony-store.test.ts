@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { createCeremonyStore, parseRecord } from '../../renderer/src/stores/ceremony-store'
+import { createCeremonyStore } from '../../renderer/src/stores/ceremony-store'
 import { createFakeBridge } from '../fakes/fake-bridge'
-import { FINGERPRINT, digest, fail, makeSnapshot, ok, withStep } from '../fakes/ceremony-fixtures'
+import { FINGERPRINT, digest, fail, makeRecord, makeSnapshot, ok, withStep } from '../fakes/ceremony-fixtures'
 
 const snapshot = makeSnapshot()
 
@@ -109,12 +109,13 @@ describe('ceremony store', () => {
     const bridge = createFakeBridge()
     bridge.decideApproval.mockResolvedValue(ok(snapshot))
     const store = createCeremonyStore(bridge)
-    const ok1 = await store.getState().decideApproval({ stepId: 'wrap-approval-dsm-t1', user: 'alice@example.test', password: 'hunter2-secret', decision: 'approve', confirmation: '0718' })
+    const bound = { requestId: 'req-1', viewDigest: '5e'.repeat(32) }
+    const ok1 = await store.getState().decideApproval({ stepId: 'wrap-approval-dsm-t1', user: 'alice@example.test', password: 'hunter2-secret', decision: 'approve', ...bound, confirmation: '0718' })
     expect(ok1).toBe(true)
-    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: 'wrap-approval-dsm-t1', user: 'alice@example.test', password: 'hunter2-secret', decision: 'approve', confirmation: '0718' })
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: 'wrap-approval-dsm-t1', user: 'alice@example.test', password: 'hunter2-secret', decision: 'approve', ...bound, confirmation: '0718' })
     expect(JSON.stringify(store.getState())).not.toContain('hunter2-secret')
-    await store.getState().decideApproval({ stepId: 's', user: 'bob', password: 'p', decision: 'deny' })
-    expect(bridge.decideApproval).toHaveBeenLastCalledWith({ stepId: 's', user: 'bob', password: 'p', decision: 'deny' })
+    await store.getState().decideApproval({ stepId: 's', user: 'bob', password: 'p', decision: 'deny', ...bound, reason: 'wrong key' })
+    expect(bridge.decideApproval).toHaveBeenLastCalledWith({ stepId: 's', user: 'bob', password: 'p', decision: 'deny', ...bound, reason: 'wrong key' })
   })
 
   test('runStep() sends the typed confirmation only when there is one', async () => {
@@ -156,23 +157,17 @@ describe('ceremony store', () => {
     expect(bridge.checkConnections).toHaveBeenCalled()
   })
 
-  test('loadRecord() reads the record JSON; exportRecord() keeps the file digest and refreshes the snapshot', async () => {
+  test('loadRecord() keeps the record main returns; exportRecord() keeps the file digest and refreshes the snapshot', async () => {
     const bridge = createFakeBridge()
     const finalDigest = digest('99'.repeat(32))
-    const record = {
-      format: 'dsm-key-ceremony-record', mode: 'rehearsal', watermark: 'REHEARSAL', planDigest: 'ab'.repeat(32),
-      entries: [{ seq: 1 }, { seq: 2 }],
-      artifacts: [{ name: 'pub.pem', sha256: 'cd'.repeat(32), bytes: 451, seq: 2 }],
-      approvals: [{ seq: 2, ts: '2025-01-01T10:00:00Z', step: 'wrap-approval:t1', actor: 'alice', facts: { status: 'APPROVED' } }],
-      signoffs: [], exceptions: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
-    }
-    bridge.getRecord.mockResolvedValue(ok({ json: JSON.stringify(record), finalDigest }))
+    const record = makeRecord()
+    bridge.getRecord.mockResolvedValue(ok({ record, finalDigest }))
     bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, digest: FINGERPRINT }))
     bridge.status.mockResolvedValue(ok({ ...snapshot, record: { finalDigest, exported: ['pdf'] } }))
     const store = createCeremonyStore(bridge)
     expect(await store.getState().loadRecord()).toBe(true)
-    expect(store.getState().record).toMatchObject({ mode: 'rehearsal', watermark: 'REHEARSAL', entries: 2, finalDigest })
-    expect(store.getState().record?.approvals[0]?.actor).toBe('alice')
+    expect(store.getState().record).toEqual({ record, finalDigest })
+    expect(store.getState().record?.record.approvals[0]?.actor).toBe('alice')
     expect(await store.getState().exportRecord('pdf')).toBe(true)
     expect(bridge.exportRecord).toHaveBeenCalledWith({ format: 'pdf' })
     expect(store.getState().lastExport).toEqual({ format: 'pdf', digest: FINGERPRINT })
@@ -186,10 +181,5 @@ describe('ceremony store', () => {
     expect(await store.getState().exportRecord('json')).toBe(false)
     expect(store.getState()).toMatchObject({ lastExport: null, error: null })
     expect(bridge.status).not.toHaveBeenCalled()
-  })
-
-  test('parseRecord() tolerates missing lists', () => {
-    const view = parseRecord('{"mode":"production"}', digest('01'.repeat(32)))
-    expect(view).toMatchObject({ mode: 'production', watermark: null, entries: 0, approvals: [], artifacts: [] })
   })
 })

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
-import { FINGERPRINT, PLAN_DIGEST, digest, fail, makeApproval, makePlan, makeSnapshot, ok, withStep } from '../fakes/ceremony-fixtures'
+import { FINGERPRINT, PLAN_DIGEST, digest, fail, makeApproval, makePlan, makeRecord, makeSnapshot, ok, withStep } from '../fakes/ceremony-fixtures'
 import { bridgeWith, renderApp } from '../fakes/render-app'
 
 afterEach(cleanup)
 
-const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], targets: [], connections: [], rehearsalCredentials: [], currentStepId: null })
+const noPlan = makeSnapshot({ plan: null, phase: 'no-plan', steps: [], groups: [], connections: [], rehearsalCredentials: [], currentStepId: null })
 
 describe('home screen', () => {
   test('Open ceremony plan… asks main (no path in the renderer) and shows the plan for review', async () => {
@@ -43,7 +43,7 @@ describe('home screen', () => {
   test('after a restart, an interrupted production ceremony is offered; resuming leads to setup, which repeats the finding', async () => {
     const finding = 'An interrupted ceremony was found. Enter the API keys and confirm the participants to resume.'
     const snap = makeSnapshot({
-      plan: makePlan({ mode: 'production' }), phase: 'setup', steps: [], targets: [], currentStepId: null, rehearsalCredentials: [],
+      plan: makePlan({ mode: 'production' }), phase: 'setup', steps: [], groups: [], currentStepId: null, rehearsalCredentials: [],
       participantsConfirmed: false, reconcile: [{ stepId: 'ceremony', finding }],
     })
     const stores = await renderApp(bridgeWith(snap))
@@ -173,9 +173,15 @@ describe('run screen', () => {
     await renderApp(bridge, 'run')
     const run = screen.getByRole('button', { name: 'Run step' })
     expect(run.hasAttribute('disabled')).toBe(true)
-    const input = screen.getByLabelText(/last 4 characters of the transfer key fingerprint/)
+    const input = screen.getByLabelText(/last 4 characters of the transfer-key fingerprint/)
+    // What the characters come from is shown beside the box.
+    expect(screen.getByRole('group', { name: 'Transfer-key fingerprint' }).textContent).toContain(FINGERPRINT.hexGroups)
     fireEvent.change(input, { target: { value: '07' } })
     expect(run.hasAttribute('disabled')).toBe(true)
+    // Four characters that are not the value never enable the step.
+    fireEvent.change(input, { target: { value: 'ABCD' } })
+    expect(run.hasAttribute('disabled')).toBe(true)
+    expect(screen.getByTestId('confirm-status').textContent).toContain('does not match')
     fireEvent.change(input, { target: { value: '0718' } })
     expect(run.hasAttribute('disabled')).toBe(false)
     await act(async () => fireEvent.click(run))
@@ -185,7 +191,7 @@ describe('run screen', () => {
   test('a step error shows what happened, what is safe and what to do next', async () => {
     const snap = withStep(makeSnapshot(), 'preflight', {
       state: 'failed',
-      error: { code: 'CLOCK_SKEW', message: 'Target DSM 1 is 412 s behind', safe: 'Nothing was changed on any appliance by this step.', next: 'Correct the clock, then run preflight again.' },
+      error: { code: 'CLOCK_SKEW', message: 'Target DSM 1 is 412 s behind', safe: 'Nothing was changed on any appliance by this step.', next: 'Correct the clock, then run preflight again.', recovery: 'run-again' },
     })
     await renderApp(bridgeWith(snap), 'run')
     const box = screen.getAllByRole('alert').find((a) => a.textContent?.includes('CLOCK_SKEW'))!
@@ -226,17 +232,20 @@ describe('run screen', () => {
 describe('custodian approvals', () => {
   const approvalStep = 'wrap-approval-dsm-t1'
   function approvalSnapshot(patch: Parameters<typeof makeApproval>[0] = {}) {
-    return { ...withStep(makeSnapshot(), approvalStep, { state: 'waiting', approval: makeApproval(patch), confirmation: { prompt: 'Type the last 4 characters of the fingerprint to approve the export', length: 4 } }), currentStepId: approvalStep }
+    const confirmation = { prompt: 'Type the last 4 characters of the fingerprint to approve the export', length: 4, label: 'Transfer-key fingerprint', value: FINGERPRINT }
+    return { ...withStep(makeSnapshot(), approvalStep, { state: 'waiting', interaction: 'approval', approval: makeApproval(patch), confirmation }), currentStepId: approvalStep }
   }
 
-  test('shows exactly what will be approved, the quorum progress and the expiry', async () => {
+  test('shows exactly what will be approved (as the appliance holds it), the checks, the quorum progress and the expiry', async () => {
     await renderApp(bridgeWith(approvalSnapshot({ approvals: [{ user: 'alice@example.test', at: '2025-01-01T10:00:00Z' }] })), 'run')
     const panel = screen.getByTestId('approval-panel')
     expect(panel.textContent).toContain('wrapkey')
     expect(panel.textContent).toContain('Cluster Master Key')
     expect(panel.textContent).toContain('8f14e45f-ceea-467f-a0e6-6d1b5e3c9a2b')
     expect(within(panel).getByRole('group', { name: 'Wrapping key fingerprint' }).textContent).toContain(FINGERPRINT.hexGroups)
-    expect(screen.getByTestId('wrapping-match').textContent).toContain('This is the transfer key generated on the target')
+    expect(screen.getAllByTestId('approval-check').map((c) => c.textContent)).toEqual(['✓ The key exported is the Cluster Master Key', '✓ The wrapping key is the transfer key generated on Target DSM 1'])
+    expect(screen.queryByTestId('approval-check-failed')).toBeNull()
+    expect(panel.textContent).toContain('5e5e5e5e5e5e5e5e…')
     expect(screen.getByTestId('quorum-progress').textContent).toContain('1 of 2 approvals needed (2 of 3 custodians')
     expect(panel.textContent).toMatch(/Expires .*\(in \d+ min\)/)
     expect(panel.textContent).toContain('Waiting for approvals')
@@ -245,9 +254,10 @@ describe('custodian approvals', () => {
     expect(screen.queryByRole('button', { name: 'Run step' })).toBeNull()
   })
 
-  test('a wrapping key that is not the target key is flagged', async () => {
-    await renderApp(bridgeWith(approvalSnapshot({ wrappingKey: { name: 'x', fingerprint: FINGERPRINT, matchesTarget: false } })), 'run')
-    expect(screen.getByTestId('wrapping-match').textContent).toContain('NOT the transfer key')
+  test('a failed check (a wrapping key that is not the target key) is flagged', async () => {
+    await renderApp(bridgeWith(approvalSnapshot({ checks: [{ label: 'The wrapping key is the transfer key generated on Target DSM 1', ok: false }] })), 'run')
+    expect(screen.getByTestId('approval-check').textContent).toBe('✗ The wrapping key is the transfer key generated on Target DSM 1')
+    expect(screen.getByTestId('approval-check-failed').textContent).toContain('Deny it')
   })
 
   test('a custodian approves with their own user and password (masked, cleared) and the typed confirmation', async () => {
@@ -262,7 +272,7 @@ describe('custodian approvals', () => {
     expect(screen.getByRole('button', { name: 'Deny' }).hasAttribute('disabled')).toBe(false)
     fireEvent.change(screen.getByLabelText(/to approve the export/), { target: { value: '0718' } })
     await act(async () => fireEvent.click(approve))
-    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'alice@example.test', password: 'alice-secret-pw', decision: 'approve', confirmation: '0718' })
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'alice@example.test', password: 'alice-secret-pw', decision: 'approve', requestId: 'req-1', viewDigest: '5e'.repeat(32), confirmation: '0718' })
     expect(password.value).toBe('')
     for (const store of Object.values(stores)) expect(JSON.stringify(store.getState())).not.toContain('alice-secret-pw')
     expect(screen.getByText('alice@example.test', { selector: 'strong' })).toBeTruthy()
@@ -277,11 +287,11 @@ describe('custodian approvals', () => {
     fireEvent.change(screen.getByLabelText('DSM user name'), { target: { value: 'zoe@example.test' } })
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } })
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Deny' })))
-    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny' })
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny', requestId: 'req-1', viewDigest: '5e'.repeat(32) })
   })
 
   test('after a denial, a fresh request can be started', async () => {
-    const denied = approvalSnapshot({ status: 'DENIED', denials: [{ user: 'bob@example.test', at: '2025-01-01T10:00:00Z' }] })
+    const denied = approvalSnapshot({ status: 'DENIED', denials: [{ user: 'bob@example.test', at: '2025-01-01T10:00:00Z', reason: 'wrong fingerprint' }] })
     const bridge = bridgeWith(denied)
     bridge.restartApproval.mockResolvedValue(ok(denied))
     await renderApp(bridge, 'run')
@@ -336,11 +346,10 @@ describe('ceremony record', () => {
     const bridge = bridgeWith(snap)
     bridge.getRecord.mockResolvedValue(
       ok({
-        json: JSON.stringify({
-          mode: 'rehearsal', watermark: 'REHEARSAL', planDigest: PLAN_DIGEST.hex, entries: [{}, {}, {}],
-          artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 344 }],
+        record: makeRecord({
+          planDigest: PLAN_DIGEST.hex,
+          artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 256, seq: 3 }],
           approvals: [{ seq: 7, ts: '2025-01-01T10:00:00Z', step: 'wrap-approval:dsm-t1', actor: 'alice@example.test', facts: { decision: 'approve' } }],
-          signoffs: [], exceptions: [],
         }),
         finalDigest,
       }),

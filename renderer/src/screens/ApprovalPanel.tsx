@@ -1,9 +1,10 @@
 import { useRef, useState } from 'react'
 import type { StepView } from '../../../preload/contract'
-import { Digest } from '../components/Digest'
+import { ConfirmBox, confirmationMatches } from '../components/ConfirmBox'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { Time, untilText, useNow } from '../components/Time'
 import { useCeremony, useStores } from '../stores'
+import { EvidenceList } from './RunScreen'
 
 const OTHER = '__other__'
 
@@ -39,47 +40,30 @@ export function ApprovalPanel({ step }: { step: StepView }): React.JSX.Element |
       <progress value={Math.min(approvals.length, quorum.n)} max={Math.max(quorum.n, 1)} aria-label="Approvals so far" />
 
       <div className="approval-what">
-        <h5>What this request will do</h5>
-        <dl className="facts">
-          <dt>Operation</dt>
-          <dd>
-            <strong>{approval.operation}</strong>
-          </dd>
-          <dt>On appliance</dt>
-          <dd>{approval.appliance}</dd>
-          <dt>Key</dt>
-          <dd>
-            {approval.subject.name}
-            {approval.subject.kid && (
-              <>
-                <br />
-                <span className="hint">key id </span>
-                <code>{approval.subject.kid}</code>
-              </>
-            )}
-          </dd>
-          <dt>Wrapping key</dt>
-          <dd>{approval.wrappingKey.name}</dd>
-        </dl>
-        <p>Wrapping key fingerprint (SHA-256 of its public key):</p>
-        <Digest value={approval.wrappingKey.fingerprint} size="large" label="Wrapping key fingerprint" />
-        {approval.wrappingKey.matchesTarget ? (
-          <p className="ok-text" data-testid="wrapping-match">
-            ✓ This is the transfer key generated on the target appliance.
-          </p>
-        ) : (
-          <p className="error-text" data-testid="wrapping-match">
-            ✗ This is NOT the transfer key generated on the target. Deny this request and record an exception.
+        <h5>What this request will do, as the appliance holds it</h5>
+        <EvidenceList evidence={approval.facts} />
+        <ul className="approval-checks" aria-label="Checks against this ceremony">
+          {approval.checks.map((c) => (
+            <li key={c.label} className={c.ok ? 'ok-text' : 'error-text'} data-testid="approval-check" data-ok={c.ok}>
+              {c.ok ? '✓' : '✗'} {c.label}
+            </li>
+          ))}
+        </ul>
+        {approval.checks.some((c) => !c.ok) && (
+          <p className="error-text" role="alert" data-testid="approval-check-failed">
+            A check failed: this is not the request this ceremony opened. Deny it and record an exception.
           </p>
         )}
         <p className="hint">
-          Request description: {approval.description}
+          On {approval.applianceLabel}. Request description: {approval.description}
           <br />
           {approval.expiresAt && (
             <>
               Expires <Time iso={approval.expiresAt} /> ({untilText(approval.expiresAt, now)}).
             </>
           )}
+          <br />
+          What you read here has the digest <code className="digest-hex">{approval.viewDigest.slice(0, 16)}…</code>; your decision is bound to it.
         </p>
       </div>
 
@@ -93,6 +77,7 @@ export function ApprovalPanel({ step }: { step: StepView }): React.JSX.Element |
           {denials.map((d) => (
             <li key={`d:${d.user}`}>
               ✗ <strong>{d.user}</strong> denied at <Time iso={d.at} />
+              {d.reason ? `: ${d.reason}` : ''}
             </li>
           ))}
         </ul>
@@ -131,7 +116,7 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
   const selected = choice === OTHER || (choice !== null && candidates.includes(choice)) ? choice : (candidates[0] ?? OTHER)
   const user = selected === OTHER ? typed.trim() : selected
   const needConfirm = step.confirmation !== null
-  const confirmOk = !needConfirm || confirmation.length === step.confirmation?.length
+  const confirmOk = !needConfirm || confirmationMatches(step.confirmation!, confirmation)
   const base = user !== '' && hasPassword && !busy
 
   function decide(decision: 'approve' | 'deny'): void {
@@ -143,7 +128,10 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
     setHasPassword(false)
     void stores.ceremony
       .getState()
-      .decideApproval({ stepId: step.id, user, password: secret, decision, ...(needConfirm && decision === 'approve' && confirmation ? { confirmation } : {}) })
+      .decideApproval({
+        stepId: step.id, user, password: secret, decision, requestId: approval!.requestId, viewDigest: approval!.viewDigest,
+        ...(needConfirm && decision === 'approve' && confirmation ? { confirmation } : {}),
+      })
       .then((ok) => {
         if (ok) {
           setTyped('')
@@ -178,23 +166,7 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
       <input id={passId} ref={password} type="password" autoComplete="off" maxLength={4096} onChange={(e) => setHasPassword(e.target.value !== '')} />
       <p className="hint">The password goes straight to the appliance through this workstation's main process and is not kept.</p>
       {step.confirmation && (
-        <div className="confirm-box">
-          <label htmlFor={`confirm-${step.id}`}>
-            <strong>Approving cannot be undone.</strong> {step.confirmation.prompt}
-          </label>
-          <input
-            id={`confirm-${step.id}`}
-            className="confirm-input"
-            value={typedConfirmation}
-            maxLength={step.confirmation.length}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => setTypedConfirmation(e.target.value)}
-          />
-          <span className="hint">
-            {confirmation.length} of {step.confirmation.length} characters
-          </span>
-        </div>
+        <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="Approving cannot be undone." typed={typedConfirmation} onChange={setTypedConfirmation} />
       )}
       <div className="actions">
         <button type="button" disabled={!base || !confirmOk} onClick={() => decide('approve')}>

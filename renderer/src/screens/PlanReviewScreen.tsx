@@ -54,7 +54,6 @@ export function prettyJson(json: string): string {
 
 /** Everything the plan says, in the order people check it; shared with the printed record. */
 export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; showJson?: boolean }): React.JSX.Element {
-  const role = (id: string) => (id === plan.source.id ? 'Source' : plan.targets.some((t) => t.id === id) ? `Target ${plan.targets.findIndex((t) => t.id === id) + 1}` : '—')
   return (
     <>
       <section className="card" aria-labelledby="plan-id-heading">
@@ -64,16 +63,16 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
           <dd>
             <code>{plan.id}</code>
           </dd>
+          <dt>Ceremony</dt>
+          <dd>{plan.kindTitle}</dd>
           <dt>Mode</dt>
           <dd>{plan.mode === 'rehearsal' ? 'REHEARSAL (simulated appliances)' : 'PRODUCTION'}</dd>
-          <dt>Cluster Master Key</dt>
-          <dd>
-            {plan.cmk.name} {plan.cmk.create ? '(created on the source in this ceremony)' : '(already on the source)'}
-          </dd>
-          <dt>Quorum group</dt>
-          <dd>{plan.groupName}</dd>
-          <dt>Wrapping</dt>
-          <dd>{plan.wrapMode}</dd>
+          {plan.details.map((d) => (
+            <Fragment key={d.label}>
+              <dt>{d.label}</dt>
+              <dd>{d.value}</dd>
+            </Fragment>
+          ))}
         </dl>
         <h4>Plan digest (SHA-256)</h4>
         <Digest value={plan.digest} size="large" label="Plan digest" />
@@ -94,7 +93,7 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
             <tbody>
               {plan.appliances.map((a) => (
                 <tr key={a.id}>
-                  <td>{role(a.id)}</td>
+                  <td>{a.role}</td>
                   <td>
                     {a.label}
                     <br />

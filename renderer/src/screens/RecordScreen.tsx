@@ -1,11 +1,10 @@
 import { Fragment, useEffect } from 'react'
-import type { StepView } from '../../../preload/contract'
+import type { RecordItem, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest, hexGroups } from '../components/Digest'
 import { stateText } from '../components/StepState'
 import { Time, formatTime } from '../components/Time'
 import { useCeremony, useStores } from '../stores'
-import type { RecordItem } from '../stores/ceremony-store'
 import { PlanDetails } from './PlanReviewScreen'
 import { EvidenceList } from './RunScreen'
 
@@ -13,7 +12,8 @@ import { EvidenceList } from './RunScreen'
 export function RecordScreen(): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
-  const record = useCeremony((s) => s.record)
+  const loaded = useCeremony((s) => s.record)
+  const record = loaded?.record ?? null
   const loading = useCeremony((s) => s.busy.includes('record'))
   const exportingJson = useCeremony((s) => s.busy.includes('export:json'))
   const exportingPdf = useCeremony((s) => s.busy.includes('export:pdf'))
@@ -80,9 +80,9 @@ export function RecordScreen(): React.JSX.Element {
           <h4 id="final-digest-heading">Final log digest</h4>
           {record ? (
             <>
-              <Digest value={record.finalDigest} size="large" label="Final log digest" />
+              <Digest value={loaded!.finalDigest} size="large" label="Final log digest" />
               <p className="hint">
-                The hash of the last of {record.entries} audit-log entries. It seals the whole log: read it aloud, write it down, and check it
+                The hash of the last of {record.entries.length} audit-log entries. It seals the whole log: read it aloud, write it down, and check it
                 later with <code>ceremony verify</code>.
               </p>
             </>
@@ -117,10 +117,7 @@ export function RecordScreen(): React.JSX.Element {
                   <tr key={s.id}>
                     <td>{s.number}</td>
                     <td>{s.title}</td>
-                    <td>
-                      {s.where}
-                      {s.target ? ` (${s.target})` : ''}
-                    </td>
+                    <td>{s.where}</td>
                     <td>{stateText(s.state)}</td>
                     <td>
                       <Time iso={s.startedAt} />
@@ -187,7 +184,6 @@ function StepRecord({ step }: { step: StepView }): React.JSX.Element {
     <section className="record-step" aria-label={`Step ${step.number}: ${step.title}`}>
       <h5>
         Step {step.number}: {step.title}
-        {step.target ? ` — ${step.target}` : ''}
       </h5>
       {step.evidence.length > 0 && <EvidenceList evidence={step.evidence} />}
       {step.comparisons.map((c, i) => (

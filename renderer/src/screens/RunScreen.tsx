@@ -7,10 +7,10 @@ import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
 import { useCeremony, useStores, useUi } from '../stores'
+import { ConfirmBox, confirmationMatches } from '../components/ConfirmBox'
 import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 
 /** Errors after which the same operation can be asked for again with a fresh approval request. */
-const RESTARTABLE = new Set(['QUORUM_DENIED', 'APPROVAL_EXPIRED', 'APPROVAL_FAILED', 'WRAP_RESULT_LOST'])
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
 import { NoPlan } from '../components/NoPlan'
 
@@ -79,28 +79,28 @@ export function RunScreen(): React.JSX.Element {
   )
 }
 
-function targetLabel(snapshot: CeremonySnapshot, id: string | null): string | null {
+function groupLabel(snapshot: CeremonySnapshot, id: string | null): string | null {
   if (id === null) return null
-  return snapshot.targets.find((t) => t.id === id)?.label ?? snapshot.plan?.appliances.find((a) => a.id === id)?.label ?? id
+  return snapshot.groups.find((g) => g.id === id)?.label ?? snapshot.plan?.appliances.find((a) => a.id === id)?.label ?? id
 }
 
 function TargetBoard({ snapshot }: { snapshot: CeremonySnapshot }): React.JSX.Element | null {
-  if (snapshot.targets.length < 2) return null
+  if (snapshot.groups.length < 2) return null
   return (
     <section className="target-board" aria-labelledby="targets-heading">
-      <h3 id="targets-heading">Targets</h3>
+      <h3 id="targets-heading">Progress by appliance</h3>
       <div className="table-scroll">
         <table>
           <thead>
             <tr>
-              <th scope="col">Target</th>
+              <th scope="col">Appliance</th>
               <th scope="col">State</th>
               <th scope="col">Steps done</th>
-              <th scope="col">Key check value</th>
+              <th scope="col">Outcome</th>
             </tr>
           </thead>
           <tbody>
-            {snapshot.targets.map((t) => (
+            {snapshot.groups.map((t) => (
               <tr key={t.id} data-testid={`target-${t.id}`}>
                 <th scope="row">{t.label}</th>
                 <td>
@@ -109,7 +109,7 @@ function TargetBoard({ snapshot }: { snapshot: CeremonySnapshot }): React.JSX.El
                 <td>
                   {t.done} of {t.total}
                 </td>
-                <td>{t.kcv ? <code>{t.kcv}</code> : <span className="hint">not yet</span>}</td>
+                <td>{t.outcome ? <code>{t.outcome}</code> : <span className="hint">not yet</span>}</td>
               </tr>
             ))}
           </tbody>
@@ -122,18 +122,18 @@ function TargetBoard({ snapshot }: { snapshot: CeremonySnapshot }): React.JSX.El
 function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownId: string | null; currentStepId: string | null }): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
-  // Consecutive steps for the same target form one group.
+  // Consecutive steps of the same group (e.g. one target appliance) are listed together.
   const groups: { target: string | null; steps: StepView[] }[] = []
   for (const step of steps) {
     const last = groups.at(-1)
-    if (last && last.target === step.target) last.steps.push(step)
-    else groups.push({ target: step.target, steps: [step] })
+    if (last && last.target === step.group) last.steps.push(step)
+    else groups.push({ target: step.group, steps: [step] })
   }
   return (
     <nav className="step-list" aria-label="Ceremony steps">
       {groups.map((g, i) => (
         <div key={`${g.target ?? 'all'}-${i}`} className="step-group">
-          <p className="step-group-title">{g.target ? `Target: ${snapshot ? targetLabel(snapshot, g.target) : g.target}` : 'All appliances'}</p>
+          <p className="step-group-title">{g.target ? (snapshot ? groupLabel(snapshot, g.target) : g.target) : 'The whole ceremony'}</p>
           <ol>
             {g.steps.map((s) => (
               <li key={s.id}>
@@ -212,26 +212,27 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   const [confirmation, setConfirmation] = useState('')
   const isCurrent = snapshot?.currentStepId === step.id
   const finished = step.state === 'done' || step.state === 'skipped'
-  const isApproval = step.kind === 'wrap-approval' || step.kind === 'unwrap-approval'
+  const isApproval = step.interaction === 'approval'
   // An approval step's confirmation is typed by each approving custodian, not to start waiting.
   const needsConfirmation = step.confirmation !== null && !isApproval
   const showConfirmation = needsConfirmation && !finished
-  const confirmed = !needsConfirmation || confirmation.trim().length === step.confirmation?.length
+  const confirmed = !needsConfirmation || confirmationMatches(step.confirmation!, confirmation)
   // A waiting approval is polled by main; there is nothing to run until it is decided.
   const showRun = !finished && !(isApproval && step.state === 'waiting')
   const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
-  const restartable = step.error !== null && RESTARTABLE.has(step.error.code) && step.approval === null
+  // Main says what the way on is; the screen keeps no list of error codes.
+  const restartable = step.error?.recovery === 'fresh-request' && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
-  const target = snapshot ? targetLabel(snapshot, step.target) : step.target
+  const target = snapshot ? groupLabel(snapshot, step.group) : step.group
 
   let blocked = ''
   if (finished) blocked = 'This step is finished.'
   else if (!isCurrent) blocked = 'Steps run in order: this is not the current step.'
-  else if (!confirmed) blocked = 'Type the confirmation above first.'
+  else if (!confirmed) blocked = 'Type the confirmation above first: the last characters of the value shown.'
   else if (step.state === 'running' || running) blocked = 'Running…'
 
   return (
-    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.kind} data-state={step.state}>
+    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.name} data-state={step.state}>
       <header className="step-header">
         <p className="step-meta">
           Step {step.number} · {step.where}
@@ -273,23 +274,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
       {step.error && <StepError error={step.error} />}
 
       {step.confirmation && showConfirmation && (
-        <div className="confirm-box">
-          <label htmlFor={`confirm-${step.id}`}>
-            <strong>This cannot be undone.</strong> {step.confirmation.prompt}
-          </label>
-          <input
-            id={`confirm-${step.id}`}
-            className="confirm-input"
-            value={confirmation}
-            maxLength={step.confirmation.length}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => setConfirmation(e.target.value)}
-          />
-          <span className="hint">
-            {confirmation.trim().length} of {step.confirmation.length} characters
-          </span>
-        </div>
+        <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="This cannot be undone." typed={confirmation} onChange={setConfirmation} />
       )}
 
       {step.approval && <ApprovalPanel step={step} />}

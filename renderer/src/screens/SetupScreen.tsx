@@ -21,7 +21,7 @@ export function SetupScreen(): React.JSX.Element {
   if (!plan) {
     return <NoPlan />
   }
-  const role = (id: string) => (id === plan.source.id ? 'source' : 'target')
+  const role = (id: string) => plan.appliances.find((a) => a.id === id)?.role.toLowerCase() ?? ''
 
   return (
     <div className="setup">

@@ -14,7 +14,7 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
   const finished = step.state === 'done' || step.state === 'skipped'
   // Witnesses attest to what happened: nothing to sign before a step has run. The close step is the
   // exception: it seals the log, so its checklist is signed before it runs.
-  const sealing = step.kind === 'close'
+  const sealing = step.seals
   const signable = sealing ? step.state !== 'done' && step.state !== 'running' : step.state !== 'pending' && step.state !== 'running'
   const ids = (i: number) => `witness-item-${step.id}-${i}`
 

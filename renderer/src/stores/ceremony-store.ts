@@ -7,7 +7,7 @@
  * and are never written into this store.
  */
 import { createStore } from 'zustand/vanilla'
-import type { CeremonyBridge, CeremonySnapshot, DigestView, IpcError, Result } from '../../../preload/contract'
+import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result } from '../../../preload/contract'
 
 export type CeremonyActionsBridge = Pick<
   CeremonyBridge,
@@ -27,25 +27,9 @@ export type CeremonyActionsBridge = Pick<
   | 'onCeremonyChanged'
 >
 
-/** One summary line of the record (an audit-log entry of a given kind). */
-export interface RecordItem {
-  seq: number
-  ts: string
-  step: string
-  actor: string
-  facts: Record<string, unknown>
-}
-
-/** The parts of the ceremony record (main/evidence/record.ts) the printable page shows. */
+/** The record as the printable page shows it: the record itself (its type is the contract's) and its final digest read aloud. */
 export interface CeremonyRecordView {
-  mode: string
-  watermark: string | null
-  planDigest: string
-  entries: number
-  artifacts: { name: string; sha256: string; bytes: number }[]
-  approvals: RecordItem[]
-  signoffs: RecordItem[]
-  exceptions: RecordItem[]
+  record: CeremonyRecord
   finalDigest: DigestView
 }
 
@@ -54,6 +38,10 @@ export interface DecideRequest {
   user: string
   password: string
   decision: 'approve' | 'deny'
+  /** The request and the digest of the view the custodian read (main refuses a stale one). */
+  requestId: string
+  viewDigest: string
+  reason?: string
   confirmation?: string
 }
 
@@ -88,40 +76,6 @@ export interface CeremonyState {
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
   clearError(): void
   isBusy(key: string): boolean
-}
-
-function asRecordItems(value: unknown): RecordItem[] {
-  if (!Array.isArray(value)) return []
-  return value
-    .filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null)
-    .map((v) => ({
-      seq: typeof v.seq === 'number' ? v.seq : 0,
-      ts: typeof v.ts === 'string' ? v.ts : '',
-      step: typeof v.step === 'string' ? v.step : '',
-      actor: typeof v.actor === 'string' ? v.actor : '',
-      facts: typeof v.facts === 'object' && v.facts !== null ? (v.facts as Record<string, unknown>) : {},
-    }))
-}
-
-/** Reads the record JSON defensively: the page shows what is there and never throws on a field. */
-export function parseRecord(json: string, finalDigest: DigestView): CeremonyRecordView {
-  const raw = JSON.parse(json) as Record<string, unknown>
-  const artifacts = Array.isArray(raw.artifacts)
-    ? raw.artifacts
-        .filter((a): a is Record<string, unknown> => typeof a === 'object' && a !== null)
-        .map((a) => ({ name: String(a.name ?? ''), sha256: String(a.sha256 ?? ''), bytes: Number(a.bytes ?? 0) }))
-    : []
-  return {
-    mode: typeof raw.mode === 'string' ? raw.mode : 'production',
-    watermark: typeof raw.watermark === 'string' ? raw.watermark : null,
-    planDigest: typeof raw.planDigest === 'string' ? raw.planDigest : '',
-    entries: Array.isArray(raw.entries) ? raw.entries.length : 0,
-    artifacts,
-    approvals: asRecordItems(raw.approvals),
-    signoffs: asRecordItems(raw.signoffs),
-    exceptions: asRecordItems(raw.exceptions),
-    finalDigest,
-  }
 }
 
 export function createCeremonyStore(bridge: CeremonyActionsBridge) {
@@ -207,9 +161,9 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       runStep: (stepId, confirmation) =>
         snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
 
-      decideApproval: ({ stepId, user, password, decision, confirmation }) =>
+      decideApproval: ({ stepId, user, password, decision, requestId, viewDigest, reason, confirmation }) =>
         snapshotCall(`decide:${stepId}`, () =>
-          bridge.decideApproval(confirmation ? { stepId, user, password, decision, confirmation } : { stepId, user, password, decision }),
+          bridge.decideApproval({ stepId, user, password, decision, requestId, viewDigest, ...(reason ? { reason } : {}), ...(confirmation ? { confirmation } : {}) }),
         ),
 
       restartApproval: (stepId) => snapshotCall(`restart:${stepId}`, () => bridge.restartApproval({ stepId })),
@@ -224,13 +178,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
           set({ error: result.error })
           return false
         }
-        try {
-          set({ record: parseRecord(result.data.json, result.data.finalDigest), error: null })
-          return true
-        } catch (err) {
-          set({ error: { code: 'RECORD_UNREADABLE', message: err instanceof Error ? err.message : String(err) } })
-          return false
-        }
+        set({ record: { record: result.data.record, finalDigest: result.data.finalDigest }, error: null })
+        return true
       },
 
       async exportRecord(format) {
