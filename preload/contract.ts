@@ -252,7 +252,7 @@ export const invokes = {
     request: StepRef.extend({
       user: z.string().min(1).max(254), password: Secret, decision: z.enum(['approve', 'deny']),
       /** The request and the digest of the view the custodian read: refused (VIEW_STALE) if either is no longer current. */
-      requestId: z.string().min(1).max(64), viewDigest: z.string().regex(/^[0-9a-f]{64}$/),
+      requestId: z.string().min(1).max(64), viewDigest: z.string().length(64).regex(/^[0-9a-f]{64}$/),
       reason: z.string().trim().min(1).max(500).optional(),
       confirmation: z.string().max(64).optional(),
     }),

@@ -26,6 +26,8 @@ export interface ApprovableCall {
 }
 
 export interface ApprovalSpec {
+  /** The operation's short name ("wrap"): the steps are named "<name>-request" and "<name>-approval". */
+  name: string
   ids: { request: string; approval: string; result: string }
   group: string | null
   appliance: string
@@ -106,7 +108,7 @@ export function approvalSteps(spec: ApprovalSpec): { request: AnyStep; approval:
   const base = { group: spec.group, appliances: [spec.appliance], approvalGroup }
 
   const request = defineStep<RequestResult, RequestIntent>({
-    ...base, id: spec.ids.request, name: 'approval-request', text: spec.text.request, interaction: 'run', confirmation: null, result: RequestResult,
+    ...base, id: spec.ids.request, name: `${spec.name}-request`, text: spec.text.request, interaction: 'run', confirmation: null, result: RequestResult,
     async intent(ctx) {
       const call = await spec.build(ctx)
       // The nonce is journaled before the request is sent, so a lost answer is found again by it.
@@ -156,7 +158,7 @@ export function approvalSteps(spec: ApprovalSpec): { request: AnyStep; approval:
   }
 
   const approval = defineStep<DecisionResult, { requestId: string }>({
-    ...base, id: spec.ids.approval, name: 'approval', text: spec.text.approval, interaction: 'approval', confirmation: spec.confirmation, result: DecisionResult,
+    ...base, id: spec.ids.approval, name: `${spec.name}-approval`, text: spec.text.approval, interaction: 'approval', confirmation: spec.confirmation, result: DecisionResult,
     approval: { appliance: spec.appliance, request: requestRef, resets: [spec.ids.request, spec.ids.approval, spec.ids.result], describe: spec.describe, quorum: spec.quorum },
     intent: (ctx) => ({ requestId: ctx.get(requestRef).requestId }),
     look: (ctx, earlier) => decide(ctx, earlier.requestId),

@@ -45,7 +45,8 @@ async function axeClean(page: Page, screen: string): Promise<void> {
 
 async function noHorizontalScroll(page: Page, screen: string): Promise<void> {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-  expect(overflow, `horizontal overflow on ${screen}`).toBeLessThanOrEqual(0)
+  const wide = overflow > 0 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(-5).map((e) => `${e.tagName}.${e.className}: ${(e.textContent ?? '').slice(0, 60)}`)) : []
+  expect(overflow, `horizontal overflow on ${screen}: ${wide.join(' | ')}`).toBeLessThanOrEqual(0)
 }
 
 test('a rehearsal can be set up and begun with the keyboard alone, with focus always visible', async ({ page, harness }) => {

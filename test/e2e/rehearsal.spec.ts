@@ -56,7 +56,11 @@ async function signOff(detail: Locator, witness: string): Promise<void> {
 async function approveWithCustodians(page: Page, detail: Locator, screenshotName: string | null): Promise<string[]> {
   const panel = detail.getByTestId('approval-panel')
   await expect(panel).toBeVisible()
-  await expect(panel.getByTestId('wrapping-match')).toContainText('This is the transfer key generated on the target')
+  // Every check of the request, as the appliance holds it, against this ceremony passes.
+  const checks = panel.getByTestId('approval-check')
+  expect(await checks.count()).toBeGreaterThanOrEqual(3)
+  for (const check of await checks.all()) await expect(check).toHaveAttribute('data-ok', 'true')
+  await expect(panel.getByTestId('approval-check-failed')).toHaveCount(0)
   const rows = await panel.locator('.rehearsal-creds tbody tr').all()
   const creds: { user: string; password: string }[] = []
   for (const row of rows) {
@@ -82,7 +86,10 @@ async function approveWithCustodians(page: Page, detail: Locator, screenshotName
     if (await confirm.isVisible()) {
       const approve = panel.getByRole('button', { name: 'Approve' })
       await expect(approve).toBeDisabled()
-      await confirm.fill(await last4Of(panel.getByRole('group', { name: 'Wrapping key fingerprint' })))
+      // The box shows what the characters refer to; a wrong value never enables Approve.
+      await confirm.fill('ZZZZ')
+      await expect(approve).toBeDisabled()
+      await confirm.fill(await last4Of(panel.locator('.confirm-refers-to')))
     }
     await panel.getByRole('button', { name: 'Approve' }).click()
     approvedBy.push(user)

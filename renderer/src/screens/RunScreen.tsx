@@ -232,7 +232,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   else if (step.state === 'running' || running) blocked = 'Running…'
 
   return (
-    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.name} data-state={step.state}>
+    <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.name} data-interaction={step.interaction} data-state={step.state}>
       <header className="step-header">
         <p className="step-meta">
           Step {step.number} · {step.where}

@@ -94,6 +94,7 @@ async function describeUnwrap(ctx: Ctx, t: string, request: ApprovalRequest): Pr
 }
 
 export const unwrapApproval = (plan: ReplicateCmkPlan, t: string, label: (id: string) => string) => approvalSteps({
+  name: 'unwrap',
   ids: { request: ids.unwrapRequest(t), approval: ids.unwrapApproval(t), result: ids.unwrapResult(t) },
   group: t,
   appliance: t,

@@ -54,6 +54,7 @@ async function describeWrap(ctx: Ctx, t: string, request: ApprovalRequest): Prom
 }
 
 export const wrapApproval = (plan: ReplicateCmkPlan, t: string, label: (id: string) => string) => approvalSteps({
+  name: 'wrap',
   ids: { request: ids.wrapRequest(t), approval: ids.wrapApproval(t), result: ids.wrapResult(t) },
   group: t,
   appliance: plan.source,
