@@ -5,23 +5,18 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type {
-  ApprovalView, CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, StepView,
-} from '../../preload/contract'
+import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
-import { fingerprintDisplay } from '../keys'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
 import { CeremonyEngine, type EngineOptions } from './engine'
-import { ENTRY } from './entry-kinds'
-import { recoveryFor } from './error-codes'
-import { guidanceFor } from './errors'
+import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
-import { checkPlan, labelOf, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
+import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
-import type { AnyStep, EvidenceItem } from './step'
+import { boardOf, digestView, planSummary, stepView } from './views'
 
 export interface CeremonyServiceDeps {
   /** Each ceremony's journal, audit log, plan copy, media and record live in a folder under here. */
@@ -39,21 +34,8 @@ export interface CeremonyServiceDeps {
   now?: () => Date
 }
 
-function digestView(hex: string): DigestView {
-  const d = fingerprintDisplay(hex)
-  return { hex: d.hex, hexGroups: d.hexGroups, words: d.words }
-}
 
-/** Fingerprints, digests and KCVs are shown in one canonical form everywhere: lowercase hex in groups, with words. */
-function valueView(hex: string): DigestView {
-  return digestView(hex.toLowerCase())
-}
 
-function itemView(i: EvidenceItem): StepView['evidence'][number] {
-  return i.format === 'text' ? { label: i.label, value: i.value } : { label: i.label, value: i.value.toLowerCase(), digest: valueView(i.value) }
-}
-
-const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 /** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
 async function writeChosenFile(path: string, data: string | Buffer): Promise<void> {
@@ -61,7 +43,7 @@ async function writeChosenFile(path: string, data: string | Buffer): Promise<voi
     await writeFileAtomic(path, data, { overwrite: true })
   } catch (err) {
     const code = errorCode(err, 'MEDIA_WRITE_FAILED')
-    throw new CeremonyError(/^E[A-Z]+$/.test(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
+    throw new CeremonyError(isFileSystemCode(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
   }
 }
 
@@ -105,7 +87,7 @@ export class CeremonyService {
       return { issues: [{ path: '(file)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], summary: null }
     }
     const checked = checkPlan(json)
-    return checked.ok ? { issues: [], summary: this.summary(checked.plan) } : { issues: checked.issues, summary: null }
+    return checked.ok ? { issues: [], summary: planSummary(checked.plan) } : { issues: checked.issues, summary: null }
   }
 
   async savePlan(text: string): Promise<{ cancelled: boolean; digest: DigestView | null }> {
@@ -358,28 +340,16 @@ export class CeremonyService {
     this.deps.onChange(this.snapshot())
   }
 
-  private summary(plan: Plan): PlanSummary {
-    const kind = kindOf(plan)
-    const roles = kind.roles(plan)
-    return {
-      kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
-      appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
-      details: kind.describe(plan),
-      participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: plan.participants.witnesses },
-      json: JSON.stringify(plan, null, 2),
-    }
-  }
-
   snapshot(): CeremonySnapshot {
     const plan = this.plan
     const engine = this.engine
-    const steps = engine ? engine.steps.map((step) => this.stepView(engine, step)) : []
+    const steps = engine ? engine.steps.map((step) => stepView(engine, step)) : []
     const entries = engine?.logEntries() ?? []
     const complete = engine?.isComplete() ?? false
     const failed = steps.some((s) => s.state === 'failed')
     const record = engine && complete ? { finalDigest: digestView(engine.logHead()), exported: [...this.exported] } : null
     return {
-      plan: plan ? this.summary(plan) : null,
+      plan: plan ? planSummary(plan) : null,
       phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : failed ? 'failed' : 'running',
       rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
@@ -388,70 +358,11 @@ export class CeremonyService {
       connections: plan ? plan.appliances.map((a) => this.connections.get(a.id) ?? this.connectionView(a)) : [],
       steps,
       currentStepId: engine?.currentStep()?.id ?? null,
-      groups: plan && engine ? this.board(engine, steps) : [],
+      groups: plan && engine ? boardOf(engine, steps) : [],
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
     }
   }
 
-  /** One line per group of steps, with the kind's outcome for it. */
-  private board(engine: CeremonyEngine, steps: StepView[]): CeremonySnapshot['groups'] {
-    const results = engine.results()
-    return engine.kind.groups(engine.plan).map((g) => {
-      const own = steps.filter((s) => s.group === g.id)
-      const finished = (s: StepView) => s.state === 'done' || s.state === 'skipped'
-      const state = own.some((s) => s.state === 'failed') ? 'failed' : own.every(finished) ? 'done' : own.some((s) => s.state !== 'pending') ? 'running' : 'pending'
-      return { id: g.id, label: g.label, state, outcome: engine.kind.groupOutcome(engine.plan, g.id, results), done: own.filter(finished).length, total: own.length }
-    })
-  }
-
-  private stepView(engine: CeremonyEngine, step: AnyStep): StepView {
-    const rec = engine.record(step.id)
-    const entries = engine.logEntries().filter((e) => e.step === step.id)
-    const evidence = engine.evidence(step.id)
-    const confirmation = engine.confirmationOf(step.id)
-    const siblings = engine.steps.filter((s) => s.group === step.group)
-    return {
-      id: step.id, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction, seals: step === engine.steps.at(-1),
-      where: step.text.where, title: step.text.title, explain: step.text.explain,
-      state: rec.state === 'intent' ? 'running' : rec.state, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
-      confirmation: step.confirmation && rec.state !== 'done'
-        ? { prompt: step.confirmation.prompt, length: 4, label: step.confirmation.label, value: confirmation ? valueView(confirmation.value) : null }
-        : null,
-      evidence: (evidence?.items ?? []).map(itemView),
-      comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
-      approval: this.approvalView(engine, step),
-      witnessItems: step.text.witnessItems,
-      signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff).map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [] })),
-      exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']) })),
-      error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
-    }
-  }
-
-  private approvalView(engine: CeremonyEngine, step: AnyStep): ApprovalView | null {
-    const entry = step.approval ? engine.approvalEntry(step.id) : undefined
-    if (!step.approval || !entry) return null
-    const request = entry.request
-    const decisions = (d: 'approve' | 'deny') => entry.decisions.filter((x) => x.decision === d)
-    const appliance = step.approval.appliance
-    return {
-      requestId: request.request_id, appliance, applianceLabel: labelOf(engine.plan, appliance), operation: `${request.method} ${request.operation}`,
-      status: entry.expired ? 'EXPIRED' : request.status,
-      quorum: { n: entry.quorum.n, of: entry.quorum.of },
-      // Approvals given in the app carry the custodian's name; ones given in the DSM UI show the user id DSM reports.
-      approvals: [
-        ...decisions('approve').map((d) => ({ user: d.user, at: d.at })),
-        ...request.approvers.slice(decisions('approve').length).map((a) => ({ user: `DSM user ${String(Object.values(a)[0] ?? '?').slice(0, 8)}… (in the DSM UI)`, at: '' })),
-      ],
-      denials: decisions('deny').map((d) => ({ user: d.user, at: d.at, reason: d.reason })),
-      expiresAt: request.expiry ?? null,
-      requirePassword: entry.quorum.requirePassword,
-      description: request.description ?? '',
-      facts: entry.facts.items.map(itemView),
-      checks: entry.facts.checks,
-      viewDigest: entry.viewDigest,
-      custodians: engine.plan.participants.custodians[appliance] ?? [],
-    }
-  }
 }
