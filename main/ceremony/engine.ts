@@ -17,7 +17,9 @@ import type { CeremonyKind, ResultReader } from './kind'
 import { applianceOf, type Plan, type PlanAppliance } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
+import type { ApplianceOutage } from './outage'
 import { StepRunner, type Boundary, type Finding } from './runner'
+import { UserSessions } from './sign-in'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import { openCeremonyState } from './state-files'
@@ -42,6 +44,11 @@ export interface EngineOptions {
   onChange?(): void
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
   boundary?(stepId: string, phase: Boundary): void
+  /** A fresh copy of a sign-in's password (zeroed by the login); earlier records (parsed JSON, verified by steps). */
+  password?(signInId: string): Buffer | undefined
+  records?(): unknown[]
+  /** Rehearsal only: the simulator's outage control for the failover drill. Ignored for a production plan. */
+  outage?: ApplianceOutage
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -54,6 +61,7 @@ export class CeremonyEngine {
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()
+  private readonly users: UserSessions
   private busy: Promise<unknown> = Promise.resolve()
 
   private constructor(
@@ -68,9 +76,16 @@ export class CeremonyEngine {
     this.kind = kindOf(options.plan)
     this.steps = steps
     const now = options.now ?? (() => new Date())
+    this.users = new UserSessions({
+      signIns: this.kind.signIns?.(this.plan) ?? [], connect: options.connect, now: () => now().getTime(),
+      ...(options.password ? { password: options.password } : {}),
+    })
     this.runner = new StepRunner({
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
+      user: (id) => this.users.session(id), records: () => options.records?.() ?? [],
+      // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
+      outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
     this.desk = new ApprovalDesk({
       plan: this.plan, journal, log, runner: this.runner, now,
@@ -370,6 +385,7 @@ export class CeremonyEngine {
     const sessions = [...this.sessions.values()]
     this.sessions.clear()
     for (const session of sessions) await session.then((s) => s.logout()).catch(() => undefined)
+    await this.users.closeAll()
   }
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */

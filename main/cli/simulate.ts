@@ -42,6 +42,8 @@ export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [opt
                                             one fault on the next matching request;
                                             KIND reset|stall|500|502|503|429|expire-session|latency@MS,
                                             PHASE before-apply (default) | after-apply
+  SIGUSR2               takes this process's appliances down (port closed, state kept) and,
+                        sent again, brings them back: a rehearsal's failover drill
 
   --role cluster:
   --port P              fixed port (default: random)
@@ -272,7 +274,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1
   }
   process.stdout.write(`${line}\n`)
+  // SIGUSR2 toggles every appliance of this process down (port closed, state kept) and up again:
+  // how a rehearsal's failover drill takes an appliance in its own process down and brings it back.
+  const toggle = () => void Promise.all(sim.appliances.map((a) => (a.isUp ? a.down() : a.up()))).catch(() => undefined)
+  process.on('SIGUSR2', toggle)
   await untilSignal()
+  process.off('SIGUSR2', toggle)
   await sim.close()
   return 0
 }

@@ -95,6 +95,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
           requestLog: () => server.log.map((e) => ({ ...e })),
           liveSessions: () => model.sessions.size,
         },
+        down: () => server.goDown(),
+        up: async () => { if (!server.listening) await server.listen(HOST, port) },
+        get isUp() { return server.listening },
       })
     }
   } catch (e) {

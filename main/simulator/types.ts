@@ -252,6 +252,11 @@ export interface SimulatedAppliance {
   cmkName?: string
   faults: FaultController
   state: ApplianceState
+  /** Rehearsal failover drill: stop accepting connections (state kept), as if the cable were pulled. */
+  down(): Promise<void>
+  /** … and accept them again on the same port. */
+  up(): Promise<void>
+  readonly isUp: boolean
 }
 
 export interface RunningSimulator {
