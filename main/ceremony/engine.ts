@@ -83,7 +83,7 @@ export class CeremonyEngine {
     this.runner = new StepRunner({
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
-      user: (id) => this.users.session(id), records: () => options.records?.() ?? [],
+      user: (id) => this.users.session(id), records: () => options.records?.() ?? [], apiKey: (id) => this.apiKeyCopy(id),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
@@ -370,12 +370,16 @@ export class CeremonyEngine {
     if (typed.trim().toUpperCase() !== confirmation.expected) throw new CeremonyError('CONFIRMATION_WRONG', 'The confirmation does not match this run; nothing was done.')
   }
 
+  private apiKeyCopy(applianceId: string): Buffer {
+    const key = this.options.apiKey(applianceId)
+    if (!key) throw new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.plan, applianceId).label}`)
+    return key
+  }
+
   private app(applianceId: string): Promise<AppSession> {
     const open = this.sessions.get(applianceId)
     if (open) return open
-    const key = this.options.apiKey(applianceId)
-    if (!key) return Promise.reject(new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.plan, applianceId).label}`))
-    const session = AppSession.open(this.options.connect(applianceOf(this.plan, applianceId)), key)
+    const session = (async () => AppSession.open(this.options.connect(applianceOf(this.plan, applianceId)), this.apiKeyCopy(applianceId)))()
     this.sessions.set(applianceId, session)
     session.catch(() => this.sessions.delete(applianceId))
     return session

@@ -36,6 +36,7 @@ export interface RunnerDeps {
   app(applianceId: string): Promise<AppSession>
   /** Named DSM users' sessions, earlier records and the rehearsal outage control (step.ts StepContext). */
   user(signInId: string): Promise<UserSession>
+  apiKey(applianceId: string): Buffer
   records(): unknown[]
   outage: ApplianceOutage | null
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
@@ -132,6 +133,7 @@ export class StepRunner {
       note: (finding) => void notes.push(finding),
       exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
       user: (id) => this.deps.user(id),
+      apiKey: (id) => this.deps.apiKey(id),
       records: () => this.deps.records(),
       outage: this.deps.outage,
     }

@@ -98,6 +98,8 @@ export interface StepContext<P extends Plan = Plan> {
   note(finding: string): void
   /** Exceptions recorded at this step, newest last (some checks accept a difference only with one). */
   exceptionsHere(): LogEntry[]
+  /** A fresh copy of an appliance's API key, only for a request that carries it to another system (an hmg config); zero it after use. */
+  apiKey(applianceId: string): Buffer
   /** A named DSM user's session at one of the kind's sign-ins (the cluster administrator, sign-in.ts). */
   user(signInId: string): Promise<UserSession>
   /** Earlier ceremony records the operator provided, as parsed JSON: unverified until a step verifies them. */

@@ -12,6 +12,7 @@ import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/e
 import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
 import type { Credentials } from '../ceremony/simulated-plan'
+import type { ApplianceOutage } from '../ceremony/outage'
 import { DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
 
@@ -22,6 +23,12 @@ export interface HeadlessOptions {
   mediaDir?: string
   confirm: boolean
   progress?(line: string): void
+  /** Passwords of the kind's sign-ins by sign-in id (a rehearsal cluster file, or typed at the terminal). */
+  passwords?: Map<string, Buffer>
+  /** Earlier records the plan builds on (parsed JSON; the steps verify them). */
+  records?: unknown[]
+  /** Rehearsal only: how the failover drill takes a simulated appliance down. */
+  outage?: ApplianceOutage
 }
 
 export interface HeadlessSummary {
@@ -81,6 +88,12 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       },
       operator: options.plan.participants.operator,
       ...(boundary ? { boundary } : {}),
+      password: (id) => {
+        const p = options.passwords?.get(id)
+        return p ? Buffer.from(p) : undefined
+      },
+      records: () => options.records ?? [],
+      ...(options.outage ? { outage: options.outage } : {}),
     })
   }
   try {
