@@ -1,33 +1,69 @@
-// `ceremony plan --appliances DIR/appliances.json [--targets id,id] [--id ID] [--title T] [--mode M]`:
-// writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
+// `ceremony plan --appliances FILE[,FILE…] [--kind KIND] …`: writes a ceremony plan for simulated
+// systems to stdout (no secret goes into it). For replicate-cmk (the default) the first appliance is
+// the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
+// given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
+// --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
+import { planForAppliances } from '../ceremony/simulated-plan'
+import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
+import { verifyRecord } from '../evidence'
 
-const USAGE = 'usage: ceremony plan --appliances FILE [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] > plan.json\n'
+const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] > plan.json
+       ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
+                     [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
+`
+
+const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n${USAGE}`)
+  return 2
+}
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { appliances: { type: 'string' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({
+      args: argv, strict: true,
+      options: {
+        kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
+        group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
+      },
+    }))
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
-    return 2
+    return fail(err instanceof Error ? err.message : String(err))
   }
-  if (!values.appliances) {
-    process.stderr.write(USAGE)
-    return 2
-  }
-  if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') {
-    process.stderr.write(`--mode must be rehearsal or production\n${USAGE}`)
-    return 2
-  }
-  const creds = parseCredentials(readFileSync(values.appliances, 'utf8'))
-  const plan = planForAppliances(creds, {
-    ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
-    ...(values.id ? { id: values.id } : {}),
-    ...(values.title ? { title: values.title } : {}),
+  const kind = values.kind ?? 'replicate-cmk'
+  if (!KINDS.includes(kind)) return fail(`--kind must be one of ${KINDS.join(', ')}`)
+  if (!values.appliances) return fail('--appliances is required')
+  if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') return fail('--mode must be rehearsal or production')
+  const files = [...values.appliances.split(','), ...(values.cluster ? [values.cluster] : []), ...(values['load-balancer'] ? [values['load-balancer']] : [])]
+  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
+  const common = {
+    ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
+  }
+  if (kind === 'replicate-cmk') {
+    const plan = planForAppliances(set.credentials, { ...common, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
+    return 0
+  }
+  if (!values.cluster) return fail(`a ${kind} plan needs --cluster FILE`)
+  if (kind === 'link-cluster' && !values.record?.length) return fail('a link-cluster plan builds on the replication record: give --record RECORD')
+  const buildsOn: string[] = []
+  for (const file of values.record ?? []) {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as unknown
+    const verified = verifyRecord(record)
+    if (!verified.ok) {
+      process.stderr.write(`${file} does not verify: entry ${verified.firstBadEntry}: ${verified.reason}\n`)
+      return 1
+    }
+    buildsOn.push(verified.finalDigest)
+  }
+  const plan = clusterPlanFor(set, {
+    kind: kind as 'link-cluster' | 'verify-cluster', buildsOn, ...common,
+    ...(values.group ? { groupName: values.group } : {}), ...(values['no-failover-drill'] ? { failoverDrill: false } : {}),
   })
   process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
   return 0
