@@ -23,6 +23,10 @@ function outageFor(plan: Plan, set: CredentialSet): ApplianceOutage | undefined 
   if (plan.mode !== 'rehearsal') return undefined
   const procs = set.credentials.appliances.filter((a) => a.pid !== undefined && a.host && a.port)
   if (procs.length === 0) return undefined
+  if (new Set(procs.map((a) => a.pid)).size < procs.length) {
+    process.stderr.write('The simulated appliances share a process: the failover drill cannot take one down alone (run each with `ceremony simulate --appliances 1 --id ID`, or plan with --no-failover-drill).\n')
+    return undefined
+  }
   return processOutage(procs.map((a) => ({ id: a.id, pid: a.pid!, host: a.host!, port: a.port! })))
 }
 

@@ -172,6 +172,8 @@ export interface SimulatorOptions {
   /** clock in ms since the epoch (default Date.now); tests pass a movable clock */
   now?: () => number
   vendor?: VendorChoices
+  /** default true; false: the appliances report no fips_level (a non-FIPS DSM appliance named as a FIPS one) */
+  fipsMode?: boolean
 }
 
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'FAILED'

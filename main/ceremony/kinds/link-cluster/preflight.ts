@@ -60,16 +60,17 @@ export const preflight = (plan: LinkClusterPlan) => defineStep<LinkPreflightResu
     const appliances: LinkPreflightResult['appliances'] = {}
     for (const id of ctx.plan.fips) {
       const a = ctx.plan.appliances.find((x) => x.id === id)!
-      const held = records.find((r) => r.appliances.has(id))?.appliances.get(id)
-      if (!held) throw new CeremonyError('RECORD_MISMATCH', `${a.label} holds the CMK by no replication record this plan builds on`)
-      if (held.host.toLowerCase() !== a.host.toLowerCase() || held.port !== a.port || (held.pin && a.trust.spkiSha256 && held.pin !== a.trust.spkiSha256)) {
-        throw new CeremonyError('RECORD_MISMATCH', `${a.label} is not the appliance the replication record names as ${id} (address or TLS pin differ)`)
-      }
+      // The appliance first (its TLS pin, its API key), so a wrong pin is named as what it is.
       const app = await ctx.app(id)
       const v = await app.connection.version()
       const cmk = await app.keys.findByName(ctx.plan.cmkName)
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${a.label} has no key named "${ctx.plan.cmkName}"`)
       if (cmk.obj_type !== 'AES' || cmk.key_size !== 256 || !cmk.kcv) throw new CeremonyError('CMK_WRONG_TYPE', `The key "${ctx.plan.cmkName}" on ${a.label} is ${cmk.obj_type}-${cmk.key_size ?? '?'}, not AES-256 with a KCV`)
+      const held = records.find((r) => r.appliances.has(id))?.appliances.get(id)
+      if (!held) throw new CeremonyError('RECORD_MISMATCH', `${a.label} holds the CMK by no replication record this plan builds on`)
+      if (held.host.toLowerCase() !== a.host.toLowerCase() || held.port !== a.port || (held.pin && a.trust.spkiSha256 && held.pin !== a.trust.spkiSha256)) {
+        throw new CeremonyError('RECORD_MISMATCH', `${a.label} is not the appliance the replication record names as ${id} (address or TLS pin differ)`)
+      }
       if (!sameKcv(cmk.kcv, kcv)) throw new CeremonyError('KCV_MISMATCH', `The CMK on ${a.label} has KCV ${cmk.kcv}; the replication record holds ${kcv}`)
       appliances[id] = { version: v.version, fipsLevel: typeof v.fips_level === 'number' ? v.fips_level : null, cmkKid: cmk.kid, kcv: cmk.kcv.toLowerCase() }
     }
