@@ -151,7 +151,7 @@ describe('passwords of a production cluster ceremony', () => {
     writeFileSync(keys, JSON.stringify({ appliances: [f1, f2].map(({ entry: { custodians: _c, pid: _p, ...a } }) => a) }))
     const withFile = await runCeremonyAsync(['run', '--plan', join(dir, 'prod.plan.json'), '--credentials', keys, '--credentials', cluster.file, '--yes', '--state', join(dir, 'state', 'prod')], { canaries })
     assert.equal(withFile.status, 2)
-    assert.match(withFile.stderr, /holds passwords/)
+    assert.match(withFile.stderr, /holds custodian passwords or a cluster user password/)
     const noTty = await runCeremonyAsync(['run', '--plan', join(dir, 'prod.plan.json'), '--credentials', keys, '--yes', '--state', join(dir, 'state', 'prod')], { canaries })
     assert.equal(noTty.status, 2)
     assert.match(noTty.stderr, /no terminal to type it at/)

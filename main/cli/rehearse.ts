@@ -59,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     const stateDir = values.state ?? mkdtempSync(join(tmpdir(), 'dsm-rehearsal-'))
     process.stderr.write(`REHEARSAL (${kind}) against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
     const chain: HeadlessSummary[] = []
-    const replication = await ceremony(join(stateDir, 'replicate-cmk'), { plan: planForAppliances(credentials), credentials })
+    // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
+    const replication = await ceremony(stateDir, { plan: planForAppliances(credentials), credentials })
     chain.push(replication.summary)
     if (kind !== 'replicate-cmk' && replication.summary.ok) {
       cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })

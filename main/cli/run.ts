@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   if (plan.mode === 'production' && holdsPasswords(set)) {
     // A production quorum is custodians approving for themselves, and an administrator signing in as
     // themselves: never a file of their passwords.
-    process.stderr.write('This is a production plan, but a credentials file holds passwords (custodians or cluster users). Remove them: custodians approve in the app or in the DSM UI, and the cluster administrator types their password when asked.\n')
+    process.stderr.write('This is a production plan, but a credentials file holds custodian passwords or a cluster user password. Remove them: custodians approve in the app or in the DSM UI, and the cluster administrator types their password when asked.\n')
     return 2
   }
   if (plan.mode === 'production' && !values.yes) {

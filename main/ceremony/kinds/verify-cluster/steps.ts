@@ -182,7 +182,8 @@ export function verifySteps(plan: ClusterPlan, groupOf: (ctx: Ctx) => GroupRef):
     async act(ctx, intent) {
       if (ctx.outage) await ctx.outage.bringBack(intent.appliance)
       const appliance = applianceOf(ctx.plan, intent.appliance)
-      const deadline = Date.now() + BACK_WITHIN_MS
+      // A simulator needs a moment to listen again; an operator runs the step once it is reconnected.
+      const deadline = Date.now() + (ctx.outage ? BACK_WITHIN_MS : 0)
       let seen = await probe(appliance)
       while (!seen.reachable && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250))
