@@ -11,7 +11,7 @@ import { createHandlers } from '../ipc/handlers'
 import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
-import { startSimulator } from '../simulator'
+import { startClusterSimulator, startSimulator } from '../simulator'
 import { isAppWindowSender } from './ipc-sender'
 import { registerAppScheme, serveRenderer } from './protocol'
 import { RENDERER_URL } from './renderer-files'
@@ -63,6 +63,7 @@ function start(): void {
       stateRoot: join(app.getPath('userData'), 'ceremonies'),
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
+      startCluster: () => startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 }),
       dialogs: {
         openPlanFile: async () => {
           const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open ceremony plan', properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })
@@ -71,6 +72,10 @@ function start(): void {
         savePlanFile: async (defaultName) => {
           const r = await dialog.showSaveDialog(mainWindow!, { title: 'Save ceremony plan', defaultPath: defaultName, filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })
           return r.canceled ? null : (r.filePath ?? null)
+        },
+        openRecordFile: async () => {
+          const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open the ceremony record this plan builds on', properties: ['openFile'], filters: [{ name: 'Ceremony record', extensions: ['json'] }] })
+          return r.canceled ? null : (r.filePaths[0] ?? null)
         },
         saveRecordFile: async (defaultName, format) => {
           const r = await dialog.showSaveDialog(mainWindow!, { title: 'Export ceremony record', defaultPath: defaultName, filters: [{ name: format.toUpperCase(), extensions: [format] }] })

@@ -9,12 +9,13 @@ import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
-import type { RunningSimulator } from '../simulator'
+import type { RunningCluster, RunningSimulator } from '../simulator'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
+import { SignInsAndRecords, clusterRehearsal, rehearsalKinds } from './service-cluster'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import { boardOf, digestView, planSummary, stepView } from './views'
 
@@ -25,11 +26,15 @@ export interface CeremonyServiceDeps {
     openPlanFile(): Promise<string | null>
     savePlanFile(defaultName: string): Promise<string | null>
     saveRecordFile(defaultName: string, format: 'json' | 'pdf'): Promise<string | null>
+    /** An earlier ceremony record the plan builds on (link-cluster, verify-cluster). */
+    openRecordFile?(): Promise<string | null>
   }
   /** The record page as PDF (Electron's printToPDF); absent where no Electron renders the page. */
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
   startSimulator(appliances: number): Promise<RunningSimulator>
+  /** A simulated non-FIPS cluster, for rehearsals of link-cluster and verify-cluster. */
+  startCluster?(): Promise<RunningCluster>
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
 }
@@ -59,6 +64,9 @@ export class CeremonyService {
   private participantsConfirmed = false
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
+  /** Sign-in passwords, earlier records, the rehearsal's outage control (service-cluster.ts). */
+  private readonly extras = new SignInsAndRecords()
+  private cluster: RunningCluster | null = null
 
   constructor(private readonly deps: CeremonyServiceDeps) {
     mkdirSync(deps.stateRoot, { recursive: true, mode: 0o700 })
@@ -98,11 +106,19 @@ export class CeremonyService {
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
-  async startRehearsal(targets: number): Promise<CeremonySnapshot> {
-    await this.simulator?.close()
+  async startRehearsal(targets: number, kind = 'replicate-cmk'): Promise<CeremonySnapshot> {
+    if (!rehearsalKinds(this.deps.startCluster !== undefined).some((k) => k.kind === kind)) throw new CeremonyError('UNKNOWN_KIND', `No rehearsal of "${kind}" here`)
+    await Promise.all([this.simulator?.close(), this.cluster?.close()])
+    this.cluster = null
     this.simulator = await this.deps.startSimulator(targets + 1)
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    await this.load(planForAppliances(this.rehearsalCreds))
+    if ((kind === 'link-cluster' || kind === 'verify-cluster') && this.deps.startCluster) {
+      this.cluster = await this.deps.startCluster()
+      // What the rehearsed kind builds on runs first, headless, against the same simulated systems.
+      const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster }, kind)
+      await this.load(chain.plan)
+      this.extras.rehearse(chain.passwords, chain.records, [this.simulator])
+    } else await this.load(planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
     for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
     this.refreshConnectionsView()
@@ -118,6 +134,7 @@ export class CeremonyService {
     this.findings = []
     for (const key of this.apiKeys.values()) key.fill(0)
     this.apiKeys.clear()
+    this.extras.reset()
     this.connections.clear()
     if (plan.mode === 'production') {
       this.rehearsalCreds = null
@@ -138,6 +155,22 @@ export class CeremonyService {
     this.connections.set(applianceId, { ...this.connectionView(plan.appliances.find((a) => a.id === applianceId)!), state: 'unknown' })
     this.changed()
     return this.snapshot()
+  }
+
+  /** A sign-in's password (the cluster administrator's): main memory only. */
+  setPassword(signInId: string, password: string): CeremonySnapshot {
+    this.extras.setPassword(this.requirePlan(), signInId, password)
+    this.changed()
+    return this.snapshot()
+  }
+
+  /** Main's open-file dialog for an earlier record the plan builds on; read and verified here. */
+  async openRecord(): Promise<{ cancelled: boolean; snapshot: CeremonySnapshot }> {
+    const plan = this.requirePlan()
+    const path = (await this.deps.dialogs.openRecordFile?.()) ?? null
+    if (path) this.extras.openRecord(plan, path)
+    this.changed()
+    return { cancelled: !path, snapshot: this.snapshot() }
   }
 
   async checkConnections(): Promise<CeremonySnapshot> {
@@ -243,8 +276,10 @@ export class CeremonyService {
   async shutdown(): Promise<void> {
     await this.engine?.shutdown()
     await this.simulator?.close()
+    await this.cluster?.close()
     for (const key of this.apiKeys.values()) key.fill(0)
     this.apiKeys.clear()
+    this.extras.reset()
   }
 
   // -- internals -------------------------------------------------------------------------------
@@ -289,6 +324,7 @@ export class CeremonyService {
       operator: plan.participants.operator,
       onChange: () => this.changed(),
       ...(this.deps.now ? { now: this.deps.now } : {}),
+      ...this.extras.engineOptions(),
     }
     const engine = await CeremonyEngine.open(options)
     this.findings = await engine.resume()
@@ -362,6 +398,8 @@ export class CeremonyService {
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
+      ...this.extras.views(plan),
+      rehearsalKinds: rehearsalKinds(this.deps.startCluster !== undefined),
     }
   }
 

@@ -28,7 +28,7 @@ export function createHandlers(services: Services): Handlers {
     openPlan: () => ceremony.openPlan(),
     validatePlan: ({ text }) => ceremony.validatePlan(text),
     savePlan: ({ text }) => ceremony.savePlan(text),
-    startRehearsal: ({ targets }) => ceremony.startRehearsal(targets),
+    startRehearsal: ({ targets, kind }) => ceremony.startRehearsal(targets, kind),
     setApiKey: ({ applianceId, apiKey }) => ceremony.setApiKey(applianceId, apiKey),
     checkConnections: () => ceremony.checkConnections(),
     confirmParticipants: ({ operator }) => ceremony.confirmParticipants(operator),
@@ -40,5 +40,7 @@ export function createHandlers(services: Services): Handlers {
     recordException: ({ stepId, by, note }) => ceremony.recordException(stepId, by, note),
     exportRecord: ({ format }) => ceremony.exportRecord(format),
     getRecord: () => ceremony.getRecord(),
+    setPassword: ({ signInId, password }) => ceremony.setPassword(signInId, password),
+    openRecord: () => ceremony.openRecord(),
   }
 }

@@ -10,12 +10,16 @@ export function HomeScreen(): React.JSX.Element {
   const opening = useCeremony((s) => s.busy.includes('open'))
   const starting = useCeremony((s) => s.busy.includes('rehearsal'))
   const inProgress = snapshot?.plan != null && snapshot.phase !== 'no-plan'
+  // Which kind to rehearse: main lists what it can simulate; the first is the default.
+  const kinds = snapshot?.rehearsalKinds ?? []
+  const [kind, setKind] = useState('')
 
   async function openPlan(): Promise<void> {
     if (await stores.ceremony.getState().openPlan()) stores.ui.getState().go('plan')
   }
   async function startRehearsal(): Promise<void> {
-    if (await stores.ceremony.getState().startRehearsal(2)) stores.ui.getState().go('plan')
+    const chosen = kind !== '' && kind !== kinds[0]?.kind ? kind : undefined
+    if (await stores.ceremony.getState().startRehearsal(2, chosen)) stores.ui.getState().go('plan')
   }
   function newPlan(): void {
     const editor = stores.editor.getState()
@@ -38,6 +42,18 @@ export function HomeScreen(): React.JSX.Element {
           <button type="button" className="secondary" onClick={() => void startRehearsal()} disabled={starting}>
             Start a rehearsal
           </button>
+          {kinds.length > 1 && (
+            <label className="inline">
+              of{' '}
+              <select aria-label="Ceremony to rehearse" value={kind || kinds[0]!.kind} onChange={(e) => setKind(e.target.value)}>
+                {kinds.map((k) => (
+                  <option key={k.kind} value={k.kind}>
+                    {k.title}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <button type="button" className="secondary" onClick={newPlan}>
             Write or edit a plan
           </button>

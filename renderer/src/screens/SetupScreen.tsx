@@ -3,6 +3,7 @@ import type { ConnectionView } from '../../../preload/contract'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
+import { SignInsAndRecords, signInsReady } from '../components/SignInsAndRecords'
 import { useApp, useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
 
@@ -16,7 +17,9 @@ export function SetupScreen(): React.JSX.Element {
   const list = connections ?? []
   const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
   const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
-  const ready = allOk && confirmed
+  // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
+  const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
+  const ready = allOk && confirmed && extrasReady
 
   if (!plan) {
     return <NoPlan />
@@ -50,6 +53,7 @@ export function SetupScreen(): React.JSX.Element {
         </div>
       </section>
 
+      <SignInsAndRecords />
       <ParticipantsCard />
       <RehearsalCredentials />
 
@@ -61,7 +65,7 @@ export function SetupScreen(): React.JSX.Element {
           Back to the plan
         </button>
         <span id="ready-hint" className="hint">
-          {ready ? 'Everything is ready.' : 'Needs: every connection checked and the participants confirmed.'}
+          {ready ? 'Everything is ready.' : `Needs: every connection checked${extrasReady ? '' : ', every password and earlier record'} and the participants confirmed.`}
         </span>
       </div>
     </div>

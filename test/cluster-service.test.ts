@@ -1,0 +1,134 @@
+/**
+ * The app's service for the cluster kinds: a link-cluster rehearsal started from the home screen
+ * runs the replication first (headless, sealed) and enters the administrator's password, the
+ * record and the API keys for the operator; the whole link runs step by step through the service
+ * with the typed confirmation from the step's own view. A production plan: the administrator's
+ * password goes to main only; the record is opened in main's dialog, verified, and must be one the
+ * plan names. Nothing the renderer is given holds a secret.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import Conf from 'conf'
+import { CeremonyService } from '../main/ceremony/ceremony-service'
+import type { JournalStore } from '../main/ceremony/journal'
+import { startClusterSimulator, startSimulator, type RunningCluster, type RunningSimulator } from '../main/simulator'
+import type { CeremonySnapshot } from '../preload/contract'
+import { clusterPlanFor, readCredentialFiles } from '../main/ceremony/simulated-cluster-plan'
+import { parseCredentials, planForAppliances } from '../main/ceremony/simulated-plan'
+import { runHeadless } from '../main/cli/headless'
+
+const dir = mkdtempSync(join(tmpdir(), 'dsm-cluster-service-'))
+const started: { close(): Promise<void> }[] = []
+after(async () => {
+  for (const s of started) await s.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function service(name: string, answers: string[], pushed: CeremonySnapshot[]) {
+  let sim: RunningSimulator | undefined
+  let cluster: RunningCluster | undefined
+  const svc = new CeremonyService({
+    stateRoot: join(dir, name),
+    dialogs: { openPlanFile: async () => answers.shift() ?? null, savePlanFile: async () => null, saveRecordFile: async () => null, openRecordFile: async () => answers.shift() ?? null },
+    journalStore: (d) => new Conf({ cwd: d, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+    startSimulator: async (n) => (sim = await startSimulator({ appliances: n })),
+    startCluster: async () => (cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })),
+    onChange: (s) => pushed.push(s),
+  })
+  return { svc, sims: () => ({ sim: sim!, cluster: cluster! }) }
+}
+
+async function runAll(svc: CeremonyService): Promise<CeremonySnapshot> {
+  let snap = await svc.runStep('preflight') // the first step opens the engine
+  while (snap.currentStepId) {
+    const step = snap.steps.find((s) => s.id === snap.currentStepId)!
+    snap = await svc.runStep(step.id, step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined)
+    assert.notEqual(snap.steps.find((s) => s.id === step.id)!.state, 'failed', JSON.stringify(snap.steps.find((s) => s.id === step.id)!.error))
+  }
+  return snap
+}
+
+test('a link-cluster rehearsal from the home screen: replication first, then every step through the service', async () => {
+  const pushed: CeremonySnapshot[] = []
+  const { svc, sims } = service('rehearsal', [], pushed)
+  try {
+    assert.deepEqual(svc.snapshot().rehearsalKinds.map((k) => k.kind), ['replicate-cmk', 'link-cluster', 'verify-cluster'])
+    let snap = await svc.startRehearsal(1, 'link-cluster')
+    assert.equal(snap.plan?.kind, 'link-cluster')
+    assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true], 'the simulated administrator signs in for the operator')
+    assert.deepEqual(snap.buildsOn.map((r) => r.provided), [true], 'the replication record is handed on')
+    await svc.checkConnections()
+    svc.confirmParticipants('Rehearsal operator')
+    snap = await runAll(svc)
+    assert.equal(snap.phase, 'complete')
+    const create = snap.steps.find((s) => s.id === 'create-group')!
+    assert.equal(create.state, 'done')
+    const drill = snap.steps.find((s) => s.id === 'failover-drill')!
+    assert.ok(drill.evidence.some((e) => e.label === 'Canary decrypted through the group' && e.value === 'MATCH'))
+    assert.deepEqual(snap.groups.map((g) => [g.id, g.state]), [['link', 'done'], ['verify', 'done']])
+    const { sim, cluster } = sims()
+    const everything = JSON.stringify(pushed) + JSON.stringify(snap)
+    for (const secret of [...sim.appliances.map((a) => a.apiKey), ...cluster.users.map((u) => u.password)]) assert.equal(everything.includes(secret), false)
+  } finally {
+    await svc.shutdown()
+  }
+})
+
+test('a production link plan: the password to main only, the record from main\'s dialog, verified and named by the plan', async () => {
+  const sim = await startSimulator({ appliances: 2 })
+  const cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })
+  started.push(sim, cluster)
+  const creds = parseCredentials(sim.readyLine())
+  // Two production replication records (the second finds the CMK already replicated): only the first is the plan's.
+  const records: string[] = []
+  for (const id of ['prod-rep-1', 'prod-rep-2']) {
+    const r = await runHeadless({ plan: planForAppliances(creds, { id, mode: 'production' }), credentials: creds, stateDir: join(dir, id), confirm: true })
+    assert.equal(r.ok, true, JSON.stringify(r.error))
+    records.push(r.record!)
+  }
+  const good = JSON.parse(readFileSync(records[0]!, 'utf8'))
+  const tampered = structuredClone(good)
+  tampered.entries[2].facts.title = 'changed'
+  writeFileSync(join(dir, 'tampered.json'), JSON.stringify(tampered))
+  const set = readCredentialFiles([{ name: 'a', text: sim.readyLine() }, { name: 'c', text: cluster.readyLine() }])
+  const plan = clusterPlanFor(set, { kind: 'link-cluster', id: 'prod-link', mode: 'production', buildsOn: [good.finalDigest], operator: 'Olga Operator' })
+  writeFileSync(join(dir, 'prod-link.json'), JSON.stringify(plan))
+  const pushed: CeremonySnapshot[] = []
+  const { svc } = service('production', [join(dir, 'prod-link.json'), join(dir, 'tampered.json'), records[1]!, records[0]!], pushed)
+  const password = cluster.users.find((u) => u.role === 'account-admin')!.password
+  try {
+    await svc.openPlan()
+    let snap = svc.snapshot()
+    assert.deepEqual(snap.signIns.map((s) => [s.id, s.user, s.hasPassword]), [['cluster', (plan as unknown as { cluster: { admin: string } }).cluster.admin, false]])
+    assert.deepEqual(snap.buildsOn.map((r) => [r.digest.hex, r.provided]), [[good.finalDigest, false]])
+    assert.throws(() => svc.setPassword('nobody', 'x'), { code: 'SIGN_IN_UNKNOWN' })
+    snap = svc.setPassword('cluster', password)
+    assert.equal(snap.signIns[0]!.hasPassword, true)
+    await assert.rejects(svc.openRecord(), { code: 'RECORD_INVALID' })
+    await assert.rejects(svc.openRecord(), { code: 'RECORD_MISMATCH' })
+    snap = (await svc.openRecord()).snapshot
+    assert.equal(snap.buildsOn[0]!.provided, true)
+    for (const a of creds.appliances) svc.setApiKey(a.id, a.apiKey)
+    await svc.checkConnections()
+    svc.confirmParticipants('Olga Operator')
+    snap = await svc.runStep('preflight')
+    while (snap.currentStepId !== 'failover-drill') {
+      const step = snap.steps.find((s) => s.id === snap.currentStepId)!
+      snap = await svc.runStep(step.id, step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined)
+    }
+    // Production: nobody but the operator takes an appliance down.
+    await assert.rejects(svc.runStep('failover-drill'), { code: 'FAILOVER_DRILL_NOT_READY' })
+    await svc.recordException('failover-drill', 'Olga Operator', 'No access to the appliance room today.')
+    await svc.runStep('failover-drill')
+    snap = await svc.runStep('close')
+    assert.equal(snap.phase, 'complete')
+    assert.equal(snap.steps.find((s) => s.id === 'failover-restore')!.state, 'skipped')
+    const everything = JSON.stringify(pushed) + JSON.stringify(snap) + JSON.stringify(svc.getRecord())
+    for (const secret of [password, ...creds.appliances.map((a) => a.apiKey)]) assert.equal(everything.includes(secret), false)
+  } finally {
+    await svc.shutdown()
+  }
+})
