@@ -151,7 +151,7 @@ export const groupConfig = (plan: LinkClusterPlan) => defineStep<GroupConfigResu
 
 type CreateIntent = { name: string; description: string; configDigest: string }
 
-function createdAsPlanned(ctx: Ctx, planned: PlannedGroup, found: Parameters<typeof groupDifferences>[0]): CreateGroupResult {
+function createdAsPlanned(planned: PlannedGroup, found: Parameters<typeof groupDifferences>[0]): CreateGroupResult {
   const diffs = groupDifferences(found, planned, true)
   if (diffs.length > 0) throw new CeremonyError('GROUP_NOT_AS_PLANNED', `The group "${found.name}" is not as planned (${diffs.join('; ')})`)
   return { groupId: found.group_id, name: found.name, configIds: configIdsOf(found, planned) }
@@ -179,7 +179,7 @@ export const createGroup = (plan: LinkClusterPlan) => defineStep<CreateGroupResu
       throw new CeremonyError('GROUP_NAME_IN_USE', `A group named "${earlier.name}" is on the cluster, but it is not the one this ceremony set out to create (${groupDifferences(found, planned, true).join('; ')}). It was not used.`)
     }
     ctx.note(`found the group "${earlier.name}" created before the interruption (${found.group_id}), with this ceremony's nonce and exactly the configuration shown; adopted`)
-    return createdAsPlanned(ctx, planned, found)
+    return createdAsPlanned(planned, found)
   },
   async act(ctx, intent) {
     const admin = await clusterSession(ctx)
@@ -198,7 +198,7 @@ export const createGroup = (plan: LinkClusterPlan) => defineStep<CreateGroupResu
         ...(planned.redundancy ? { hmg_redundancy: planned.redundancy } : {}),
         ...(planned.wrappingKeyName ? { wrapping_key_name: planned.wrappingKeyName } : {}),
       })
-      return createdAsPlanned(ctx, planned, created)
+      return createdAsPlanned(planned, created)
     } catch (err) {
       if (err instanceof ConflictError) throw new CeremonyError('GROUP_NAME_IN_USE', `The cluster already has a group named "${intent.name}"; this ceremony did not create it`)
       throw err
