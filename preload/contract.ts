@@ -115,6 +115,8 @@ export type ApprovalView = z.infer<typeof ApprovalViewSchema>
 
 export const StepViewSchema = z.strictObject({
   id: z.string(),
+  /** How the step is read aloud and printed in the script ("T2.7"): unique in the ceremony. */
+  scriptId: z.string(),
   /** The step's name within its kind (e.g. "transfer-key"), for styling and tests; never switched on. */
   name: z.string(),
   /** Position within its group (or the ceremony), 1-based. */
@@ -137,8 +139,11 @@ export const StepViewSchema = z.strictObject({
   comparisons: z.array(ComparisonSchema),
   approval: ApprovalViewSchema.nullable(),
   witnessItems: z.array(z.string()),
-  signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()) })),
-  exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string() })),
+  /** Sign-offs of the step's current attempt (a fresh approval request needs fresh ones). */
+  signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()), simulated: z.boolean() })),
+  /** Whether the step can be left: how many must sign, and the exception that allowed going on unsigned. Null: nothing to sign (yet). */
+  signoff: z.strictObject({ required: z.number(), complete: z.boolean(), waivedBy: z.string().nullable() }).nullable(),
+  exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string(), waivesSignoff: z.boolean() })),
   /** A refusal, with what is safe, what to do, and the one way on that main decides (the renderer keeps no list of codes). */
   error: IpcErrorSchema.extend({ safe: z.string(), next: z.string(), recovery: z.enum(['run-again', 'fresh-request', 'stop']) }).nullable(),
 })
@@ -159,7 +164,9 @@ export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
-  phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed']),
+  phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
+  /** Everyone the plan names, with their role and whether they are recorded as in the room. */
+  people: z.array(z.strictObject({ name: z.string(), role: z.string(), present: z.boolean() })),
   /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
   rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
   participantsConfirmed: z.boolean(),
@@ -174,6 +181,18 @@ export const CeremonySnapshotSchema = z.strictObject({
   record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
+
+/** The printed ceremony script: made from the plan alone, before the ceremony (read aloud by its ids). */
+export const ScriptSchema = z.strictObject({
+  plan: PlanSummarySchema,
+  steps: z.array(z.strictObject({
+    scriptId: z.string(), title: z.string(), where: z.string(), explain: z.string(), witnessItems: z.array(z.string()),
+    confirmation: z.string().nullable(), interaction: z.enum(['run', 'approval']), group: z.string().nullable(),
+  })),
+  witnesses: z.array(z.string()),
+  signersPerStep: z.string(),
+})
+export type ScriptView = z.infer<typeof ScriptSchema>
 
 /** One audit-log entry (main/evidence/entry.ts has the format and the hash chain). */
 export const LogEntrySchema = z.strictObject({
@@ -240,8 +259,10 @@ export const invokes = {
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
   checkConnections: { channel: 'session:check', request: Empty, response: CeremonySnapshotSchema },
-  /** The operator confirms who is in the room (as the plan names them). */
-  confirmParticipants: { channel: 'session:confirm-participants', request: z.strictObject({ operator: z.string().trim().min(1).max(80) }), response: CeremonySnapshotSchema },
+  /** The operator confirms who is in the room, from the plan's participants (the operator is the plan's). */
+  confirmParticipants: { channel: 'session:confirm-participants', request: z.strictObject({ present: z.array(z.string().trim().min(1).max(254)).min(1).max(64) }), response: CeremonySnapshotSchema },
+  /** Someone named in the plan arrives in or leaves the room (the attendance log). */
+  attendance: { channel: 'ceremony:attendance', request: z.strictObject({ person: z.string().trim().min(1).max(254), event: z.enum(['arrive', 'leave']) }), response: CeremonySnapshotSchema },
   /** The current state of everything. */
   status: { channel: 'ceremony:status', request: Empty, response: CeremonySnapshotSchema },
   /** Runs one step (or resumes it after a restart). Irreversible steps need their typed confirmation. */
@@ -261,9 +282,18 @@ export const invokes = {
   /** After DENIED, FAILED or expiry: open a fresh approval request for the same operation. */
   restartApproval: { channel: 'ceremony:restart-approval', request: StepRef, response: CeremonySnapshotSchema },
   /** A named witness signs off a step's checklist items. */
-  signOff: { channel: 'ceremony:sign-off', request: StepRef.extend({ witness: z.string().trim().min(1).max(80), items: z.array(z.string().max(300)).min(1).max(20) }), response: CeremonySnapshotSchema },
+  /** A witness signs a step's whole checklist, typing their initials (as the plan holds them). */
+  signOff: { channel: 'ceremony:sign-off', request: StepRef.extend({ witness: z.string().trim().min(1).max(80), initials: z.string().trim().min(1).max(4), items: z.array(z.string().max(300)).min(1).max(20) }), response: CeremonySnapshotSchema },
   /** Anyone records an exception note at any step. */
-  recordException: { channel: 'ceremony:exception', request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
+  recordException: {
+    channel: 'ceremony:exception',
+    request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000), /** This exception allows going on past the step's missing sign-offs. */ waivesSignoff: z.boolean().optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /** Stops the ceremony for good, recording why and what is left on which appliance. */
+  abort: { channel: 'ceremony:abort', request: z.strictObject({ reason: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
+  /** The ceremony script of the loaded plan, from the plan alone: every step, what to compare, lines to initial. */
+  getScript: { channel: 'plan:script', request: Empty, response: ScriptSchema },
   /** Main shows the save dialog and writes the ceremony record as JSON or PDF. */
   exportRecord: { channel: 'ceremony:export-record', request: z.strictObject({ format: z.enum(['json', 'pdf']) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary } from '../../preload/contract'
+import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
@@ -16,7 +16,8 @@ import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
-import { boardOf, digestView, planSummary, stepView } from './views'
+import { boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
   /** Each ceremony's journal, audit log, plan copy, media and record live in a folder under here. */
@@ -57,6 +58,8 @@ export class CeremonyService {
   private simulator: RunningSimulator | null = null
   private rehearsalCreds: Credentials | null = null
   private participantsConfirmed = false
+  /** Who the operator confirmed in the room before the engine opened: their arrivals open the attendance log. */
+  private arrivals = new Set<string>()
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
 
@@ -114,6 +117,7 @@ export class CeremonyService {
     this.engine = null
     this.plan = plan
     this.participantsConfirmed = false
+    this.arrivals.clear()
     this.exported.clear()
     this.findings = []
     for (const key of this.apiKeys.values()) key.fill(0)
@@ -164,14 +168,43 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  confirmParticipants(operator: string): CeremonySnapshot {
+  /** Who is in the room, from the plan's participants; the plan's operator must be one of them. */
+  async confirmParticipants(present: string[]): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
-    if (operator.trim() !== plan.participants.operator) {
-      throw new CeremonyError('PARTICIPANT_MISMATCH', `The plan names "${plan.participants.operator}" as the operator`)
-    }
+    const known = new Set(participantsOf(plan).map((p) => p.name))
+    const stranger = present.find((p) => !known.has(p))
+    if (stranger) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${stranger}" is not named in the plan`)
+    if (!present.includes(plan.participants.operator)) throw new CeremonyError('OPERATOR_NOT_PRESENT', `The plan names "${plan.participants.operator}" as the operator; they must be present`)
+    if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
+    this.arrivals = new Set(present)
+    // Once the ceremony is open, changes of who is present go to the attendance log.
+    if (this.engine) await this.syncArrivals(this.engine)
     this.changed()
     return this.snapshot()
+  }
+
+  async attendance(person: string, event: 'arrive' | 'leave'): Promise<CeremonySnapshot> {
+    const engine = await this.requireEngine()
+    await engine.attendance(person, event, this.requirePlan().participants.operator)
+    return this.snapshot()
+  }
+
+  async abort(reason: string): Promise<CeremonySnapshot> {
+    const engine = await this.requireEngine()
+    await engine.abort(this.requirePlan().participants.operator, reason)
+    await engine.sealRecord()
+    return this.snapshot()
+  }
+
+  script(): ScriptView {
+    return scriptOf(this.requirePlan())
+  }
+
+  /** Records the arrival of everyone confirmed present who the attendance log does not have yet. */
+  private async syncArrivals(engine: CeremonyEngine): Promise<void> {
+    const here = new Set(peopleOf(engine.plan, engine, this.arrivals).filter((p) => p.present).map((p) => p.name))
+    for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
   }
 
   // -- running ---------------------------------------------------------------------------------
@@ -204,15 +237,13 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  async signOff(stepId: string, witness: string, items: string[]): Promise<CeremonySnapshot> {
-    const plan = this.requirePlan()
-    if (!plan.participants.witnesses.includes(witness)) throw new CeremonyError('UNKNOWN_WITNESS', `"${witness}" is not a witness in the plan`)
-    await (await this.requireEngine()).signOff(stepId, witness, items)
+  async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
+    await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
     return this.snapshot()
   }
 
-  async recordException(stepId: string, by: string, note: string): Promise<CeremonySnapshot> {
-    await (await this.requireEngine()).recordException(stepId, by, note)
+  async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
+    await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
     return this.snapshot()
   }
 
@@ -291,6 +322,7 @@ export class CeremonyService {
       ...(this.deps.now ? { now: this.deps.now } : {}),
     }
     const engine = await CeremonyEngine.open(options)
+    await this.syncArrivals(engine)
     this.findings = await engine.resume()
     this.engine = engine
     return engine
@@ -350,7 +382,8 @@ export class CeremonyService {
     const record = engine && complete ? { finalDigest: digestView(engine.logHead()), exported: [...this.exported] } : null
     return {
       plan: plan ? planSummary(plan) : null,
-      phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : failed ? 'failed' : 'running',
+      phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
+      people: plan ? peopleOf(plan, engine, this.arrivals) : [],
       rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
         : [],

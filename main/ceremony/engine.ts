@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
 import { ENTRY } from './entry-kinds'
 import { Journal, type JournalStore, type StepRecord } from './journal'
-import type { CeremonyKind, ResultReader } from './kind'
+import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
 import { applianceOf, type Plan, type PlanAppliance } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
@@ -21,6 +21,7 @@ import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import { openCeremonyState } from './state-files'
+import { WitnessDesk, type SignoffInput } from './witness-desk'
 
 export type { Boundary, Finding }
 
@@ -50,7 +51,9 @@ export class CeremonyEngine {
   readonly plan: Plan
   readonly planDigest: string
   readonly kind: CeremonyKind<Plan>
-  readonly steps: AnyStep[]
+  readonly steps: ScriptedStep[]
+  /** Attendance, sign-offs, exceptions: the people's side of the protocol. */
+  readonly witnesses: WitnessDesk
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()
@@ -61,7 +64,7 @@ export class CeremonyEngine {
     private readonly journal: Journal,
     private readonly log: AuditLog,
     private readonly lock: StateLock,
-    steps: AnyStep[],
+    steps: ScriptedStep[],
   ) {
     this.plan = options.plan
     this.planDigest = planDigest(options.plan)
@@ -78,6 +81,7 @@ export class CeremonyEngine {
       poll: { initialIntervalMs: options.poll?.initialIntervalMs ?? 250, maxIntervalMs: options.poll?.maxIntervalMs ?? 1000 },
       changed: () => this.changed(),
     })
+    this.witnesses = new WitnessDesk(this.plan, steps, journal, log, () => this.changed())
   }
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
@@ -115,15 +119,20 @@ export class CeremonyEngine {
     return this.journal.get(stepId)
   }
 
-  def(stepId: string): AnyStep {
+  def(stepId: string): ScriptedStep {
     const step = this.steps.find((s) => s.id === stepId)
     if (!step) throw new CeremonyError('UNKNOWN_STEP', `No step "${stepId}" in this ceremony`)
     return step
   }
 
   /** The first step that is not finished, or null when the ceremony is complete. */
-  currentStep(): AnyStep | null {
+  currentStep(): ScriptedStep | null {
     return this.steps.find((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)) ?? null
+  }
+
+  /** Stopped before the end, with the reason and what was left, by the people in the room. */
+  isAborted(): boolean {
+    return this.log.entries().some((e) => e.kind === ENTRY.ceremonyAbort)
   }
 
   isComplete(): boolean {
@@ -184,6 +193,8 @@ export class CeremonyEngine {
       if (!current || current.id !== stepId) {
         throw new CeremonyError('STEP_OUT_OF_ORDER', current ? `"${step.text.title}" cannot run yet: the next step is "${current.text.title}"` : 'The ceremony is complete')
       }
+      // A step is left only once its witnesses signed it (or an exception allowed going on without).
+      this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
       if (step.interaction === 'run' && record.state !== 'intent') this.checkConfirmation(step, opts.confirmation)
@@ -237,24 +248,7 @@ export class CeremonyEngine {
       const group = this.def(stepId).approvalGroup
       const approval = this.steps.find((s) => s.approvalGroup === group && s.interaction === 'approval')
       if (!group || !approval?.approval) throw new CeremonyError('STEP_NOT_APPROVAL', `"${this.def(stepId).text.title}" has no approval request`)
-      const { resets, request } = approval.approval
-      const resultStep = resets.at(-1)!
-      if (this.journal.get(resultStep).state === 'done') throw new CeremonyError('STEP_OUT_OF_ORDER', 'The result was already fetched; there is nothing to approve again')
-      const ctx = this.runner.context(approval)
-      const opened = ctx.find(request)
-      if (opened) {
-        // A request still open could yet be approved and executed: it is withdrawn or decided first.
-        const snap = await (await this.app(approval.approval.appliance)).approvals.snapshot(opened.requestId).catch(() => null)
-        const entry = this.desk.entry(approval.id)
-        if (snap?.request.status === 'PENDING' && !(entry?.request.request_id === opened.requestId && entry.expired) && this.journal.get(approval.id).error?.code !== 'APPROVAL_EXPIRED') {
-          throw new CeremonyError('APPROVAL_STILL_PENDING', `Request ${opened.requestId} is still waiting for decisions; deny it (or let it expire) before opening a fresh one`)
-        }
-      }
-      const reason = this.journal.get(stepId).error?.code ?? this.journal.get(approval.id).error?.code ?? 'operator'
-      await this.log.append({ actor: this.options.operator, step: stepId, kind: ENTRY.approvalRestart, facts: { previousRequestId: opened?.requestId ?? null, reason } })
-      this.desk.forget(approval.id)
-      this.journal.reset(resets)
-      this.changed()
+      await this.desk.restart(approval, { operator: this.options.operator, reasonFrom: stepId })
     })
   }
 
@@ -266,20 +260,36 @@ export class CeremonyEngine {
     }))
   }
 
-  signOff(stepId: string, witness: string, items: string[]): Promise<void> {
+  signOff(stepId: string, input: SignoffInput): Promise<void> {
     return this.exclusive(async () => {
       this.assertOpen()
-      this.def(stepId)
-      await this.log.append({ actor: witness, step: stepId, kind: ENTRY.witnessSignoff, facts: { witness, items } })
-      this.changed()
+      await this.witnesses.signOff(this.def(stepId), input)
     })
   }
 
-  recordException(stepId: string, by: string, note: string): Promise<void> {
+  attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
     return this.exclusive(async () => {
       this.assertOpen()
-      if (stepId !== 'ceremony') this.def(stepId)
-      await this.log.append({ actor: by, step: stepId, kind: ENTRY.exception, facts: { by, note } })
+      await this.witnesses.attendance(person, event, recordedBy)
+    })
+  }
+
+  recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true)
+    })
+  }
+
+  /** Stops the ceremony for good: why, who decided, and what is left on which appliance and medium. */
+  abort(by: string, reason: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      this.desk.stopAll()
+      const unfinished = this.steps.filter((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)).map((s) => ({ scriptId: s.scriptId, title: s.text.title }))
+      const leftBehind = this.kind.leftBehind?.(this.plan, this.results()) ?? []
+      await this.log.append({ actor: by, step: 'ceremony', kind: ENTRY.ceremonyAbort, facts: { by, reason, unfinished, leftBehind } })
+      await this.signOut()
       this.changed()
     })
   }
@@ -375,6 +385,7 @@ export class CeremonyEngine {
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
     if (this.isComplete()) throw new CeremonyError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
+    if (this.isAborted()) throw new CeremonyError('CEREMONY_ABORTED', 'This ceremony was stopped; its record holds why and what was left')
   }
 
   private changed(): void {

@@ -20,6 +20,8 @@ export const ENTRY = {
   approvalRestart: 'approval-restart',
   witnessSignoff: ENTRY_KINDS.witnessSignoff,
   exception: ENTRY_KINDS.exception,
+  attendance: 'attendance',
+  ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
 } as const
 

@@ -6,6 +6,8 @@
 import type { z } from 'zod'
 import type { Plan } from './plan-envelope'
 import type { AnyStep, Json, StepRef } from './step'
+
+export type ScriptedStep = AnyStep & { readonly scriptId: string }
 import type { JournalState } from './journal'
 
 /** Read-only access to finished results, for outcomes and summaries. */
@@ -19,7 +21,8 @@ export interface CeremonyKind<P extends Plan = Plan> {
   /** In words, for the plan review and the record ("CMK replication"). */
   readonly title: string
   readonly schema: z.ZodType<P, unknown>
-  steps(plan: P): AnyStep[]
+  /** The plan's steps in order, each with the id it is read aloud and printed by (unique: "T2.7"). */
+  steps(plan: P): ScriptedStep[]
   /** The kind's own plan fields, in words, for the review and the printed script. */
   describe(plan: P): { label: string; value: string }[]
   /** Each appliance's role in this ceremony ("Source", "Target 1"). */
@@ -30,4 +33,6 @@ export interface CeremonyKind<P extends Plan = Plan> {
   groupOutcome(plan: P, group: string, results: ResultReader): string | null
   /** The kind's part of the headless JSON summary. */
   summary(plan: P, results: ResultReader): Record<string, Json>
+  /** What an aborted ceremony leaves on which appliance or medium, in words, for the record. */
+  leftBehind?(plan: P, results: ResultReader): string[]
 }

@@ -42,11 +42,19 @@ export const ApplianceSchema = z.strictObject({
   trust: TrustSchema,
 })
 
+/** A witness: a name (initials are then its words' first letters), or a name with the initials they sign with. */
+const WitnessSchema = z.union([person, z.strictObject({ name: person, initials: z.string().trim().regex(/^[A-Za-z]{1,4}$/, '1 to 4 letters') })])
+
 export const ParticipantsSchema = z.strictObject({
   operator: person,
   /** Per appliance id: the DSM user names of its quorum custodians. */
   custodians: z.record(slug, z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)),
-  witnesses: z.array(person).min(1).max(16),
+  witnesses: z.array(WitnessSchema).min(1).max(16),
+})
+
+/** How many witnesses sign each step: a number, or (when absent) every witness present, at least one. */
+export const WitnessingSchema = z.strictObject({
+  signersPerStep: z.union([z.literal('all-present'), z.number().int().min(1).max(16)]),
 })
 
 /** The fields every kind's plan schema starts with (spread into its strictObject). */
@@ -58,6 +66,7 @@ export const envelopeShape = {
   mode: z.enum(['production', 'rehearsal']),
   appliances: z.array(ApplianceSchema).min(1).max(16),
   participants: ParticipantsSchema,
+  witnessing: WitnessingSchema.optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -73,6 +82,7 @@ export interface Plan {
   mode: 'production' | 'rehearsal'
   appliances: PlanAppliance[]
   participants: Participants
+  witnessing?: z.output<typeof WitnessingSchema> | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -97,10 +107,12 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
       if (users.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id, i], message: `custodian "${u}" is listed twice` })
     })
   }
-  const witnesses = plan.participants.witnesses
-  witnesses.forEach((w, i) => {
-    if (witnesses.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
+  const names = plan.participants.witnesses.map((w) => (typeof w === 'string' ? w : w.name))
+  names.forEach((w, i) => {
+    if (names.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
   })
+  const rule = plan.witnessing?.signersPerStep
+  if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
 }
 
 /** An appliance id the kind's fields refer to must be one of the plan's appliances. */

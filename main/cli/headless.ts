@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Conf from 'conf'
 import type { JournalStore } from '../ceremony/journal'
-import { runToCompletion } from '../ceremony/driver'
+import { runToCompletion, type Witnessing } from '../ceremony/driver'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
 import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
@@ -21,6 +21,7 @@ export interface HeadlessOptions {
   stateDir: string
   mediaDir?: string
   confirm: boolean
+  witnessing: Witnessing
   progress?(line: string): void
 }
 
@@ -84,7 +85,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     })
   }
   try {
-    await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, ...(options.progress ? { progress: options.progress } : {}) })
+    await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, witnessing: options.witnessing, ...(options.progress ? { progress: options.progress } : {}) })
     const sealed = await engine.sealRecord()
     summary.ok = true
     summary.record = sealed.path

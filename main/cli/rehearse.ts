@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     const plan = planForAppliances(credentials)
     const stateDir = values.state ?? mkdtempSync(join(tmpdir(), `dsm-rehearsal-`))
     process.stderr.write(`REHEARSAL against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
-    const summary = await runHeadless({ plan, credentials, stateDir, confirm: true, progress: (line) => process.stderr.write(`${line}\n`) })
+    const summary = await runHeadless({ plan, credentials, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
     if (summary.ok && summary.record) {
       const verified = verifyRecord(JSON.parse(readFileSync(summary.record, 'utf8')), { artifactsDir: join(stateDir, 'media') })
       if (!verified.ok) {

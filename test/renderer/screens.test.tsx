@@ -129,8 +129,13 @@ describe('session setup', () => {
     const confirm = screen.getByRole('button', { name: 'Confirm participants' })
     expect(confirm.hasAttribute('disabled')).toBe(true)
     fireEvent.click(screen.getByLabelText('I have checked the identity of everyone taking part'))
+    // The operator the plan names must be ticked, and at least one witness.
+    fireEvent.click(screen.getByLabelText(/Olivia Operator/))
+    expect(confirm.hasAttribute('disabled')).toBe(true)
+    expect(screen.getByText('At least one witness must be present.')).toBeTruthy()
+    fireEvent.click(screen.getByLabelText(/Wendy Witness/))
     await act(async () => fireEvent.click(confirm))
-    expect(bridge.confirmParticipants).toHaveBeenCalledWith({ operator: 'Olivia Operator' })
+    expect(bridge.confirmParticipants).toHaveBeenCalledWith({ present: ['Olivia Operator', 'Wendy Witness'] })
     fireEvent.click(screen.getByRole('button', { name: 'Go to the ceremony steps' }))
     expect(stores.ui.getState().screen).toBe('run')
   })
@@ -267,9 +272,9 @@ describe('custodian approvals', () => {
     const password = screen.getByLabelText('Password') as HTMLInputElement
     expect(password.type).toBe('password')
     fireEvent.change(password, { target: { value: 'alice-secret-pw' } })
-    const approve = screen.getByRole('button', { name: 'Approve' })
+    const approve = screen.getByRole('button', { name: '✓ Approve' })
     expect(approve.hasAttribute('disabled')).toBe(true) // the confirmation is not typed yet
-    expect(screen.getByRole('button', { name: 'Deny' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: '✗ Deny…' }).hasAttribute('disabled')).toBe(false)
     fireEvent.change(screen.getByLabelText(/to approve the export/), { target: { value: '0718' } })
     await act(async () => fireEvent.click(approve))
     expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'alice@example.test', password: 'alice-secret-pw', decision: 'approve', requestId: 'req-1', viewDigest: '5e'.repeat(32), confirmation: '0718' })
@@ -286,8 +291,14 @@ describe('custodian approvals', () => {
     fireEvent.change(screen.getByLabelText('Custodian'), { target: { value: '__other__' } })
     fireEvent.change(screen.getByLabelText('DSM user name'), { target: { value: 'zoe@example.test' } })
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } })
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Deny' })))
-    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny', requestId: 'req-1', viewDigest: '5e'.repeat(32) })
+    // Deny asks for the reason first, and a second click.
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: '✗ Deny…' })))
+    expect(bridge.decideApproval).not.toHaveBeenCalled()
+    const denyNow = screen.getByRole('button', { name: 'Deny the request' })
+    expect(denyNow.hasAttribute('disabled')).toBe(true)
+    fireEvent.change(screen.getByLabelText('Why you deny it (recorded)'), { target: { value: 'The fingerprint read aloud differs' } })
+    await act(async () => fireEvent.click(denyNow))
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny', requestId: 'req-1', viewDigest: '5e'.repeat(32), reason: 'The fingerprint read aloud differs' })
   })
 
   test('after a denial, a fresh request can be started', async () => {
@@ -303,33 +314,45 @@ describe('custodian approvals', () => {
 })
 
 describe('witnesses and exceptions', () => {
-  test('a named witness signs off the ticked items once the step has run; the sign-off shows name and time', async () => {
+  test('a present witness signs the whole checklist with their initials once the step has run; Next step waits for the sign-offs', async () => {
     const notYet = makeSnapshot()
     await renderApp(bridgeWith(notYet), 'run')
-    fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
-    fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    expect((screen.getByLabelText('Appliance versions read aloud') as HTMLInputElement).disabled).toBe(true)
     expect(screen.getByRole('button', { name: 'Sign off' }).hasAttribute('disabled')).toBe(true)
     cleanup()
 
-    const snap = withStep(makeSnapshot(), 'preflight', { state: 'done' })
+    const items = ['Appliance versions read aloud', 'Clock differences noted']
+    const signoff = { required: 2, complete: false, waivedBy: null }
+    const snap = { ...withStep(makeSnapshot(), 'preflight', { state: 'done', witnessItems: items, signoff }), currentStepId: 'transfer-key-dsm-t1' }
+    const signed = withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items, simulated: false }], signoff: { ...signoff } })
     const bridge = bridgeWith(snap)
-    bridge.signOff.mockResolvedValue(ok(withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items: ['Appliance versions read aloud'] }] })))
-    await renderApp(bridge, 'run')
+    bridge.signOff.mockResolvedValue(ok(signed))
+    const stores = await renderApp(bridge, 'run')
+    stores.ui.getState().selectStep('preflight')
+    await act(async () => undefined)
     const signOff = screen.getByRole('button', { name: 'Sign off' })
-    expect(signOff.hasAttribute('disabled')).toBe(true)
+    const next = screen.getByRole('button', { name: /^Next step: T1\.1/ })
+    expect(next.hasAttribute('disabled')).toBe(true)
+    expect(screen.getByTestId('signoff-status').textContent).toContain('0 of 2 required')
     fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
     fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    fireEvent.change(screen.getByLabelText('Your initials'), { target: { value: 'ww' } })
+    expect(signOff.hasAttribute('disabled')).toBe(true) // every item must be confirmed
+    fireEvent.click(screen.getByLabelText('Clock differences noted'))
     await act(async () => fireEvent.click(signOff))
-    expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', items: ['Appliance versions read aloud'] })
+    expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', initials: 'ww', items })
     const list = screen.getByRole('list', { name: 'Signed off' })
     expect(list.textContent).toContain('Wendy Witness')
     expect(list.querySelector('time')?.getAttribute('datetime')).toBe('2025-01-01T10:05:00.000Z')
+    // Wendy signed: only Walter is offered now, and Next step still waits for him.
+    expect([...(screen.getByLabelText('Witness') as HTMLSelectElement).options].map((o) => o.value)).toEqual(['', 'Walter Witness'])
+    expect(screen.getByRole('button', { name: /^Next step: T1\.1/ }).hasAttribute('disabled')).toBe(true)
   })
 
   test('anyone can record an exception at any step', async () => {
     const snap = makeSnapshot()
     const bridge = bridgeWith(snap)
-    bridge.recordException.mockResolvedValue(ok(withStep(snap, 'preflight', { exceptions: [{ by: 'Walter Witness', at: '2025-01-01T10:06:00Z', note: 'Bag 1142 seal number differs from the log sheet' }] })))
+    bridge.recordException.mockResolvedValue(ok(withStep(snap, 'preflight', { exceptions: [{ by: 'Walter Witness', at: '2025-01-01T10:06:00Z', note: 'Bag 1142 seal number differs from the log sheet', waivesSignoff: false }] })))
     await renderApp(bridge, 'run')
     fireEvent.change(screen.getByLabelText('Recorded by'), { target: { value: 'Walter Witness' } })
     fireEvent.change(screen.getByLabelText('What happened'), { target: { value: 'Bag 1142 seal number differs from the log sheet' } })

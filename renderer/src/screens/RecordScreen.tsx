@@ -115,7 +115,7 @@ export function RecordScreen(): React.JSX.Element {
               <tbody>
                 {steps.map((s) => (
                   <tr key={s.id}>
-                    <td>{s.number}</td>
+                    <td>{s.scriptId}</td>
                     <td>{s.title}</td>
                     <td>{s.where}</td>
                     <td>{stateText(s.state)}</td>
@@ -181,9 +181,9 @@ function hasDetail(step: StepView): boolean {
 
 function StepRecord({ step }: { step: StepView }): React.JSX.Element {
   return (
-    <section className="record-step" aria-label={`Step ${step.number}: ${step.title}`}>
+    <section className="record-step" aria-label={`Step ${step.scriptId}: ${step.title}`}>
       <h5>
-        Step {step.number}: {step.title}
+        Step {step.scriptId}: {step.title}
       </h5>
       {step.evidence.length > 0 && <EvidenceList evidence={step.evidence} />}
       {step.comparisons.map((c, i) => (

@@ -9,8 +9,7 @@ import { Time } from '../components/Time'
 import { useCeremony, useStores, useUi } from '../stores'
 import { ConfirmBox, confirmationMatches } from '../components/ConfirmBox'
 import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
-
-/** Errors after which the same operation can be asked for again with a fresh approval request. */
+import { AbortCeremony } from './AbortCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
 import { NoPlan } from '../components/NoPlan'
 
@@ -59,8 +58,19 @@ export function RunScreen(): React.JSX.Element {
           The ceremony stopped on a failure. Open the failed step to see what is safe and what to do next.
         </p>
       )}
+      {phase === 'aborted' && (
+        <div className="error-box" role="status">
+          <p>
+            <strong>The ceremony was stopped.</strong> The record holds why, and what was left on which appliance.
+          </p>
+          <button type="button" onClick={() => stores.ui.getState().go('record')}>
+            View the ceremony record
+          </button>
+        </div>
+      )}
       <ReconcileNotes />
       <TargetBoard snapshot={snapshot} />
+      {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />
         <div className="run-detail">
@@ -143,7 +153,7 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
                   aria-current={s.id === shownId ? 'step' : undefined}
                   onClick={() => stores.ui.getState().selectStep(s.id === currentStepId ? null : s.id)}
                 >
-                  <span className="step-num">{s.number}.</span>
+                  <span className="step-num">{s.scriptId}</span>
                   <span className="step-title">{s.title}</span>
                   <StepStateBadge state={s.state} />
                   {s.id === currentStepId && <span className="current-tag">current</span>}
@@ -235,7 +245,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
     <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.name} data-interaction={step.interaction} data-state={step.state}>
       <header className="step-header">
         <p className="step-meta">
-          Step {step.number} · {step.where}
+          Step <span className="script-id">{step.scriptId}</span> · {step.where}
           {target ? ` · ${target}` : ''}
         </p>
         <h3 id="step-title">{step.title}</h3>
@@ -323,9 +333,21 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
           <p>
             <strong>✓ This step is done.</strong> Witnesses: compare what is shown above and sign off. Then continue.
           </p>
-          <button type="button" className="primary-big" onClick={() => stores.ui.getState().selectStep(null)}>
-            Next step: {next.title} →
+          {/* A step is left only once it is signed, or an exception allowed going on without. */}
+          <button
+            type="button"
+            className="primary-big"
+            disabled={step.signoff !== null && !step.signoff.complete}
+            aria-describedby={`next-hint-${step.id}`}
+            onClick={() => stores.ui.getState().selectStep(null)}
+          >
+            Next step: {next.scriptId} {next.title} →
           </button>
+          {step.signoff !== null && !step.signoff.complete && (
+            <span id={`next-hint-${step.id}`} className="hint">
+              Waiting for {step.signoff.required - step.signoffs.length} more witness sign-off(s), or an exception that allows going on without.
+            </span>
+          )}
         </div>
       )}
 

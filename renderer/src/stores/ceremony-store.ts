@@ -17,6 +17,9 @@ export type CeremonyActionsBridge = Pick<
   | 'setApiKey'
   | 'checkConnections'
   | 'confirmParticipants'
+  | 'attendance'
+  | 'abort'
+  | 'getScript'
   | 'runStep'
   | 'decideApproval'
   | 'restartApproval'
@@ -66,12 +69,16 @@ export interface CeremonyState {
   startRehearsal(targets?: number): Promise<boolean>
   setApiKey(applianceId: string, apiKey: string): Promise<boolean>
   checkConnections(): Promise<boolean>
-  confirmParticipants(operator: string): Promise<boolean>
+  /** Who is in the room, by the plan's names (the plan's operator among them). */
+  confirmParticipants(present: string[]): Promise<boolean>
+  attendance(person: string, event: 'arrive' | 'leave'): Promise<boolean>
+  /** Stops the ceremony for good, with the reason. */
+  abort(reason: string): Promise<boolean>
   runStep(stepId: string, confirmation?: string): Promise<boolean>
   decideApproval(request: DecideRequest): Promise<boolean>
   restartApproval(stepId: string): Promise<boolean>
-  signOff(stepId: string, witness: string, items: string[]): Promise<boolean>
-  recordException(stepId: string, by: string, note: string): Promise<boolean>
+  signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
+  recordException(stepId: string, by: string, note: string, waivesSignoff?: boolean): Promise<boolean>
   loadRecord(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
   clearError(): void
@@ -156,7 +163,11 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       checkConnections: () => snapshotCall('check', () => bridge.checkConnections()),
 
-      confirmParticipants: (operator) => snapshotCall('participants', () => bridge.confirmParticipants({ operator })),
+      confirmParticipants: (present) => snapshotCall('participants', () => bridge.confirmParticipants({ present })),
+
+      attendance: (person, event) => snapshotCall(`attendance:${person}`, () => bridge.attendance({ person, event })),
+
+      abort: (reason) => snapshotCall('abort', () => bridge.abort({ reason })),
 
       runStep: (stepId, confirmation) =>
         snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
@@ -168,9 +179,10 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       restartApproval: (stepId) => snapshotCall(`restart:${stepId}`, () => bridge.restartApproval({ stepId })),
 
-      signOff: (stepId, witness, items) => snapshotCall(`signoff:${stepId}`, () => bridge.signOff({ stepId, witness, items })),
+      signOff: (stepId, witness, initials, items) => snapshotCall(`signoff:${stepId}`, () => bridge.signOff({ stepId, witness, initials, items })),
 
-      recordException: (stepId, by, note) => snapshotCall(`exception:${stepId}`, () => bridge.recordException({ stepId, by, note })),
+      recordException: (stepId, by, note, waivesSignoff) =>
+        snapshotCall(`exception:${stepId}`, () => bridge.recordException(waivesSignoff ? { stepId, by, note, waivesSignoff } : { stepId, by, note })),
 
       async loadRecord() {
         const result = await guarded('record', () => bridge.getRecord())
