@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import type { Locator, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
+import { confirmPeople, signAsWitnesses, startRehearsal } from './people'
 
 const SCREENS = 'test-results/screens'
 
@@ -41,15 +42,6 @@ async function last4Of(digestBox: Locator): Promise<string> {
 async function noHorizontalScroll(page: Page): Promise<void> {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   expect(overflow).toBeLessThanOrEqual(0)
-}
-
-/** Signs off every witness item of the step on screen, as the given witness. */
-async function signOff(detail: Locator, witness: string): Promise<void> {
-  const panel = detail.locator('section.witness')
-  for (const box of await panel.getByRole('checkbox').all()) await box.check()
-  await panel.getByLabel('Witness', { exact: true }).selectOption(witness)
-  await panel.getByRole('button', { name: 'Sign off' }).click()
-  await expect(panel.getByRole('list', { name: 'Signed off' })).toContainText(witness)
 }
 
 /** Custodians from the on-screen rehearsal sign-ins approve one after another until the step is done. */
@@ -128,8 +120,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   await screenshot(page, 'home')
 
   // Rehearsal: simulated appliances in main, REHEARSAL everywhere.
-  await page.getByRole('button', { name: 'Start a rehearsal' }).click()
-  await expect(page.getByRole('heading', { name: 'Review the ceremony plan' })).toBeVisible({ timeout: 30_000 })
+  await startRehearsal(page)
   await expect(page.getByTestId('mode-badge')).toHaveText('REHEARSAL')
   await expect(page.locator('html')).toHaveAttribute('data-mode', 'rehearsal')
   await expect(page.getByTestId('rehearsal-banner')).toBeVisible()
@@ -148,9 +139,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   for (const state of await states.all()) await expect(state).toContainText('Connected', { timeout: 20_000 })
   await expect(page.getByRole('group', { name: /^TLS pin of / }).first().locator('.digest-words')).not.toBeEmpty()
   await expect(page.getByRole('heading', { name: 'Simulated custodians (rehearsal only)' })).toBeVisible()
-  await page.getByLabel('I have checked the identity of everyone taking part').check()
-  await page.getByRole('button', { name: 'Confirm participants' }).click()
-  await expect(page.getByText('✓ Participants confirmed')).toBeVisible()
+  await confirmPeople(page)
   await noSeriousAxeViolations(page, 'setup')
   await screenshot(page, 'setup')
   await page.getByRole('button', { name: 'Go to the ceremony steps' }).click()
@@ -158,7 +147,6 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   // Run every step.
   await page.getByRole('button', { name: 'Begin: run the preflight checks' }).click()
   const detail = page.getByTestId('step-detail')
-  const witnesses = ['Witness One', 'Witness Two']
   const fingerprints = new Map<string, string>()
   const approvers: string[] = []
   let shotComparison = false
@@ -183,8 +171,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
       } else {
         if (kind === 'close') {
           // Closing seals the log: the witnesses sign off before it runs.
-          await signOff(detail, witnesses[signoffs % 2]!)
-          signoffs++
+          signoffs += (await signAsWitnesses(detail)).length
         }
         const confirm = detail.locator('input.confirm-input')
         const run = detail.getByRole('button', { name: 'Run step' })
@@ -218,9 +205,11 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
         shotComparison = true
       }
     }
-    if (['preflight', 'import-pubkey', 'wrap-approval', 'unwrap-result', 'cleanup'].includes(kind)) {
-      await signOff(detail, witnesses[signoffs % 2]!)
-      signoffs++
+    // Every witness present signs every step with a checklist; Next step waits for them.
+    const next = detail.getByRole('button', { name: /^Next step: / })
+    if (kind !== 'close' && (await detail.getByTestId('signoff-status').count()) > 0) {
+      await expect(next).toBeDisabled()
+      signoffs += (await signAsWitnesses(detail)).length
     }
     if (!exceptionRecorded && kind === 'load-blob') {
       await detail.getByText('Record an exception').click()
@@ -234,7 +223,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
     await detail.getByRole('button', { name: /^Next step: / }).click()
   }
 
-  expect(signoffs).toBeGreaterThanOrEqual(6)
+  expect(signoffs).toBeGreaterThanOrEqual(40) // two witnesses, every step of two targets
   expect(confirmationsTyped).toBe(2) // deleting the transfer keys, once per target
   expect(new Set(approvers).size).toBeGreaterThanOrEqual(2) // two custodians, at least, approved
   await expect(page.getByText('The ceremony is complete.')).toBeVisible()
