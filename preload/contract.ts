@@ -295,7 +295,12 @@ export const invokes = {
   /** The ceremony script of the loaded plan, from the plan alone: every step, what to compare, lines to initial. */
   getScript: { channel: 'plan:script', request: Empty, response: ScriptSchema },
   /** Main shows the save dialog and writes the ceremony record as JSON or PDF. */
-  exportRecord: { channel: 'ceremony:export-record', request: z.strictObject({ format: z.enum(['json', 'pdf']) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
+  exportRecord: {
+    channel: 'ceremony:export-record',
+    request: z.strictObject({ format: z.enum(['json', 'pdf']) }),
+    /** What was written: the file's name (never its folder), size and SHA-256, to read aloud or compare later. */
+    response: z.strictObject({ cancelled: z.boolean(), file: z.strictObject({ name: z.string(), bytes: z.number(), sha256: DigestViewSchema }).nullable() }),
+  },
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
   getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ record: CeremonyRecordSchema, finalDigest: DigestViewSchema }) },
 } as const satisfies Record<string, InvokeSpec>

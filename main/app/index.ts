@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron'
 import Store from 'electron-store'
+import { digestOfFile } from '../ceremony/software'
 import { CeremonyService } from '../ceremony/ceremony-service'
 import type { JournalStore } from '../ceremony/journal'
 import { createHandlers } from '../ipc/handlers'
@@ -61,6 +62,8 @@ function start(): void {
     ipcMain.removeAllListeners('electron-store-get-data')
     const ceremony = new CeremonyService({
       stateRoot: join(app.getPath('userData'), 'ceremonies'),
+      // The record names the software that ran the ceremony: this very main-process bundle.
+      software: { name: 'DSM Key Ceremony', version: app.getVersion(), buildDigest: digestOfFile(__filename) },
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
       dialogs: {

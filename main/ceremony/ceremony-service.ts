@@ -16,6 +16,7 @@ import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import type { Software } from './software'
 import { boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
@@ -33,15 +34,17 @@ export interface CeremonyServiceDeps {
   startSimulator(appliances: number): Promise<RunningSimulator>
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
+  /** Which software runs the ceremonies (recorded in each one's first entry). */
+  software?: Software
 }
 
 
 
 
 /** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
-async function writeChosenFile(path: string, data: string | Buffer): Promise<void> {
+async function writeChosenFile(path: string, data: string | Buffer): Promise<{ sha256: string; bytes: number }> {
   try {
-    await writeFileAtomic(path, data, { overwrite: true })
+    return await writeFileAtomic(path, data, { overwrite: true })
   } catch (err) {
     const code = errorCode(err, 'MEDIA_WRITE_FAILED')
     throw new CeremonyError(isFileSystemCode(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
@@ -254,7 +257,7 @@ export class CeremonyService {
     return { record, finalDigest: digestView(record.finalDigest) }
   }
 
-  async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; digest: DigestView | null }> {
+  async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; file: { name: string; bytes: number; sha256: DigestView } | null }> {
     const engine = this.engine
     if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
     const record = engine.buildRecord()
@@ -263,12 +266,12 @@ export class CeremonyService {
       throw new CeremonyError('PDF_UNAVAILABLE', 'PDF export needs the desktop app; in the browser harness, print the record page instead')
     }
     const path = await this.deps.dialogs.saveRecordFile(name, format)
-    if (!path) return { cancelled: true, digest: null }
+    if (!path) return { cancelled: true, file: null }
     const data = format === 'json' ? JSON.stringify(record, null, 2) + '\n' : await this.deps.printRecordPdf!()
-    await writeChosenFile(path, data)
+    const written = await writeChosenFile(path, data)
     this.exported.add(format)
     this.changed()
-    return { cancelled: false, digest: digestView(record.finalDigest) }
+    return { cancelled: false, file: { name: basename(path), bytes: written.bytes, sha256: digestView(written.sha256) } }
   }
 
   async shutdown(): Promise<void> {
@@ -319,6 +322,7 @@ export class CeremonyService {
       },
       operator: plan.participants.operator,
       onChange: () => this.changed(),
+      ...(this.deps.software ? { software: this.deps.software } : {}),
       ...(this.deps.now ? { now: this.deps.now } : {}),
     }
     const engine = await CeremonyEngine.open(options)

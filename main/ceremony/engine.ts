@@ -20,6 +20,7 @@ import { kindOf } from './registry'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
+import type { Software } from './software'
 import { openCeremonyState } from './state-files'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 
@@ -43,6 +44,8 @@ export interface EngineOptions {
   onChange?(): void
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
   boundary?(stepId: string, phase: Boundary): void
+  /** Which software runs the ceremony (recorded in the first entry). */
+  software?: Software
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -95,7 +98,7 @@ export class CeremonyEngine {
         stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
       })
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
-      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest }
+      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest, ...(options.software ? { software: { ...options.software } } : {}) }
       if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
       else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id } })
       for (const name of removedTempFiles) {

@@ -11,6 +11,7 @@ import { runToCompletion, type Witnessing } from '../ceremony/driver'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
 import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
+import { cliSoftware } from '../ceremony/software'
 import type { Credentials } from '../ceremony/simulated-plan'
 import { DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
@@ -81,6 +82,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
         return key === undefined ? undefined : Buffer.from(key, 'utf8')
       },
       operator: options.plan.participants.operator,
+      software: cliSoftware(),
       ...(boundary ? { boundary } : {}),
     })
   }

@@ -5,6 +5,7 @@ import { ModeBadge } from './components/ModeBadge'
 import { HomeScreen } from './screens/HomeScreen'
 import { PlanEditorScreen } from './screens/PlanEditorScreen'
 import { PlanReviewScreen } from './screens/PlanReviewScreen'
+import { ScriptScreen } from './screens/ScriptScreen'
 import { RecordScreen } from './screens/RecordScreen'
 import { RunScreen } from './screens/RunScreen'
 import { SetupScreen } from './screens/SetupScreen'
@@ -113,6 +114,8 @@ function CurrentScreen({ screen }: { screen: ReturnType<Stores['ui']['getState']
       return <RunScreen />
     case 'record':
       return <RecordScreen />
+    case 'script':
+      return <ScriptScreen />
     default:
       return <HomeScreen />
   }

@@ -363,32 +363,47 @@ describe('witnesses and exceptions', () => {
 })
 
 describe('ceremony record', () => {
-  test('shows the final digest in hex and words, the steps, approvals and the REHEARSAL watermark; exports through main', async () => {
+  test('shows the final digest in hex, words and a QR code, the steps by script id, one approvals table, events where they happened; an export says what it wrote', async () => {
     const finalDigest = digest('5e'.repeat(32))
     const snap = makeSnapshot({ phase: 'complete', currentStepId: null })
     const bridge = bridgeWith(snap)
-    bridge.getRecord.mockResolvedValue(
-      ok({
-        record: makeRecord({
-          planDigest: PLAN_DIGEST.hex,
-          artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 256, seq: 3 }],
-          approvals: [{ seq: 7, ts: '2025-01-01T10:00:00Z', step: 'wrap-approval:dsm-t1', actor: 'alice@example.test', facts: { decision: 'approve' } }],
-        }),
-        finalDigest,
-      }),
-    )
-    bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, digest: FINGERPRINT }))
+    const entry = (seq: number, step: string, kind: string, actor: string, facts: Record<string, unknown>) => ({ seq, ts: `2025-01-01T10:0${seq}:00.000Z`, prev: '00'.repeat(32), planDigest: PLAN_DIGEST.hex, actor, step, kind, facts, hash: `${seq}`.repeat(64).slice(0, 64) })
+    const record = makeRecord({
+      planDigest: PLAN_DIGEST.hex,
+      entries: [
+        entry(1, 'ceremony', 'ceremony-open', 'Olivia Operator', { software: { name: 'DSM Key Ceremony', version: '0.1.0', buildDigest: 'ab'.repeat(32) } }),
+        entry(2, 'ceremony', 'attendance', 'Olivia Operator', { person: 'Wendy Witness', role: 'witness', event: 'arrive' }),
+        entry(3, 'wrap-approval-dsm-t1', 'denial', 'bob@example.test', { requestId: 'aaaabbbb-0000', decision: 'deny', viewDigest: 'cd'.repeat(32), reason: 'wrong fingerprint read aloud' }),
+        entry(4, 'wrap-approval-dsm-t1', 'approval', 'alice@example.test', { requestId: 'ccccdddd-0000', decision: 'approve', viewDigest: 'ef'.repeat(32) }),
+      ],
+      artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 256, seq: 3 }],
+    })
+    bridge.getRecord.mockResolvedValue(ok({ record, finalDigest }))
+    bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, file: { name: 'REHEARSAL-cmk-rehearsal-record.pdf', bytes: 48213, sha256: FINGERPRINT } }))
     await renderApp(bridge, 'record')
     await waitFor(() => expect(screen.getByRole('group', { name: 'Final log digest' })).toBeTruthy())
     const final = screen.getByRole('group', { name: 'Final log digest' })
     expect(final.textContent).toContain(finalDigest.hexGroups)
     expect(final.textContent).toContain(finalDigest.words.join(' '))
+    expect(Number(screen.getByTestId('qr-code').dataset.modules)).toBeGreaterThanOrEqual(21)
     expect(screen.getByTestId('record-watermark').textContent).toContain('REHEARSAL')
-    expect(screen.getByText('wrap-approval:dsm-t1')).toBeTruthy()
+    expect(screen.getByTestId('record-software').textContent).toContain('DSM Key Ceremony 0.1.0')
+    // One table of decisions: who, what, when, and the digest of what they read.
+    const approvals = document.querySelector('.record-approvals')!
+    expect(approvals.textContent).toContain('bob@example.test')
+    expect(approvals.textContent).toContain('denied: wrong fingerprint read aloud')
+    expect(approvals.textContent).toContain('EFEF EFEF')
+    // The denial also shows where it happened, under its step.
+    expect(document.querySelector('.record-steps')!.textContent).toContain('denied by bob@example.test: wrong fingerprint read aloud')
+    expect(document.querySelector('.record-attendance')!.textContent).toContain('Wendy Witness')
     expect(screen.getByText('rehearsal-dsm-t1-wrapped_master_key.out')).toBeTruthy()
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Export as PDF…' })))
     expect(bridge.exportRecord).toHaveBeenCalledWith({ format: 'pdf' })
-    expect(screen.getByText(/Exported the record as PDF/)).toBeTruthy()
+    const result = screen.getByTestId('export-result')
+    expect(result.textContent).toContain('REHEARSAL-cmk-rehearsal-record.pdf (48213 bytes)')
+    expect(result.textContent).toContain(FINGERPRINT.hexGroups)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Write a second copy…' })))
+    expect(bridge.exportRecord).toHaveBeenCalledTimes(2)
   })
 
   test('Print uses the browser print (print CSS lays out the record)', async () => {

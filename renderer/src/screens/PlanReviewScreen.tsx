@@ -33,6 +33,9 @@ export function PlanReviewScreen(): React.JSX.Element {
         <button type="button" className="secondary" onClick={editCopy}>
           Edit a copy of this plan
         </button>
+        <button type="button" className="secondary" onClick={() => stores.ui.getState().go('script')}>
+          The ceremony script
+        </button>
         <button type="button" className="secondary" onClick={() => window.print()}>
           Print the plan
         </button>

@@ -7,7 +7,7 @@
  * and are never written into this store.
  */
 import { createStore } from 'zustand/vanilla'
-import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result } from '../../../preload/contract'
+import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result, ScriptView } from '../../../preload/contract'
 
 export type CeremonyActionsBridge = Pick<
   CeremonyBridge,
@@ -56,10 +56,12 @@ export interface CeremonyState {
   busy: string[]
   /** The last failed call, shown with its code until the next call of any kind succeeds. */
   error: IpcError | null
+  /** The ceremony script of the loaded plan, once loaded. */
+  script: ScriptView | null
   /** The record as the printable page shows it, once loaded. */
   record: CeremonyRecordView | null
-  /** The last export: which format and the digest of the file main wrote. */
-  lastExport: { format: 'json' | 'pdf'; digest: DigestView | null } | null
+  /** The last export: which format, and the file main wrote (name, size, SHA-256). */
+  lastExport: { format: 'json' | 'pdf'; file: { name: string; bytes: number; sha256: DigestView } } | null
 
   load(): Promise<boolean>
   /** Follows ceremony changes pushed by main; returns the unsubscribe. */
@@ -80,6 +82,7 @@ export interface CeremonyState {
   signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
   recordException(stepId: string, by: string, note: string, waivesSignoff?: boolean): Promise<boolean>
   loadRecord(): Promise<boolean>
+  loadScript(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
   clearError(): void
   isBusy(key: string): boolean
@@ -131,6 +134,7 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       busy: [],
       error: null,
       record: null,
+      script: null,
       lastExport: null,
 
       load: () => snapshotCall('status', () => bridge.status()),
@@ -194,6 +198,16 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
         return true
       },
 
+      async loadScript() {
+        const result = await guarded('script', () => bridge.getScript())
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        set({ script: result.data, error: null })
+        return true
+      },
+
       async exportRecord(format) {
         const result = await guarded(`export:${format}`, () => bridge.exportRecord({ format }))
         if (!result.ok) {
@@ -201,7 +215,7 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
           return false
         }
         if (result.data.cancelled) return false
-        set({ lastExport: { format, digest: result.data.digest }, error: null })
+        set({ lastExport: { format, file: result.data.file! }, error: null })
         // The snapshot lists what was exported.
         await refresh()
         return true
