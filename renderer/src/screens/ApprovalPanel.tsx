@@ -211,10 +211,19 @@ export function RestartApproval({ step }: { step: StepView }): React.JSX.Element
   return (
     <div className="restart">
       <p>
-        This request can no longer be used. You can open a fresh request for exactly the same operation; custodians will need to approve
-        it again.
+        This request can no longer be used. The way on is a fresh request for exactly the same operation: the request step runs again,
+        witnesses sign it again, and custodians approve it again.
       </p>
-      <button type="button" disabled={busy} onClick={() => void stores.ceremony.getState().restartApproval(step.id)}>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() =>
+          void stores.ceremony
+            .getState()
+            .restartApproval(step.id)
+            .then((ok) => ok && stores.ui.getState().selectStep(null))
+        }
+      >
         Start a fresh request
       </button>
     </div>
