@@ -426,3 +426,20 @@ describe('times', () => {
     expect(untilText('20261228T161129Z', Date.parse('2026-12-29T00:00:00Z'))).toBe('expired')
   })
 })
+
+describe('read aloud', () => {
+  test('shows one group of a fingerprint at a time, large, with its words and where the reader is', async () => {
+    const snap = withStep(makeSnapshot(), 'preflight', { evidence: [{ label: 'Fingerprint to read aloud', value: FINGERPRINT.hex, digest: FINGERPRINT }] })
+    await renderApp(bridgeWith(snap), 'run')
+    fireEvent.click(within(screen.getByRole('group', { name: 'Fingerprint to read aloud' })).getByRole('button', { name: 'Read aloud' }))
+    const dialog = screen.getByRole('dialog', { name: 'Read aloud: Fingerprint to read aloud' })
+    const groups = FINGERPRINT.hexGroups.split(' ')
+    expect(within(dialog).getByTestId('read-aloud-position').textContent).toBe(`Group 1 of ${groups.length}`)
+    expect(within(dialog).getByTestId('read-aloud-group').textContent).toBe(`${groups[0]}${FINGERPRINT.words.slice(0, 2).join(' ')}`)
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Next group →' }))
+    expect(within(dialog).getByTestId('read-aloud-position').textContent).toBe(`Group 2 of ${groups.length}`)
+    expect(within(dialog).getByTestId('read-aloud-group').textContent).toBe(`${groups[1]}${FINGERPRINT.words.slice(2, 4).join(' ')}`)
+    fireEvent.keyDown(dialog, { key: 'Escape' })
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+})

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
@@ -10,6 +10,7 @@ import { useCeremony, useStores, useUi } from '../stores'
 import { ConfirmBox, confirmationMatches } from '../components/ConfirmBox'
 import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 import { AbortCeremony } from './AbortCeremony'
+import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
 import { NoPlan } from '../components/NoPlan'
 
@@ -34,6 +35,9 @@ export function RunScreen(): React.JSX.Element {
 
   return (
     <div className="run">
+      <a className="skip-link" href="#step-title">
+        Skip to the step on screen
+      </a>
       <div className="run-head">
         <h2 tabIndex={-1} data-screen-heading>
           Ceremony steps
@@ -168,53 +172,6 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
 }
 
 /** Before the engine has opened, there are no steps yet: starting means running the preflight. */
-function BeginCeremony(): React.JSX.Element {
-  const stores = useStores()
-  const starting = useCeremony((s) => s.busy.includes('run:preflight'))
-  const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
-  // After a restart the first call resumes: interrupted steps are checked against the appliances first.
-  const resuming = useCeremony((s) => (s.snapshot?.reconcile ?? []).some((f) => f.stepId === 'ceremony' && /interrupted/.test(f.finding)))
-  return (
-    <div className="run">
-      <h2 tabIndex={-1} data-screen-heading>
-        Ceremony steps
-      </h2>
-      <section className="card card-emphasis" aria-labelledby="begin-heading">
-        <h3 id="begin-heading">{resuming ? 'Resume the ceremony' : 'Begin the ceremony'}</h3>
-        {resuming ? (
-          <p>
-            This ceremony was interrupted. Resuming checks every interrupted step against the appliances first, adopts what was already
-            done, and never does anything twice. What it finds is listed on the run screen.
-          </p>
-        ) : (
-          <p>
-            The first step signs in to every appliance and checks it before anything changes: versions, clocks, the quorum group and its
-            policy, and the Cluster Master Key on the source. Nothing is created or changed by it.
-          </p>
-        )}
-        <div className="actions">
-          <button
-            type="button"
-            className="primary-big"
-            disabled={starting || !confirmed}
-            onClick={() => {
-              stores.ui.getState().selectStep('preflight')
-              void stores.ceremony.getState().runStep('preflight')
-            }}
-          >
-            {starting ? (resuming ? 'Checking interrupted steps…' : 'Running the preflight checks…') : resuming ? 'Resume: check interrupted steps against the appliances' : 'Begin: run the preflight checks'}
-          </button>
-          {!confirmed && (
-            <button type="button" className="secondary" onClick={() => stores.ui.getState().go('setup')}>
-              Confirm the participants first
-            </button>
-          )}
-        </div>
-      </section>
-    </div>
-  )
-}
-
 function StepDetail({ step, next }: { step: StepView; next: StepView | null }): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
@@ -227,13 +184,24 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   const needsConfirmation = step.confirmation !== null && !isApproval
   const showConfirmation = needsConfirmation && !finished
   const confirmed = !needsConfirmation || confirmationMatches(step.confirmation!, confirmation)
-  // A waiting approval is polled by main; there is nothing to run until it is decided.
-  const showRun = !finished && !(isApproval && step.state === 'waiting')
+  // A waiting approval is polled by main; there is nothing to run until it is decided. A denied,
+  // failed or expired request has one way on (a fresh request), so running it again is not offered.
+  const showRun = !finished && !(isApproval && step.state === 'waiting') && step.error?.recovery !== 'fresh-request'
   const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
   // Main says what the way on is; the screen keeps no list of error codes.
   const restartable = step.error?.recovery === 'fresh-request' && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
   const target = snapshot ? groupLabel(snapshot, step.group) : step.group
+  // After an action, focus goes to its result: the way on when the step is done, the error when it failed.
+  const nextRef = useRef<HTMLButtonElement>(null)
+  const resultRef = useRef<HTMLDivElement>(null)
+  const lastState = useRef(step.state)
+  useEffect(() => {
+    if (lastState.current === step.state) return
+    lastState.current = step.state
+    if (step.state === 'done' && nextRef.current && !nextRef.current.disabled) nextRef.current.focus()
+    else if (step.state === 'done' || step.state === 'failed' || step.state === 'waiting') resultRef.current?.focus()
+  }, [step.state])
 
   let blocked = ''
   if (finished) blocked = 'This step is finished.'
@@ -281,7 +249,9 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
         </section>
       )}
 
-      {step.error && <StepError error={step.error} />}
+      <div ref={resultRef} tabIndex={-1} className="step-result" aria-label="Result of this step">
+        {step.error && <StepError error={step.error} />}
+      </div>
 
       {step.confirmation && showConfirmation && (
         <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="This cannot be undone." typed={confirmation} onChange={setConfirmation} />
@@ -335,6 +305,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
           </p>
           {/* A step is left only once it is signed, or an exception allowed going on without. */}
           <button
+            ref={nextRef}
             type="button"
             className="primary-big"
             disabled={step.signoff !== null && !step.signoff.complete}
@@ -368,3 +339,4 @@ export function EvidenceList({ evidence }: { evidence: StepView['evidence'] }): 
     </dl>
   )
 }
+
