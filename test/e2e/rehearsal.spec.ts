@@ -161,6 +161,16 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   await noSeriousAxeViolations(page, 'plan review')
   await screenshot(page, 'plan-review')
 
+  // The ceremony script, printable from the plan alone: every step by the id it is read aloud by.
+  await page.getByRole('button', { name: 'The ceremony script' }).click()
+  const script = page.getByTestId('script')
+  for (const id of ['P.0', 'T2.1', 'T2.5', 'T3.11', 'C.1']) await expect(script.getByText(id, { exact: true })).toBeVisible()
+  await expect(script).toContainText('initials ________')
+  await noSeriousAxeViolations(page, 'script')
+  const scriptShot = await screenshot(page, 'script', 1200)
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(scriptShot, 'docs/screenshots/script.png')
+  await page.getByRole('button', { name: 'Back to the plan' }).click()
+
   // Session setup: the simulated appliances' keys are already in main; check, then confirm people.
   await page.getByRole('button', { name: 'Continue to session setup' }).click()
   await expect(page.getByRole('heading', { name: 'Session setup' })).toBeVisible()
@@ -312,7 +322,8 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   await expect(page.locator('.record-steps')).toContainText('a fresh approval request was opened')
   await expect(page.getByTestId('qr-code')).toBeVisible()
   await noSeriousAxeViolations(page, 'record')
-  await screenshot(page, 'record')
+  const recordShot = await screenshot(page, 'record', 1500)
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(recordShot, 'docs/screenshots/record.png')
 
   // JSON export through main's save dialog: in the harness it writes into this run's exports folder,
   // and the screen says which file, its size and its SHA-256.

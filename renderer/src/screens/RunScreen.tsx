@@ -249,7 +249,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
         </section>
       )}
 
-      <div ref={resultRef} tabIndex={-1} className="step-result" aria-label="Result of this step">
+      <div ref={resultRef} tabIndex={-1} className="step-result" role="region" aria-label="Result of this step">
         {step.error && <StepError error={step.error} />}
       </div>
 
