@@ -443,3 +443,17 @@ describe('read aloud', () => {
     expect(screen.queryByRole('dialog')).toBeNull()
   })
 })
+
+describe('orientation', () => {
+  test('following the ceremony, the screen stays on the step being signed (after a restart too) until its witnesses signed', async () => {
+    const items = ['Appliance versions read aloud']
+    const snap = { ...withStep(makeSnapshot(), 'preflight', { state: 'done', witnessItems: items, signoff: { required: 1, complete: false, waivedBy: null } }), currentStepId: 'transfer-key-dsm-t1' }
+    const bridge = bridgeWith(snap)
+    await renderApp(bridge, 'run')
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('preflight')
+    expect(screen.getByRole('button', { name: /^Next step: T1\.1/ }).hasAttribute('disabled')).toBe(true)
+    await act(async () => bridge.emit('onCeremonyChanged', withStep(snap, 'preflight', { signoff: { required: 1, complete: true, waivedBy: null } })))
+    // Signed: the screen stays until the operator moves on, then follows the current step.
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('preflight')
+  })
+})

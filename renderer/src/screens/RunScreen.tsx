@@ -19,19 +19,26 @@ export function RunScreen(): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
   const selected = useUi((s) => s.selectedStepId)
+  // Following the ceremony, the screen shows the step being signed (a finished step whose witnesses
+  // have not all signed yet: also after a restart, or a quorum reached meanwhile), else the current one.
+  const beingSigned = snapshot?.steps.find((s) => s.state === 'done' && s.signoff !== null && !s.signoff.complete && s.id !== snapshot.currentStepId)?.id ?? null
+  // Once shown, the step being signed stays on screen until the operator moves on with Next step.
+  useEffect(() => {
+    if (!selected && beingSigned) stores.ui.getState().selectStep(beingSigned)
+  }, [selected, beingSigned, stores])
 
   if (!snapshot?.plan) {
     return <NoPlan />
   }
   const { steps, currentStepId, phase } = snapshot
   if (steps.length === 0) return <BeginCeremony />
-  const shownId = selected ?? currentStepId ?? steps.at(-1)?.id ?? null
+  const shownId = selected ?? beingSigned ?? currentStepId ?? steps.at(-1)?.id ?? null
   const step = steps.find((s) => s.id === shownId) ?? null
   const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length
   const shownIndex = steps.findIndex((s) => s.id === shownId)
   const currentIndex = steps.findIndex((s) => s.id === currentStepId)
   // A step that has just run stays on screen for the witnesses until the operator moves on.
-  const justRun = step !== null && (step.state === 'done' || step.state === 'skipped') && shownIndex + 1 === currentIndex
+  const justRun = step !== null && (step.state === 'done' || step.state === 'skipped') && currentIndex > shownIndex && (shownIndex + 1 === currentIndex || step.id === beingSigned || (step.signoff !== null && !step.signoff.complete))
 
   return (
     <div className="run">
