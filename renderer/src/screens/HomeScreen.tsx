@@ -113,7 +113,7 @@ function ResumeCard(): React.JSX.Element | null {
     <section aria-labelledby="resume-heading" className="card card-emphasis">
       <h2 id="resume-heading" tabIndex={-1} data-screen-heading>A ceremony is {PHASE_TEXT[phase] ?? phase}</h2>
       <p>
-        <strong>{plan.title}</strong> ({plan.id}) — {done} of {steps.length} steps done.
+        <strong>{plan.title}</strong> ({plan.id}) — {steps.length === 0 ? 'no step has run yet.' : `${done} of ${steps.length} steps done.`}
       </p>
       <ReconcileNotes all />
       <div className="actions">
