@@ -201,6 +201,8 @@ export const CeremonyRecordSchema = z.strictObject({
   exceptions: z.array(RecordItemSchema),
   finalDigest: z.string(),
   finalWords: z.array(z.string()),
+  /** Across sites only: one segment per station leg, each ended by a hand-off whose digest was read out of band (main/evidence/segments.ts). */
+  segments: z.array(z.strictObject({ n: z.number(), station: z.string(), firstSeq: z.number(), lastSeq: z.number(), finalDigest: z.string(), finalWords: z.array(z.string()) })).optional(),
 })
 export type CeremonyRecord = z.infer<typeof CeremonyRecordSchema>
 

@@ -15,6 +15,8 @@ export interface RunOptions {
   /** Supply typed confirmations automatically (rehearsal, or `--yes` for a production plan). */
   confirm: boolean
   progress?(line: string): void
+  /** Stations: stop (without running it) at the first step this workstation does not run. */
+  stopAt?(step: AnyStep): boolean
 }
 
 const MAX_TRANSIENT_RETRIES = 8
@@ -38,7 +40,7 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
   for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
   for (;;) {
     const step = engine.currentStep()
-    if (!step) return
+    if (!step || options.stopAt?.(step)) return
     const record = engine.record(step.id)
     if (record.state === 'failed' && record.error) {
       // A result the appliance gives only once, lost before it was recorded: custodians approve again.

@@ -21,6 +21,8 @@ import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import { openCeremonyState } from './state-files'
+import { checkStationMayOpen, checkStepHere } from './station-guard'
+import { orderForStations } from './stations'
 
 export type { Boundary, Finding }
 
@@ -42,6 +44,8 @@ export interface EngineOptions {
   onChange?(): void
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
   boundary?(stepId: string, phase: Boundary): void
+  /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
+  station?: string
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -55,6 +59,7 @@ export class CeremonyEngine {
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()
   private busy: Promise<unknown> = Promise.resolve()
+  private handedOff = false
 
   private constructor(
     private readonly options: EngineOptions,
@@ -82,7 +87,7 @@ export class CeremonyEngine {
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
-    const steps = kindOf(options.plan).steps(options.plan)
+    const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
     const now = options.now ?? (() => new Date())
     const lock = StateLock.acquire(options.stateDir, now)
     try {
@@ -90,10 +95,12 @@ export class CeremonyEngine {
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
         stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
       })
+      // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
+      if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
-      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest }
+      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest, ...(options.station ? { station: options.station } : {}) }
       if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
-      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id } })
+      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
       for (const name of removedTempFiles) {
         const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
         engine.runner.findings.push({ stepId: 'ceremony', finding })
@@ -184,6 +191,7 @@ export class CeremonyEngine {
       if (!current || current.id !== stepId) {
         throw new CeremonyError('STEP_OUT_OF_ORDER', current ? `"${step.text.title}" cannot run yet: the next step is "${current.text.title}"` : 'The ceremony is complete')
       }
+      if (this.options.station) checkStepHere(this.plan, this.options.station, this.steps, step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
       if (step.interaction === 'run' && record.state !== 'intent') this.checkConfirmation(step, opts.confirmation)
@@ -284,6 +292,23 @@ export class CeremonyEngine {
     })
   }
 
+  /**
+   * Multi-site: ends this station's leg with the hand-off entry (its hash is the segment's final
+   * digest, read to the next station out of band). Nothing more is appended here until the media
+   * comes back: the next station's log must continue from exactly this entry.
+   */
+  handOff(facts: Record<string, unknown>): Promise<LogEntry> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
+      this.handedOff = true
+      this.desk.stopAll()
+      await this.signOut()
+      this.changed()
+      return entry
+    })
+  }
+
   /** The record as it stands (sealed once the last step is done). */
   buildRecord(): CeremonyRecord {
     const entries = this.log.entries()
@@ -374,6 +399,7 @@ export class CeremonyEngine {
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
+    if (this.handedOff) throw new CeremonyError('HANDED_OFF', 'This station has handed the ceremony on; it continues when the media comes back')
     if (this.isComplete()) throw new CeremonyError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
   }
 

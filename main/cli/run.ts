@@ -5,16 +5,23 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parsePlanText } from '../ceremony/plan'
-import { parseCredentials } from '../ceremony/simulated-plan'
+import { parsePlanText, type Plan } from '../ceremony/plan'
+import { parseCredentials, type Credentials } from '../ceremony/simulated-plan'
 import { runHeadless } from './headless'
+import { runStation } from './station-run'
 
-const USAGE = 'usage: ceremony run --plan PLAN --credentials CREDS [--state DIR] [--media DIR] [--yes]\n'
+const USAGE = 'usage: ceremony run --plan PLAN --credentials CREDS [--state DIR] [--media DIR] [--yes]\n' +
+  '       ceremony run --plan PLAN --credentials CREDS --station ID --media DIR [--state DIR] [--handoff-words "W1 W2 …"]\n' +
+  '                    [--media-label LABEL] [--bag NUMBER] [--received-media-label LABEL] [--received-bag NUMBER]\n' +
+  '                    [--media-exception WHY] [--yes]\n'
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { plan: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, media: { type: 'string' }, yes: { type: 'boolean' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: {
+      plan: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, media: { type: 'string' }, yes: { type: 'boolean' },
+      station: { type: 'string' }, 'handoff-words': { type: 'string' }, 'media-label': { type: 'string' }, bag: { type: 'string' }, 'received-media-label': { type: 'string' }, 'received-bag': { type: 'string' }, 'media-exception': { type: 'string' },
+    }, strict: true }))
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
@@ -34,11 +41,44 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('This is a production plan. Irreversible steps need typed confirmations: run it in the app, or pass --yes to confirm them all from the terminal.\n')
     return 2
   }
+  if (values.station !== undefined) return runAtStation(plan, credentials, values)
   const summary = await runHeadless({
     plan,
     credentials,
     stateDir: values.state ?? join('ceremony-state', plan.id),
     ...(values.media ? { mediaDir: values.media } : {}),
+    confirm: true,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  })
+  process.stdout.write(`${JSON.stringify(summary)}\n`)
+  return summary.ok ? 0 : 1
+}
+
+/** One station of a ceremony across sites (station-run.ts): until the next hand-off, or the close. */
+async function runAtStation(plan: Plan, credentials: Credentials, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  if (!str('media')) {
+    process.stderr.write(`--station needs --media DIR: the folder of the removable drive that carries the files between stations\n${USAGE}`)
+    return 2
+  }
+  // Production: the media is identified at every hand-off and receipt; a rehearsal names it for the operator.
+  if (plan.mode === 'production' && (!str('media-label') || !str('bag'))) {
+    process.stderr.write("A production ceremony across sites logs the media's label and the tamper-evident bag number at each hand-off: give --media-label and --bag\n")
+    return 2
+  }
+  if (plan.mode === 'production' && str('handoff-words') !== undefined && (!str('received-media-label') || !str('received-bag'))) {
+    process.stderr.write('Receiving the media in production checks its label and the bag it came in: give --received-media-label and --received-bag as read from them\n')
+    return 2
+  }
+  const rehearsalTag = plan.mode === 'rehearsal' ? { label: 'REHEARSAL MEDIA', bag: 'REHEARSAL BAG' } : {}
+  const summary = await runStation({
+    plan, credentials, station: str('station')!, mediaDir: str('media')!,
+    stateDir: str('state') ?? join('ceremony-state', `${plan.id}-${str('station')!}`),
+    ...(str('handoff-words') !== undefined ? { words: str('handoff-words')! } : {}),
+    // At a hand-off the tag is logged (a rehearsal's default names it); at a receipt what was read is checked.
+    media: { ...rehearsalTag, ...(str('media-label') ? { label: str('media-label')! } : {}), ...(str('bag') ? { bag: str('bag')! } : {}) },
+    receivedMedia: { ...(str('received-media-label') ? { label: str('received-media-label')! } : {}), ...(str('received-bag') ? { bag: str('received-bag')! } : {}) },
+    ...(str('media-exception') ? { mediaException: str('media-exception')! } : {}),
     confirm: true,
     progress: (line) => process.stderr.write(`${line}\n`),
   })
