@@ -15,6 +15,7 @@
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { canonicalJson } from '../evidence/canonical-json'
 import { hexGroups, pgpWords } from '../keys'
 import { readFileVerified, sha256Hex, writeFileAtomic } from './atomic-write'
 
@@ -99,7 +100,8 @@ export function renderManifest(input: BundleInput): string {
     handoff: input.facts,
     noSecrets: 'This drive holds no API key, password, token or plaintext key material.',
   }
-  return JSON.stringify(manifest, null, 2) + '\n'
+  // Keys in canonical order, so the receiving station renders exactly these bytes from the log entry.
+  return JSON.stringify(JSON.parse(canonicalJson(manifest)), null, 2) + '\n'
 }
 
 export function renderReadme(input: BundleInput): string {
