@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { parseSegment, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { hexGroups, pgpWords } from '../keys'
+import { removeStaleTempFiles } from '../media'
 import { HandoffFactsSchema, bundleNames, describeMediaFile, writeBundle, type HandoffFacts } from '../media/handoff-bundle'
 import { syncVolume } from '../media/volumes'
 import type { CeremonyEngine } from './engine'
@@ -41,6 +42,8 @@ export interface HandoffOutcome {
   files: string[]
   /** 'volume' when the whole volume was flushed, 'files' when only each file and its folder were. */
   synced: 'volume' | 'files'
+  /** Temp files an interrupted write had left on the media, removed before writing (names only). */
+  swept: string[]
 }
 
 export type HandoffBoundary = (point: string) => void
@@ -152,12 +155,14 @@ export async function writeHandoffBundle(input: { plan: Plan; station: string; s
   const last = entries.at(-1)
   if (!last || last.kind !== ENTRY.handoff || last.facts['from'] !== input.station) throw new CeremonyError('HANDOFF_NOT_DUE', 'This station has not handed the ceremony on')
   const facts = HandoffFactsSchema.parse(last.facts)
+  // The caller holds the state lock: a temp file on the media is one a killed write of this bundle left.
+  const swept = await removeStaleTempFiles(input.mediaDir)
   const written = await writeBundle(input.mediaDir, {
     mode: plan.mode, ceremonyId: plan.id, planDigest: planDigest(plan), facts, segmentText: text, entries: entries.length, finalDigest: last.hash,
   }, (phase) => input.boundary?.(`handoff-${facts.n}@${phase}`))
   const synced = await syncVolume(input.mediaDir)
   return {
     n: facts.n, to: facts.to, toLabel: facts.toLabel, finalDigest: last.hash, hexGroups: hexGroups(last.hash), words: pgpWords(last.hash),
-    files: written.files.map((f) => f.name), synced,
+    files: written.files.map((f) => f.name), synced, swept,
   }
 }

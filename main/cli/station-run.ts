@@ -19,6 +19,8 @@ import type { Credentials } from '../ceremony/simulated-plan'
 import { StateLock } from '../ceremony/state-lock'
 import { legOfStep, stationById, tripsOf } from '../ceremony/stations'
 import { DsmConnection } from '../dsm'
+import type { LogEntry } from '../evidence'
+import { wordsToHex } from '../keys'
 import { CeremonyError, errorCode } from '../errors'
 import { checkMediaFolder, safeToRemoveText } from '../media/volumes'
 
@@ -75,6 +77,16 @@ async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+function alreadyReceived(entries: LogEntry[], words: string): boolean {
+  let hex: string
+  try {
+    hex = wordsToHex(words)
+  } catch {
+    return false
+  }
+  return entries.some((e) => e.kind === 'handoff-received' && e.facts['finalDigest'] === hex)
+}
+
 export async function runStation(options: StationRunOptions): Promise<StationSummary> {
   const { plan, station } = options
   const stateDir = resolve(options.stateDir)
@@ -102,8 +114,10 @@ export async function runStation(options: StationRunOptions): Promise<StationSum
     const media = await checkMediaFolder(mediaDir, { mode: plan.mode, ...(options.mediaException ? { exception: options.mediaException } : {}) }).catch((err: unknown) => {
       throw new CeremonyError(errorCode(err, 'MEDIA_NOT_REMOVABLE'), err instanceof Error ? err.message : String(err))
     })
-    const st = stationState(plan, station, readLocalLog(plan, stateDir).entries)
-    if (st.state === 'handed-off' && options.words === undefined) return await finishHandoff()
+    const local = readLocalLog(plan, stateDir).entries
+    const st = stationState(plan, station, local)
+    // The same command run again after a crash carries the words of a receipt already made: it finishes the hand-off.
+    if (st.state === 'handed-off' && (options.words === undefined || alreadyReceived(local, options.words))) return await finishHandoff()
     if (st.state === 'handed-off' || st.state === 'must-receive' || st.state === 'received-unacknowledged') {
       if (options.words === undefined) throw new CeremonyError('HANDOFF_WORDS_REQUIRED', `${here.label} continues from hand-off ${st.n}: type the words read out by the other site (--handoff-words "…")`)
       const got = await receiveHandoff({ plan, station, stateDir, mediaDir, words: options.words, ...(options.receivedMedia ? { media: options.receivedMedia } : {}), openJournalStore: journalStore(stateDir), ...(kill ? { boundary: kill } : {}) })
