@@ -63,6 +63,11 @@ function start(): void {
       stateRoot: join(app.getPath('userData'), 'ceremonies'),
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
+      // Stations: a media folder that is not a listed drive (production takes it only with an exception).
+      chooseMediaFolder: async () => {
+        const r = await dialog.showOpenDialog(mainWindow!, { title: 'Choose the media folder', properties: ['openDirectory', 'createDirectory'] })
+        return r.canceled ? null : (r.filePaths[0] ?? null)
+      },
       dialogs: {
         openPlanFile: async () => {
           const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open ceremony plan', properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })

@@ -16,6 +16,9 @@ import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import type { VolumeDeps } from '../media/volumes'
+import { StationSession } from './station-service'
+import { planWithStations } from './station-plan'
 import { boardOf, digestView, planSummary, stepView } from './views'
 
 export interface CeremonyServiceDeps {
@@ -30,6 +33,9 @@ export interface CeremonyServiceDeps {
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
   startSimulator(appliances: number): Promise<RunningSimulator>
+  /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
+  chooseMediaFolder?(): Promise<string | null>
+  volumes?: VolumeDeps
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
 }
@@ -59,9 +65,17 @@ export class CeremonyService {
   private participantsConfirmed = false
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
+  /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
+  readonly stations: StationSession
 
   constructor(private readonly deps: CeremonyServiceDeps) {
     mkdirSync(deps.stateRoot, { recursive: true, mode: 0o700 })
+    this.stations = new StationSession({
+      plan: () => this.plan, engine: () => this.engine, stateDir: () => this.stateDir(this.requirePlan()), journalStore: (dir) => deps.journalStore(dir),
+      closeEngine: async () => { await this.engine?.shutdown(); this.engine = null },
+      openEngine: async () => void (await this.requireEngine()),
+      snapshot: () => this.snapshot(), changed: () => this.changed(),
+    }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
     this.loadInterrupted()
   }
 
@@ -98,11 +112,11 @@ export class CeremonyService {
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
-  async startRehearsal(targets: number): Promise<CeremonySnapshot> {
+  async startRehearsal(targets: number, sites = 1): Promise<CeremonySnapshot> {
     await this.simulator?.close()
     this.simulator = await this.deps.startSimulator(targets + 1)
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    await this.load(planForAppliances(this.rehearsalCreds))
+    await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
     for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
     this.refreshConnectionsView()
@@ -124,6 +138,7 @@ export class CeremonyService {
       await this.simulator?.close()
       this.simulator = null
     }
+    this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
     this.refreshConnectionsView()
     this.changed()
   }
@@ -166,8 +181,8 @@ export class CeremonyService {
 
   confirmParticipants(operator: string): CeremonySnapshot {
     const plan = this.requirePlan()
-    if (operator.trim() !== plan.participants.operator) {
-      throw new CeremonyError('PARTICIPANT_MISMATCH', `The plan names "${plan.participants.operator}" as the operator`)
+    if (operator.trim() !== this.stations.operator(plan)) {
+      throw new CeremonyError('PARTICIPANT_MISMATCH', `The plan names "${this.stations.operator(plan)}" as the operator${this.stations.station ? ' at this station' : ''}`)
     }
     this.participantsConfirmed = true
     this.changed()
@@ -255,7 +270,7 @@ export class CeremonyService {
   }
 
   private stateDir(plan: Plan): string {
-    return join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id)
+    return this.stations.stateDir(plan, join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id))
   }
 
   private connect(appliance: PlanAppliance): DsmConnection {
@@ -274,8 +289,9 @@ export class CeremonyService {
     const plan = this.requirePlan()
     if (!this.participantsConfirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
     const stateDir = this.stateDir(plan)
-    const mediaDir = join(stateDir, 'media')
-    mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+    this.stations.requireOpenable(plan, stateDir)
+    const mediaDir = this.stations.mediaDir(stateDir)
+    for (const d of [stateDir, mediaDir]) mkdirSync(d, { recursive: true, mode: 0o700 })
     const planCopy = join(stateDir, 'plan.json')
     if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
     const options: EngineOptions = {
@@ -286,7 +302,8 @@ export class CeremonyService {
         const key = this.apiKeys.get(id)
         return key ? Buffer.from(key) : undefined
       },
-      operator: plan.participants.operator,
+      operator: this.stations.operator(plan),
+      ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
       ...(this.deps.now ? { now: this.deps.now } : {}),
     }
@@ -362,6 +379,7 @@ export class CeremonyService {
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
+      ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
     }
   }
 

@@ -16,6 +16,7 @@
  * takes the carried results, the log becomes the segment (one atomic replace), and the receipt
  * entry continues the chain from the segment's final hash. Each part is redone safely after a crash.
  */
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLog, canonicalJson, parseSegment, type LogEntry } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
@@ -215,6 +216,7 @@ async function refusalsFor(input: ReceiveInput, n: number): Promise<Array<{ at: 
 export async function receiveHandoff(input: ReceiveInput): Promise<ReceiveOutcome> {
   const { plan, station, stateDir } = input
   const now = input.now ?? (() => new Date())
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const lock = StateLock.acquire(stateDir, now)
   try {
     // The lock is ours: no write of ours is in flight, so a temp file is one a killed write left.

@@ -11,6 +11,7 @@ import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
 import { kindOf } from './registry'
+import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
 
 export function digestView(hex: string): DigestView {
@@ -38,7 +39,15 @@ export function planSummary(plan: Plan): PlanSummary {
     details: kind.describe(plan),
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: plan.participants.witnesses },
     json: JSON.stringify(plan, null, 2),
+    ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
+}
+
+/** The plan review shows the trips before the ceremony: each leg, its station and its steps in words. */
+function tripsWithTitles(plan: Plan): NonNullable<PlanSummary['trips']> {
+  const steps = orderForStations(plan, kindOf(plan).steps(plan))
+  const title = new Map(steps.map((s) => [s.id, s.text.title]))
+  return tripsOf(plan, steps).map((t) => ({ n: t.n, station: t.station, stationLabel: t.stationLabel, steps: t.steps.map((id) => title.get(id) ?? id) }))
 }
 
 /** One line per group of steps, with the kind's outcome for it. */
