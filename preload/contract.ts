@@ -167,7 +167,7 @@ export const VolumeViewSchema = z.strictObject({ id: z.string(), label: z.string
 export type VolumeView = z.infer<typeof VolumeViewSchema>
 
 export const StationsViewSchema = z.strictObject({
-  stations: z.array(z.strictObject({ id: z.string(), label: z.string(), appliances: z.array(z.string()), operator: z.string(), witnesses: z.array(z.string()) })),
+  stations: z.array(z.strictObject({ id: z.string(), label: z.string(), appliances: z.array(z.strictObject({ id: z.string(), label: z.string() })), operator: z.string(), witnesses: z.array(z.string()) })),
   trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.number() })),
   /** The station this workstation is, once chosen at setup. */
   chosen: z.string().nullable(),

@@ -2,9 +2,11 @@ import { useEffect, useRef } from 'react'
 import type { Mode } from '../../preload/contract'
 import { CallError } from './components/ErrorBox'
 import { ModeBadge } from './components/ModeBadge'
+import { HandoffScreen } from './screens/HandoffScreen'
 import { HomeScreen } from './screens/HomeScreen'
 import { PlanEditorScreen } from './screens/PlanEditorScreen'
 import { PlanReviewScreen } from './screens/PlanReviewScreen'
+import { ReceiveScreen } from './screens/ReceiveScreen'
 import { RecordScreen } from './screens/RecordScreen'
 import { RunScreen } from './screens/RunScreen'
 import { SetupScreen } from './screens/SetupScreen'
@@ -113,6 +115,10 @@ function CurrentScreen({ screen }: { screen: ReturnType<Stores['ui']['getState']
       return <RunScreen />
     case 'record':
       return <RecordScreen />
+    case 'handoff':
+      return <HandoffScreen />
+    case 'receive':
+      return <ReceiveScreen />
     default:
       return <HomeScreen />
   }

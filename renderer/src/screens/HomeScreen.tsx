@@ -17,6 +17,9 @@ export function HomeScreen(): React.JSX.Element {
   async function startRehearsal(): Promise<void> {
     if (await stores.ceremony.getState().startRehearsal(2)) stores.ui.getState().go('plan')
   }
+  async function startTwoSiteRehearsal(): Promise<void> {
+    if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
+  }
   function newPlan(): void {
     const editor = stores.editor.getState()
     if (editor.text.trim() === '') void editor.load(PLAN_TEMPLATE)
@@ -37,6 +40,9 @@ export function HomeScreen(): React.JSX.Element {
           </button>
           <button type="button" className="secondary" onClick={() => void startRehearsal()} disabled={starting}>
             Start a rehearsal
+          </button>
+          <button type="button" className="secondary" onClick={() => void startTwoSiteRehearsal()} disabled={starting}>
+            Rehearse across two sites
           </button>
           <button type="button" className="secondary" onClick={newPlan}>
             Write or edit a plan

@@ -12,6 +12,7 @@ import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 
 /** Errors after which the same operation can be asked for again with a fresh approval request. */
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
@@ -60,6 +61,7 @@ export function RunScreen(): React.JSX.Element {
         </p>
       )}
       <ReconcileNotes />
+      <StationBanner />
       <TargetBoard snapshot={snapshot} />
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />

@@ -5,6 +5,7 @@ import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { useApp, useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
+import { StationSetup } from '../components/Stations'
 
 /** API keys per appliance, connection checks with the TLS pins, and who is in the room. */
 export function SetupScreen(): React.JSX.Element {
@@ -13,10 +14,14 @@ export function SetupScreen(): React.JSX.Element {
   const connections = useCeremony((s) => s.snapshot?.connections)
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const checking = useCeremony((s) => s.busy.includes('check'))
-  const list = connections ?? []
+  const stations = useCeremony((s) => s.snapshot?.stations ?? null)
+  // Across sites a station reaches only its own appliances: only their keys and connections are needed here.
+  const reached = stations?.stations.find((x) => x.id === stations.chosen)?.appliances.map((a) => a.id)
+  const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
   const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
   const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
-  const ready = allOk && confirmed
+  const ready = allOk && confirmed && (!stations || (stations.chosen !== null && stations.media !== null))
+  const nextScreen = stations?.next === 'receive' ? 'receive' : stations?.next === 'handed-off' ? 'handoff' : 'run'
 
   if (!plan) {
     return <NoPlan />
@@ -29,6 +34,7 @@ export function SetupScreen(): React.JSX.Element {
         Session setup
       </h2>
       <ReconcileNotes />
+      {stations && <StationSetup view={stations} />}
       <ol className="setup-checklist" aria-label="Before the ceremony starts">
         <li data-done={allKeys}>{allKeys ? '✓' : '1.'} Enter the API key of every appliance</li>
         <li data-done={allOk}>{allOk ? '✓' : '2.'} Check the connections and confirm each TLS pin with its administrator</li>
@@ -50,12 +56,12 @@ export function SetupScreen(): React.JSX.Element {
         </div>
       </section>
 
-      <ParticipantsCard />
+      <ParticipantsCard key={stations?.chosen ?? 'one-station'} />
       <RehearsalCredentials />
 
       <div className="actions screen-actions">
-        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go('run')}>
-          Go to the ceremony steps
+        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go(nextScreen)}>
+          {nextScreen === 'receive' ? 'Receive the media' : nextScreen === 'handoff' ? 'See the hand-off' : 'Go to the ceremony steps'}
         </button>
         <button type="button" className="secondary" onClick={() => stores.ui.getState().go('plan')}>
           Back to the plan
@@ -149,7 +155,9 @@ function ParticipantsCard(): React.JSX.Element | null {
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const busy = useCeremony((s) => s.busy.includes('participants'))
   const workstationOperator = useApp((s) => s.settings?.operatorName ?? '')
-  const [operator, setOperator] = useState(() => plan?.participants.operator || workstationOperator)
+  // Across sites, each station has its own operator and witnesses.
+  const station = useCeremony((s) => s.snapshot?.stations?.stations.find((x) => x.id === s.snapshot?.stations?.chosen) ?? null)
+  const [operator, setOperator] = useState(() => station?.operator || plan?.participants.operator || workstationOperator)
   const [present, setPresent] = useState(false)
   if (!plan) return null
 
@@ -174,7 +182,7 @@ function ParticipantsCard(): React.JSX.Element | null {
         </ul>
         <h4>Witnesses</h4>
         <ul className="people">
-          {plan.participants.witnesses.map((w) => (
+          {(station?.witnesses ?? plan.participants.witnesses).map((w) => (
             <li key={w}>{w}</li>
           ))}
         </ul>
