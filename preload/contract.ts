@@ -171,6 +171,8 @@ export const StationsViewSchema = z.strictObject({
   trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.number() })),
   /** The station this workstation is, once chosen at setup. */
   chosen: z.string().nullable(),
+  /** The first step of this station's first leg: what "Begin" runs (or resumes) here. */
+  beginStep: z.string().nullable(),
   /** What this station does next. */
   next: z.enum(['choose-station', 'choose-media', 'receive', 'run', 'hand-off', 'handed-off', 'done']),
   /** Which station holds the ceremony now, as far as this station knows. */

@@ -172,7 +172,7 @@ export class StationSession {
     if (!this.active(plan)) return null
     const trips = tripsOfPlan(plan)
     const stations = stationsOf(plan).map((s) => ({ id: s.id, label: s.label, appliances: s.appliances.map((a) => ({ id: a, label: plan.appliances.find((x) => x.id === a)?.label ?? a })), operator: s.operator, witnesses: s.witnesses }))
-    const base = { stations, trips: trips.map((t) => ({ n: t.n, station: t.station, stationLabel: t.stationLabel, steps: t.steps.length })), chosen: this.station, media: this.media ? { label: this.media.label, removable: this.media.removable, exception: this.media.exception } : null }
+    const base = { stations, trips: trips.map((t) => ({ n: t.n, station: t.station, stationLabel: t.stationLabel, steps: t.steps.length })), chosen: this.station, beginStep: trips.find((t) => t.station === this.station)?.steps[0] ?? null, media: this.media ? { label: this.media.label, removable: this.media.removable, exception: this.media.exception } : null }
     const handoff = this.lastHandoff ? this.handoffView(this.lastHandoff) : null
     const received = this.lastReceived ? { n: this.lastReceived.n, fromLabel: this.lastReceived.fromLabel, digest: digestView(this.lastReceived.finalDigest), artifactsChecked: this.lastReceived.artifactsChecked } : null
     if (!this.station) return { ...base, next: 'choose-station', holder: null, receive: null, handoff, received }

@@ -21,6 +21,7 @@ function stations(over: Partial<StationsView> = {}): StationsView {
     ],
     trips: [{ n: 1, station: 'site-b', stationLabel: 'Site B', steps: 3 }, { n: 2, station: 'site-a', stationLabel: 'Site A', steps: 6 }, { n: 3, station: 'site-b', stationLabel: 'Site B', steps: 6 }],
     chosen: 'site-b',
+    beginStep: 'station-preflight:site-b',
     next: 'run',
     holder: { station: 'site-b', label: 'Site B' },
     media: { label: 'CEREMONY 01', removable: true, exception: null },

@@ -162,7 +162,9 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
 /** Before the engine has opened, there are no steps yet: starting means running the preflight. */
 function BeginCeremony(): React.JSX.Element {
   const stores = useStores()
-  const starting = useCeremony((s) => s.busy.includes('run:preflight'))
+  // Across sites each station begins with its own first step (its own preflight).
+  const first = useCeremony((s) => s.snapshot?.stations?.beginStep ?? 'preflight')
+  const starting = useCeremony((s) => s.busy.includes(`run:${first}`))
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   // After a restart the first call resumes: interrupted steps are checked against the appliances first.
   const resuming = useCeremony((s) => (s.snapshot?.reconcile ?? []).some((f) => f.stepId === 'ceremony' && /interrupted/.test(f.finding)))
@@ -190,8 +192,8 @@ function BeginCeremony(): React.JSX.Element {
             className="primary-big"
             disabled={starting || !confirmed}
             onClick={() => {
-              stores.ui.getState().selectStep('preflight')
-              void stores.ceremony.getState().runStep('preflight')
+              stores.ui.getState().selectStep(first)
+              void stores.ceremony.getState().runStep(first)
             }}
           >
             {starting ? (resuming ? 'Checking interrupted steps…' : 'Running the preflight checks…') : resuming ? 'Resume: check interrupted steps against the appliances' : 'Begin: run the preflight checks'}
