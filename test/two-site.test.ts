@@ -142,3 +142,35 @@ describe('a station refuses what is not its to run', () => {
     }
   })
 })
+
+describe('production media', () => {
+  test('a folder that is not a removable drive is refused before anything runs, unless an exception says why (then it is logged)', async () => {
+    const s = await twoSite({ targets: 1, id: 'two-site-prod' })
+    try {
+      const { planWithStations } = await import('../main/ceremony/station-plan')
+      const plan = planWithStations(s.creds, { sites: 2, id: 'two-site-prod', mode: 'production' })
+      const creds = { appliances: s.creds.appliances.map(({ custodians: _c, ...a }) => a) }
+      const fs = await import('node:fs')
+      fs.writeFileSync(join(s.dir, 'prod-plan.json'), JSON.stringify(plan))
+      fs.writeFileSync(join(s.dir, 'prod-creds.json'), JSON.stringify(creds))
+      const args = ['run', '--plan', join(s.dir, 'prod-plan.json'), '--credentials', join(s.dir, 'prod-creds.json'), '--station', 'site-b', '--media', s.media, '--state', s.state('site-b'), '--yes']
+      const untagged = await runCli(args)
+      assert.equal(untagged.code, 2, 'production needs the media label and bag number')
+      assert.match(untagged.stderr, /--media-label and --bag/)
+      const tagged = [...args, '--media-label', 'USB-0042', '--bag', 'TEB-1001']
+      const refused = await runCli(tagged)
+      assert.equal(refused.code, 1)
+      assert.equal(refused.summary.error.code, 'MEDIA_NOT_REMOVABLE')
+      assert.equal(refused.summary.requests, 0)
+      assert.deepEqual(fs.readdirSync(s.media), [], 'nothing was written to the folder')
+      const excepted = await runCli([...tagged, '--media-exception', 'Test bench: the drive is emulated by a folder'])
+      assert.equal(excepted.code, 0, excepted.stderr.slice(-800))
+      assert.equal(excepted.summary.handoff.to, 'site-a')
+      const segment = fs.readFileSync(join(s.media, `two-site-prod-handoff-1-site-b-to-site-a.audit-log-segment.jsonl`), 'utf8')
+      assert.match(segment, /Media folder is not a removable volume: Test bench[^\n]*"kind":"exception"/)
+      assert.match(segment, /"media":\{"bag":"TEB-1001","label":"USB-0042"\}/)
+    } finally {
+      await s.cleanup()
+    }
+  })
+})

@@ -25,7 +25,7 @@ export function planWithStations(creds: Credentials, options: SimulatedPlanOptio
   others.forEach((id, i) => sites[1 + (i % (options.sites - 1))]!.appliances.push(id))
   return parsePlan({
     ...base,
-    title: options.title ?? `CMK replication rehearsal across ${options.sites} sites (${base.appliances.length} simulated appliances)`,
+    title: options.title ?? `CMK replication ${base.mode === 'rehearsal' ? 'rehearsal ' : ''}across ${options.sites} sites (${base.appliances.length} simulated appliances)`,
     participants: { ...base.participants, witnesses: sites.flatMap((s) => s.witnesses) },
     stations: sites,
   }) as ReplicateCmkPlan
