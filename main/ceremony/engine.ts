@@ -21,8 +21,7 @@ import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import { openCeremonyState } from './state-files'
-import { checkStationMayOpen, checkStepHere } from './station-guard'
-import { orderForStations } from './stations'
+import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
 export type { Boundary, Finding }
 
@@ -292,19 +291,13 @@ export class CeremonyEngine {
     })
   }
 
-  /**
-   * Multi-site: ends this station's leg with the hand-off entry (its hash is the segment's final
-   * digest, read to the next station out of band). Nothing more is appended here until the media
-   * comes back: the next station's log must continue from exactly this entry.
-   */
+  /** Stations: the hand-off entry ends this leg (handoff.ts); nothing more is appended here until the media comes back. */
   handOff(facts: Record<string, unknown>): Promise<LogEntry> {
     return this.exclusive(async () => {
       this.assertOpen()
       const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
       this.handedOff = true
-      this.desk.stopAll()
-      await this.signOut()
-      this.changed()
+      await this.signOut().finally(() => this.changed())
       return entry
     })
   }

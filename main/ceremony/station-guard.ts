@@ -9,6 +9,8 @@ import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
 import type { Plan } from './plan-envelope'
 import { legOfStep, stationById, tripsOf } from './stations'
+
+export { orderForStations } from './stations'
 import type { AnyStep } from './step'
 
 export function checkStepHere(plan: Plan, station: string, steps: AnyStep[], step: AnyStep): void {
