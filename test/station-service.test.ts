@@ -83,6 +83,8 @@ test('a two-site rehearsal through the service: choose the station, hand off, re
 
     // The operator carries the media to site A (in a rehearsal, the same app plays it with another state folder).
     snap = await svc.stations.choose('site-a')
+    assert.equal(snap.participantsConfirmed, false, "another station's people are confirmed again")
+    await assert.rejects(svc.stations.receive({ words: words.join(' '), mediaLabel: 'USB-0042', bag: 'TEB-1001' }), { code: 'PARTICIPANTS_NOT_CONFIRMED' })
     snap = svc.confirmParticipants('Operator at Site A')
     assert.equal(snap.stations?.next, 'receive')
     assert.equal(snap.stations?.receive?.fromLabel, 'Site B')

@@ -75,6 +75,7 @@ export class CeremonyService {
       closeEngine: async () => { await this.engine?.shutdown(); this.engine = null },
       openEngine: async () => void (await this.requireEngine()),
       snapshot: () => this.snapshot(), changed: () => this.changed(),
+      participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
     this.loadInterrupted()
   }

@@ -32,6 +32,9 @@ export interface Host {
   journalStore(dir: string): JournalStore
   snapshot(): CeremonySnapshot
   changed(): void
+  /** Who is present was confirmed (for this station's operator); cleared when the station changes. */
+  participantsConfirmed(): boolean
+  unconfirmParticipants(): void
 }
 
 interface Media { dir: string; label: string; removable: boolean; exception: string | null }
@@ -95,6 +98,8 @@ export class StationSession {
     const plan = this.requirePlan()
     stationById(plan, stationId)
     await this.host.closeEngine()
+    // Another station, other people: its operator and witnesses are confirmed again.
+    if (this.station !== stationId) this.host.unconfirmParticipants()
     this.station = stationId
     this.lastHandoff = null
     this.lastReceived = null
@@ -156,6 +161,7 @@ export class StationSession {
   async receive(input: { words: string; mediaLabel: string; bag: string }): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
     if (!this.station) throw new CeremonyError('STATION_NOT_CHOSEN', 'Choose which station this workstation is first')
+    if (!this.host.participantsConfirmed()) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants at this station on the setup screen first')
     await this.host.closeEngine()
     const stateDir = this.host.stateDir()
     this.lastReceived = await receiveHandoff({
