@@ -68,6 +68,8 @@ export const PlanSummarySchema = z.strictObject({
   participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
+  /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */
+  trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.array(z.string()) })).optional(),
 })
 export type PlanSummary = z.infer<typeof PlanSummarySchema>
 
@@ -162,6 +164,37 @@ export const ConnectionViewSchema = z.strictObject({
 })
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 
+// ---------------------------------------------------------------------------------------------
+// Stations (design §3b): a plan across sites, the removable drive, hand-offs and receipts.
+
+/** A mounted removable drive, as the renderer may see it: an opaque id, never a path. */
+export const VolumeViewSchema = z.strictObject({ id: z.string(), label: z.string(), sizeBytes: z.number(), freeBytes: z.number(), fsType: z.string() })
+export type VolumeView = z.infer<typeof VolumeViewSchema>
+
+export const StationsViewSchema = z.strictObject({
+  stations: z.array(z.strictObject({ id: z.string(), label: z.string(), appliances: z.array(z.strictObject({ id: z.string(), label: z.string() })), operator: z.string(), witnesses: z.array(z.string()) })),
+  trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.number() })),
+  /** The station this workstation is, once chosen at setup. */
+  chosen: z.string().nullable(),
+  /** The first step of this station's first leg: what "Begin" runs (or resumes) here. */
+  beginStep: z.string().nullable(),
+  /** What this station does next. */
+  next: z.enum(['choose-station', 'choose-media', 'receive', 'run', 'hand-off', 'handed-off', 'done']),
+  /** Which station holds the ceremony now, as far as this station knows. */
+  holder: z.strictObject({ station: z.string(), label: z.string() }).nullable(),
+  media: z.strictObject({ label: z.string(), removable: z.boolean(), exception: z.string().nullable() }).nullable(),
+  /** The hand-off this station waits for. */
+  receive: z.strictObject({ n: z.number(), fromLabel: z.string() }).nullable(),
+  /** The hand-off due (digest null until written) or written: what to carry, the words to read, when the drive is safe to remove. */
+  handoff: z.strictObject({
+    n: z.number(), to: z.string(), toLabel: z.string(), digest: DigestViewSchema.nullable(),
+    files: z.array(z.strictObject({ name: z.string(), what: z.string() })), safeToRemove: z.string().nullable(),
+  }).nullable(),
+  /** The last receipt: what was checked. */
+  received: z.strictObject({ n: z.number(), fromLabel: z.string(), digest: DigestViewSchema, artifactsChecked: z.array(z.string()) }).nullable(),
+})
+export type StationsView = z.infer<typeof StationsViewSchema>
+
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
@@ -179,6 +212,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   reconcile: z.array(z.strictObject({ stepId: z.string(), finding: z.string() })),
   log: z.strictObject({ entries: z.number(), head: DigestViewSchema.nullable() }),
   record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
+  /** Across sites only (absent for a plan without stations). */
+  stations: StationsViewSchema.nullable().optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
 
@@ -220,6 +255,8 @@ export const CeremonyRecordSchema = z.strictObject({
   exceptions: z.array(RecordItemSchema),
   finalDigest: z.string(),
   finalWords: z.array(z.string()),
+  /** Across sites only: one segment per station leg, each ended by a hand-off whose digest was read out of band (main/evidence/segments.ts). */
+  segments: z.array(z.strictObject({ n: z.number(), station: z.string(), firstSeq: z.number(), lastSeq: z.number(), finalDigest: z.string(), finalWords: z.array(z.string()) })).optional(),
 })
 export type CeremonyRecord = z.infer<typeof CeremonyRecordSchema>
 
@@ -254,7 +291,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5) }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
@@ -303,6 +340,25 @@ export const invokes = {
   },
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
   getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ record: CeremonyRecordSchema, finalDigest: DigestViewSchema }) },
+
+  /** Stations: which station this workstation is (a plan across sites). */
+  chooseStation: { channel: 'station:choose', request: z.strictObject({ stationId: z.string().min(1).max(64) }), response: CeremonySnapshotSchema },
+  /** The mounted removable drives (main reads them; no path is sent). */
+  listVolumes: { channel: 'media:volumes', request: Empty, response: z.strictObject({ volumes: z.array(VolumeViewSchema) }) },
+  /** The drive that carries the files: one from the list by id, or a folder main asks for (production needs an exception). */
+  chooseMedia: {
+    channel: 'media:choose',
+    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), folder: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /** Ends this station's leg: the hand-off entry (with the media's label and bag number), the bundle on the drive, the volume flushed. */
+  handOff: { channel: 'station:hand-off', request: z.strictObject({ mediaLabel: z.string().trim().min(1).max(120), bag: z.string().trim().min(1).max(120) }), response: CeremonySnapshotSchema },
+  /** Checks the drive and the words read out by the other site, then continues the ceremony here. */
+  receiveHandoff: {
+    channel: 'station:receive',
+    request: z.strictObject({ words: z.string().trim().min(1).max(2000), mediaLabel: z.string().trim().min(1).max(120), bag: z.string().trim().min(1).max(120) }),
+    response: CeremonySnapshotSchema,
+  },
 } as const satisfies Record<string, InvokeSpec>
 
 /** Main → renderer notifications. Key = the bridge method name that subscribes. */

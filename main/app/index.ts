@@ -66,6 +66,11 @@ function start(): void {
       software: { name: 'DSM Key Ceremony', version: app.getVersion(), buildDigest: digestOfFile(__filename) },
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
+      // Stations: a media folder that is not a listed drive (production takes it only with an exception).
+      chooseMediaFolder: async () => {
+        const r = await dialog.showOpenDialog(mainWindow!, { title: 'Choose the media folder', properties: ['openDirectory', 'createDirectory'] })
+        return r.canceled ? null : (r.filePaths[0] ?? null)
+      },
       dialogs: {
         openPlanFile: async () => {
           const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open ceremony plan', properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })

@@ -16,7 +16,10 @@ import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
+import { StationSession } from './station-service'
+import { planWithStations } from './station-plan'
 import { boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
@@ -32,6 +35,9 @@ export interface CeremonyServiceDeps {
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
   startSimulator(appliances: number): Promise<RunningSimulator>
+  /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
+  chooseMediaFolder?(): Promise<string | null>
+  volumes?: VolumeDeps
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
   /** Which software runs the ceremonies (recorded in each one's first entry). */
@@ -65,9 +71,18 @@ export class CeremonyService {
   private arrivals = new Set<string>()
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
+  /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
+  readonly stations: StationSession
 
   constructor(private readonly deps: CeremonyServiceDeps) {
     mkdirSync(deps.stateRoot, { recursive: true, mode: 0o700 })
+    this.stations = new StationSession({
+      plan: () => this.plan, engine: () => this.engine, stateDir: () => this.stateDir(this.requirePlan()), journalStore: (dir) => deps.journalStore(dir),
+      closeEngine: async () => { await this.engine?.shutdown(); this.engine = null },
+      openEngine: async () => void (await this.requireEngine()),
+      snapshot: () => this.snapshot(), changed: () => this.changed(),
+      participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
+    }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
     this.loadInterrupted()
   }
 
@@ -104,11 +119,11 @@ export class CeremonyService {
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
-  async startRehearsal(targets: number): Promise<CeremonySnapshot> {
+  async startRehearsal(targets: number, sites = 1): Promise<CeremonySnapshot> {
     await this.simulator?.close()
     this.simulator = await this.deps.startSimulator(targets + 1)
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    await this.load(planForAppliances(this.rehearsalCreds))
+    await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
     for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
     this.refreshConnectionsView()
@@ -131,6 +146,7 @@ export class CeremonyService {
       await this.simulator?.close()
       this.simulator = null
     }
+    this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
     this.refreshConnectionsView()
     this.changed()
   }
@@ -177,7 +193,9 @@ export class CeremonyService {
     const known = new Set(participantsOf(plan).map((p) => p.name))
     const stranger = present.find((p) => !known.has(p))
     if (stranger) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${stranger}" is not named in the plan`)
-    if (!present.includes(plan.participants.operator)) throw new CeremonyError('OPERATOR_NOT_PRESENT', `The plan names "${plan.participants.operator}" as the operator; they must be present`)
+    // Across sites each station has its own operator, as the plan's stations name them.
+    const operator = this.stations.operator(plan)
+    if (!present.includes(operator)) throw new CeremonyError('OPERATOR_NOT_PRESENT', `The plan names "${operator}" as the operator${this.stations.station ? ' at this station' : ''}; they must be present`)
     if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
     this.arrivals = new Set(present)
@@ -289,7 +307,7 @@ export class CeremonyService {
   }
 
   private stateDir(plan: Plan): string {
-    return join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id)
+    return this.stations.stateDir(plan, join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id))
   }
 
   private connect(appliance: PlanAppliance): DsmConnection {
@@ -308,8 +326,9 @@ export class CeremonyService {
     const plan = this.requirePlan()
     if (!this.participantsConfirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
     const stateDir = this.stateDir(plan)
-    const mediaDir = join(stateDir, 'media')
-    mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+    this.stations.requireOpenable(plan, stateDir)
+    const mediaDir = this.stations.mediaDir(stateDir)
+    for (const d of [stateDir, mediaDir]) mkdirSync(d, { recursive: true, mode: 0o700 })
     const planCopy = join(stateDir, 'plan.json')
     if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
     const options: EngineOptions = {
@@ -320,7 +339,8 @@ export class CeremonyService {
         const key = this.apiKeys.get(id)
         return key ? Buffer.from(key) : undefined
       },
-      operator: plan.participants.operator,
+      operator: this.stations.operator(plan),
+      ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
       ...(this.deps.software ? { software: this.deps.software } : {}),
       ...(this.deps.now ? { now: this.deps.now } : {}),
@@ -399,6 +419,7 @@ export class CeremonyService {
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
+      ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
     }
   }
 

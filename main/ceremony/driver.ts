@@ -27,6 +27,8 @@ export interface RunOptions {
   confirm: boolean
   witnessing: Witnessing
   progress?(line: string): void
+  /** Stations: stop (without running it) at the first step this workstation does not run. */
+  stopAt?(step: AnyStep): boolean
 }
 
 const MAX_TRANSIENT_RETRIES = 8
@@ -52,12 +54,14 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
   for (;;) {
     const step = engine.currentStep()
     if (!step) return
-    // A step is left only once its witnesses signed it; the sealing step is signed before it runs.
+    // A step is left only once its witnesses signed it (a station signs its own steps before it hands
+    // the ceremony on); the sealing step is signed before it runs.
     const unsigned = engine.witnesses.firstUnsignedBefore(step) ?? (step === engine.steps.at(-1) && !engine.witnesses.status(step)?.complete ? step : null)
     if (unsigned) {
       await signStep(engine, unsigned, options.witnessing, say)
       continue
     }
+    if (options.stopAt?.(step)) return
     const record = engine.record(step.id)
     if (record.state === 'failed' && record.error) {
       // A result the appliance gives only once, lost before it was recorded: custodians approve again.

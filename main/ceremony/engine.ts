@@ -23,6 +23,7 @@ import type { AnyStep, Evidence, StepRef } from './step'
 import type { Software } from './software'
 import { openCeremonyState } from './state-files'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
+import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
 export type { Boundary, Finding }
 
@@ -46,6 +47,8 @@ export interface EngineOptions {
   boundary?(stepId: string, phase: Boundary): void
   /** Which software runs the ceremony (recorded in the first entry). */
   software?: Software
+  /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
+  station?: string
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -61,6 +64,7 @@ export class CeremonyEngine {
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()
   private busy: Promise<unknown> = Promise.resolve()
+  private handedOff = false
 
   private constructor(
     private readonly options: EngineOptions,
@@ -89,7 +93,7 @@ export class CeremonyEngine {
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
-    const steps = kindOf(options.plan).steps(options.plan)
+    const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
     const now = options.now ?? (() => new Date())
     const lock = StateLock.acquire(options.stateDir, now)
     try {
@@ -97,10 +101,15 @@ export class CeremonyEngine {
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
         stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
       })
+      // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
+      if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
-      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest, ...(options.software ? { software: { ...options.software } } : {}) }
+      const facts = {
+        ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest,
+        ...(options.software ? { software: { ...options.software } } : {}), ...(options.station ? { station: options.station } : {}),
+      }
       if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
-      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id } })
+      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
       for (const name of removedTempFiles) {
         const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
         engine.runner.findings.push({ stepId: 'ceremony', finding })
@@ -196,6 +205,7 @@ export class CeremonyEngine {
       if (!current || current.id !== stepId) {
         throw new CeremonyError('STEP_OUT_OF_ORDER', current ? `"${step.text.title}" cannot run yet: the next step is "${current.text.title}"` : 'The ceremony is complete')
       }
+      if (this.options.station) checkStepHere(this.plan, this.options.station, this.steps, step)
       // A step is left only once its witnesses signed it (or an exception allowed going on without).
       this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
@@ -297,6 +307,18 @@ export class CeremonyEngine {
     })
   }
 
+  /** Stations: the hand-off entry ends this leg (handoff.ts); nothing more is appended here until the media comes back. */
+  handOff(facts: Record<string, unknown>): Promise<LogEntry> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      this.witnesses.assertAllSigned()
+      const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
+      this.handedOff = true
+      await this.signOut().finally(() => this.changed())
+      return entry
+    })
+  }
+
   /** The record as it stands (sealed once the last step is done). */
   buildRecord(): CeremonyRecord {
     const entries = this.log.entries()
@@ -387,6 +409,7 @@ export class CeremonyEngine {
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
+    if (this.handedOff) throw new CeremonyError('HANDED_OFF', 'This station has handed the ceremony on; it continues when the media comes back')
     if (this.isComplete()) throw new CeremonyError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
     if (this.isAborted()) throw new CeremonyError('CEREMONY_ABORTED', 'This ceremony was stopped; its record holds why and what was left')
   }

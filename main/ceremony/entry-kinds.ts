@@ -23,6 +23,10 @@ export const ENTRY = {
   attendance: 'attendance',
   ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
+  /** Stations (design §3b): ends a station's leg; its hash is the segment's final digest, read out of band. */
+  handoff: 'handoff',
+  /** The next station checked the segment, the artifacts and the words, and continues the chain. */
+  handoffReceived: 'handoff-received',
 } as const
 
 export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

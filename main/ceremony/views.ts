@@ -12,6 +12,7 @@ import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
 import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
+import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
 import { participantsOf, presentNow, witnessesOf } from './witnessing'
 
@@ -40,7 +41,15 @@ export function planSummary(plan: Plan): PlanSummary {
     details: kind.describe(plan),
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     json: JSON.stringify(plan, null, 2),
+    ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
+}
+
+/** The plan review shows the trips before the ceremony: each leg, its station and its steps in words. */
+function tripsWithTitles(plan: Plan): NonNullable<PlanSummary['trips']> {
+  const steps = orderForStations(plan, kindOf(plan).steps(plan))
+  const title = new Map(steps.map((s) => [s.id, s.text.title]))
+  return tripsOf(plan, steps).map((t) => ({ n: t.n, station: t.station, stationLabel: t.stationLabel, steps: t.steps.map((id) => title.get(id) ?? id) }))
 }
 
 /** One line per group of steps, with the kind's outcome for it. */

@@ -51,7 +51,15 @@ export class WitnessDesk {
 
   /** Refuses to run `step` while an earlier one is unsigned, and the sealing step before its own checklist is signed. */
   assertMayRun(step: ScriptedStep): void {
-    const unsigned = this.firstUnsignedBefore(step) ?? (this.seals(step) && !this.status(step)?.complete ? step : null)
+    this.refuseUnsigned(this.firstUnsignedBefore(step) ?? (this.seals(step) && !this.status(step)?.complete ? step : null))
+  }
+
+  /** Refuses to hand the ceremony on while any finished step is unsigned: the next station cannot sign for this room. */
+  assertAllSigned(): void {
+    this.refuseUnsigned(this.steps.find((s) => !this.seals(s) && this.status(s)?.complete === false) ?? null)
+  }
+
+  private refuseUnsigned(unsigned: ScriptedStep | null): void {
     if (!unsigned) return
     const status = this.status(unsigned)!
     throw new CeremonyError('STEP_NOT_SIGNED', `${unsigned.scriptId} "${unsigned.text.title}" needs ${status.required} witness sign-off(s) (${status.signed.length} so far). Witnesses sign its checklist, or an exception records who allowed going on without, and why.`)

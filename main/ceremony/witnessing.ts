@@ -32,6 +32,8 @@ export function witnessesOf(plan: Plan): Witness[] {
 export function participantsOf(plan: Plan): { name: string; role: string }[] {
   const people = [
     { name: plan.participants.operator, role: 'operator' },
+    // Across sites each station names its own operator.
+    ...(plan.stations ?? []).map((st) => ({ name: st.operator, role: `operator (${st.label})` })),
     ...witnessesOf(plan).map((w) => ({ name: w.name, role: 'witness' })),
     ...Object.entries(plan.participants.custodians).flatMap(([appliance, users]) => users.map((u) => ({ name: u, role: `custodian (${appliance})` }))),
   ]
@@ -42,6 +44,8 @@ export function participantsOf(plan: Plan): { name: string; role: string }[] {
 export function presentNow(entries: readonly LogEntry[]): Set<string> {
   const present = new Set<string>()
   for (const e of entries) {
+    // A hand-off ends a station's leg: whoever was in that room is not in the next station's.
+    if (e.kind === ENTRY.handoff) present.clear()
     if (e.kind !== ENTRY.attendance) continue
     const person = String(e.facts['person'])
     if (e.facts['event'] === 'arrive') present.add(person)

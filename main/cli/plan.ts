@@ -2,14 +2,15 @@
 // writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
+import { parseCredentials } from '../ceremony/simulated-plan'
+import { planWithStations } from '../ceremony/station-plan'
 
-const USAGE = 'usage: ceremony plan --appliances FILE [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] > plan.json\n'
+const USAGE = 'usage: ceremony plan --appliances FILE [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json\n'
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { appliances: { type: 'string' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: { appliances: { type: 'string' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' }, sites: { type: 'string' } }, strict: true }))
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
@@ -22,8 +23,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`--mode must be rehearsal or production\n${USAGE}`)
     return 2
   }
+  const sites = values.sites === undefined ? 1 : Number(values.sites)
+  if (!Number.isInteger(sites) || sites < 1 || sites > 8) {
+    process.stderr.write(`--sites must be a whole number from 1 to 8 (the source at site A, the targets spread over the others)\n${USAGE}`)
+    return 2
+  }
   const creds = parseCredentials(readFileSync(values.appliances, 'utf8'))
-  const plan = planForAppliances(creds, {
+  const plan = planWithStations(creds, {
+    sites,
     ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
     ...(values.id ? { id: values.id } : {}),
     ...(values.title ? { title: values.title } : {}),

@@ -8,13 +8,14 @@ import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
 import { verifyRecord } from '../evidence'
 import { startSimulator } from '../simulator'
 import { runHeadless } from './headless'
+import { rehearseSites } from './rehearse-sites'
 
-const USAGE = 'usage: ceremony rehearse [--targets N] [--state DIR]\n'
+const USAGE = 'usage: ceremony rehearse [--targets N] [--sites N] [--state DIR]\n'
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { targets: { type: 'string' }, state: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: { targets: { type: 'string' }, sites: { type: 'string' }, state: { type: 'string' } }, strict: true }))
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
@@ -23,6 +24,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(targets) || targets < 1 || targets > 10) {
     process.stderr.write(`--targets must be a whole number from 1 to 10\n${USAGE}`)
     return 2
+  }
+  const sites = values.sites === undefined ? 1 : Number(values.sites)
+  if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) {
+    process.stderr.write(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)\n${USAGE}`)
+    return 2
+  }
+  if (sites > 1) {
+    // Each site its own state folder; they share only the media folder (and the words, read out).
+    const summary = await rehearseSites({ sites, targets, ...(values.state ? { state: values.state } : {}) })
+    process.stdout.write(`${JSON.stringify(summary)}\n`)
+    return summary.ok ? 0 : 1
   }
   const sim = await startSimulator({ appliances: targets + 1 })
   try {

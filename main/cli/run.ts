@@ -5,17 +5,25 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parsePlanText } from '../ceremony/plan'
-import { parseCredentials } from '../ceremony/simulated-plan'
+import { parsePlanText, type Plan } from '../ceremony/plan'
+import { parseCredentials, type Credentials } from '../ceremony/simulated-plan'
 import { runHeadless } from './headless'
+import type { Witnessing } from '../ceremony/driver'
+import { runStation } from './station-run'
 import { terminalAsker } from './terminal'
 
-const USAGE = 'usage: ceremony run --plan PLAN --credentials CREDS [--state DIR] [--media DIR] [--yes] [--present "NAME,NAME…"]\n'
+const USAGE = 'usage: ceremony run --plan PLAN --credentials CREDS [--state DIR] [--media DIR] [--yes] [--present "NAME,NAME…"]\n' +
+  '       ceremony run --plan PLAN --credentials CREDS --station ID --media DIR [--state DIR] [--handoff-words "W1 W2 …"]\n' +
+  '                    [--media-label LABEL] [--bag NUMBER] [--received-media-label LABEL] [--received-bag NUMBER]\n' +
+  '                    [--media-exception WHY] [--yes] [--present "NAME,NAME…"]\n'
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { plan: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, media: { type: 'string' }, yes: { type: 'boolean' }, present: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: {
+      plan: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, media: { type: 'string' }, yes: { type: 'boolean' }, present: { type: 'string' },
+      station: { type: 'string' }, 'handoff-words': { type: 'string' }, 'media-label': { type: 'string' }, bag: { type: 'string' }, 'received-media-label': { type: 'string' }, 'received-bag': { type: 'string' }, 'media-exception': { type: 'string' },
+    }, strict: true }))
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
@@ -39,14 +47,16 @@ export async function run(argv: string[]): Promise<number> {
   // their name and initials, and --present names who is in the room when the run starts.
   const terminal = plan.mode === 'production' ? terminalAsker() : null
   const present = (values.present ?? plan.participants.operator).split(',').map((p) => p.trim()).filter(Boolean)
+  const witnessing: Witnessing = terminal ? { kind: 'ask', present, ask: terminal.ask } : { kind: 'simulated' }
   try {
+    if (values.station !== undefined) return await runAtStation(plan, credentials, values, witnessing)
     const summary = await runHeadless({
       plan,
       credentials,
       stateDir: values.state ?? join('ceremony-state', plan.id),
       ...(values.media ? { mediaDir: values.media } : {}),
       confirm: true,
-      witnessing: terminal ? { kind: 'ask', present, ask: terminal.ask } : { kind: 'simulated' },
+      witnessing,
       progress: (line) => process.stderr.write(`${line}\n`),
     })
     process.stdout.write(`${JSON.stringify(summary)}\n`)
@@ -54,4 +64,36 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     terminal?.close()
   }
+}
+
+/** One station of a ceremony across sites (station-run.ts): until the next hand-off, or the close. */
+async function runAtStation(plan: Plan, credentials: Credentials, values: Record<string, string | boolean | undefined>, witnessing: Witnessing): Promise<number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  if (!str('media')) {
+    process.stderr.write(`--station needs --media DIR: the folder of the removable drive that carries the files between stations\n${USAGE}`)
+    return 2
+  }
+  // Production: the media is identified at every hand-off and receipt; a rehearsal names it for the operator.
+  if (plan.mode === 'production' && (!str('media-label') || !str('bag'))) {
+    process.stderr.write("A production ceremony across sites logs the media's label and the tamper-evident bag number at each hand-off: give --media-label and --bag\n")
+    return 2
+  }
+  if (plan.mode === 'production' && str('handoff-words') !== undefined && (!str('received-media-label') || !str('received-bag'))) {
+    process.stderr.write('Receiving the media in production checks its label and the bag it came in: give --received-media-label and --received-bag as read from them\n')
+    return 2
+  }
+  const rehearsalTag = plan.mode === 'rehearsal' ? { label: 'REHEARSAL MEDIA', bag: 'REHEARSAL BAG' } : {}
+  const summary = await runStation({
+    plan, credentials, station: str('station')!, mediaDir: str('media')!, witnessing,
+    stateDir: str('state') ?? join('ceremony-state', `${plan.id}-${str('station')!}`),
+    ...(str('handoff-words') !== undefined ? { words: str('handoff-words')! } : {}),
+    // At a hand-off the tag is logged (a rehearsal's default names it); at a receipt what was read is checked.
+    media: { ...rehearsalTag, ...(str('media-label') ? { label: str('media-label')! } : {}), ...(str('bag') ? { bag: str('bag')! } : {}) },
+    receivedMedia: { ...(str('received-media-label') ? { label: str('received-media-label')! } : {}), ...(str('received-bag') ? { bag: str('received-bag')! } : {}) },
+    ...(str('media-exception') ? { mediaException: str('media-exception')! } : {}),
+    confirm: true,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  })
+  process.stdout.write(`${JSON.stringify(summary)}\n`)
+  return summary.ok ? 0 : 1
 }

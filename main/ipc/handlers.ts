@@ -28,7 +28,7 @@ export function createHandlers(services: Services): Handlers {
     openPlan: () => ceremony.openPlan(),
     validatePlan: ({ text }) => ceremony.validatePlan(text),
     savePlan: ({ text }) => ceremony.savePlan(text),
-    startRehearsal: ({ targets }) => ceremony.startRehearsal(targets),
+    startRehearsal: ({ targets, sites }) => ceremony.startRehearsal(targets, sites),
     setApiKey: ({ applianceId, apiKey }) => ceremony.setApiKey(applianceId, apiKey),
     checkConnections: () => ceremony.checkConnections(),
     confirmParticipants: ({ present }) => ceremony.confirmParticipants(present),
@@ -43,5 +43,10 @@ export function createHandlers(services: Services): Handlers {
     getScript: () => ceremony.script(),
     exportRecord: ({ format }) => ceremony.exportRecord(format),
     getRecord: () => ceremony.getRecord(),
+    chooseStation: ({ stationId }) => ceremony.stations.choose(stationId),
+    listVolumes: () => ceremony.stations.listVolumes(),
+    chooseMedia: (req) => ceremony.stations.chooseMedia(req),
+    handOff: ({ mediaLabel, bag }) => ceremony.stations.handOff({ label: mediaLabel, bag }),
+    receiveHandoff: ({ words, mediaLabel, bag }) => ceremony.stations.receive({ words, mediaLabel, bag }),
   }
 }

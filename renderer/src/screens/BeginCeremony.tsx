@@ -4,7 +4,9 @@ import { useCeremony, useStores } from '../stores'
 /** Before the first step: the ceremony at a glance, then Begin (or Resume after a restart). */
 export function BeginCeremony(): React.JSX.Element {
   const stores = useStores()
-  const starting = useCeremony((s) => s.busy.includes('run:preflight'))
+  // Across sites each station begins with its own first step (its own preflight).
+  const first = useCeremony((s) => s.snapshot?.stations?.beginStep ?? s.snapshot?.steps[0]?.id ?? 'preflight')
+  const starting = useCeremony((s) => s.busy.includes(`run:${first}`))
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   // After a restart the first call resumes: interrupted steps are checked against the appliances first.
   const resuming = useCeremony((s) => (s.snapshot?.reconcile ?? []).some((f) => f.stepId === 'ceremony' && /interrupted/.test(f.finding)))
@@ -33,8 +35,8 @@ export function BeginCeremony(): React.JSX.Element {
             className="primary-big"
             disabled={starting || !confirmed}
             onClick={() => {
-              stores.ui.getState().selectStep('preflight')
-              void stores.ceremony.getState().runStep('preflight')
+              stores.ui.getState().selectStep(first)
+              void stores.ceremony.getState().runStep(first)
             }}
           >
             {starting ? (resuming ? 'Checking interrupted steps…' : 'Running the preflight checks…') : resuming ? 'Resume: check interrupted steps against the appliances' : 'Begin: run the preflight checks'}

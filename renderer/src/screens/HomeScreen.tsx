@@ -22,6 +22,9 @@ export function HomeScreen(): React.JSX.Element {
     setAsking(null)
     if (await stores.ceremony.getState().startRehearsal(2)) stores.ui.getState().go('plan')
   }
+  async function startTwoSiteRehearsal(): Promise<void> {
+    if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
+  }
   function newPlan(): void {
     const editor = stores.editor.getState()
     if (editor.text.trim() === '') void editor.load(PLAN_TEMPLATE)
@@ -42,6 +45,9 @@ export function HomeScreen(): React.JSX.Element {
           </button>
           <button type="button" className="secondary" onClick={() => (begun ? setAsking('rehearsal') : void startRehearsal())} disabled={starting}>
             Start a rehearsal
+          </button>
+          <button type="button" className="secondary" onClick={() => void startTwoSiteRehearsal()} disabled={starting}>
+            Rehearse across two sites
           </button>
           <button type="button" className="secondary" onClick={newPlan}>
             Write or edit a plan

@@ -12,6 +12,7 @@ import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 import { AbortCeremony } from './AbortCeremony'
 import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
@@ -80,6 +81,7 @@ export function RunScreen(): React.JSX.Element {
         </div>
       )}
       <ReconcileNotes />
+      <StationBanner />
       <TargetBoard snapshot={snapshot} />
       {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
       <div className="run-layout">

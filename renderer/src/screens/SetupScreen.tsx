@@ -5,6 +5,7 @@ import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
+import { StationSetup } from '../components/Stations'
 
 /** API keys per appliance, connection checks with the TLS pins, and who is in the room. */
 export function SetupScreen(): React.JSX.Element {
@@ -13,10 +14,14 @@ export function SetupScreen(): React.JSX.Element {
   const connections = useCeremony((s) => s.snapshot?.connections)
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const checking = useCeremony((s) => s.busy.includes('check'))
-  const list = connections ?? []
+  const stations = useCeremony((s) => s.snapshot?.stations ?? null)
+  // Across sites a station reaches only its own appliances: only their keys and connections are needed here.
+  const reached = stations?.stations.find((x) => x.id === stations.chosen)?.appliances.map((a) => a.id)
+  const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
   const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
   const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
-  const ready = allOk && confirmed
+  const ready = allOk && confirmed && (!stations || (stations.chosen !== null && stations.media !== null))
+  const nextScreen = stations?.next === 'receive' ? 'receive' : stations?.next === 'handed-off' ? 'handoff' : 'run'
 
   if (!plan) {
     return <NoPlan />
@@ -29,6 +34,7 @@ export function SetupScreen(): React.JSX.Element {
         Session setup
       </h2>
       <ReconcileNotes />
+      {stations && <StationSetup view={stations} />}
       <ol className="setup-checklist" aria-label="Before the ceremony starts">
         <li data-done={allKeys}>{allKeys ? '✓' : '1.'} Enter the API key of every appliance</li>
         <li data-done={allOk}>{allOk ? '✓' : '2.'} Check the connections and confirm each TLS pin with its administrator</li>
@@ -50,12 +56,12 @@ export function SetupScreen(): React.JSX.Element {
         </div>
       </section>
 
-      <ParticipantsCard />
+      <ParticipantsCard key={stations?.chosen ?? 'one-station'} />
       <RehearsalCredentials />
 
       <div className="actions screen-actions">
-        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go('run')}>
-          Go to the ceremony steps
+        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go(nextScreen)}>
+          {nextScreen === 'receive' ? 'Receive the media' : nextScreen === 'handoff' ? 'See the hand-off' : 'Go to the ceremony steps'}
         </button>
         <button type="button" className="secondary" onClick={() => stores.ui.getState().go('plan')}>
           Back to the plan
@@ -157,10 +163,13 @@ function ParticipantsCard(): React.JSX.Element | null {
   const running = useCeremony((s) => s.snapshot?.phase !== 'setup' && s.snapshot?.phase !== 'no-plan')
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const busy = useCeremony((s) => s.busy.includes('participants'))
+  // Across sites, each station has its own operator (and witnesses), as the plan's stations name them.
+  const station = useCeremony((s) => s.snapshot?.stations?.stations.find((x) => x.id === s.snapshot?.stations?.chosen) ?? null)
   const [present, setPresent] = useState<string[]>([])
   const [checkedIds, setCheckedIds] = useState(false)
   if (!plan) return null
-  const operatorHere = present.includes(plan.participants.operator)
+  const operatorName = station?.operator ?? plan.participants.operator
+  const operatorHere = present.includes(operatorName)
   const witnessHere = people.some((p) => p.role === 'witness' && present.includes(p.name))
 
   if (running) {
@@ -207,7 +216,8 @@ function ParticipantsCard(): React.JSX.Element | null {
             </div>
           ))}
         </fieldset>
-        {!operatorHere && <p className="hint">The plan names {plan.participants.operator} as the operator: they must be present.</p>}
+        {station && <p className="hint">At this station the plan names {station.operator} as the operator, and {station.witnesses.join(', ')} as witnesses.</p>}
+        {!operatorHere && <p className="hint">The plan names {operatorName} as the operator: they must be present.</p>}
         {!witnessHere && <p className="hint">At least one witness must be present.</p>}
         <label className="inline">
           <input type="checkbox" checked={checkedIds} onChange={(e) => setCheckedIds(e.target.checked)} />

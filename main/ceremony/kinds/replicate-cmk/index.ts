@@ -4,12 +4,15 @@
  */
 import { sameKcv } from '../../adopt'
 import type { CeremonyKind, ScriptedStep } from '../../kind'
+import { assignScriptIds } from '../../script'
 import { labelOf } from '../../plan-envelope'
+import { isMultiSite, stationOfAppliance } from '../../stations'
 import type { AnyStep } from '../../step'
 import { cleanup, close } from './cleanup'
 import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
 import { createCmk, preflight } from './preflight'
 import { refs } from './results'
+import { cleanupIds, multiSiteSteps } from './sites'
 import { exportPubkey, importPubkey, transferKey } from './transfer-key'
 import { loadBlob, unwrapApproval, unwrapResult } from './unwrap'
 import { wrapApproval, wrapResult } from './wrap'
@@ -17,8 +20,10 @@ import { wrapApproval, wrapResult } from './wrap'
 /**
  * Script ids read aloud without ambiguity: P.0 the preflight, P.1 the CMK's creation, T<n>.<k> the
  * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.1 the close.
+ * Across sites the same rule is applied to the stations' steps (assignScriptIds).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
+  if (isMultiSite(plan)) return assignScriptIds(plan, multiSiteSteps(plan))
   const label = (id: string) => labelOf(plan, id)
   const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }]
   if (plan.cmk.create) list.push({ ...createCmk(plan), scriptId: 'P.1' })
@@ -60,13 +65,14 @@ export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {
   groupOutcome(plan, t, results) {
     const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? null
     if (kcv) return `KCV ${kcv.toLowerCase()}`
-    return results.state(refs.cleanup(t).id) === 'skipped' ? 'already replicated' : null
+    return results.state(cleanupIds(plan, t).at(-1)!) === 'skipped' ? 'already replicated' : null
   },
   summary(plan, results) {
-    const sourceKcv = results.find(refs.createCmk)?.kcv ?? results.find(refs.preflight)?.cmk?.kcv ?? null
+    const preflightOfSource = isMultiSite(plan) ? results.find(refs.stationPreflight(stationOfAppliance(plan, plan.source).id)) : results.find(refs.preflight)
+    const sourceKcv = results.find(refs.createCmk)?.kcv ?? preflightOfSource?.cmk?.kcv ?? null
     const targets = Object.fromEntries(plan.targets.map((t) => {
       const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? (results.state(refs.unwrapResult(t).id) === 'skipped' ? sourceKcv : null)
-      const cleaned = ['done', 'skipped'].includes(results.state(refs.cleanup(t).id))
+      const cleaned = cleanupIds(plan, t).every((id) => ['done', 'skipped'].includes(results.state(id)))
       return [t, { kcv, kcvMatches: sameKcv(kcv, sourceKcv), transferKeysDeleted: cleaned }]
     }))
     return { sourceKcv, targets }
