@@ -68,6 +68,8 @@ export const PlanSummarySchema = z.strictObject({
   participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
+  /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */
+  trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.array(z.string()) })).optional(),
 })
 export type PlanSummary = z.infer<typeof PlanSummarySchema>
 
@@ -115,6 +117,8 @@ export type ApprovalView = z.infer<typeof ApprovalViewSchema>
 
 export const StepViewSchema = z.strictObject({
   id: z.string(),
+  /** How the step is read aloud and printed in the script ("T2.7"): unique in the ceremony. */
+  scriptId: z.string(),
   /** The step's name within its kind (e.g. "transfer-key"), for styling and tests; never switched on. */
   name: z.string(),
   /** Position within its group (or the ceremony), 1-based. */
@@ -137,8 +141,11 @@ export const StepViewSchema = z.strictObject({
   comparisons: z.array(ComparisonSchema),
   approval: ApprovalViewSchema.nullable(),
   witnessItems: z.array(z.string()),
-  signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()) })),
-  exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string() })),
+  /** Sign-offs of the step's current attempt (a fresh approval request needs fresh ones). */
+  signoffs: z.array(z.strictObject({ witness: z.string(), at: z.string(), items: z.array(z.string()), simulated: z.boolean() })),
+  /** Whether the step can be left: how many must sign, and the exception that allowed going on unsigned. Null: nothing to sign (yet). */
+  signoff: z.strictObject({ required: z.number(), complete: z.boolean(), waivedBy: z.string().nullable() }).nullable(),
+  exceptions: z.array(z.strictObject({ by: z.string(), at: z.string(), note: z.string(), waivesSignoff: z.boolean() })),
   /** A refusal, with what is safe, what to do, and the one way on that main decides (the renderer keeps no list of codes). */
   error: IpcErrorSchema.extend({ safe: z.string(), next: z.string(), recovery: z.enum(['run-again', 'fresh-request', 'stop']) }).nullable(),
 })
@@ -162,10 +169,42 @@ export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 export const SignInViewSchema = z.strictObject({ id: z.string(), label: z.string(), user: z.string(), host: z.string(), hasPassword: z.boolean() })
 /** An earlier record the plan builds on, by final digest, and whether the operator has opened it (main read and verified it). */
 export const EarlierRecordViewSchema = z.strictObject({ digest: DigestViewSchema, provided: z.boolean() })
+// ---------------------------------------------------------------------------------------------
+// Stations (design §3b): a plan across sites, the removable drive, hand-offs and receipts.
+
+/** A mounted removable drive, as the renderer may see it: an opaque id, never a path. */
+export const VolumeViewSchema = z.strictObject({ id: z.string(), label: z.string(), sizeBytes: z.number(), freeBytes: z.number(), fsType: z.string() })
+export type VolumeView = z.infer<typeof VolumeViewSchema>
+
+export const StationsViewSchema = z.strictObject({
+  stations: z.array(z.strictObject({ id: z.string(), label: z.string(), appliances: z.array(z.strictObject({ id: z.string(), label: z.string() })), operator: z.string(), witnesses: z.array(z.string()) })),
+  trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.number() })),
+  /** The station this workstation is, once chosen at setup. */
+  chosen: z.string().nullable(),
+  /** The first step of this station's first leg: what "Begin" runs (or resumes) here. */
+  beginStep: z.string().nullable(),
+  /** What this station does next. */
+  next: z.enum(['choose-station', 'choose-media', 'receive', 'run', 'hand-off', 'handed-off', 'done']),
+  /** Which station holds the ceremony now, as far as this station knows. */
+  holder: z.strictObject({ station: z.string(), label: z.string() }).nullable(),
+  media: z.strictObject({ label: z.string(), removable: z.boolean(), exception: z.string().nullable() }).nullable(),
+  /** The hand-off this station waits for. */
+  receive: z.strictObject({ n: z.number(), fromLabel: z.string() }).nullable(),
+  /** The hand-off due (digest null until written) or written: what to carry, the words to read, when the drive is safe to remove. */
+  handoff: z.strictObject({
+    n: z.number(), to: z.string(), toLabel: z.string(), digest: DigestViewSchema.nullable(),
+    files: z.array(z.strictObject({ name: z.string(), what: z.string() })), safeToRemove: z.string().nullable(),
+  }).nullable(),
+  /** The last receipt: what was checked. */
+  received: z.strictObject({ n: z.number(), fromLabel: z.string(), digest: DigestViewSchema, artifactsChecked: z.array(z.string()) }).nullable(),
+})
+export type StationsView = z.infer<typeof StationsViewSchema>
 
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
-  phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed']),
+  phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
+  /** Everyone the plan names, with their role and whether they are recorded as in the room. */
+  people: z.array(z.strictObject({ name: z.string(), role: z.string(), present: z.boolean() })),
   /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
   rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
   participantsConfirmed: z.boolean(),
@@ -183,8 +222,22 @@ export const CeremonySnapshotSchema = z.strictObject({
   buildsOn: z.array(EarlierRecordViewSchema),
   /** The kinds a rehearsal can be started for (main's registry), in words, for the home screen. */
   rehearsalKinds: z.array(z.strictObject({ kind: z.string(), title: z.string() })),
+  /** Across sites only (absent for a plan without stations). */
+  stations: StationsViewSchema.nullable().optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
+
+/** The printed ceremony script: made from the plan alone, before the ceremony (read aloud by its ids). */
+export const ScriptSchema = z.strictObject({
+  plan: PlanSummarySchema,
+  steps: z.array(z.strictObject({
+    scriptId: z.string(), title: z.string(), where: z.string(), explain: z.string(), witnessItems: z.array(z.string()),
+    confirmation: z.string().nullable(), interaction: z.enum(['run', 'approval']), group: z.string().nullable(),
+  })),
+  witnesses: z.array(z.string()),
+  signersPerStep: z.string(),
+})
+export type ScriptView = z.infer<typeof ScriptSchema>
 
 /** One audit-log entry (main/evidence/entry.ts has the format and the hash chain). */
 export const LogEntrySchema = z.strictObject({
@@ -212,6 +265,8 @@ export const CeremonyRecordSchema = z.strictObject({
   exceptions: z.array(RecordItemSchema),
   finalDigest: z.string(),
   finalWords: z.array(z.string()),
+  /** Across sites only: one segment per station leg, each ended by a hand-off whose digest was read out of band (main/evidence/segments.ts). */
+  segments: z.array(z.strictObject({ n: z.number(), station: z.string(), firstSeq: z.number(), lastSeq: z.number(), finalDigest: z.string(), finalWords: z.array(z.string()) })).optional(),
 })
 export type CeremonyRecord = z.infer<typeof CeremonyRecordSchema>
 
@@ -246,13 +301,15 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional() }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
   checkConnections: { channel: 'session:check', request: Empty, response: CeremonySnapshotSchema },
-  /** The operator confirms who is in the room (as the plan names them). */
-  confirmParticipants: { channel: 'session:confirm-participants', request: z.strictObject({ operator: z.string().trim().min(1).max(80) }), response: CeremonySnapshotSchema },
+  /** The operator confirms who is in the room, from the plan's participants (the operator is the plan's). */
+  confirmParticipants: { channel: 'session:confirm-participants', request: z.strictObject({ present: z.array(z.string().trim().min(1).max(254)).min(1).max(64) }), response: CeremonySnapshotSchema },
+  /** Someone named in the plan arrives in or leaves the room (the attendance log). */
+  attendance: { channel: 'ceremony:attendance', request: z.strictObject({ person: z.string().trim().min(1).max(254), event: z.enum(['arrive', 'leave']) }), response: CeremonySnapshotSchema },
   /** The current state of everything. */
   status: { channel: 'ceremony:status', request: Empty, response: CeremonySnapshotSchema },
   /** Runs one step (or resumes it after a restart). Irreversible steps need their typed confirmation. */
@@ -272,11 +329,25 @@ export const invokes = {
   /** After DENIED, FAILED or expiry: open a fresh approval request for the same operation. */
   restartApproval: { channel: 'ceremony:restart-approval', request: StepRef, response: CeremonySnapshotSchema },
   /** A named witness signs off a step's checklist items. */
-  signOff: { channel: 'ceremony:sign-off', request: StepRef.extend({ witness: z.string().trim().min(1).max(80), items: z.array(z.string().max(300)).min(1).max(20) }), response: CeremonySnapshotSchema },
+  /** A witness signs a step's whole checklist, typing their initials (as the plan holds them). */
+  signOff: { channel: 'ceremony:sign-off', request: StepRef.extend({ witness: z.string().trim().min(1).max(80), initials: z.string().trim().min(1).max(4), items: z.array(z.string().max(300)).min(1).max(20) }), response: CeremonySnapshotSchema },
   /** Anyone records an exception note at any step. */
-  recordException: { channel: 'ceremony:exception', request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
+  recordException: {
+    channel: 'ceremony:exception',
+    request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000), /** This exception allows going on past the step's missing sign-offs. */ waivesSignoff: z.boolean().optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /** Stops the ceremony for good, recording why and what is left on which appliance. */
+  abort: { channel: 'ceremony:abort', request: z.strictObject({ reason: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
+  /** The ceremony script of the loaded plan, from the plan alone: every step, what to compare, lines to initial. */
+  getScript: { channel: 'plan:script', request: Empty, response: ScriptSchema },
   /** Main shows the save dialog and writes the ceremony record as JSON or PDF. */
-  exportRecord: { channel: 'ceremony:export-record', request: z.strictObject({ format: z.enum(['json', 'pdf']) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
+  exportRecord: {
+    channel: 'ceremony:export-record',
+    request: z.strictObject({ format: z.enum(['json', 'pdf']) }),
+    /** What was written: the file's name (never its folder), size and SHA-256, to read aloud or compare later. */
+    response: z.strictObject({ cancelled: z.boolean(), file: z.strictObject({ name: z.string(), bytes: z.number(), sha256: DigestViewSchema }).nullable() }),
+  },
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
   getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ record: CeremonyRecordSchema, finalDigest: DigestViewSchema }) },
 
@@ -285,6 +356,24 @@ export const invokes = {
   setPassword: { channel: 'session:set-password', request: z.strictObject({ signInId: z.string().min(1).max(64), password: Secret }), response: CeremonySnapshotSchema },
   /** Main shows the open-file dialog for an earlier ceremony record, reads and verifies it; the renderer never sees the path. */
   openRecord: { channel: 'session:open-record', request: Empty, response: z.strictObject({ cancelled: z.boolean(), snapshot: CeremonySnapshotSchema }) },
+  /** Stations: which station this workstation is (a plan across sites). */
+  chooseStation: { channel: 'station:choose', request: z.strictObject({ stationId: z.string().min(1).max(64) }), response: CeremonySnapshotSchema },
+  /** The mounted removable drives (main reads them; no path is sent). */
+  listVolumes: { channel: 'media:volumes', request: Empty, response: z.strictObject({ volumes: z.array(VolumeViewSchema) }) },
+  /** The drive that carries the files: one from the list by id, or a folder main asks for (production needs an exception). */
+  chooseMedia: {
+    channel: 'media:choose',
+    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), folder: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /** Ends this station's leg: the hand-off entry (with the media's label and bag number), the bundle on the drive, the volume flushed. */
+  handOff: { channel: 'station:hand-off', request: z.strictObject({ mediaLabel: z.string().trim().min(1).max(120), bag: z.string().trim().min(1).max(120) }), response: CeremonySnapshotSchema },
+  /** Checks the drive and the words read out by the other site, then continues the ceremony here. */
+  receiveHandoff: {
+    channel: 'station:receive',
+    request: z.strictObject({ words: z.string().trim().min(1).max(2000), mediaLabel: z.string().trim().min(1).max(120), bag: z.string().trim().min(1).max(120) }),
+    response: CeremonySnapshotSchema,
+  },
 } as const satisfies Record<string, InvokeSpec>
 
 /** Main → renderer notifications. Key = the bridge method name that subscribes. */

@@ -72,7 +72,7 @@ async function proxiedRehearsal(targets: number): Promise<RunFigures> {
     const credentials = { appliances: creds.appliances.map((a, i) => ({ ...a, host: '127.0.0.1', port: proxies[i]!.port })) }
     const plan = planForAppliances(credentials, { id: `bench-net-${targets}` })
     const t0 = performance.now()
-    const summary = await runHeadless({ plan, credentials, stateDir: dir, confirm: true })
+    const summary = await runHeadless({ plan, credentials, stateDir: dir, confirm: true, witnessing: { kind: 'simulated' } })
     const wallMs = performance.now() - t0
     if (!summary.ok) throw new Error(`bench rehearsal failed: ${summary.error?.code} ${summary.error?.message}`)
     const byEndpoint = new Map<string, number>()

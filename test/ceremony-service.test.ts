@@ -44,8 +44,11 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.equal(snap.plan?.digest.words.length, 32)
     assert.deepEqual(snap.rehearsalCredentials, [], 'no credentials are shown for a production plan')
     await assert.rejects(first.runStep('preflight'), { code: 'PARTICIPANTS_NOT_CONFIRMED' })
-    assert.throws(() => first.confirmParticipants('Someone Else'), { code: 'PARTICIPANT_MISMATCH' })
-    first.confirmParticipants('Olga Operator')
+    await assert.rejects(first.confirmParticipants(['Someone Else']), { code: 'UNKNOWN_PARTICIPANT' })
+    await assert.rejects(first.confirmParticipants(['Witness One']), { code: 'OPERATOR_NOT_PRESENT' })
+    await assert.rejects(first.confirmParticipants(['Olga Operator']), { code: 'NO_WITNESS_PRESENT' })
+    await first.confirmParticipants(['Olga Operator', 'Witness One'])
+    assert.deepEqual(first.snapshot().people.filter((p) => p.present).map((p) => p.name), ['Olga Operator', 'Witness One'])
     await assert.rejects(first.runStep('preflight'), { code: 'API_KEY_MISSING' })
 
     for (const a of creds.appliances) first.setApiKey(a.id, a.apiKey)
@@ -53,7 +56,13 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.deepEqual(snap.connections.map((c) => [c.state, c.hasApiKey]), [['ok', true], ['ok', true]])
     assert.equal(snap.connections[0]!.pin?.hex, creds.appliances[0]!.spkiSha256)
 
-    for (const id of ['preflight', 'transfer-key:fips-2', 'export-pubkey:fips-2', 'import-pubkey:fips-2']) snap = await first.runStep(id)
+    // Witness One (the only witness present) signs each step before the next one runs.
+    for (const id of ['preflight', 'transfer-key:fips-2', 'export-pubkey:fips-2', 'import-pubkey:fips-2']) {
+      snap = await first.runStep(id)
+      const step = snap.steps.find((s) => s.id === id)!
+      assert.equal(step.signoff?.complete, false)
+      snap = await first.signOff(id, 'Witness One', 'wo', step.witnessItems)
+    }
     const imported = snap.steps.find((s) => s.id === 'import-pubkey:fips-2')!
     assert.equal(imported.state, 'done')
     assert.equal(imported.comparisons.length, 2)
@@ -74,7 +83,7 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.match(snap.reconcile[0]!.finding, /interrupted ceremony/)
     assert.deepEqual(snap.connections.map((c) => c.hasApiKey), [false, false], 'API keys did not survive the restart')
     for (const a of creds.appliances) second.setApiKey(a.id, a.apiKey)
-    second.confirmParticipants('Olga Operator')
+    await second.confirmParticipants(['Olga Operator', 'Witness One'])
     // Two calls at once while the engine opens: one journal, one log, one chain.
     ;[snap] = await Promise.all([second.runStep('wrap-request:fips-2'), second.recordException('import-pubkey:fips-2', 'Witness One', 'Two calls at once')])
     snap = second.snapshot()
@@ -83,6 +92,8 @@ test('a production ceremony through the service: views, secrets kept in main, an
     assert.equal((await second.runStep('preflight')).steps[0]!.state, 'done', 'a finished step is not run again, and is no error')
     const { verifyRecord } = await import('../main/evidence')
     assert.equal(verifyRecord(second.getRecord().record).ok, true, 'the chain is intact')
+    await second.signOff('wrap-request:fips-2', 'Witness One', 'WO', snap.steps.find((s) => s.id === 'wrap-request:fips-2')!.witnessItems)
+    await assert.rejects(second.signOff('wrap-request:fips-2', 'Witness One', 'WO', snap.steps.find((s) => s.id === 'wrap-request:fips-2')!.witnessItems), { code: 'ALREADY_SIGNED' })
     snap = await second.runStep('wrap-approval:fips-2')
     const approval = snap.steps.find((s) => s.id === 'wrap-approval:fips-2')!.approval!
     assert.equal(approval.status, 'PENDING')

@@ -17,7 +17,7 @@ import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type Credentia
 import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-plan'
 import { runHeadless } from '../main/cli/headless'
 import { startClusterSimulator, startSimulator, type RunningCluster, type RunningSimulator } from '../main/simulator'
-import { engineOptions } from './support/ceremony-fixture'
+import { engineOptions, signWhatIsDue } from './support/ceremony-fixture'
 import { runCeremonyAsync } from './support/cli-output'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-cluster-drill-'))
@@ -29,11 +29,11 @@ before(async () => {
   sim = await startSimulator({ appliances: 2 })
   cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })
   const creds = parseCredentials(sim.readyLine())
-  const rep = await runHeadless({ plan: planForAppliances(creds, { id: 'drill-rep' }), credentials: creds, stateDir: join(dir, 'rep'), confirm: true })
+  const rep = await runHeadless({ plan: planForAppliances(creds, { id: 'drill-rep' }), credentials: creds, stateDir: join(dir, 'rep'), confirm: true, witnessing: { kind: 'simulated' } })
   set = readCredentialFiles([{ name: 'a', text: sim.readyLine() }, { name: 'c', text: cluster.readyLine() }])
   const link = clusterPlanFor(set, { kind: 'link-cluster', id: 'drill-link', buildsOn: [rep.finalDigest!] })
   const linked = await runHeadless({
-    plan: link, credentials: set.credentials, stateDir: join(dir, 'link'), confirm: true, records: [JSON.parse(readFileSync(rep.record!, 'utf8'))], outage: inProcessOutage([sim]),
+    plan: link, credentials: set.credentials, stateDir: join(dir, 'link'), confirm: true, witnessing: { kind: 'simulated' }, records: [JSON.parse(readFileSync(rep.record!, 'utf8'))], outage: inProcessOutage([sim]),
     passwords: new Map([...clusterPasswordFor(set, link)].map(([k, v]) => [k, Buffer.from(v)])),
   })
   assert.equal(linked.ok, true, JSON.stringify(linked.error))
@@ -53,7 +53,11 @@ async function productionCheck(id: string) {
   const outage: ApplianceOutage = { how: 'spy', takeDown: async (a) => void calls.push(`down ${a}`), bringBack: async (a) => void calls.push(`up ${a}`) }
   const [password] = [...clusterPasswordFor(set, plan).values()]
   const engine = await CeremonyEngine.open({ ...engineOptions(plan, set.credentials, stateDir, join(stateDir, 'media')), password: () => Buffer.from(password!), outage })
-  for (const step of ['cluster-check', 'canary-key', 'canary-crypto']) await engine.runStep(step)
+  // The witnesses sign each step before the next one runs (as they would at the terminal).
+  for (const step of ['cluster-check', 'canary-key', 'canary-crypto']) {
+    await engine.runStep(step)
+    await signWhatIsDue(engine)
+  }
   return { engine, calls }
 }
 
@@ -66,6 +70,7 @@ describe('the failover drill in production', () => {
       await assert.rejects(engine.runStep('failover-drill'), (e) => code(e) === 'FAILOVER_DRILL_NOT_READY')
       await engine.recordException('failover-drill', 'Operator', 'The appliance room is closed today; the drill is done at the next check.')
       await engine.runStep('failover-drill')
+      await signWhatIsDue(engine)
       const drill = engine.evidence('failover-drill')!.items.map((i) => `${i.label}: ${i.value}`)
       assert.ok(drill.some((l) => /^Failover drill: left out/.test(l)), drill.join('\n'))
       assert.equal(engine.record('failover-restore').state, 'skipped')
@@ -85,9 +90,11 @@ describe('the failover drill in production', () => {
       const items = engine.evidence('failover-drill')!.items.map((i) => `${i.label}: ${i.value}`)
       assert.ok(items.includes('Taken down: FIPS appliance 1 (fips-1): the operator disconnected it'), items.join('\n'))
       assert.ok(items.includes('Canary decrypted through the group: MATCH'))
+      await signWhatIsDue(engine)
       await assert.rejects(engine.runStep('failover-restore'), (e) => code(e) === 'FAILOVER_RESTORE_NOT_READY')
       await sim.appliances[0]!.up() // … and plugs it back in
       await engine.runStep('failover-restore')
+      await signWhatIsDue(engine)
       await engine.runStep('close')
       assert.deepEqual(calls, [])
     } finally {

@@ -19,7 +19,7 @@ import type { Plan } from '../main/ceremony/plan'
 import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type CredentialSet } from '../main/ceremony/simulated-cluster-plan'
 import { runHeadless } from '../main/cli/headless'
 import { buildFipsClusterConfig, type UserSession } from '../main/dsm'
-import { engineOptions } from './support/ceremony-fixture'
+import { engineOptions, signWhatIsDue } from './support/ceremony-fixture'
 import { runCeremonyAsync } from './support/cli-output'
 import { adminOf, clusterProcess, failedStep, fipsProcess, groupsNamed, keysNamed, replicate, secretsOf, type ClusterProcess, type FipsProcess } from './support/cluster-fixture'
 import { stopAllSimulators } from './support/sim-processes'
@@ -60,7 +60,7 @@ async function link(id: string, o: { appliances?: FipsProcess[]; group: string; 
   o.tweak?.(plan, set)
   const stateDir = join(dir, 'state', id)
   const summary = await runHeadless({
-    plan, credentials: set.credentials, stateDir, confirm: true, records: o.records ?? [record],
+    plan, credentials: set.credentials, stateDir, confirm: true, witnessing: { kind: 'simulated' }, records: o.records ?? [record],
     passwords: new Map([...clusterPasswordFor(set, plan)].map(([k, v]) => [k, Buffer.from(v)])),
     outage: processOutage((o.appliances ?? [f1, f2]).map((a) => ({ id: a.id, pid: a.entry.pid, host: a.entry.host, port: a.entry.port }))),
   })
@@ -127,11 +127,14 @@ describe('link-cluster refuses by name, and creates nothing on the cluster', () 
     })
     try {
       await engine.runStep('preflight')
+      await signWhatIsDue(engine)
       await engine.runStep('certificates')
+      await signWhatIsDue(engine)
       // The same address, another appliance: a fresh process (and certificate) on fips-2's port.
       await f2.process.kill()
       await fipsProcess(join(dir, 'again'), 'fips-2', { cmk: false, port: f2.entry.port })
       await engine.runStep('test-connection:fips-1')
+      await signWhatIsDue(engine)
       await assert.rejects(engine.runStep('test-connection:fips-2'), (e: unknown) => (e as { code?: string }).code === 'HMG_CERT_NOT_PINNED' && /not pinned/.test((e as Error).message))
     } finally {
       await engine.shutdown()

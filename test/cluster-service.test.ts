@@ -41,9 +41,22 @@ function service(name: string, answers: string[], pushed: CeremonySnapshot[]) {
   return { svc, sims: () => ({ sim: sim!, cluster: cluster! }) }
 }
 
-async function runAll(svc: CeremonyService): Promise<CeremonySnapshot> {
-  let snap = await svc.runStep('preflight') // the first step opens the engine
-  while (snap.currentStepId) {
+/** Witness One at the terminal of a production headless run: names themself and types their initials for every step. */
+function witnessAnswers(): (question: string) => Promise<string | null> {
+  return async (question) => (/witness name: $/.test(question) ? 'Witness One' : 'WO')
+}
+
+/**
+ * The run screen's loop: Witness One (the witness present) signs each step due a sign-off — the
+ * close before it runs — and the next step runs with the confirmation its own view shows.
+ */
+async function runUntil(svc: CeremonyService, snap: CeremonySnapshot, stopAt: string | null = null): Promise<CeremonySnapshot> {
+  for (let guard = 0; guard < 80 && snap.currentStepId && snap.currentStepId !== stopAt; guard++) {
+    const due = snap.steps.find((s) => s.signoff && !s.signoff.complete && (s.state === 'done' || (s.seals && s.id === snap.currentStepId)))
+    if (due) {
+      snap = await svc.signOff(due.id, 'Witness One', 'WO', due.witnessItems)
+      continue
+    }
     const step = snap.steps.find((s) => s.id === snap.currentStepId)!
     snap = await svc.runStep(step.id, step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined)
     assert.notEqual(snap.steps.find((s) => s.id === step.id)!.state, 'failed', JSON.stringify(snap.steps.find((s) => s.id === step.id)!.error))
@@ -56,14 +69,25 @@ test('a link-cluster rehearsal from the home screen: replication first, then eve
   const { svc, sims } = service('rehearsal', [], pushed)
   try {
     assert.deepEqual(svc.snapshot().rehearsalKinds.map((k) => k.kind), ['replicate-cmk', 'link-cluster', 'verify-cluster'])
-    let snap = await svc.startRehearsal(1, 'link-cluster')
+    let snap = await svc.startRehearsal(1, { kind: 'link-cluster' })
     assert.equal(snap.plan?.kind, 'link-cluster')
     assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true], 'the simulated administrator signs in for the operator')
     assert.deepEqual(snap.buildsOn.map((r) => r.provided), [true], 'the replication record is handed on')
     await svc.checkConnections()
-    svc.confirmParticipants('Rehearsal operator')
-    snap = await runAll(svc)
+    await svc.confirmParticipants(['Rehearsal operator', 'Witness One'])
+    snap = await runUntil(svc, await svc.runStep('preflight')) // the first step opens the engine
     assert.equal(snap.phase, 'complete')
+    // Read aloud and printed by the same ids: P.0 the preflight, L.k the link, V.k the verification, C.1 the close.
+    assert.deepEqual(snap.steps.map((s) => s.scriptId), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
+    assert.deepEqual(svc.script().steps.map((s) => s.scriptId), snap.steps.map((s) => s.scriptId), 'the printed script numbers the steps as the run screen does')
+    assert.ok(svc.script().steps.every((s) => s.witnessItems.length > 0), 'every step has a checklist for the witnesses')
+    // The close is signed before it runs (its sign-off is in the record, below); every other step after it ran.
+    for (const step of snap.steps.filter((s) => !s.seals)) {
+      assert.equal(step.signoff?.complete, true, `${step.scriptId} ${step.title} is signed`)
+      assert.deepEqual(step.signoffs.map((x) => [x.witness, x.simulated]), [['Witness One', false]])
+    }
+    const signed = svc.getRecord().record.entries.filter((e) => e.kind === 'witness-signoff').map((e) => e.facts['scriptId'])
+    assert.deepEqual(signed, snap.steps.map((s) => s.scriptId), 'the record holds each sign-off by its script id')
     const create = snap.steps.find((s) => s.id === 'create-group')!
     assert.equal(create.state, 'done')
     const drill = snap.steps.find((s) => s.id === 'failover-drill')!
@@ -85,7 +109,7 @@ test('a production link plan: the password to main only, the record from main\'s
   // Two production replication records (the second finds the CMK already replicated): only the first is the plan's.
   const records: string[] = []
   for (const id of ['prod-rep-1', 'prod-rep-2']) {
-    const r = await runHeadless({ plan: planForAppliances(creds, { id, mode: 'production' }), credentials: creds, stateDir: join(dir, id), confirm: true })
+    const r = await runHeadless({ plan: planForAppliances(creds, { id, mode: 'production', operator: 'Olga Operator' }), credentials: creds, stateDir: join(dir, id), confirm: true, witnessing: { kind: 'ask', present: ['Olga Operator', 'Witness One'], ask: witnessAnswers() } })
     assert.equal(r.ok, true, JSON.stringify(r.error))
     records.push(r.record!)
   }
@@ -113,18 +137,18 @@ test('a production link plan: the password to main only, the record from main\'s
     assert.equal(snap.buildsOn[0]!.provided, true)
     for (const a of creds.appliances) svc.setApiKey(a.id, a.apiKey)
     await svc.checkConnections()
-    svc.confirmParticipants('Olga Operator')
-    snap = await svc.runStep('preflight')
-    while (snap.currentStepId !== 'failover-drill') {
-      const step = snap.steps.find((s) => s.id === snap.currentStepId)!
-      snap = await svc.runStep(step.id, step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined)
-    }
+    await svc.confirmParticipants(['Olga Operator', 'Witness One'])
+    snap = await runUntil(svc, await svc.runStep('preflight'), 'failover-drill')
+    // A step is left only once it is signed: the canary's test is not signed yet.
+    await assert.rejects(svc.runStep('failover-drill'), { code: 'STEP_NOT_SIGNED' })
+    const crypto = snap.steps.find((s) => s.id === 'canary-crypto')!
+    snap = await svc.signOff(crypto.id, 'Witness One', 'WO', crypto.witnessItems)
     // Production: nobody but the operator takes an appliance down.
     await assert.rejects(svc.runStep('failover-drill'), { code: 'FAILOVER_DRILL_NOT_READY' })
     await svc.recordException('failover-drill', 'Olga Operator', 'No access to the appliance room today.')
-    await svc.runStep('failover-drill')
-    snap = await svc.runStep('close')
+    snap = await runUntil(svc, await svc.runStep('failover-drill'))
     assert.equal(snap.phase, 'complete')
+    assert.equal(snap.steps.find((s) => s.id === 'failover-drill')!.scriptId, 'V.3')
     assert.equal(snap.steps.find((s) => s.id === 'failover-restore')!.state, 'skipped')
     const everything = JSON.stringify(pushed) + JSON.stringify(snap) + JSON.stringify(svc.getRecord())
     for (const secret of [password, ...creds.appliances.map((a) => a.apiKey)]) assert.equal(everything.includes(secret), false)

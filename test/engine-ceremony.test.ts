@@ -5,18 +5,18 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { runToCompletion } from '../main/ceremony/driver'
 import { verifyRecord } from '../main/evidence'
-import { ceremonyFixture } from './support/ceremony-fixture'
+import { ceremonyFixture, signWhatIsDue } from './support/ceremony-fixture'
 
 for (const targets of [1, 3]) {
   test(`a full ceremony to ${targets} target(s) leaves the CMK with the source KCV on each and no transfer key anywhere`, async () => {
     const f = await ceremonyFixture({ targets })
     try {
       const engine = await f.open()
-      await runToCompletion(engine, { credentials: f.creds, confirm: true })
+      await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
       assert.equal(engine.isComplete(), true)
       const { record, path } = await engine.sealRecord()
       // Sealed: the digest read aloud stays the record's digest.
-      await assert.rejects(engine.signOff('close', 'Witness One', ['late']), { code: 'CEREMONY_CLOSED' })
+      await assert.rejects(engine.signOff('close', { witness: 'Witness One', initials: 'WO', items: ['late'] }), { code: 'CEREMONY_CLOSED' })
       await assert.rejects(engine.recordException('close', 'Witness One', 'late'), { code: 'CEREMONY_CLOSED' })
       assert.equal(engine.logHead(), record.finalDigest)
       await engine.shutdown()
@@ -86,12 +86,13 @@ test('the first ceremony creates the CMK on the source (typed confirmation), the
     const plan = parsePlan({ ...f.plan, cmk: { name: 'cluster-master-key', create: true } })
     const engine = await CeremonyEngine.open(engineOptions(plan, f.creds, f.stateDir, f.mediaDir))
     await engine.runStep('preflight')
+    await signWhatIsDue(engine)
     assert.equal(engine.currentStep()?.id, 'create-cmk')
     await assert.rejects(engine.runStep('create-cmk'), { code: 'CONFIRMATION_REQUIRED' })
     await assert.rejects(engine.runStep('create-cmk', { confirmation: 'XXXX' }), { code: 'CONFIRMATION_WRONG' })
     assert.equal(f.sim.appliances[0]!.state.sobjects().filter((o) => o.name === 'cluster-master-key').length, 0, 'nothing created on a wrong confirmation')
     await engine.runStep('create-cmk', { confirmation: engine.expectedConfirmation('create-cmk')!.toLowerCase() })
-    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     await engine.shutdown()
     const kcvs = f.sim.appliances.map((a) => a.state.sobjects().filter((o) => o.name === 'cluster-master-key').map((o) => o.kcv))
     assert.equal(kcvs[0]!.length, 1)
@@ -104,7 +105,7 @@ test('the first ceremony creates the CMK on the source (typed confirmation), the
 test('a second ceremony to an already replicated target skips its steps after preflight', async () => {
   const f = await ceremonyFixture({ targets: 1 })
   try {
-    await runToCompletion(await f.open(), { credentials: f.creds, confirm: true })
+    await runToCompletion(await f.open(), { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     const { CeremonyEngine } = await import('../main/ceremony/engine')
     const { parsePlan } = await import('../main/ceremony/plan')
     const { engineOptions } = await import('./support/ceremony-fixture')
@@ -112,7 +113,7 @@ test('a second ceremony to an already replicated target skips its steps after pr
     const again = parsePlan({ ...f.plan, id: 'second-ceremony' })
     mkdirSync(join(f.dir, 'state2'))
     const engine = await CeremonyEngine.open(engineOptions(again, f.creds, join(f.dir, 'state2'), f.mediaDir))
-    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     assert.equal(engine.record('transfer-key:fips-2').state, 'skipped')
     assert.equal(engine.isComplete(), true)
     assert.equal(f.sim.appliances[1]!.state.sobjects().filter((o) => o.name === f.plan.cmk.name).length, 1)

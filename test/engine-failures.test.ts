@@ -11,13 +11,14 @@ import type { CeremonyEngine } from '../main/ceremony/engine'
 import { runToCompletion } from '../main/ceremony/driver'
 import { JOURNAL_VERSION } from '../main/ceremony/journal'
 import { verifyRecord } from '../main/evidence'
-import { ceremonyFixture, decide, type Fixture } from './support/ceremony-fixture'
+import { ceremonyFixture, decide, signWhatIsDue, type Fixture } from './support/ceremony-fixture'
 
 const VECTORS = join(__dirname, '../../shared/reference/vectors')
 
 /** Runs steps in order (approving with the simulated custodians) until `stepId` is next. */
 async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Promise<void> {
   while (engine.currentStep() && engine.currentStep()!.id !== stepId) {
+    await signWhatIsDue(engine)
     const step = engine.currentStep()!
     if (step.interaction === 'approval') {
       await engine.runStep(step.id)
@@ -29,6 +30,7 @@ async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Pro
       await engine.runStep(step.id, { confirmation: engine.expectedConfirmation(step.id) ?? undefined })
     }
   }
+  await signWhatIsDue(engine)
 }
 
 function custodian(f: Fixture, appliance: number, i: number) {
@@ -41,7 +43,7 @@ async function finishAndCheck(f: Fixture, engine: CeremonyEngine) {
   if (current && engine.record(current.id).state === 'failed' && current.interaction !== 'approval') {
     await engine.runStep(current.id, { confirmation: engine.expectedConfirmation(current.id) ?? undefined })
   }
-  await runToCompletion(engine, { credentials: f.creds, confirm: true })
+  await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
   const { path } = await engine.sealRecord()
   await engine.shutdown()
   const record = JSON.parse(readFileSync(path, 'utf8'))
@@ -162,7 +164,7 @@ test('flaky appliances (latency, 503s and 429s) do not stop or duplicate anythin
   try {
     const engine = await f.open()
     const seen: string[] = []
-    await runToCompletion(engine, { credentials: f.creds, confirm: true, progress: (line: string) => seen.push(line) })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' }, progress: (line: string) => seen.push(line) })
     await finishAndCheck(f, engine)
     const fired = f.sim.appliances.flatMap((a) => a.faults.history.map((h) => h.kind))
     assert.ok(fired.includes('503') && fired.includes('429'), `faults fired: ${fired.join(',')}`)
@@ -220,7 +222,7 @@ test('the wrapped CMK itself is never written to the journal or the audit log, o
   const f = await ceremonyFixture({ targets: 1 })
   try {
     const engine = await f.open()
-    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     await engine.sealRecord()
     await engine.shutdown()
     // The media carries the raw bytes, exactly as `sdkms-cli task-result --out` writes them.
@@ -279,6 +281,7 @@ test('an audit log that cannot be written stops the step before it acts; reopeni
   try {
     const engine = await f.open()
     await engine.runStep('preflight')
+    await signWhatIsDue(engine)
     if (!immutable(log, true)) return t.skip('chattr is not available here')
     try {
       await assert.rejects(engine.runStep('transfer-key:fips-2'), { code: 'AUDIT_LOG_WRITE_FAILED' })
@@ -350,6 +353,7 @@ test('an object with this ceremony’s name that it did not make is refused; one
     const t = f.sim.appliances[1]!
     const engine = await f.open()
     await engine.runStep('preflight')
+    await signWhatIsDue(engine)
     // Created after the inventory, and removed again below, so the final inventory diff stays exact.
     const admin = await AppSession.open(new DsmConnection({ host: t.host, port: t.port, trust: { spkiSha256: t.spkiSha256 } }), Buffer.from(t.apiKey))
     const squatter = await admin.keys.generate({ name: 'test-ceremony-transfer-fips-2', obj_type: 'RSA', key_size: 2048, key_ops: ['UNWRAPKEY', 'DECRYPT', 'APPMANAGEABLE'] })

@@ -11,7 +11,7 @@ import { runToCompletion } from '../main/ceremony/driver'
 import { LOCK_FILE } from '../main/ceremony/state-lock'
 import { verifyRecord } from '../main/evidence'
 import { runCeremony, runCeremonyAsync } from './support/cli-output'
-import { ceremonyFixture } from './support/ceremony-fixture'
+import { ceremonyFixture, signWhatIsDue } from './support/ceremony-fixture'
 
 test('two runners on one state folder: the second is refused (STATE_LOCKED); a lock left by a dead process is taken over', async () => {
   const f = await ceremonyFixture({ targets: 1 })
@@ -27,7 +27,7 @@ test('two runners on one state folder: the second is refused (STATE_LOCKED); a l
     writeFileSync(join(f.stateDir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), token: 'dead', since: new Date().toISOString() }))
     const second = await f.open()
     assert.equal(second.logEntries().length, entries + 1, 'one log, continued (a resume entry), not forked')
-    await runToCompletion(second, { credentials: f.creds, confirm: true })
+    await runToCompletion(second, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     await second.shutdown()
   } finally {
     await f.cleanup()
@@ -63,6 +63,7 @@ test('a deleted or emptied journal while the audit log has entries is refused (J
   try {
     const engine = await f.open()
     await engine.runStep('preflight')
+    await signWhatIsDue(engine)
     await engine.runStep('transfer-key:fips-2')
     await engine.shutdown()
     const log = readFileSync(join(f.stateDir, 'audit-log.jsonl'), 'utf8')
@@ -78,7 +79,7 @@ test('a deleted or emptied journal while the audit log has entries is refused (J
 
     writeFileSync(journal, saved)
     const resumed = await f.open()
-    await runToCompletion(resumed, { credentials: f.creds, confirm: true })
+    await runToCompletion(resumed, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     await resumed.shutdown()
   } finally {
     await f.cleanup()
@@ -109,7 +110,7 @@ test('a torn last line of the audit log is refused by name; `ceremony repair-log
     assert.equal(JSON.parse(again.stdout.trim()).error.code, 'NOTHING_TO_REPAIR')
 
     const resumed = await f.open()
-    await runToCompletion(resumed, { credentials: f.creds, confirm: true })
+    await runToCompletion(resumed, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     const { path } = await resumed.sealRecord()
     await resumed.shutdown()
     const record = JSON.parse(readFileSync(path, 'utf8'))

@@ -12,12 +12,13 @@ import type { CeremonyEngine } from '../main/ceremony/engine'
 import { runToCompletion } from '../main/ceremony/driver'
 import { AppSession, DsmConnection } from '../main/dsm'
 import { publicKeyDerFromBase64, spkiPemToDer } from '../main/keys'
-import { ceremonyFixture, decide, type Fixture } from './support/ceremony-fixture'
+import { ceremonyFixture, decide, signWhatIsDue, type Fixture } from './support/ceremony-fixture'
 
 const VECTORS = join(__dirname, '../../shared/reference/vectors')
 
 async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Promise<void> {
   while (engine.currentStep() && engine.currentStep()!.id !== stepId) {
+    await signWhatIsDue(engine)
     const step = engine.currentStep()!
     if (step.interaction === 'approval') {
       await engine.runStep(step.id)
@@ -28,6 +29,7 @@ async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Pro
       await engine.runStep(step.id, { confirmation: engine.expectedConfirmation(step.id) ?? undefined })
     }
   }
+  await signWhatIsDue(engine)
 }
 
 /** The attacker: the source's own app credentials, used from somewhere else. */
@@ -108,7 +110,7 @@ test('the request our interrupted attempt opened, untouched, is adopted (not ope
     assert.equal(f.sim.appliances[0]!.state.approvalRequests().length, 1)
     assert.equal(engine.record('wrap-request:fips-2').result!['requestId'], f.sim.appliances[0]!.state.approvalRequests()[0]!.request_id)
     assert.ok(engine.reconcileFindings().some((x) => /exactly as intended; adopted/.test(x.finding)))
-    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     await engine.shutdown()
   } finally {
     await f.cleanup()
@@ -195,7 +197,7 @@ test('the ceremony against an appliance that reports KCVs in upper case still pr
   const f = await ceremonyFixture({ targets: 1, sim: { vendor: { kcvCase: 'upper' } } })
   try {
     const engine = await f.open()
-    await runToCompletion(engine, { credentials: f.creds, confirm: true })
+    await runToCompletion(engine, { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
     assert.ok(f.sim.appliances.every((a) => /^[0-9A-F]{6}$/.test(a.state.sobjects().find((o) => o.name === f.plan.cmk.name)!.kcv!)), 'the appliances spoke upper case')
     assert.equal(engine.isComplete(), true)
     const kcv = engine.evidence('unwrap-result:fips-2')!.comparisons[0]!

@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron'
 import Store from 'electron-store'
+import { digestOfFile } from '../ceremony/software'
 import { CeremonyService } from '../ceremony/ceremony-service'
 import type { JournalStore } from '../ceremony/journal'
 import { createHandlers } from '../ipc/handlers'
@@ -61,9 +62,16 @@ function start(): void {
     ipcMain.removeAllListeners('electron-store-get-data')
     const ceremony = new CeremonyService({
       stateRoot: join(app.getPath('userData'), 'ceremonies'),
+      // The record names the software that ran the ceremony: this very main-process bundle.
+      software: { name: 'DSM Key Ceremony', version: app.getVersion(), buildDigest: digestOfFile(__filename) },
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
       startCluster: () => startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 }),
+      // Stations: a media folder that is not a listed drive (production takes it only with an exception).
+      chooseMediaFolder: async () => {
+        const r = await dialog.showOpenDialog(mainWindow!, { title: 'Choose the media folder', properties: ['openDirectory', 'createDirectory'] })
+        return r.canceled ? null : (r.filePaths[0] ?? null)
+      },
       dialogs: {
         openPlanFile: async () => {
           const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open ceremony plan', properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })

@@ -179,6 +179,30 @@ export class ApprovalDesk {
     return done
   }
 
+  /**
+   * A fresh request for the same operation (after DENIED, FAILED, expiry or a lost result). A request
+   * still open could yet be approved and executed: it is denied or let expire first.
+   */
+  async restart(approval: AnyStep, opts: { operator: string; reasonFrom: string }): Promise<void> {
+    const { resets, request, appliance } = approval.approval!
+    if (this.deps.journal.get(resets.at(-1)!).state === 'done') throw new CeremonyError('STEP_OUT_OF_ORDER', 'The result was already fetched; there is nothing to approve again')
+    const ctx = this.deps.runner.context(approval)
+    const opened = ctx.find(request)
+    if (opened) {
+      const snap = await (await ctx.app(appliance)).approvals.snapshot(opened.requestId).catch(() => null)
+      const entry = this.entries.get(approval.id)
+      const expired = (entry?.request.request_id === opened.requestId && entry.expired) || this.deps.journal.get(approval.id).error?.code === 'APPROVAL_EXPIRED'
+      if (snap?.request.status === 'PENDING' && !expired) {
+        throw new CeremonyError('APPROVAL_STILL_PENDING', `Request ${opened.requestId} is still waiting for decisions; deny it (or let it expire) before opening a fresh one`)
+      }
+    }
+    const reason = this.deps.journal.get(opts.reasonFrom).error?.code ?? this.deps.journal.get(approval.id).error?.code ?? 'operator'
+    await this.deps.log.append({ actor: opts.operator, step: opts.reasonFrom, kind: ENTRY.approvalRestart, facts: { previousRequestId: opened?.requestId ?? null, reason } })
+    this.forget(approval.id)
+    this.deps.journal.reset(resets)
+    this.deps.changed()
+  }
+
   /** Stops waiting and forgets the view (a fresh request starts a new one). */
   forget(stepId: string): void {
     this.stop(stepId)

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary } from '../../preload/contract'
+import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
@@ -17,7 +17,12 @@ import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppl
 import { kindOf } from './registry'
 import { SignInsAndRecords, clusterRehearsal, rehearsalKinds } from './service-cluster'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
-import { boardOf, digestView, planSummary, stepView } from './views'
+import type { VolumeDeps } from '../media/volumes'
+import type { Software } from './software'
+import { StationSession } from './station-service'
+import { planWithStations } from './station-plan'
+import { boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
   /** Each ceremony's journal, audit log, plan copy, media and record live in a folder under here. */
@@ -35,17 +40,22 @@ export interface CeremonyServiceDeps {
   startSimulator(appliances: number): Promise<RunningSimulator>
   /** A simulated non-FIPS cluster, for rehearsals of link-cluster and verify-cluster. */
   startCluster?(): Promise<RunningCluster>
+  /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
+  chooseMediaFolder?(): Promise<string | null>
+  volumes?: VolumeDeps
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
+  /** Which software runs the ceremonies (recorded in each one's first entry). */
+  software?: Software
 }
 
 
 
 
 /** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
-async function writeChosenFile(path: string, data: string | Buffer): Promise<void> {
+async function writeChosenFile(path: string, data: string | Buffer): Promise<{ sha256: string; bytes: number }> {
   try {
-    await writeFileAtomic(path, data, { overwrite: true })
+    return await writeFileAtomic(path, data, { overwrite: true })
   } catch (err) {
     const code = errorCode(err, 'MEDIA_WRITE_FAILED')
     throw new CeremonyError(isFileSystemCode(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
@@ -62,14 +72,25 @@ export class CeremonyService {
   private simulator: RunningSimulator | null = null
   private rehearsalCreds: Credentials | null = null
   private participantsConfirmed = false
+  /** Who the operator confirmed in the room before the engine opened: their arrivals open the attendance log. */
+  private arrivals = new Set<string>()
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
   /** Sign-in passwords, earlier records, the rehearsal's outage control (service-cluster.ts). */
   private readonly extras = new SignInsAndRecords()
   private cluster: RunningCluster | null = null
+  /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
+  readonly stations: StationSession
 
   constructor(private readonly deps: CeremonyServiceDeps) {
     mkdirSync(deps.stateRoot, { recursive: true, mode: 0o700 })
+    this.stations = new StationSession({
+      plan: () => this.plan, engine: () => this.engine, stateDir: () => this.stateDir(this.requirePlan()), journalStore: (dir) => deps.journalStore(dir),
+      closeEngine: async () => { await this.engine?.shutdown(); this.engine = null },
+      openEngine: async () => void (await this.requireEngine()),
+      snapshot: () => this.snapshot(), changed: () => this.changed(),
+      participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
+    }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
     this.loadInterrupted()
   }
 
@@ -106,8 +127,12 @@ export class CeremonyService {
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
-  async startRehearsal(targets: number, kind = 'replicate-cmk'): Promise<CeremonySnapshot> {
+  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only). */
+  async startRehearsal(targets: number, opts: { kind?: string; sites?: number } = {}): Promise<CeremonySnapshot> {
+    const kind = opts.kind ?? 'replicate-cmk'
+    const sites = opts.sites ?? 1
     if (!rehearsalKinds(this.deps.startCluster !== undefined).some((k) => k.kind === kind)) throw new CeremonyError('UNKNOWN_KIND', `No rehearsal of "${kind}" here`)
+    if (sites > 1 && kind !== 'replicate-cmk') throw new CeremonyError('UNKNOWN_KIND', `A rehearsal across sites is of "replicate-cmk" only, not "${kind}"`)
     await Promise.all([this.simulator?.close(), this.cluster?.close()])
     this.cluster = null
     this.simulator = await this.deps.startSimulator(targets + 1)
@@ -115,10 +140,10 @@ export class CeremonyService {
     if ((kind === 'link-cluster' || kind === 'verify-cluster') && this.deps.startCluster) {
       this.cluster = await this.deps.startCluster()
       // What the rehearsed kind builds on runs first, headless, against the same simulated systems.
-      const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster }, kind)
+      const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster, ...(this.deps.software ? { software: this.deps.software } : {}) }, kind)
       await this.load(chain.plan)
       this.extras.rehearse(chain.passwords, chain.records, [this.simulator])
-    } else await this.load(planForAppliances(this.rehearsalCreds))
+    } else await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
     for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
     this.refreshConnectionsView()
@@ -130,6 +155,7 @@ export class CeremonyService {
     this.engine = null
     this.plan = plan
     this.participantsConfirmed = false
+    this.arrivals.clear()
     this.exported.clear()
     this.findings = []
     for (const key of this.apiKeys.values()) key.fill(0)
@@ -141,6 +167,7 @@ export class CeremonyService {
       await this.simulator?.close()
       this.simulator = null
     }
+    this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
     this.refreshConnectionsView()
     this.changed()
   }
@@ -197,14 +224,45 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  confirmParticipants(operator: string): CeremonySnapshot {
+  /** Who is in the room, from the plan's participants; the plan's operator must be one of them. */
+  async confirmParticipants(present: string[]): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
-    if (operator.trim() !== plan.participants.operator) {
-      throw new CeremonyError('PARTICIPANT_MISMATCH', `The plan names "${plan.participants.operator}" as the operator`)
-    }
+    const known = new Set(participantsOf(plan).map((p) => p.name))
+    const stranger = present.find((p) => !known.has(p))
+    if (stranger) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${stranger}" is not named in the plan`)
+    // Across sites each station has its own operator, as the plan's stations name them.
+    const operator = this.stations.operator(plan)
+    if (!present.includes(operator)) throw new CeremonyError('OPERATOR_NOT_PRESENT', `The plan names "${operator}" as the operator${this.stations.station ? ' at this station' : ''}; they must be present`)
+    if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
+    this.arrivals = new Set(present)
+    // Once the ceremony is open, changes of who is present go to the attendance log.
+    if (this.engine) await this.syncArrivals(this.engine)
     this.changed()
     return this.snapshot()
+  }
+
+  async attendance(person: string, event: 'arrive' | 'leave'): Promise<CeremonySnapshot> {
+    const engine = await this.requireEngine()
+    await engine.attendance(person, event, this.requirePlan().participants.operator)
+    return this.snapshot()
+  }
+
+  async abort(reason: string): Promise<CeremonySnapshot> {
+    const engine = await this.requireEngine()
+    await engine.abort(this.requirePlan().participants.operator, reason)
+    await engine.sealRecord()
+    return this.snapshot()
+  }
+
+  script(): ScriptView {
+    return scriptOf(this.requirePlan())
+  }
+
+  /** Records the arrival of everyone confirmed present who the attendance log does not have yet. */
+  private async syncArrivals(engine: CeremonyEngine): Promise<void> {
+    const here = new Set(peopleOf(engine.plan, engine, this.arrivals).filter((p) => p.present).map((p) => p.name))
+    for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
   }
 
   // -- running ---------------------------------------------------------------------------------
@@ -237,15 +295,13 @@ export class CeremonyService {
     return this.snapshot()
   }
 
-  async signOff(stepId: string, witness: string, items: string[]): Promise<CeremonySnapshot> {
-    const plan = this.requirePlan()
-    if (!plan.participants.witnesses.includes(witness)) throw new CeremonyError('UNKNOWN_WITNESS', `"${witness}" is not a witness in the plan`)
-    await (await this.requireEngine()).signOff(stepId, witness, items)
+  async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
+    await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
     return this.snapshot()
   }
 
-  async recordException(stepId: string, by: string, note: string): Promise<CeremonySnapshot> {
-    await (await this.requireEngine()).recordException(stepId, by, note)
+  async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
+    await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
     return this.snapshot()
   }
 
@@ -256,7 +312,7 @@ export class CeremonyService {
     return { record, finalDigest: digestView(record.finalDigest) }
   }
 
-  async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; digest: DigestView | null }> {
+  async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; file: { name: string; bytes: number; sha256: DigestView } | null }> {
     const engine = this.engine
     if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
     const record = engine.buildRecord()
@@ -265,12 +321,12 @@ export class CeremonyService {
       throw new CeremonyError('PDF_UNAVAILABLE', 'PDF export needs the desktop app; in the browser harness, print the record page instead')
     }
     const path = await this.deps.dialogs.saveRecordFile(name, format)
-    if (!path) return { cancelled: true, digest: null }
+    if (!path) return { cancelled: true, file: null }
     const data = format === 'json' ? JSON.stringify(record, null, 2) + '\n' : await this.deps.printRecordPdf!()
-    await writeChosenFile(path, data)
+    const written = await writeChosenFile(path, data)
     this.exported.add(format)
     this.changed()
-    return { cancelled: false, digest: digestView(record.finalDigest) }
+    return { cancelled: false, file: { name: basename(path), bytes: written.bytes, sha256: digestView(written.sha256) } }
   }
 
   async shutdown(): Promise<void> {
@@ -290,7 +346,7 @@ export class CeremonyService {
   }
 
   private stateDir(plan: Plan): string {
-    return join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id)
+    return this.stations.stateDir(plan, join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id))
   }
 
   private connect(appliance: PlanAppliance): DsmConnection {
@@ -309,8 +365,9 @@ export class CeremonyService {
     const plan = this.requirePlan()
     if (!this.participantsConfirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
     const stateDir = this.stateDir(plan)
-    const mediaDir = join(stateDir, 'media')
-    mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+    this.stations.requireOpenable(plan, stateDir)
+    const mediaDir = this.stations.mediaDir(stateDir)
+    for (const d of [stateDir, mediaDir]) mkdirSync(d, { recursive: true, mode: 0o700 })
     const planCopy = join(stateDir, 'plan.json')
     if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
     const options: EngineOptions = {
@@ -321,12 +378,15 @@ export class CeremonyService {
         const key = this.apiKeys.get(id)
         return key ? Buffer.from(key) : undefined
       },
-      operator: plan.participants.operator,
+      operator: this.stations.operator(plan),
+      ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
+      ...(this.deps.software ? { software: this.deps.software } : {}),
       ...(this.deps.now ? { now: this.deps.now } : {}),
       ...this.extras.engineOptions(),
     }
     const engine = await CeremonyEngine.open(options)
+    await this.syncArrivals(engine)
     this.findings = await engine.resume()
     this.engine = engine
     return engine
@@ -386,7 +446,8 @@ export class CeremonyService {
     const record = engine && complete ? { finalDigest: digestView(engine.logHead()), exported: [...this.exported] } : null
     return {
       plan: plan ? planSummary(plan) : null,
-      phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : failed ? 'failed' : 'running',
+      phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
+      people: plan ? peopleOf(plan, engine, this.arrivals) : [],
       rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
         : [],
@@ -400,6 +461,7 @@ export class CeremonyService {
       record,
       ...this.extras.views(plan),
       rehearsalKinds: rehearsalKinds(this.deps.startCluster !== undefined),
+      ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
     }
   }
 

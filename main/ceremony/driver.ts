@@ -7,14 +7,28 @@
 import { CeremonyError, errorCode } from '../errors'
 import type { CeremonyEngine } from './engine'
 import { isTransient, recoveryFor } from './error-codes'
+import type { ScriptedStep } from './kind'
 import type { Credentials } from './simulated-plan'
 import type { AnyStep } from './step'
+import { presentNow, witnessesOf } from './witnessing'
+
+/**
+ * Who signs the witness checklists. The driver never signs for anyone: in a rehearsal the simulated
+ * witnesses sign (marked as simulated in the record); in production the witnesses type their name
+ * and initials at the terminal, one sign-off at a time.
+ */
+export type Witnessing =
+  | { kind: 'simulated' }
+  | { kind: 'ask'; present: string[]; ask(question: string): Promise<string | null> }
 
 export interface RunOptions {
   credentials: Credentials
   /** Supply typed confirmations automatically (rehearsal, or `--yes` for a production plan). */
   confirm: boolean
+  witnessing: Witnessing
   progress?(line: string): void
+  /** Stations: stop (without running it) at the first step this workstation does not run. */
+  stopAt?(step: AnyStep): boolean
 }
 
 const MAX_TRANSIENT_RETRIES = 8
@@ -36,9 +50,18 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
     return true
   }
   for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
+  await recordArrivals(engine, options.witnessing)
   for (;;) {
     const step = engine.currentStep()
     if (!step) return
+    // A step is left only once its witnesses signed it (a station signs its own steps before it hands
+    // the ceremony on); the sealing step is signed before it runs.
+    const unsigned = engine.witnesses.firstUnsignedBefore(step) ?? (step === engine.steps.at(-1) && !engine.witnesses.status(step)?.complete ? step : null)
+    if (unsigned) {
+      await signStep(engine, unsigned, options.witnessing, say)
+      continue
+    }
+    if (options.stopAt?.(step)) return
     const record = engine.record(step.id)
     if (record.state === 'failed' && record.error) {
       // A result the appliance gives only once, lost before it was recorded: custodians approve again.
@@ -98,6 +121,40 @@ async function approveWithCredentials(engine: CeremonyEngine, step: AnyStep, opt
       // Already approved by this custodian before an interruption, or not named in the plan: the next one carries on.
       if (['BAD_REQUEST', 'APPROVER_NOT_IN_PLAN', 'ALREADY_DECIDED'].includes(errorCode(err, ''))) continue
       throw err
+    }
+  }
+}
+
+/** Everyone the run says is in the room is recorded as arriving (once). */
+async function recordArrivals(engine: CeremonyEngine, witnessing: Witnessing): Promise<void> {
+  const plan = engine.plan
+  const present = presentNow(engine.logEntries())
+  const arriving = witnessing.kind === 'simulated' ? [plan.participants.operator, ...witnessesOf(plan).map((w) => w.name)] : witnessing.present
+  for (const person of arriving) if (!present.has(person)) await engine.attendance(person, 'arrive', plan.participants.operator)
+}
+
+async function signStep(engine: CeremonyEngine, step: ScriptedStep, witnessing: Witnessing, say: (line: string) => void): Promise<void> {
+  const items = step.text.witnessItems
+  if (witnessing.kind === 'simulated') {
+    const present = presentNow(engine.logEntries())
+    for (const w of witnessesOf(engine.plan).filter((x) => present.has(x.name))) {
+      if (engine.witnesses.status(step)?.complete) return
+      if (engine.witnesses.status(step)?.signed.includes(w.name)) continue
+      await engine.signOff(step.id, { witness: w.name, initials: w.initials, items, simulated: true })
+    }
+    return
+  }
+  say(`${step.scriptId} ${step.text.title}: witnesses sign its checklist:\n${items.map((i) => `  - ${i}`).join('\n')}`)
+  while (!engine.witnesses.status(step)?.complete) {
+    const witness = await witnessing.ask(`${step.scriptId} witness name: `)
+    if (witness === null) throw new CeremonyError('WITNESS_SIGNOFF_REQUIRED', `${step.scriptId} "${step.text.title}" is not signed, and no witness answered at the terminal`)
+    const initials = await witnessing.ask(`${step.scriptId} initials of ${witness.trim()}: `)
+    if (initials === null) throw new CeremonyError('WITNESS_SIGNOFF_REQUIRED', `${step.scriptId} "${step.text.title}" is not signed`)
+    try {
+      await engine.signOff(step.id, { witness: witness.trim(), initials, items })
+      say(`${step.scriptId}: signed by ${witness.trim()}`)
+    } catch (err) {
+      say(`${step.scriptId}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
 }

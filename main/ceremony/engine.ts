@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
 import { ENTRY } from './entry-kinds'
 import { Journal, type JournalStore, type StepRecord } from './journal'
-import type { CeremonyKind, ResultReader } from './kind'
+import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
 import { applianceOf, type Plan, type PlanAppliance } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
@@ -22,7 +22,10 @@ import { StepRunner, type Boundary, type Finding } from './runner'
 import { UserSessions } from './sign-in'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
+import type { Software } from './software'
 import { openCeremonyState } from './state-files'
+import { WitnessDesk, type SignoffInput } from './witness-desk'
+import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
 export type { Boundary, Finding }
 
@@ -49,6 +52,10 @@ export interface EngineOptions {
   records?(): unknown[]
   /** Rehearsal only: the simulator's outage control for the failover drill. Ignored for a production plan. */
   outage?: ApplianceOutage
+  /** Which software runs the ceremony (recorded in the first entry). */
+  software?: Software
+  /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
+  station?: string
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -57,19 +64,22 @@ export class CeremonyEngine {
   readonly plan: Plan
   readonly planDigest: string
   readonly kind: CeremonyKind<Plan>
-  readonly steps: AnyStep[]
+  readonly steps: ScriptedStep[]
+  /** Attendance, sign-offs, exceptions: the people's side of the protocol. */
+  readonly witnesses: WitnessDesk
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()
   private readonly users: UserSessions
   private busy: Promise<unknown> = Promise.resolve()
+  private handedOff = false
 
   private constructor(
     private readonly options: EngineOptions,
     private readonly journal: Journal,
     private readonly log: AuditLog,
     private readonly lock: StateLock,
-    steps: AnyStep[],
+    steps: ScriptedStep[],
   ) {
     this.plan = options.plan
     this.planDigest = planDigest(options.plan)
@@ -93,11 +103,12 @@ export class CeremonyEngine {
       poll: { initialIntervalMs: options.poll?.initialIntervalMs ?? 250, maxIntervalMs: options.poll?.maxIntervalMs ?? 1000 },
       changed: () => this.changed(),
     })
+    this.witnesses = new WitnessDesk(this.plan, steps, journal, log, () => this.changed())
   }
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
-    const steps = kindOf(options.plan).steps(options.plan)
+    const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
     const now = options.now ?? (() => new Date())
     const lock = StateLock.acquire(options.stateDir, now)
     try {
@@ -105,10 +116,15 @@ export class CeremonyEngine {
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
         stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
       })
+      // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
+      if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
-      const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest }
+      const facts = {
+        ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest,
+        ...(options.software ? { software: { ...options.software } } : {}), ...(options.station ? { station: options.station } : {}),
+      }
       if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
-      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id } })
+      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
       for (const name of removedTempFiles) {
         const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
         engine.runner.findings.push({ stepId: 'ceremony', finding })
@@ -130,15 +146,20 @@ export class CeremonyEngine {
     return this.journal.get(stepId)
   }
 
-  def(stepId: string): AnyStep {
+  def(stepId: string): ScriptedStep {
     const step = this.steps.find((s) => s.id === stepId)
     if (!step) throw new CeremonyError('UNKNOWN_STEP', `No step "${stepId}" in this ceremony`)
     return step
   }
 
   /** The first step that is not finished, or null when the ceremony is complete. */
-  currentStep(): AnyStep | null {
+  currentStep(): ScriptedStep | null {
     return this.steps.find((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)) ?? null
+  }
+
+  /** Stopped before the end, with the reason and what was left, by the people in the room. */
+  isAborted(): boolean {
+    return this.log.entries().some((e) => e.kind === ENTRY.ceremonyAbort)
   }
 
   isComplete(): boolean {
@@ -199,6 +220,9 @@ export class CeremonyEngine {
       if (!current || current.id !== stepId) {
         throw new CeremonyError('STEP_OUT_OF_ORDER', current ? `"${step.text.title}" cannot run yet: the next step is "${current.text.title}"` : 'The ceremony is complete')
       }
+      if (this.options.station) checkStepHere(this.plan, this.options.station, this.steps, step)
+      // A step is left only once its witnesses signed it (or an exception allowed going on without).
+      this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
       if (step.interaction === 'run' && record.state !== 'intent') this.checkConfirmation(step, opts.confirmation)
@@ -252,24 +276,7 @@ export class CeremonyEngine {
       const group = this.def(stepId).approvalGroup
       const approval = this.steps.find((s) => s.approvalGroup === group && s.interaction === 'approval')
       if (!group || !approval?.approval) throw new CeremonyError('STEP_NOT_APPROVAL', `"${this.def(stepId).text.title}" has no approval request`)
-      const { resets, request } = approval.approval
-      const resultStep = resets.at(-1)!
-      if (this.journal.get(resultStep).state === 'done') throw new CeremonyError('STEP_OUT_OF_ORDER', 'The result was already fetched; there is nothing to approve again')
-      const ctx = this.runner.context(approval)
-      const opened = ctx.find(request)
-      if (opened) {
-        // A request still open could yet be approved and executed: it is withdrawn or decided first.
-        const snap = await (await this.app(approval.approval.appliance)).approvals.snapshot(opened.requestId).catch(() => null)
-        const entry = this.desk.entry(approval.id)
-        if (snap?.request.status === 'PENDING' && !(entry?.request.request_id === opened.requestId && entry.expired) && this.journal.get(approval.id).error?.code !== 'APPROVAL_EXPIRED') {
-          throw new CeremonyError('APPROVAL_STILL_PENDING', `Request ${opened.requestId} is still waiting for decisions; deny it (or let it expire) before opening a fresh one`)
-        }
-      }
-      const reason = this.journal.get(stepId).error?.code ?? this.journal.get(approval.id).error?.code ?? 'operator'
-      await this.log.append({ actor: this.options.operator, step: stepId, kind: ENTRY.approvalRestart, facts: { previousRequestId: opened?.requestId ?? null, reason } })
-      this.desk.forget(approval.id)
-      this.journal.reset(resets)
-      this.changed()
+      await this.desk.restart(approval, { operator: this.options.operator, reasonFrom: stepId })
     })
   }
 
@@ -281,21 +288,49 @@ export class CeremonyEngine {
     }))
   }
 
-  signOff(stepId: string, witness: string, items: string[]): Promise<void> {
+  signOff(stepId: string, input: SignoffInput): Promise<void> {
     return this.exclusive(async () => {
       this.assertOpen()
-      this.def(stepId)
-      await this.log.append({ actor: witness, step: stepId, kind: ENTRY.witnessSignoff, facts: { witness, items } })
+      await this.witnesses.signOff(this.def(stepId), input)
+    })
+  }
+
+  attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await this.witnesses.attendance(person, event, recordedBy)
+    })
+  }
+
+  recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true)
+    })
+  }
+
+  /** Stops the ceremony for good: why, who decided, and what is left on which appliance and medium. */
+  abort(by: string, reason: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      this.desk.stopAll()
+      const unfinished = this.steps.filter((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)).map((s) => ({ scriptId: s.scriptId, title: s.text.title }))
+      const leftBehind = this.kind.leftBehind?.(this.plan, this.results()) ?? []
+      await this.log.append({ actor: by, step: 'ceremony', kind: ENTRY.ceremonyAbort, facts: { by, reason, unfinished, leftBehind } })
+      await this.signOut()
       this.changed()
     })
   }
 
-  recordException(stepId: string, by: string, note: string): Promise<void> {
+  /** Stations: the hand-off entry ends this leg (handoff.ts); nothing more is appended here until the media comes back. */
+  handOff(facts: Record<string, unknown>): Promise<LogEntry> {
     return this.exclusive(async () => {
       this.assertOpen()
-      if (stepId !== 'ceremony') this.def(stepId)
-      await this.log.append({ actor: by, step: stepId, kind: ENTRY.exception, facts: { by, note } })
-      this.changed()
+      this.witnesses.assertAllSigned()
+      const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
+      this.handedOff = true
+      await this.signOut().finally(() => this.changed())
+      return entry
     })
   }
 
@@ -394,7 +429,9 @@ export class CeremonyEngine {
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
+    if (this.handedOff) throw new CeremonyError('HANDED_OFF', 'This station has handed the ceremony on; it continues when the media comes back')
     if (this.isComplete()) throw new CeremonyError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
+    if (this.isAborted()) throw new CeremonyError('CEREMONY_ABORTED', 'This ceremony was stopped; its record holds why and what was left')
   }
 
   private changed(): void {

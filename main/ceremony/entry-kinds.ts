@@ -20,7 +20,13 @@ export const ENTRY = {
   approvalRestart: 'approval-restart',
   witnessSignoff: ENTRY_KINDS.witnessSignoff,
   exception: ENTRY_KINDS.exception,
+  attendance: 'attendance',
+  ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
+  /** Stations (design §3b): ends a station's leg; its hash is the segment's final digest, read out of band. */
+  handoff: 'handoff',
+  /** The next station checked the segment, the artifacts and the words, and continues the chain. */
+  handoffReceived: 'handoff-received',
 } as const
 
 export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

@@ -9,6 +9,8 @@ import type { AnyStep, Json, StepRef } from './step'
 import type { JournalState } from './journal'
 import type { SignIn } from './sign-in'
 
+export type ScriptedStep = AnyStep & { readonly scriptId: string }
+
 /** Read-only access to finished results, for outcomes and summaries. */
 export interface ResultReader {
   find<R>(ref: StepRef<R>): R | null
@@ -20,7 +22,8 @@ export interface CeremonyKind<P extends Plan = Plan> {
   /** In words, for the plan review and the record ("CMK replication"). */
   readonly title: string
   readonly schema: z.ZodType<P, unknown>
-  steps(plan: P): AnyStep[]
+  /** The plan's steps in order, each with the id it is read aloud and printed by (unique: "T2.7"). */
+  steps(plan: P): ScriptedStep[]
   /** The kind's own plan fields, in words, for the review and the printed script. */
   describe(plan: P): { label: string; value: string }[]
   /** Each appliance's role in this ceremony ("Source", "Target 1"). */
@@ -35,4 +38,6 @@ export interface CeremonyKind<P extends Plan = Plan> {
   signIns?(plan: P): SignIn[]
   /** Final digests of the earlier ceremony records this plan builds on (the operator provides the files). */
   buildsOn?(plan: P): string[]
+  /** What an aborted ceremony leaves on which appliance or medium, in words, for the record. */
+  leftBehind?(plan: P, results: ResultReader): string[]
 }

@@ -42,12 +42,36 @@ export const ApplianceSchema = z.strictObject({
   trust: TrustSchema,
 })
 
+/** A witness: a name (initials are then its words' first letters), or a name with the initials they sign with. */
+const WitnessSchema = z.union([person, z.strictObject({ name: person, initials: z.string().trim().regex(/^[A-Za-z]{1,4}$/, '1 to 4 letters') })])
+
 export const ParticipantsSchema = z.strictObject({
   operator: person,
   /** Per appliance id: the DSM user names of its quorum custodians. */
   custodians: z.record(slug, z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)),
+  witnesses: z.array(WitnessSchema).min(1).max(16),
+})
+
+/** How many witnesses sign each step: a number, or (when absent) every witness present, at least one. */
+export const WitnessingSchema = z.strictObject({
+  signersPerStep: z.union([z.literal('all-present'), z.number().int().min(1).max(16)]),
+})
+
+/**
+ * A station (design §3b): a workstation in one site, the appliances it reaches over its own
+ * network, and who is present there. Appliances in different sites share no network: files and
+ * evidence travel between stations on removable media (main/ceremony/stations.ts plans the trips).
+ */
+export const StationSchema = z.strictObject({
+  id: slug,
+  label,
+  appliances: z.array(slug).min(1).max(16),
+  /** Who drives the ceremony at this station. */
+  operator: person,
+  /** Who witnesses there: each must be one of the plan's witnesses. */
   witnesses: z.array(person).min(1).max(16),
 })
+export type Station = z.output<typeof StationSchema>
 
 /** The fields every kind's plan schema starts with (spread into its strictObject). */
 export const envelopeShape = {
@@ -58,6 +82,9 @@ export const envelopeShape = {
   mode: z.enum(['production', 'rehearsal']),
   appliances: z.array(ApplianceSchema).min(1).max(16),
   participants: ParticipantsSchema,
+  witnessing: WitnessingSchema.optional(),
+  /** Optional: where the appliances are. Absent means one station that reaches every appliance. */
+  stations: z.array(StationSchema).min(1).max(8).optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -73,6 +100,8 @@ export interface Plan {
   mode: 'production' | 'rehearsal'
   appliances: PlanAppliance[]
   participants: Participants
+  witnessing?: z.output<typeof WitnessingSchema> | undefined
+  stations?: Station[] | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -97,11 +126,39 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
       if (users.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id, i], message: `custodian "${u}" is listed twice` })
     })
   }
-  const witnesses = plan.participants.witnesses
-  witnesses.forEach((w, i) => {
-    if (witnesses.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
+  const names = plan.participants.witnesses.map((w) => (typeof w === 'string' ? w : w.name))
+  names.forEach((w, i) => {
+    if (names.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
+  })
+  const rule = plan.witnessing?.signersPerStep
+  if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
+  if (plan.stations) checkStations(plan, plan.stations, ctx)
+}
+
+/** Every appliance is reached from exactly one station; station witnesses are the plan's witnesses. */
+function checkStations(plan: Plan, stations: Station[], ctx: Ctx): void {
+  const ids = new Set<string>()
+  const placed = new Map<string, string>()
+  stations.forEach((s, i) => {
+    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['stations', i, 'id'], message: `station id "${s.id}" is used twice` })
+    ids.add(s.id)
+    s.appliances.forEach((a, j) => {
+      if (!plan.appliances.some((x) => x.id === a)) ctx.addIssue({ code: 'custom', path: ['stations', i, 'appliances', j], message: `no appliance with id "${a}"` })
+      const other = placed.get(a)
+      // One appliance, one site: a step on it must have one place to run.
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['stations', i, 'appliances', j], message: `appliance "${a}" is already reached from station "${other}"` })
+      placed.set(a, s.id)
+    })
+    s.witnesses.forEach((w, j) => {
+      if (!plan.participants.witnesses.some((x) => nameOf(x) === w)) ctx.addIssue({ code: 'custom', path: ['stations', i, 'witnesses', j], message: `"${w}" is not one of the plan's witnesses` })
+    })
+  })
+  plan.appliances.forEach((a, i) => {
+    if (!placed.has(a.id)) ctx.addIssue({ code: 'custom', path: ['appliances', i, 'id'], message: `appliance "${a.id}" is reached from no station` })
   })
 }
+
+const nameOf = (w: string | { name: string }) => (typeof w === 'string' ? w : w.name)
 
 /** An appliance id the kind's fields refer to must be one of the plan's appliances. */
 export function checkApplianceRef(plan: Plan, id: string, path: (string | number)[], ctx: Ctx): void {

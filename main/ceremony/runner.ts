@@ -71,7 +71,7 @@ export class StepRunner {
         result = WAITING
       } else if (result === null) {
         const intent = (await step.intent(ctx)) as JsonObject
-        await log.append({ actor: facts.actor ?? this.deps.operator, step: step.id, kind: ENTRY.stepIntent, facts: { title: step.text.title, confirmed: facts.confirmed ?? false, intent } })
+        await log.append({ actor: facts.actor ?? this.deps.operator, step: step.id, kind: ENTRY.stepIntent, facts: { title: step.text.title, scriptId: step.scriptId ?? step.id, confirmed: facts.confirmed ?? false, intent } })
         journal.intent(step.id, intent, this.deps.now())
         this.deps.boundary?.(step.id, 'after-intent')
         result = await step.act(ctx, intent)
@@ -161,7 +161,7 @@ export class StepRunner {
   }
 
   private async logDone(step: AnyStep, result: JsonObject, evidence: Evidence): Promise<void> {
-    await this.deps.log.append({ actor: step.interaction === 'approval' ? 'engine' : this.deps.operator, step: step.id, kind: ENTRY.stepDone, facts: { result, evidence: evidenceForLog(evidence) } })
+    await this.deps.log.append({ actor: step.interaction === 'approval' ? 'engine' : this.deps.operator, step: step.id, kind: ENTRY.stepDone, facts: { scriptId: step.scriptId ?? step.id, title: step.text.title, result, evidence: evidenceForLog(evidence) } })
   }
 
   private async flushNotes(ctx: { notes: string[]; stepId: string }): Promise<void> {

@@ -21,6 +21,7 @@ import { trustOf, type Plan } from './plan'
 import { KINDS, kindOf } from './registry'
 import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type CredentialSet } from './simulated-cluster-plan'
 import { planForAppliances } from './simulated-plan'
+import type { Software } from './software'
 import { digestView } from './views'
 
 /** A sealed record is a few megabytes at most; a cap keeps a wrong file from filling memory. */
@@ -97,9 +98,11 @@ export interface ChainDeps {
   journalStore(dir: string): JournalStore
   sim: RunningSimulator
   cluster: RunningCluster
+  /** Which software runs the ceremonies (recorded in each one's first entry). */
+  software?: Software
 }
 
-/** Runs a whole ceremony without a screen (simulated custodians approve) and returns its sealed record. */
+/** Runs a whole ceremony without a screen (simulated custodians approve, simulated witnesses sign) and returns its sealed record. */
 async function runPrerequisite(deps: ChainDeps, set: CredentialSet, plan: Plan, records: unknown[]): Promise<{ record: unknown; finalDigest: string }> {
   const stateDir = join(deps.stateRoot, `REHEARSAL-${plan.id}`)
   mkdirSync(join(stateDir, 'media'), { recursive: true, mode: 0o700 })
@@ -112,9 +115,10 @@ async function runPrerequisite(deps: ChainDeps, set: CredentialSet, plan: Plan, 
       return key ? Buffer.from(key, 'utf8') : undefined
     },
     password: (id) => (passwords.has(id) ? Buffer.from(passwords.get(id)!, 'utf8') : undefined), records: () => records, outage: inProcessOutage([deps.sim]),
+    ...(deps.software ? { software: deps.software } : {}),
   })
   try {
-    await runToCompletion(engine, { credentials: set.credentials, confirm: true })
+    await runToCompletion(engine, { credentials: set.credentials, confirm: true, witnessing: { kind: 'simulated' } })
     const { record } = await engine.sealRecord()
     return { record, finalDigest: record.finalDigest }
   } finally {

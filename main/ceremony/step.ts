@@ -137,6 +137,8 @@ export interface ApprovalFacts {
 
 export interface Step<R, I extends JsonObject = JsonObject, P extends Plan = Plan> {
   readonly id: string
+  /** How the step is read aloud and printed in the ceremony script, unique in the ceremony ("T2.7"). */
+  readonly scriptId?: string
   /** The step's name within its kind (e.g. "transfer-key"); shown as a data attribute, never switched on. */
   readonly name: string
   /** Board group (e.g. the target appliance id), or null for ceremony-wide steps. */

@@ -3,7 +3,7 @@
  * declares: plan summary, step views, the approval view, the board. Views only: no key material,
  * no secret, no file path. Values that are read aloud come in one canonical form everywhere.
  */
-import type { ApprovalView, CeremonySnapshot, DigestView, PlanSummary, StepView } from '../../preload/contract'
+import type { ApprovalView, CeremonySnapshot, DigestView, PlanSummary, ScriptView, StepView } from '../../preload/contract'
 import { fingerprintDisplay } from '../keys'
 import type { CeremonyEngine } from './engine'
 import { ENTRY } from './entry-kinds'
@@ -11,7 +11,10 @@ import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
 import { kindOf } from './registry'
+import type { ScriptedStep } from './kind'
+import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
+import { participantsOf, presentNow, witnessesOf } from './witnessing'
 
 export function digestView(hex: string): DigestView {
   const d = fingerprintDisplay(hex)
@@ -36,9 +39,17 @@ export function planSummary(plan: Plan): PlanSummary {
     kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
     appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
     details: kind.describe(plan),
-    participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: plan.participants.witnesses },
+    participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     json: JSON.stringify(plan, null, 2),
+    ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
+}
+
+/** The plan review shows the trips before the ceremony: each leg, its station and its steps in words. */
+function tripsWithTitles(plan: Plan): NonNullable<PlanSummary['trips']> {
+  const steps = orderForStations(plan, kindOf(plan).steps(plan))
+  const title = new Map(steps.map((s) => [s.id, s.text.title]))
+  return tripsOf(plan, steps).map((t) => ({ n: t.n, station: t.station, stationLabel: t.stationLabel, steps: t.steps.map((id) => title.get(id) ?? id) }))
 }
 
 /** One line per group of steps, with the kind's outcome for it. */
@@ -52,14 +63,15 @@ export function boardOf(engine: CeremonyEngine, steps: StepView[]): CeremonySnap
   })
 }
 
-export function stepView(engine: CeremonyEngine, step: AnyStep): StepView {
+export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
   const rec = engine.record(step.id)
+  const signoff = engine.witnesses.status(step)
   const entries = engine.logEntries().filter((e) => e.step === step.id)
   const evidence = engine.evidence(step.id)
   const confirmation = engine.confirmationOf(step.id)
   const siblings = engine.steps.filter((s) => s.group === step.group)
   return {
-    id: step.id, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction, seals: step === engine.steps.at(-1),
+    id: step.id, scriptId: step.scriptId, name: step.name, number: siblings.indexOf(step) + 1, group: step.group, interaction: step.interaction, seals: step === engine.steps.at(-1),
     where: step.text.where, title: step.text.title, explain: step.text.explain,
     state: rec.state === 'intent' ? 'running' : rec.state, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
     confirmation: step.confirmation && rec.state !== 'done'
@@ -69,8 +81,10 @@ export function stepView(engine: CeremonyEngine, step: AnyStep): StepView {
     comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
     approval: approvalView(engine, step),
     witnessItems: step.text.witnessItems,
-    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff).map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [] })),
-    exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']) })),
+    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === rec.attempts)
+      .map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [], simulated: e.facts['simulated'] === true })),
+    signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
+    exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
     error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
   }
 }
@@ -98,5 +112,25 @@ function approvalView(engine: CeremonyEngine, step: AnyStep): ApprovalView | nul
     checks: entry.facts.checks,
     viewDigest: entry.viewDigest,
     custodians: engine.plan.participants.custodians[appliance] ?? [],
+  }
+}
+
+/** Everyone the plan names, with their role and whether the attendance log has them in the room. */
+export function peopleOf(plan: Plan, engine: CeremonyEngine | null, pendingArrivals: ReadonlySet<string>): CeremonySnapshot['people'] {
+  const present = engine ? presentNow(engine.logEntries()) : pendingArrivals
+  return participantsOf(plan).map((p) => ({ ...p, present: present.has(p.name) }))
+}
+
+/** The ceremony script, from the plan alone: every step in order, by the id it is read aloud by. */
+export function scriptOf(plan: Plan): ScriptView {
+  const rule = plan.witnessing?.signersPerStep ?? 'all-present'
+  return {
+    plan: planSummary(plan),
+    steps: kindOf(plan).steps(plan).map((s) => ({
+      scriptId: s.scriptId, title: s.text.title, where: s.text.where, explain: s.text.explain, witnessItems: s.text.witnessItems,
+      confirmation: s.confirmation?.prompt ?? null, interaction: s.interaction, group: s.group,
+    })),
+    witnesses: witnessesOf(plan).map((w) => w.name),
+    signersPerStep: rule === 'all-present' ? 'every witness present (at least one)' : `${rule} witness(es)`,
   }
 }

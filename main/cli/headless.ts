@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Conf from 'conf'
 import type { JournalStore } from '../ceremony/journal'
-import { runToCompletion } from '../ceremony/driver'
+import { runToCompletion, type Witnessing } from '../ceremony/driver'
 import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
 import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
+import { cliSoftware } from '../ceremony/software'
 import type { Credentials } from '../ceremony/simulated-plan'
 import type { ApplianceOutage } from '../ceremony/outage'
 import { DsmConnection } from '../dsm'
@@ -22,6 +23,7 @@ export interface HeadlessOptions {
   stateDir: string
   mediaDir?: string
   confirm: boolean
+  witnessing: Witnessing
   progress?(line: string): void
   /** Passwords of the kind's sign-ins by sign-in id (a rehearsal cluster file, or typed at the terminal). */
   passwords?: Map<string, Buffer>
@@ -87,6 +89,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
         return key === undefined ? undefined : Buffer.from(key, 'utf8')
       },
       operator: options.plan.participants.operator,
+      software: cliSoftware(),
       ...(boundary ? { boundary } : {}),
       password: (id) => {
         const p = options.passwords?.get(id)
@@ -97,7 +100,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     })
   }
   try {
-    await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, ...(options.progress ? { progress: options.progress } : {}) })
+    await runToCompletion(engine, { credentials: options.credentials, confirm: options.confirm, witnessing: options.witnessing, ...(options.progress ? { progress: options.progress } : {}) })
     const sealed = await engine.sealRecord()
     summary.ok = true
     summary.record = sealed.path

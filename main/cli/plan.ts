@@ -5,11 +5,11 @@
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { planForAppliances } from '../ceremony/simulated-plan'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
+import { planWithStations } from '../ceremony/station-plan'
 import { verifyRecord } from '../evidence'
 
-const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] > plan.json
+const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json
        ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
                      [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
 `
@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
         group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
+        sites: { type: 'string' },
       },
     }))
   } catch (err) {
@@ -38,6 +39,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!KINDS.includes(kind)) return fail(`--kind must be one of ${KINDS.join(', ')}`)
   if (!values.appliances) return fail('--appliances is required')
   if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') return fail('--mode must be rehearsal or production')
+  const sites = values.sites === undefined ? 1 : Number(values.sites)
+  if (!Number.isInteger(sites) || sites < 1 || sites > 8) return fail('--sites must be a whole number from 1 to 8 (the source at site A, the targets spread over the others)')
+  // Only replication is planned across sites: the cluster kinds reach the cluster from one room.
+  if (sites > 1 && kind !== 'replicate-cmk') return fail(`--sites is for replicate-cmk plans only, not ${kind}`)
   const files = [...values.appliances.split(','), ...(values.cluster ? [values.cluster] : []), ...(values['load-balancer'] ? [values['load-balancer']] : [])]
   const set = readCredentialFiles(files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
   const common = {
@@ -45,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
   }
   if (kind === 'replicate-cmk') {
-    const plan = planForAppliances(set.credentials, { ...common, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
+    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
     return 0
   }

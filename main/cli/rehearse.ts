@@ -1,6 +1,7 @@
-// `ceremony rehearse [--kind KIND] [--targets N] [--load-balancer] [--state DIR]`: a whole rehearsal in
+// `ceremony rehearse [--kind KIND] [--targets N] [--sites N] [--load-balancer] [--state DIR]`: a whole rehearsal in
 // one command against simulated systems in this process; every record is verified before the summary
-// line is printed. replicate-cmk (default): the CMK from the first appliance to N others.
+// line is printed. replicate-cmk (default): the CMK from the first appliance to N others (across
+// --sites N sites: rehearse-sites.ts).
 // link-cluster: that replication, then the link of every appliance to a simulated non-FIPS cluster
 // (through a load balancer with --load-balancer), then its verification with the failover drill.
 // verify-cluster: all of that, then a check of the group on its own, building on the link's record.
@@ -15,8 +16,9 @@ import { clusterPasswordFor, clusterPlanFor, readCredentialFiles } from '../cere
 import { verifyRecord } from '../evidence'
 import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
 import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
+import { rehearseSites } from './rehearse-sites'
 
-const USAGE = 'usage: ceremony rehearse [--kind replicate-cmk|link-cluster|verify-cluster] [--targets N] [--load-balancer] [--state DIR]\n'
+const USAGE = 'usage: ceremony rehearse [--kind replicate-cmk|link-cluster|verify-cluster] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n'
 const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
 
 function usage(message: string): number {
@@ -25,8 +27,9 @@ function usage(message: string): number {
 }
 
 /** Runs one ceremony of the chain and verifies its record; the summary carries any failure. */
-async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateDir' | 'confirm' | 'progress'>): Promise<{ summary: HeadlessSummary; record: unknown }> {
-  const summary = await runHeadless({ ...options, stateDir, confirm: true, progress: (line) => process.stderr.write(`${line}\n`) })
+async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateDir' | 'confirm' | 'progress' | 'witnessing'>): Promise<{ summary: HeadlessSummary; record: unknown }> {
+  // A rehearsal's witnesses are simulated: their sign-offs are marked so, never anyone's real signature.
+  const summary = await runHeadless({ ...options, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
   if (!summary.ok || !summary.record) return { summary, record: null }
   const record = JSON.parse(readFileSync(summary.record, 'utf8')) as unknown
   const verified = verifyRecord(record, { artifactsDir: join(stateDir, 'media') })
@@ -42,7 +45,7 @@ async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateD
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { kind: { type: 'string' }, targets: { type: 'string' }, 'load-balancer': { type: 'boolean' }, state: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: { kind: { type: 'string' }, targets: { type: 'string' }, sites: { type: 'string' }, 'load-balancer': { type: 'boolean' }, state: { type: 'string' } }, strict: true }))
   } catch (err) {
     return usage(err instanceof Error ? err.message : String(err))
   }
@@ -51,6 +54,15 @@ export async function run(argv: string[]): Promise<number> {
   const targets = values.targets === undefined ? 1 : Number(values.targets)
   if (!Number.isInteger(targets) || targets < 1 || targets > 10) return usage('--targets must be a whole number from 1 to 10')
   if (values['load-balancer'] && kind === 'replicate-cmk') return usage('--load-balancer is for link-cluster and verify-cluster')
+  const sites = values.sites === undefined ? 1 : Number(values.sites)
+  if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) return usage(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)`)
+  if (sites > 1 && kind !== 'replicate-cmk') return usage('--sites is for replicate-cmk rehearsals only')
+  if (sites > 1) {
+    // Each site its own state folder; they share only the media folder (and the words, read out).
+    const summary = await rehearseSites({ sites, targets, ...(values.state ? { state: values.state } : {}) })
+    process.stdout.write(`${JSON.stringify(summary)}\n`)
+    return summary.ok ? 0 : 1
+  }
   const sim = await startSimulator({ appliances: targets + 1 })
   let cluster: RunningCluster | undefined
   let balancer: RunningLoadBalancer | undefined

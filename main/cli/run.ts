@@ -1,10 +1,12 @@
 // `ceremony run --plan PLAN --credentials FILE [--credentials FILE…] [--record RECORD…] [--state DIR]
-// [--media DIR] [--yes]`: a whole ceremony from the terminal. API keys (and, for a rehearsal,
+// [--media DIR] [--yes] [--present NAMES]`: a whole ceremony from the terminal. API keys (and, for a rehearsal,
 // custodian and cluster passwords) come from the credentials files: appliances.json, cluster.json,
 // load-balancer.json, as `ceremony simulate` writes them. A production plan refuses passwords in a
 // file: a user who signs in (the cluster administrator) types their password at the terminal, and
 // custodians approve in the app or the DSM UI. --record gives the sealed records the plan builds
-// on. The last line is a JSON summary. Rerun the same command after a crash to resume.
+// on. Witnesses sign every step: simulated in a rehearsal, at this terminal in production (--present
+// names who is in the room). --station runs one station's legs of a ceremony across sites. The last
+// line is a JSON summary. Rerun the same command after a crash to resume.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,10 +15,17 @@ import { parsePlanText, type Plan } from '../ceremony/plan'
 import { kindOf } from '../ceremony/registry'
 import { clusterPasswordFor, holdsPasswords, readCredentialFiles, type CredentialSet } from '../ceremony/simulated-cluster-plan'
 import { CeremonyError } from '../errors'
+import type { Credentials } from '../ceremony/simulated-plan'
+import type { Witnessing } from '../ceremony/driver'
 import { runHeadless } from './headless'
 import { promptPassword } from './prompt-password'
+import { runStation } from './station-run'
+import { terminalAsker } from './terminal'
 
-const USAGE = 'usage: ceremony run --plan PLAN --credentials FILE [--credentials FILE…] [--record RECORD…] [--state DIR] [--media DIR] [--yes]\n'
+const USAGE = 'usage: ceremony run --plan PLAN --credentials FILE [--credentials FILE…] [--record RECORD…] [--state DIR] [--media DIR] [--yes] [--present "NAME,NAME…"]\n' +
+  '       ceremony run --plan PLAN --credentials CREDS --station ID --media DIR [--state DIR] [--handoff-words "W1 W2 …"]\n' +
+  '                    [--media-label LABEL] [--bag NUMBER] [--received-media-label LABEL] [--received-bag NUMBER]\n' +
+  '                    [--media-exception WHY] [--yes] [--present "NAME,NAME…"]\n'
 
 /** Rehearsal only: appliances each in their own simulator process (pid in the credentials) can be taken down for the drill. */
 function outageFor(plan: Plan, set: CredentialSet): ApplianceOutage | undefined {
@@ -44,10 +53,11 @@ async function passwordsFor(plan: Plan, set: CredentialSet): Promise<Map<string,
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({
-      args: argv, strict: true,
-      options: { plan: { type: 'string' }, credentials: { type: 'string', multiple: true }, record: { type: 'string', multiple: true }, state: { type: 'string' }, media: { type: 'string' }, yes: { type: 'boolean' } },
-    }))
+    ;({ values } = parseArgs({ args: argv, strict: true, options: {
+      plan: { type: 'string' }, credentials: { type: 'string', multiple: true }, record: { type: 'string', multiple: true }, state: { type: 'string' }, media: { type: 'string' },
+      yes: { type: 'boolean' }, present: { type: 'string' },
+      station: { type: 'string' }, 'handoff-words': { type: 'string' }, 'media-label': { type: 'string' }, bag: { type: 'string' }, 'received-media-label': { type: 'string' }, 'received-bag': { type: 'string' }, 'media-exception': { type: 'string' },
+    } }))
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
@@ -86,7 +96,14 @@ export async function run(argv: string[]): Promise<number> {
       throw new CeremonyError('RECORD_INVALID', `${f} is not a JSON ceremony record`)
     }
   })
+  // A rehearsal's witnesses are simulated; in production each witness signs at this terminal, with
+  // their name and initials, and --present names who is in the room when the run starts. The
+  // terminal's line reader starts only after any password prompt, which reads stdin raw.
+  const terminal = plan.mode === 'production' ? terminalAsker() : null
+  const present = (values.present ?? plan.participants.operator).split(',').map((p) => p.trim()).filter(Boolean)
+  const witnessing: Witnessing = terminal ? { kind: 'ask', present, ask: terminal.ask } : { kind: 'simulated' }
   try {
+    if (values.station !== undefined) return await runAtStation(plan, set.credentials, values, witnessing)
     const outage = outageFor(plan, set)
     const summary = await runHeadless({
       plan,
@@ -94,12 +111,46 @@ export async function run(argv: string[]): Promise<number> {
       stateDir: values.state ?? join('ceremony-state', plan.id),
       ...(values.media ? { mediaDir: values.media } : {}),
       confirm: true,
+      witnessing,
       progress: (line) => process.stderr.write(`${line}\n`),
       passwords, records, ...(outage ? { outage } : {}),
     })
     process.stdout.write(`${JSON.stringify(summary)}\n`)
     return summary.ok ? 0 : 1
   } finally {
+    terminal?.close()
     for (const p of passwords.values()) p.fill(0)
   }
+}
+
+/** One station of a ceremony across sites (station-run.ts): until the next hand-off, or the close. */
+async function runAtStation(plan: Plan, credentials: Credentials, values: Record<string, string | string[] | boolean | undefined>, witnessing: Witnessing): Promise<number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  if (!str('media')) {
+    process.stderr.write(`--station needs --media DIR: the folder of the removable drive that carries the files between stations\n${USAGE}`)
+    return 2
+  }
+  // Production: the media is identified at every hand-off and receipt; a rehearsal names it for the operator.
+  if (plan.mode === 'production' && (!str('media-label') || !str('bag'))) {
+    process.stderr.write("A production ceremony across sites logs the media's label and the tamper-evident bag number at each hand-off: give --media-label and --bag\n")
+    return 2
+  }
+  if (plan.mode === 'production' && str('handoff-words') !== undefined && (!str('received-media-label') || !str('received-bag'))) {
+    process.stderr.write('Receiving the media in production checks its label and the bag it came in: give --received-media-label and --received-bag as read from them\n')
+    return 2
+  }
+  const rehearsalTag = plan.mode === 'rehearsal' ? { label: 'REHEARSAL MEDIA', bag: 'REHEARSAL BAG' } : {}
+  const summary = await runStation({
+    plan, credentials, station: str('station')!, mediaDir: str('media')!, witnessing,
+    stateDir: str('state') ?? join('ceremony-state', `${plan.id}-${str('station')!}`),
+    ...(str('handoff-words') !== undefined ? { words: str('handoff-words')! } : {}),
+    // At a hand-off the tag is logged (a rehearsal's default names it); at a receipt what was read is checked.
+    media: { ...rehearsalTag, ...(str('media-label') ? { label: str('media-label')! } : {}), ...(str('bag') ? { bag: str('bag')! } : {}) },
+    receivedMedia: { ...(str('received-media-label') ? { label: str('received-media-label')! } : {}), ...(str('received-bag') ? { bag: str('received-bag')! } : {}) },
+    ...(str('media-exception') ? { mediaException: str('media-exception')! } : {}),
+    confirm: true,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  })
+  process.stdout.write(`${JSON.stringify(summary)}\n`)
+  return summary.ok ? 0 : 1
 }

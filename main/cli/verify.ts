@@ -3,7 +3,10 @@
 // the record as a whole, not one log entry). Exit 2: usage error or unreadable file.
 
 import { readFileSync, statSync } from 'node:fs'
-import { verifyRecord } from '../evidence'
+import { checkSegments, segmentsOf, stationAt, verifyRecord, type LogEntry, type SegmentFailure } from '../evidence'
+import { parsePlan } from '../ceremony/plan'
+import { kindOf } from '../ceremony/registry'
+import { legOfStep, orderForStations, tripsOf } from '../ceremony/stations'
 import { hexGroups } from '../keys'
 
 const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR]\n'
@@ -50,7 +53,12 @@ export async function run(argv: string[]): Promise<number> {
 
   const result = verifyRecord(record, artifactsDir === undefined ? {} : { artifactsDir })
   if (!result.ok) {
-    process.stdout.write(`FAILED at entry ${result.firstBadEntry}: ${result.reason}\n`)
+    process.stdout.write(`FAILED at ${whereIn(record, result.firstBadEntry)}entry ${result.firstBadEntry}: ${result.reason}\n`)
+    return 1
+  }
+  const acrossSites = checkStationsOfRecord(record)
+  if (acrossSites) {
+    process.stdout.write(`FAILED at ${acrossSites.station ? `station ${acrossSites.station}, ` : ''}entry ${acrossSites.seq}: ${acrossSites.reason}\n`)
     return 1
   }
   const r = record as { plan?: { id?: unknown; title?: unknown }; signoffs: unknown[]; exceptions: unknown[]; approvals: unknown[]; artifacts: unknown[] }
@@ -66,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     `  artifacts:     ${r.artifacts.length}` + (artifactsDir === undefined
       ? ' (files not checked; pass --artifacts DIR)'
       : `, ${result.artifactsChecked.length} re-hashed OK` + (result.artifactsMissing.length ? `, not found: ${result.artifactsMissing.join(', ')}` : '')),
+    ...segmentLines(record),
     `  final digest:  ${hexGroups(result.finalDigest)}`,
     `  in words:      ${result.finalWords.join(' ')}`,
   ]
@@ -81,4 +90,39 @@ function usage(why: string): number {
 function unreadable(path: string, why: string): number {
   process.stderr.write(`ceremony verify: cannot read ${path}: ${why}\n`)
   return 2
+}
+
+/** Across sites: which station held the ceremony at the bad entry ("station site-a, "), from the hand-offs before it. */
+function whereIn(record: unknown, seq: number): string {
+  const entries = (record as { entries?: unknown }).entries
+  if (seq < 1 || !Array.isArray(entries)) return ''
+  try {
+    const station = stationAt(entries as LogEntry[], seq)
+    return station ? `station ${station}, ` : ''
+  } catch {
+    return ''
+  }
+}
+
+/** A record of a plan with stations: every step entry was written at the station that runs the step. */
+function checkStationsOfRecord(record: unknown): SegmentFailure | undefined {
+  const r = record as { plan?: unknown; entries: LogEntry[] }
+  let legs: ReturnType<typeof legOfStep>
+  try {
+    const plan = parsePlan(r.plan)
+    if (!plan.stations || plan.stations.length < 2) return undefined
+    legs = legOfStep(tripsOf(plan, orderForStations(plan, kindOf(plan).steps(plan))))
+  } catch {
+    return undefined // a plan this version cannot expand is checked by its chain and digests alone
+  }
+  return checkSegments(r.entries, { stationOfStep: (id) => legs.get(id)?.station })
+}
+
+function segmentLines(record: unknown): string[] {
+  const segments = segmentsOf((record as { entries: LogEntry[] }).entries)
+  if (segments.length === 0) return []
+  return [
+    `  stations:      ${segments.length} legs, ${segments.length - 1} hand-offs (each digest read out and typed at the next station)`,
+    ...segments.map((s) => `    leg ${s.n} at ${s.station}: entries ${s.firstSeq}–${s.lastSeq}, ends ${hexGroups(s.finalDigest).slice(0, 19)}…`),
+  ]
 }

@@ -10,6 +10,7 @@ import { pgpWords } from '../keys'
 import { canonicalJson, planDigestOf, sha256Hex } from './canonical-json'
 import { ENTRY_KINDS, verifyChain, type LogEntry } from './entry'
 import { RecordBuildError } from './errors'
+import { checkSegments, segmentsOf } from './segments'
 
 export const RECORD_FORMAT = 'dsm-key-ceremony-record'
 export const RECORD_VERSION = 1
@@ -109,6 +110,7 @@ export function buildRecord(input: BuildRecordInput): CeremonyRecord {
   checkGiven(input.exceptions, exceptions, 'exception')
 
   const finalDigest = entries.at(-1)!.hash
+  const segments = segmentsOf(entries)
   return {
     format: RECORD_FORMAT,
     version: RECORD_VERSION,
@@ -123,6 +125,7 @@ export function buildRecord(input: BuildRecordInput): CeremonyRecord {
     exceptions,
     finalDigest,
     finalWords: pgpWords(finalDigest),
+    ...(segments.length > 0 ? { segments } : {}),
   }
 }
 
@@ -182,6 +185,12 @@ function verifyRecordUnchecked(record: unknown, opts: { artifactsDir?: string })
       return fail(typeof seq === 'number' ? seq : 0, `the record's ${name} list does not match the log (item ${i + 1} differs, or items were added or left out)`)
     }
   }
+
+  // Across sites: the segments listed are exactly the log's, and the hand-offs pair up station to station.
+  const segments = segmentsOf(entries)
+  if (!same(r.segments ?? [], segments)) return fail(0, "the record's segments list does not match the hand-offs in the log")
+  const stations = checkSegments(entries)
+  if (stations) return fail(stations.seq, stations.reason)
 
   const checked: string[] = []
   const missing: string[] = []

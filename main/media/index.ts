@@ -5,3 +5,7 @@ export { removeStaleTempFiles, isStaleTempName } from './stale-temp'
 export {
   TargetExistsError, SymlinkRefusedError, MediaWriteError, ReadBackMismatchError, DigestMismatchError, FileTooLargeError,
 } from './errors'
+export { writeBundle, readBundleFile, checkArtifact, bundleNames, describeMediaFile, renderManifest, renderReadme, HandoffMediaError, HandoffFactsSchema, HandoffManifestSchema } from './handoff-bundle'
+export type { HandoffFacts, HandoffManifest, BundleArtifact } from './handoff-bundle'
+export { listRemovableVolumes, removableVolumeOf, checkMediaFolder, syncVolume, volumeView, safeToRemoveText, systemVolumeDeps } from './volumes'
+export type { Volume, MountedVolume, VolumeDeps } from './volumes'

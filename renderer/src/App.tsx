@@ -2,9 +2,12 @@ import { useEffect, useRef } from 'react'
 import type { Mode } from '../../preload/contract'
 import { CallError } from './components/ErrorBox'
 import { ModeBadge } from './components/ModeBadge'
+import { HandoffScreen } from './screens/HandoffScreen'
 import { HomeScreen } from './screens/HomeScreen'
 import { PlanEditorScreen } from './screens/PlanEditorScreen'
 import { PlanReviewScreen } from './screens/PlanReviewScreen'
+import { ScriptScreen } from './screens/ScriptScreen'
+import { ReceiveScreen } from './screens/ReceiveScreen'
 import { RecordScreen } from './screens/RecordScreen'
 import { RunScreen } from './screens/RunScreen'
 import { SetupScreen } from './screens/SetupScreen'
@@ -113,6 +116,12 @@ function CurrentScreen({ screen }: { screen: ReturnType<Stores['ui']['getState']
       return <RunScreen />
     case 'record':
       return <RecordScreen />
+    case 'script':
+      return <ScriptScreen />
+    case 'handoff':
+      return <HandoffScreen />
+    case 'receive':
+      return <ReceiveScreen />
     default:
       return <HomeScreen />
   }

@@ -4,11 +4,14 @@
  * exception, the record page, its JSON export and its PDF. Each main screen is checked with axe and
  * saved as a screenshot in test-results/screens/.
  */
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import type { Locator, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
+import { confirmPeople, signAsWitnesses, startRehearsal } from './people'
 
 const SCREENS = 'test-results/screens'
 
@@ -40,14 +43,34 @@ async function last4Of(digestBox: Locator): Promise<string> {
 
 async function noHorizontalScroll(page: Page): Promise<void> {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-  expect(overflow).toBeLessThanOrEqual(0)
+  // Name what sticks out, so a failure says where to look.
+  const wide = overflow > 0 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(-4).map((e) => `${e.tagName}.${e.className} in ${e.closest('section')?.className ?? '?'}: ${(e.textContent ?? '').slice(0, 40)}`)) : []
+  expect(overflow, wide.join(' | ')).toBeLessThanOrEqual(0)
 }
 
-/** Signs off every witness item of the step on screen, as the given witness. */
-async function signOff(detail: Locator, witness: string): Promise<void> {
+/** The first on-screen custodian denies, giving a reason; then the operator starts a fresh request (the one way on). */
+async function denyOnce(detail: Locator, reason: string): Promise<void> {
+  const panel = detail.getByTestId('approval-panel')
+  const row = panel.locator('.rehearsal-creds tbody tr').first()
+  const [, user, password] = await row.locator('td').allInnerTexts()
+  await panel.getByLabel('Custodian', { exact: true }).selectOption(user!.trim())
+  await panel.getByLabel('Password', { exact: true }).fill(password!.trim())
+  await panel.getByRole('button', { name: '✗ Deny…' }).click()
+  await expect(panel.getByRole('button', { name: 'Deny the request' })).toBeDisabled()
+  await panel.getByLabel('Why you deny it (recorded)').fill(reason)
+  await panel.getByRole('button', { name: 'Deny the request' }).click()
+  await expect(panel.getByTestId('approval-status')).toContainText('Denied', { timeout: 15_000 })
+  await expect(panel).toContainText(reason)
+  await panel.getByRole('button', { name: 'Start a fresh request' }).click()
+  await expect(detail).toHaveAttribute('data-kind', 'wrap-request', { timeout: 15_000 })
+}
+
+/** One witness signs the step on screen. */
+async function signOne(detail: Locator, witness: string): Promise<void> {
   const panel = detail.locator('section.witness')
   for (const box of await panel.getByRole('checkbox').all()) await box.check()
   await panel.getByLabel('Witness', { exact: true }).selectOption(witness)
+  await panel.getByLabel('Your initials').fill(witness.split(' ').map((w) => w[0]).join(''))
   await panel.getByRole('button', { name: 'Sign off' }).click()
   await expect(panel.getByRole('list', { name: 'Signed off' })).toContainText(witness)
 }
@@ -128,8 +151,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   await screenshot(page, 'home')
 
   // Rehearsal: simulated appliances in main, REHEARSAL everywhere.
-  await page.getByRole('button', { name: 'Start a rehearsal' }).click()
-  await expect(page.getByRole('heading', { name: 'Review the ceremony plan' })).toBeVisible({ timeout: 30_000 })
+  await startRehearsal(page)
   await expect(page.getByTestId('mode-badge')).toHaveText('REHEARSAL')
   await expect(page.locator('html')).toHaveAttribute('data-mode', 'rehearsal')
   await expect(page.getByTestId('rehearsal-banner')).toBeVisible()
@@ -138,6 +160,16 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   expect((await planDigest.locator('.digest-words').innerText()).split(' ')).toHaveLength(32)
   await noSeriousAxeViolations(page, 'plan review')
   await screenshot(page, 'plan-review')
+
+  // The ceremony script, printable from the plan alone: every step by the id it is read aloud by.
+  await page.getByRole('button', { name: 'The ceremony script' }).click()
+  const script = page.getByTestId('script')
+  for (const id of ['P.0', 'T2.1', 'T2.5', 'T3.11', 'C.1']) await expect(script.getByText(id, { exact: true })).toBeVisible()
+  await expect(script).toContainText('initials ________')
+  await noSeriousAxeViolations(page, 'script')
+  const scriptShot = await screenshot(page, 'script', 1200)
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(scriptShot, 'docs/screenshots/script.png')
+  await page.getByRole('button', { name: 'Back to the plan' }).click()
 
   // Session setup: the simulated appliances' keys are already in main; check, then confirm people.
   await page.getByRole('button', { name: 'Continue to session setup' }).click()
@@ -148,9 +180,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   for (const state of await states.all()) await expect(state).toContainText('Connected', { timeout: 20_000 })
   await expect(page.getByRole('group', { name: /^TLS pin of / }).first().locator('.digest-words')).not.toBeEmpty()
   await expect(page.getByRole('heading', { name: 'Simulated custodians (rehearsal only)' })).toBeVisible()
-  await page.getByLabel('I have checked the identity of everyone taking part').check()
-  await page.getByRole('button', { name: 'Confirm participants' }).click()
-  await expect(page.getByText('✓ Participants confirmed')).toBeVisible()
+  await confirmPeople(page)
   await noSeriousAxeViolations(page, 'setup')
   await screenshot(page, 'setup')
   await page.getByRole('button', { name: 'Go to the ceremony steps' }).click()
@@ -158,13 +188,14 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   // Run every step.
   await page.getByRole('button', { name: 'Begin: run the preflight checks' }).click()
   const detail = page.getByTestId('step-detail')
-  const witnesses = ['Witness One', 'Witness Two']
   const fingerprints = new Map<string, string>()
   const approvers: string[] = []
   let shotComparison = false
   let exceptionRecorded = false
   let confirmationsTyped = 0
   let signoffs = 0
+  let denied = false
+  let waived = false
   for (let guard = 0; guard < 80; guard++) {
     await expect(detail).toBeVisible()
     await expect(detail).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 })
@@ -179,12 +210,22 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
           await detail.getByRole('button', { name: 'Run step' }).click()
           await expect(detail.getByTestId('approval-panel')).toBeVisible({ timeout: 20_000 })
         }
+        if (!denied) {
+          // The app's own 200 % text size: the approval panel reflows, nothing is cut off.
+          await page.evaluate(() => window.ceremony!.updateSettings({ textScale: 200 }))
+          await expect(page.locator('html')).toHaveCSS('font-size', /32px/)
+          await noHorizontalScroll(page)
+          await page.evaluate(() => window.ceremony!.updateSettings({ textScale: 100 }))
+          // A custodian denies the first export, with a reason; the only way on is a fresh request.
+          await denyOnce(detail, 'Rehearsal: the fingerprint was deliberately misread, to practise a denial.')
+          denied = true
+          continue
+        }
         approvers.push(...(await approveWithCustodians(page, detail, kind === 'wrap-approval' && approvers.length === 0 ? 'run' : null)))
       } else {
         if (kind === 'close') {
           // Closing seals the log: the witnesses sign off before it runs.
-          await signOff(detail, witnesses[signoffs % 2]!)
-          signoffs++
+          signoffs += (await signAsWitnesses(detail)).length
         }
         const confirm = detail.locator('input.confirm-input')
         const run = detail.getByRole('button', { name: 'Run step' })
@@ -218,23 +259,42 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
         shotComparison = true
       }
     }
-    if (['preflight', 'import-pubkey', 'wrap-approval', 'unwrap-result', 'cleanup'].includes(kind)) {
-      await signOff(detail, witnesses[signoffs % 2]!)
-      signoffs++
+    // Every witness present signs every step with a checklist; Next step waits for them.
+    const next = detail.getByRole('button', { name: /^Next step: / })
+    if (kind === 'wrap-request' && denied) {
+      // After the denial the request ran again: the signatures on the denied one do not carry over.
+      await expect(detail.getByTestId('signoff-status')).toContainText('0 of 2 required')
     }
-    if (!exceptionRecorded && kind === 'load-blob') {
+    if (!waived && kind === 'load-blob') {
+      // One witness signs; the other was called away: an exception says who allowed going on, and why.
+      await expect(next).toBeDisabled()
+      await signOne(detail, 'Witness One')
+      signoffs++
+      await expect(next).toBeDisabled()
       await detail.getByText('Record an exception').click()
-      await detail.getByLabel('Recorded by').selectOption('Witness Two')
-      await detail.getByLabel('What happened').fill('Rehearsal: the media bag seal number was read twice to be sure.')
+      await detail.getByLabel('Recorded by').selectOption('Witness One')
+      await detail.getByLabel('What happened').fill('Rehearsal: Witness Two was called away; Witness One read the media bag seal number twice.')
+      await detail.getByLabel(/allows going on without every witness sign-off/).check()
       await detail.getByRole('button', { name: 'Record exception' }).click()
       await expect(detail.locator('section.exceptions')).toContainText('media bag seal number')
+      await expect(detail.getByTestId('signoff-status')).toContainText('Passed without every sign-off')
+      waived = true
       exceptionRecorded = true
+    } else if (kind !== 'close' && (await detail.getByTestId('signoff-status').count()) > 0) {
+      await expect(next).toBeDisabled()
+      signoffs += (await signAsWitnesses(detail)).length
+      if (kind === 'preflight') {
+        // A witness signs a step once: a second signature is refused by main, whatever the screen offers.
+        const again = await page.evaluate(() => window.ceremony!.signOff({ stepId: 'preflight', witness: 'Witness One', initials: 'WO', items: ['Appliance versions and clocks were read', 'The quorum policy on "Quorum Group" is in place', 'The CMK KCV on the source was read aloud'] }))
+        expect(again.ok ? 'signed twice' : again.error.code).toBe('ALREADY_SIGNED')
+      }
     }
     if (kind === 'close') break
     await detail.getByRole('button', { name: /^Next step: / }).click()
   }
 
-  expect(signoffs).toBeGreaterThanOrEqual(6)
+  expect(denied && waived).toBe(true)
+  expect(signoffs).toBeGreaterThanOrEqual(40) // two witnesses, every step of two targets
   expect(confirmationsTyped).toBe(2) // deleting the transfer keys, once per target
   expect(new Set(approvers).size).toBeGreaterThanOrEqual(2) // two custodians, at least, approved
   await expect(page.getByText('The ceremony is complete.')).toBeVisible()
@@ -254,19 +314,38 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   expect(finalWords).toBe(fromMain.data.finalDigest.words.join(' '))
   await expect(page.getByTestId('record-watermark')).toContainText('REHEARSAL')
   const recordText = await page.locator('.record-page').innerText()
-  for (const expected of ['Approvals', 'Witness sign-offs', 'Exceptions', 'media bag seal number', 'Witness One', 'Witness Two', ...new Set(approvers)]) {
+  for (const expected of ['Approvals', 'Who was in the room', 'media bag seal number', 'allowed going on without every sign-off', 'Witness One', 'Witness Two', 'UTC', ...new Set(approvers)]) {
     expect(recordText).toContain(expected)
   }
+  // The denial is on the record: in the approvals table, and under its step.
+  await expect(page.locator('.record-approvals')).toContainText('denied: Rehearsal: the fingerprint was deliberately misread')
+  await expect(page.locator('.record-steps')).toContainText('a fresh approval request was opened')
+  await expect(page.getByTestId('qr-code')).toBeVisible()
   await noSeriousAxeViolations(page, 'record')
-  await screenshot(page, 'record')
+  const recordShot = await screenshot(page, 'record', 1500)
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(recordShot, 'docs/screenshots/record.png')
 
-  // JSON export through main's save dialog (answered by the harness).
-  const jsonPath = join(harness.userData, 'REHEARSAL-record.json')
-  harness.fake.dialogAnswers.push(jsonPath)
+  // JSON export through main's save dialog: in the harness it writes into this run's exports folder,
+  // and the screen says which file, its size and its SHA-256.
   await page.getByRole('button', { name: 'Export as JSON…' }).click()
-  await expect(page.getByText('Exported the record as JSON.')).toBeVisible()
-  const exported = JSON.parse(readFileSync(jsonPath, 'utf8')) as { watermark?: string; finalDigest: string; mode: string }
+  const result = page.getByTestId('export-result')
+  await expect(result).toContainText('-record.json')
+  const jsonName = (await result.locator('strong').innerText()).trim()
+  const jsonPath = join(harness.exportsDir, jsonName)
+  const bytes = readFileSync(jsonPath)
+  expect(await result.innerText()).toContain(`(${bytes.length} bytes)`)
+  const shownSha = (await result.getByRole('group', { name: 'Exported file digest' }).locator('.digest-hex').innerText()).replace(/\s+/g, '').toLowerCase()
+  expect(shownSha).toBe(createHash('sha256').update(bytes).digest('hex'))
+  const exported = JSON.parse(bytes.toString('utf8')) as { watermark?: string; finalDigest: string; mode: string }
   expect(exported).toMatchObject({ mode: 'rehearsal', watermark: 'REHEARSAL', finalDigest: fromMain.data.finalDigest.hex })
+  // A second copy goes to another file.
+  await result.getByRole('button', { name: 'Write a second copy…' }).click()
+  await expect(result.locator('strong')).not.toHaveText(jsonName)
+  // The exported JSON verifies with the documented standalone method (docs/record-format.md).
+  if (spawnSync('python3', ['--version']).status === 0) {
+    const verified = spawnSync('python3', ['docs/verify_record.py', jsonPath], { encoding: 'utf8' })
+    expect(verified.stdout.trim()).toBe(`OK ${(exported as unknown as { entries: unknown[] }).entries.length} ${exported.finalDigest}`)
+  }
 
   // The printable page: what print CSS lays out is what Chromium turns into the PDF.
   await page.emulateMedia({ media: 'print' })
@@ -278,6 +357,10 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   expect(printedText).toContain('REHEARSAL')
   const pdf = await page.pdf({ format: 'A4', printBackground: true })
   writeFileSync(join(SCREENS, 'record.pdf'), pdf)
+  // Brief: a two-target rehearsal prints on at most 10 A4 pages (the full log is an optional appendix).
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length
+  expect(pages).toBeGreaterThan(0)
+  expect(pages).toBeLessThanOrEqual(10)
   expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-')
   expect(pdf.length).toBeGreaterThan(30_000)
   expect(pdf.subarray(-1024).toString('latin1')).toContain('%%EOF')

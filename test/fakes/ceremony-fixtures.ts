@@ -77,6 +77,7 @@ export function makeApproval(overrides: Partial<ApprovalView> = {}): ApprovalVie
 
 export function makeStep(overrides: Partial<StepView> & { id: string }): StepView {
   return {
+    scriptId: 'P.0',
     name: 'preflight',
     number: 1,
     group: null,
@@ -94,6 +95,7 @@ export function makeStep(overrides: Partial<StepView> & { id: string }): StepVie
     approval: null,
     witnessItems: [],
     signoffs: [],
+    signoff: null,
     exceptions: [],
     error: null,
     ...overrides,
@@ -106,10 +108,11 @@ export function makeSteps(): StepView[] {
   ]
   for (const t of ['dsm-t1', 'dsm-t2']) {
     steps.push(
-      makeStep({ id: `transfer-key-${t}`, name: 'transfer-key', number: 1, group: t, where: 'target', title: 'Generate the transfer key' }),
-      makeStep({ id: `wrap-approval-${t}`, name: 'approval', interaction: 'approval', number: 5, group: t, where: 'source', title: 'Custodians approve the export', approval: makeApproval() }),
+      makeStep({ id: `transfer-key-${t}`, scriptId: `T${t.at(-1)}.1`, name: 'transfer-key', number: 1, group: t, where: 'target', title: 'Generate the transfer key' }),
+      makeStep({ id: `wrap-approval-${t}`, scriptId: `T${t.at(-1)}.5`, name: 'wrap-approval', interaction: 'approval', number: 5, group: t, where: 'source', title: 'Custodians approve the export', approval: makeApproval() }),
       makeStep({
         id: `cleanup-${t}`,
+        scriptId: `T${t.at(-1)}.11`,
         name: 'cleanup',
         number: 11,
         group: t,
@@ -119,7 +122,7 @@ export function makeSteps(): StepView[] {
       }),
     )
   }
-  steps.push(makeStep({ id: 'close', name: 'close', number: 2, seals: true, title: 'Close the ceremony' }))
+  steps.push(makeStep({ id: 'close', scriptId: 'C.1', name: 'close', number: 2, seals: true, title: 'Close the ceremony' }))
   return steps
 }
 
@@ -128,6 +131,12 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
   return {
     plan: makePlan(),
     phase: 'running',
+    people: [
+      { name: 'Olivia Operator', role: 'operator', present: true },
+      { name: 'Wendy Witness', role: 'witness', present: true },
+      { name: 'Walter Witness', role: 'witness', present: true },
+      { name: 'alice@example.test', role: 'custodian (dsm-s)', present: true },
+    ],
     rehearsalCredentials: [
       { applianceId: 'dsm-s', user: 'alice@example.test', password: 'sim-pass-alice' },
       { applianceId: 'dsm-s', user: 'bob@example.test', password: 'sim-pass-bob' },

@@ -3,8 +3,9 @@
  * binary here). It records what main does: window options, guards, IPC handlers, events sent.
  */
 import { EventEmitter } from 'node:events'
+import { existsSync, mkdirSync } from 'node:fs'
 import Module from 'node:module'
-import { resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 type Listener = (...args: any[]) => any
@@ -72,6 +73,8 @@ export interface FakeBrowserWindowLike {
 
 export interface FakeElectronOptions {
   userData: string
+  /** Save dialogs with no queued answer write here (a per-run folder the e2e tests read); without it they cancel. */
+  savesTo?: string
   isPackaged?: boolean
   singleInstanceLock?: boolean
   version?: string
@@ -99,6 +102,17 @@ export function chromiumSwitches(argv: readonly string[], platform: NodeJS.Platf
     switches.add(platform === 'win32' ? name.toLowerCase() : name)
   }
   return switches
+}
+
+/** `dir/name`, or `dir/name-2.ext` … when it exists: a save dialog never answers an existing file unasked. */
+function freshPath(dir: string, defaultName: string): string {
+  mkdirSync(dir, { recursive: true })
+  const name = basename(defaultName)
+  const dot = name.lastIndexOf('.')
+  for (let i = 1; ; i++) {
+    const candidate = join(dir, i === 1 ? name : `${name.slice(0, dot)}-${i}${name.slice(dot)}`)
+    if (!existsSync(candidate)) return candidate
+  }
 }
 
 export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
@@ -222,7 +236,7 @@ export function createFakeElectron(options: FakeElectronOptions): FakeElectron {
       },
       showSaveDialog: async (_window: unknown, opts: unknown) => {
         fake.dialogsShown.push({ kind: 'save', options: opts })
-        const path = fake.dialogAnswers.shift()
+        const path = fake.dialogAnswers.shift() ?? (options.savesTo ? freshPath(options.savesTo, (opts as { defaultPath?: string }).defaultPath ?? 'file') : undefined)
         return path ? { canceled: false, filePath: path } : { canceled: true, filePath: '' }
       },
     },

@@ -19,6 +19,8 @@ import { HARNESS_CSP } from './harness-csp'
 const ROOT = resolve(__dirname, '../..')
 const RENDERER_DIR = join(ROOT, 'out/renderer')
 export interface Harness {
+  /** Where save dialogs write when a test queued no answer: what the app exported in this run. */
+  exportsDir: string
   url: string
   token: string
   userData: string
@@ -74,7 +76,8 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
 
 export async function startHarness(options: { userData: string; port?: number }): Promise<Harness> {
   const token = randomBytes(24).toString('hex')
-  const fake = createFakeElectron({ userData: options.userData })
+  const exportsDir = join(options.userData, 'exports')
+  const fake = createFakeElectron({ userData: options.userData, savesTo: exportsDir })
   loadMainBundle(fake)
   const window = await fake.firstWindow
   const preloadJs = await bundlePreload(token)
@@ -184,6 +187,7 @@ export async function startHarness(options: { userData: string; port?: number })
     url: `http://${host}/?token=${token}`,
     token,
     userData: options.userData,
+    exportsDir,
     fake,
     close: async () => {
       for (const client of sseClients) client.end()

@@ -75,7 +75,8 @@ describe('App', () => {
     expect(screen.getByTestId('mode-badge').textContent).toBe('PRODUCTION')
     expect(screen.getByRole('button', { name: 'Start a rehearsal' }).hasAttribute('disabled')).toBe(false)
     expect(screen.getByRole('button', { name: 'Open ceremony plan…' }).hasAttribute('disabled')).toBe(false)
-    expect((screen.getByLabelText('Operator name') as HTMLInputElement).value).toBe('Sam')
+    // Who takes part comes from the plan: the workstation no longer asks for an operator name.
+    expect(screen.queryByLabelText('Operator name')).toBeNull()
     expect(screen.queryByText(/Not yet available/)).toBeNull()
   })
 

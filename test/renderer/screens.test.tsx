@@ -129,8 +129,13 @@ describe('session setup', () => {
     const confirm = screen.getByRole('button', { name: 'Confirm participants' })
     expect(confirm.hasAttribute('disabled')).toBe(true)
     fireEvent.click(screen.getByLabelText('I have checked the identity of everyone taking part'))
+    // The operator the plan names must be ticked, and at least one witness.
+    fireEvent.click(screen.getByLabelText(/Olivia Operator/))
+    expect(confirm.hasAttribute('disabled')).toBe(true)
+    expect(screen.getByText('At least one witness must be present.')).toBeTruthy()
+    fireEvent.click(screen.getByLabelText(/Wendy Witness/))
     await act(async () => fireEvent.click(confirm))
-    expect(bridge.confirmParticipants).toHaveBeenCalledWith({ operator: 'Olivia Operator' })
+    expect(bridge.confirmParticipants).toHaveBeenCalledWith({ present: ['Olivia Operator', 'Wendy Witness'] })
     fireEvent.click(screen.getByRole('button', { name: 'Go to the ceremony steps' }))
     expect(stores.ui.getState().screen).toBe('run')
   })
@@ -267,9 +272,9 @@ describe('custodian approvals', () => {
     const password = screen.getByLabelText('Password') as HTMLInputElement
     expect(password.type).toBe('password')
     fireEvent.change(password, { target: { value: 'alice-secret-pw' } })
-    const approve = screen.getByRole('button', { name: 'Approve' })
+    const approve = screen.getByRole('button', { name: '✓ Approve' })
     expect(approve.hasAttribute('disabled')).toBe(true) // the confirmation is not typed yet
-    expect(screen.getByRole('button', { name: 'Deny' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: '✗ Deny…' }).hasAttribute('disabled')).toBe(false)
     fireEvent.change(screen.getByLabelText(/to approve the export/), { target: { value: '0718' } })
     await act(async () => fireEvent.click(approve))
     expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'alice@example.test', password: 'alice-secret-pw', decision: 'approve', requestId: 'req-1', viewDigest: '5e'.repeat(32), confirmation: '0718' })
@@ -286,8 +291,14 @@ describe('custodian approvals', () => {
     fireEvent.change(screen.getByLabelText('Custodian'), { target: { value: '__other__' } })
     fireEvent.change(screen.getByLabelText('DSM user name'), { target: { value: 'zoe@example.test' } })
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } })
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Deny' })))
-    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny', requestId: 'req-1', viewDigest: '5e'.repeat(32) })
+    // Deny asks for the reason first, and a second click.
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: '✗ Deny…' })))
+    expect(bridge.decideApproval).not.toHaveBeenCalled()
+    const denyNow = screen.getByRole('button', { name: 'Deny the request' })
+    expect(denyNow.hasAttribute('disabled')).toBe(true)
+    fireEvent.change(screen.getByLabelText('Why you deny it (recorded)'), { target: { value: 'The fingerprint read aloud differs' } })
+    await act(async () => fireEvent.click(denyNow))
+    expect(bridge.decideApproval).toHaveBeenCalledWith({ stepId: approvalStep, user: 'zoe@example.test', password: 'pw', decision: 'deny', requestId: 'req-1', viewDigest: '5e'.repeat(32), reason: 'The fingerprint read aloud differs' })
   })
 
   test('after a denial, a fresh request can be started', async () => {
@@ -303,33 +314,45 @@ describe('custodian approvals', () => {
 })
 
 describe('witnesses and exceptions', () => {
-  test('a named witness signs off the ticked items once the step has run; the sign-off shows name and time', async () => {
+  test('a present witness signs the whole checklist with their initials once the step has run; Next step waits for the sign-offs', async () => {
     const notYet = makeSnapshot()
     await renderApp(bridgeWith(notYet), 'run')
-    fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
-    fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    expect((screen.getByLabelText('Appliance versions read aloud') as HTMLInputElement).disabled).toBe(true)
     expect(screen.getByRole('button', { name: 'Sign off' }).hasAttribute('disabled')).toBe(true)
     cleanup()
 
-    const snap = withStep(makeSnapshot(), 'preflight', { state: 'done' })
+    const items = ['Appliance versions read aloud', 'Clock differences noted']
+    const signoff = { required: 2, complete: false, waivedBy: null }
+    const snap = { ...withStep(makeSnapshot(), 'preflight', { state: 'done', witnessItems: items, signoff }), currentStepId: 'transfer-key-dsm-t1' }
+    const signed = withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items, simulated: false }], signoff: { ...signoff } })
     const bridge = bridgeWith(snap)
-    bridge.signOff.mockResolvedValue(ok(withStep(snap, 'preflight', { signoffs: [{ witness: 'Wendy Witness', at: '2025-01-01T10:05:00Z', items: ['Appliance versions read aloud'] }] })))
-    await renderApp(bridge, 'run')
+    bridge.signOff.mockResolvedValue(ok(signed))
+    const stores = await renderApp(bridge, 'run')
+    stores.ui.getState().selectStep('preflight')
+    await act(async () => undefined)
     const signOff = screen.getByRole('button', { name: 'Sign off' })
-    expect(signOff.hasAttribute('disabled')).toBe(true)
+    const next = screen.getByRole('button', { name: /^Next step: T1\.1/ })
+    expect(next.hasAttribute('disabled')).toBe(true)
+    expect(screen.getByTestId('signoff-status').textContent).toContain('0 of 2 required')
     fireEvent.click(screen.getByLabelText('Appliance versions read aloud'))
     fireEvent.change(screen.getByLabelText('Witness'), { target: { value: 'Wendy Witness' } })
+    fireEvent.change(screen.getByLabelText('Your initials'), { target: { value: 'ww' } })
+    expect(signOff.hasAttribute('disabled')).toBe(true) // every item must be confirmed
+    fireEvent.click(screen.getByLabelText('Clock differences noted'))
     await act(async () => fireEvent.click(signOff))
-    expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', items: ['Appliance versions read aloud'] })
+    expect(bridge.signOff).toHaveBeenCalledWith({ stepId: 'preflight', witness: 'Wendy Witness', initials: 'ww', items })
     const list = screen.getByRole('list', { name: 'Signed off' })
     expect(list.textContent).toContain('Wendy Witness')
     expect(list.querySelector('time')?.getAttribute('datetime')).toBe('2025-01-01T10:05:00.000Z')
+    // Wendy signed: only Walter is offered now, and Next step still waits for him.
+    expect([...(screen.getByLabelText('Witness') as HTMLSelectElement).options].map((o) => o.value)).toEqual(['', 'Walter Witness'])
+    expect(screen.getByRole('button', { name: /^Next step: T1\.1/ }).hasAttribute('disabled')).toBe(true)
   })
 
   test('anyone can record an exception at any step', async () => {
     const snap = makeSnapshot()
     const bridge = bridgeWith(snap)
-    bridge.recordException.mockResolvedValue(ok(withStep(snap, 'preflight', { exceptions: [{ by: 'Walter Witness', at: '2025-01-01T10:06:00Z', note: 'Bag 1142 seal number differs from the log sheet' }] })))
+    bridge.recordException.mockResolvedValue(ok(withStep(snap, 'preflight', { exceptions: [{ by: 'Walter Witness', at: '2025-01-01T10:06:00Z', note: 'Bag 1142 seal number differs from the log sheet', waivesSignoff: false }] })))
     await renderApp(bridge, 'run')
     fireEvent.change(screen.getByLabelText('Recorded by'), { target: { value: 'Walter Witness' } })
     fireEvent.change(screen.getByLabelText('What happened'), { target: { value: 'Bag 1142 seal number differs from the log sheet' } })
@@ -340,32 +363,47 @@ describe('witnesses and exceptions', () => {
 })
 
 describe('ceremony record', () => {
-  test('shows the final digest in hex and words, the steps, approvals and the REHEARSAL watermark; exports through main', async () => {
+  test('shows the final digest in hex, words and a QR code, the steps by script id, one approvals table, events where they happened; an export says what it wrote', async () => {
     const finalDigest = digest('5e'.repeat(32))
     const snap = makeSnapshot({ phase: 'complete', currentStepId: null })
     const bridge = bridgeWith(snap)
-    bridge.getRecord.mockResolvedValue(
-      ok({
-        record: makeRecord({
-          planDigest: PLAN_DIGEST.hex,
-          artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 256, seq: 3 }],
-          approvals: [{ seq: 7, ts: '2025-01-01T10:00:00Z', step: 'wrap-approval:dsm-t1', actor: 'alice@example.test', facts: { decision: 'approve' } }],
-        }),
-        finalDigest,
-      }),
-    )
-    bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, digest: FINGERPRINT }))
+    const entry = (seq: number, step: string, kind: string, actor: string, facts: Record<string, unknown>) => ({ seq, ts: `2025-01-01T10:0${seq}:00.000Z`, prev: '00'.repeat(32), planDigest: PLAN_DIGEST.hex, actor, step, kind, facts, hash: `${seq}`.repeat(64).slice(0, 64) })
+    const record = makeRecord({
+      planDigest: PLAN_DIGEST.hex,
+      entries: [
+        entry(1, 'ceremony', 'ceremony-open', 'Olivia Operator', { software: { name: 'DSM Key Ceremony', version: '0.1.0', buildDigest: 'ab'.repeat(32) } }),
+        entry(2, 'ceremony', 'attendance', 'Olivia Operator', { person: 'Wendy Witness', role: 'witness', event: 'arrive' }),
+        entry(3, 'wrap-approval-dsm-t1', 'denial', 'bob@example.test', { requestId: 'aaaabbbb-0000', decision: 'deny', viewDigest: 'cd'.repeat(32), reason: 'wrong fingerprint read aloud' }),
+        entry(4, 'wrap-approval-dsm-t1', 'approval', 'alice@example.test', { requestId: 'ccccdddd-0000', decision: 'approve', viewDigest: 'ef'.repeat(32) }),
+      ],
+      artifacts: [{ name: 'rehearsal-dsm-t1-wrapped_master_key.out', sha256: 'cd'.repeat(32), bytes: 256, seq: 3 }],
+    })
+    bridge.getRecord.mockResolvedValue(ok({ record, finalDigest }))
+    bridge.exportRecord.mockResolvedValue(ok({ cancelled: false, file: { name: 'REHEARSAL-cmk-rehearsal-record.pdf', bytes: 48213, sha256: FINGERPRINT } }))
     await renderApp(bridge, 'record')
     await waitFor(() => expect(screen.getByRole('group', { name: 'Final log digest' })).toBeTruthy())
     const final = screen.getByRole('group', { name: 'Final log digest' })
     expect(final.textContent).toContain(finalDigest.hexGroups)
     expect(final.textContent).toContain(finalDigest.words.join(' '))
+    expect(Number(screen.getByTestId('qr-code').dataset.modules)).toBeGreaterThanOrEqual(21)
     expect(screen.getByTestId('record-watermark').textContent).toContain('REHEARSAL')
-    expect(screen.getByText('wrap-approval:dsm-t1')).toBeTruthy()
+    expect(screen.getByTestId('record-software').textContent).toContain('DSM Key Ceremony 0.1.0')
+    // One table of decisions: who, what, when, and the digest of what they read.
+    const approvals = document.querySelector('.record-approvals')!
+    expect(approvals.textContent).toContain('bob@example.test')
+    expect(approvals.textContent).toContain('denied: wrong fingerprint read aloud')
+    expect(approvals.textContent).toContain('EFEF EFEF')
+    // The denial also shows where it happened, under its step.
+    expect(document.querySelector('.record-steps')!.textContent).toContain('denied by bob@example.test: wrong fingerprint read aloud')
+    expect(document.querySelector('.record-attendance')!.textContent).toContain('Wendy Witness')
     expect(screen.getByText('rehearsal-dsm-t1-wrapped_master_key.out')).toBeTruthy()
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Export as PDF…' })))
     expect(bridge.exportRecord).toHaveBeenCalledWith({ format: 'pdf' })
-    expect(screen.getByText(/Exported the record as PDF/)).toBeTruthy()
+    const result = screen.getByTestId('export-result')
+    expect(result.textContent).toContain('REHEARSAL-cmk-rehearsal-record.pdf (48213 bytes)')
+    expect(result.textContent).toContain(FINGERPRINT.hexGroups)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Write a second copy…' })))
+    expect(bridge.exportRecord).toHaveBeenCalledTimes(2)
   })
 
   test('Print uses the browser print (print CSS lays out the record)', async () => {
@@ -386,5 +424,36 @@ describe('times', () => {
     expect(untilText('20261228T161129Z', Date.parse('2026-12-28T15:41:29Z'))).toBe('in 30 min')
     expect(untilText('20261228T161129Z', Date.parse('2026-11-28T16:11:29Z'))).toBe('in 30 days')
     expect(untilText('20261228T161129Z', Date.parse('2026-12-29T00:00:00Z'))).toBe('expired')
+  })
+})
+
+describe('read aloud', () => {
+  test('shows one group of a fingerprint at a time, large, with its words and where the reader is', async () => {
+    const snap = withStep(makeSnapshot(), 'preflight', { evidence: [{ label: 'Fingerprint to read aloud', value: FINGERPRINT.hex, digest: FINGERPRINT }] })
+    await renderApp(bridgeWith(snap), 'run')
+    fireEvent.click(within(screen.getByRole('group', { name: 'Fingerprint to read aloud' })).getByRole('button', { name: 'Read aloud' }))
+    const dialog = screen.getByRole('dialog', { name: 'Read aloud: Fingerprint to read aloud' })
+    const groups = FINGERPRINT.hexGroups.split(' ')
+    expect(within(dialog).getByTestId('read-aloud-position').textContent).toBe(`Group 1 of ${groups.length}`)
+    expect(within(dialog).getByTestId('read-aloud-group').textContent).toBe(`${groups[0]}${FINGERPRINT.words.slice(0, 2).join(' ')}`)
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Next group →' }))
+    expect(within(dialog).getByTestId('read-aloud-position').textContent).toBe(`Group 2 of ${groups.length}`)
+    expect(within(dialog).getByTestId('read-aloud-group').textContent).toBe(`${groups[1]}${FINGERPRINT.words.slice(2, 4).join(' ')}`)
+    fireEvent.keyDown(dialog, { key: 'Escape' })
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+})
+
+describe('orientation', () => {
+  test('following the ceremony, the screen stays on the step being signed (after a restart too) until its witnesses signed', async () => {
+    const items = ['Appliance versions read aloud']
+    const snap = { ...withStep(makeSnapshot(), 'preflight', { state: 'done', witnessItems: items, signoff: { required: 1, complete: false, waivedBy: null } }), currentStepId: 'transfer-key-dsm-t1' }
+    const bridge = bridgeWith(snap)
+    await renderApp(bridge, 'run')
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('preflight')
+    expect(screen.getByRole('button', { name: /^Next step: T1\.1/ }).hasAttribute('disabled')).toBe(true)
+    await act(async () => bridge.emit('onCeremonyChanged', withStep(snap, 'preflight', { signoff: { required: 1, complete: true, waivedBy: null } })))
+    // Signed: the screen stays until the operator moves on, then follows the current step.
+    expect(screen.getByTestId('step-detail').dataset.stepId).toBe('preflight')
   })
 })

@@ -71,3 +71,27 @@ export function decide(engine: CeremonyEngine, stepId: string, custodian: { user
     ...(extra.confirmation ? { confirmation: extra.confirmation } : {}), ...(extra.reason ? { reason: extra.reason } : {}),
   })
 }
+
+/**
+ * What the witnesses do between steps when a test drives the engine itself: the operator and the
+ * witnesses are recorded as present, and every step due a sign-off is signed by them — as simulated
+ * witnesses in a rehearsal; in production as the witnesses themselves would at the terminal (a
+ * production engine refuses simulated sign-offs).
+ */
+export async function signWhatIsDue(engine: CeremonyEngine): Promise<void> {
+  const { presentNow, witnessesOf } = await import('../../main/ceremony/witnessing')
+  const present = presentNow(engine.logEntries())
+  for (const person of [engine.plan.participants.operator, ...witnessesOf(engine.plan).map((w) => w.name)]) {
+    if (!present.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
+  }
+  const current = engine.currentStep()
+  for (const step of engine.steps) {
+    const status = engine.witnesses.status(step)
+    const sealing = step === engine.steps.at(-1)
+    if (!status || status.complete || (sealing && current !== step)) continue
+    for (const w of witnessesOf(engine.plan)) {
+      if (engine.witnesses.status(step)!.complete) break
+      await engine.signOff(step.id, { witness: w.name, initials: w.initials, items: step.text.witnessItems, ...(engine.plan.mode === 'rehearsal' ? { simulated: true } : {}) })
+    }
+  }
+}

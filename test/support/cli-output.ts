@@ -64,9 +64,11 @@ export function runCeremony(args: string[], options: Partial<SpawnSyncOptionsWit
  * The same, without blocking this process: for runs against a simulator that lives in the test
  * process (spawnSync would stop it from answering).
  */
-export async function runCeremonyAsync(args: string[], options: SpawnOptions & { canaries?: readonly string[]; timeoutMs?: number } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const { canaries = [], timeoutMs = 120_000, ...spawnOptions } = options
-  const child = spawn(process.execPath, [CEREMONY_BIN, ...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function runCeremonyAsync(args: string[], options: SpawnOptions & { canaries?: readonly string[]; timeoutMs?: number; input?: string } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const { canaries = [], timeoutMs = 120_000, input, ...spawnOptions } = options
+  // `input` is what someone types at the terminal (then the terminal closes); without it stdin is empty.
+  const child = spawn(process.execPath, [CEREMONY_BIN, ...args], { ...spawnOptions, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+  if (input !== undefined) child.stdin!.end(input)
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (c: Buffer) => { stdout += c.toString() })

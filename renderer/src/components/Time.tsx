@@ -1,10 +1,19 @@
 import { useEffect, useState } from 'react'
 
-/** An ISO time as the local wall-clock time with seconds, and the ISO text for machines. */
+/**
+ * A time as the record keeps it: UTC with the zone written, and the workstation's local time beside
+ * it when the two differ (with the local date where that differs too), and the ISO text for machines.
+ */
 export function Time({ iso }: { iso: string | null }): React.JSX.Element {
   if (!iso) return <span className="hint">—</span>
   const d = parseTime(iso)
-  return <time dateTime={Number.isNaN(d.getTime()) ? iso : d.toISOString()}>{formatTime(iso)}</time>
+  const local = localTimeText(iso)
+  return (
+    <>
+      <time dateTime={Number.isNaN(d.getTime()) ? iso : d.toISOString()}>{formatTime(iso)}</time>
+      {local && <span className="local-time"> ({local})</span>}
+    </>
+  )
 }
 
 /** ISO 8601, or DSM's compact form "20261228T161129Z". */
@@ -17,11 +26,25 @@ export function parseTime(text: string): Date {
   return new Date(text)
 }
 
+const pad = (n: number) => String(Math.abs(n)).padStart(2, '0')
+
+/** "2026-12-02 05:36:03 UTC": the one form every screen and the printed record use. */
 export function formatTime(iso: string): string {
   const d = parseTime(iso)
   if (Number.isNaN(d.getTime())) return iso
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
+}
+
+/** "00:36:03 local, UTC−05:00" (or with the local date when it is another day); null when local time is UTC. */
+export function localTimeText(iso: string): string | null {
+  const d = parseTime(iso)
+  if (Number.isNaN(d.getTime())) return null
+  const offset = -d.getTimezoneOffset()
+  if (offset === 0) return null
+  const sameDay = d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear()
+  const date = sameDay ? '' : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} `
+  const zone = `UTC${offset < 0 ? '−' : '+'}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`
+  return `${date}${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} local, ${zone}`
 }
 
 /** The current time, refreshed every `ms` (for expiry countdowns). */

@@ -109,6 +109,9 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
   const [hasPassword, setHasPassword] = useState(false)
   // Each approving custodian types the confirmation themselves.
   const [typedConfirmation, setTypedConfirmation] = useState('')
+  // Denying is a decision too: it asks for the reason, which is recorded, and a second click.
+  const [denying, setDenying] = useState(false)
+  const [reason, setReason] = useState('')
   const confirmation = typedConfirmation.trim()
   const password = useRef<HTMLInputElement>(null)
   if (!approval) return null
@@ -120,6 +123,7 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
   const base = user !== '' && hasPassword && !busy
 
   function decide(decision: 'approve' | 'deny'): void {
+    if (decision === 'deny' && reason.trim() === '') return
     const field = password.current
     if (!field || field.value === '' || user === '') return
     const secret = field.value
@@ -131,12 +135,15 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
       .decideApproval({
         stepId: step.id, user, password: secret, decision, requestId: approval!.requestId, viewDigest: approval!.viewDigest,
         ...(needConfirm && decision === 'approve' && confirmation ? { confirmation } : {}),
+        ...(decision === 'deny' ? { reason: reason.trim() } : {}),
       })
       .then((ok) => {
         if (ok) {
           setTyped('')
           setChoice(null)
           setTypedConfirmation('')
+          setDenying(false)
+          setReason('')
         }
       })
   }
@@ -168,15 +175,32 @@ function CustodianSignIn({ step }: { step: StepView }): React.JSX.Element | null
       {step.confirmation && (
         <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="Approving cannot be undone." typed={typedConfirmation} onChange={setTypedConfirmation} />
       )}
-      <div className="actions">
-        <button type="button" disabled={!base || !confirmOk} onClick={() => decide('approve')}>
-          Approve
+      <div className="actions decision-actions">
+        <button type="button" className="approve" disabled={!base || !confirmOk || denying} onClick={() => decide('approve')}>
+          ✓ Approve
         </button>
-        <button type="button" className="danger" disabled={!base} onClick={() => decide('deny')}>
-          Deny
+        <button type="button" className="danger" disabled={!base} onClick={() => setDenying(true)}>
+          ✗ Deny…
         </button>
         {needConfirm && !confirmOk && <span className="hint">Type the confirmation before approving.</span>}
       </div>
+      {denying && (
+        <div className="deny-box" role="group" aria-labelledby={`deny-${step.id}`}>
+          <p id={`deny-${step.id}`}>
+            <strong>Deny this request as {user || 'this custodian'}?</strong> The request cannot be executed once denied; a fresh one is needed.
+          </p>
+          <label htmlFor={`deny-reason-${step.id}`}>Why you deny it (recorded)</label>
+          <textarea id={`deny-reason-${step.id}`} rows={2} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <div className="actions">
+            <button type="button" className="danger" disabled={!base || reason.trim() === ''} onClick={() => decide('deny')}>
+              Deny the request
+            </button>
+            <button type="button" className="secondary" onClick={() => setDenying(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
     </form>
   )
 }
@@ -187,10 +211,19 @@ export function RestartApproval({ step }: { step: StepView }): React.JSX.Element
   return (
     <div className="restart">
       <p>
-        This request can no longer be used. You can open a fresh request for exactly the same operation; custodians will need to approve
-        it again.
+        This request can no longer be used. The way on is a fresh request for exactly the same operation: the request step runs again,
+        witnesses sign it again, and custodians approve it again.
       </p>
-      <button type="button" disabled={busy} onClick={() => void stores.ceremony.getState().restartApproval(step.id)}>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() =>
+          void stores.ceremony
+            .getState()
+            .restartApproval(step.id)
+            .then((ok) => ok && stores.ui.getState().selectStep(null))
+        }
+      >
         Start a fresh request
       </button>
     </div>

@@ -13,13 +13,21 @@ export function HomeScreen(): React.JSX.Element {
   // Which kind to rehearse: main lists what it can simulate; the first is the default.
   const kinds = snapshot?.rehearsalKinds ?? []
   const [kind, setKind] = useState('')
+  // Leaving a ceremony that has begun is asked first, with what would be left behind.
+  const begun = inProgress && snapshot!.phase !== 'complete' && snapshot!.phase !== 'aborted' && snapshot!.steps.some((s) => s.state !== 'pending')
+  const [asking, setAsking] = useState<'open' | 'rehearsal' | null>(null)
 
   async function openPlan(): Promise<void> {
+    setAsking(null)
     if (await stores.ceremony.getState().openPlan()) stores.ui.getState().go('plan')
   }
   async function startRehearsal(): Promise<void> {
+    setAsking(null)
     const chosen = kind !== '' && kind !== kinds[0]?.kind ? kind : undefined
     if (await stores.ceremony.getState().startRehearsal(2, chosen)) stores.ui.getState().go('plan')
+  }
+  async function startTwoSiteRehearsal(): Promise<void> {
+    if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
   }
   function newPlan(): void {
     const editor = stores.editor.getState()
@@ -36,10 +44,10 @@ export function HomeScreen(): React.JSX.Element {
         </h2>
         <p>Copy the Cluster Master Key from one FIPS appliance to others, with quorum approvals, checks and a record for auditors.</p>
         <div className="actions">
-          <button type="button" className={inProgress ? 'secondary' : undefined} onClick={() => void openPlan()} disabled={opening}>
+          <button type="button" className={inProgress ? 'secondary' : undefined} onClick={() => (begun ? setAsking('open') : void openPlan())} disabled={opening}>
             Open ceremony plan…
           </button>
-          <button type="button" className="secondary" onClick={() => void startRehearsal()} disabled={starting}>
+          <button type="button" className="secondary" onClick={() => (begun ? setAsking('rehearsal') : void startRehearsal())} disabled={starting}>
             Start a rehearsal
           </button>
           {kinds.length > 1 && (
@@ -54,10 +62,33 @@ export function HomeScreen(): React.JSX.Element {
               </select>
             </label>
           )}
+          <button type="button" className="secondary" onClick={() => void startTwoSiteRehearsal()} disabled={starting}>
+            Rehearse across two sites
+          </button>
           <button type="button" className="secondary" onClick={newPlan}>
             Write or edit a plan
           </button>
         </div>
+        {asking && snapshot?.plan && (
+          <div className="confirm-leave" role="alertdialog" aria-labelledby="leave-heading" data-testid="confirm-leave">
+            <h3 id="leave-heading">A ceremony is in progress</h3>
+            <p>
+              <strong>{snapshot.plan.title}</strong>: {snapshot.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length} of {snapshot.steps.length} steps
+              done.{' '}
+              {snapshot.plan.mode === 'rehearsal'
+                ? 'Leaving it ends this rehearsal: its simulated appliances stop, and what it made is gone with them.'
+                : 'Leaving it stops nothing on the appliances: what it made stays there (see its steps), its journal and log stay on this workstation, and it is offered for resuming when the app starts again. To end it for good, stop it from the run screen, which records why and what is left.'}
+            </p>
+            <div className="actions">
+              <button type="button" className="danger" onClick={() => void (asking === 'open' ? openPlan() : startRehearsal())}>
+                {asking === 'open' ? 'Leave it and open another plan' : 'Leave it and start a rehearsal'}
+              </button>
+              <button type="button" className="secondary" onClick={() => setAsking(null)}>
+                Stay with this ceremony
+              </button>
+            </div>
+          </div>
+        )}
         <p className="hint">
           A rehearsal runs the whole ceremony against two simulated target appliances started on this workstation. Everything it shows and
           writes is marked REHEARSAL.
@@ -83,6 +114,7 @@ const PHASE_TEXT: Record<string, string> = {
   running: 'in progress',
   complete: 'complete',
   failed: 'stopped on a failure',
+  aborted: 'stopped by its participants',
 }
 
 function ResumeCard(): React.JSX.Element | null {
@@ -103,7 +135,7 @@ function ResumeCard(): React.JSX.Element | null {
     <section aria-labelledby="resume-heading" className="card card-emphasis">
       <h2 id="resume-heading" tabIndex={-1} data-screen-heading>A ceremony is {PHASE_TEXT[phase] ?? phase}</h2>
       <p>
-        <strong>{plan.title}</strong> ({plan.id}) — {done} of {steps.length} steps done.
+        <strong>{plan.title}</strong> ({plan.id}) — {steps.length === 0 ? 'no step has run yet.' : `${done} of ${steps.length} steps done.`}
       </p>
       <ReconcileNotes all />
       <div className="actions">
@@ -121,33 +153,13 @@ function ResumeCard(): React.JSX.Element | null {
 function SettingsCard(): React.JSX.Element | null {
   const stores = useStores()
   const settings = useApp((s) => s.settings)
-  const saving = useApp((s) => s.saving)
-  const [operatorName, setOperatorName] = useState(settings?.operatorName ?? '')
-  const [saved, setSaved] = useState(false)
   if (!settings) return null
   const update = stores.app.getState().updateSettings
 
   return (
     <section aria-labelledby="settings-heading" className="card">
       <h2 id="settings-heading">This workstation</h2>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault()
-          setSaved(false)
-          void update({ operatorName }).then(setSaved)
-        }}
-      >
-        <label htmlFor="operator-name">Operator name</label>
-        <div className="inline-form">
-          <input id="operator-name" value={operatorName} maxLength={80} onChange={(e) => setOperatorName(e.target.value)} />
-          <button type="submit" className="secondary" disabled={saving}>
-            Save
-          </button>
-          <span role="status" className="hint">
-            {saved ? 'Saved.' : ''}
-          </span>
-        </div>
-      </form>
+      <p className="hint">Who takes part comes from the plan: its operator, custodians and witnesses.</p>
       <fieldset>
         <legend>Text size</legend>
         {[100, 150, 200].map((scale) => (

@@ -3,6 +3,7 @@ import type { PlanSummary } from '../../../preload/contract'
 import { Digest, hexGroups } from '../components/Digest'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
+import { TripList } from '../components/Stations'
 
 /** The plan as loaded by main, for review before anything touches an appliance. */
 export function PlanReviewScreen(): React.JSX.Element {
@@ -32,6 +33,9 @@ export function PlanReviewScreen(): React.JSX.Element {
         </button>
         <button type="button" className="secondary" onClick={editCopy}>
           Edit a copy of this plan
+        </button>
+        <button type="button" className="secondary" onClick={() => stores.ui.getState().go('script')}>
+          The ceremony script
         </button>
         <button type="button" className="secondary" onClick={() => window.print()}>
           Print the plan
@@ -115,6 +119,7 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
           </table>
         </div>
       </section>
+      <TripList plan={plan} />
       <section className="card" aria-labelledby="plan-people-heading">
         <h3 id="plan-people-heading">People</h3>
         <dl className="facts">

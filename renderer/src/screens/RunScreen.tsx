@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
@@ -9,9 +9,10 @@ import { Time } from '../components/Time'
 import { useCeremony, useStores, useUi } from '../stores'
 import { ConfirmBox, confirmationMatches } from '../components/ConfirmBox'
 import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
-
-/** Errors after which the same operation can be asked for again with a fresh approval request. */
+import { AbortCeremony } from './AbortCeremony'
+import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
@@ -19,22 +20,32 @@ export function RunScreen(): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
   const selected = useUi((s) => s.selectedStepId)
+  // Following the ceremony, the screen shows the step being signed (a finished step whose witnesses
+  // have not all signed yet: also after a restart, or a quorum reached meanwhile), else the current one.
+  const beingSigned = snapshot?.steps.find((s) => s.state === 'done' && s.signoff !== null && !s.signoff.complete && s.id !== snapshot.currentStepId)?.id ?? null
+  // Once shown, the step being signed stays on screen until the operator moves on with Next step.
+  useEffect(() => {
+    if (!selected && beingSigned) stores.ui.getState().selectStep(beingSigned)
+  }, [selected, beingSigned, stores])
 
   if (!snapshot?.plan) {
     return <NoPlan />
   }
   const { steps, currentStepId, phase } = snapshot
   if (steps.length === 0) return <BeginCeremony />
-  const shownId = selected ?? currentStepId ?? steps.at(-1)?.id ?? null
+  const shownId = selected ?? beingSigned ?? currentStepId ?? steps.at(-1)?.id ?? null
   const step = steps.find((s) => s.id === shownId) ?? null
   const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length
   const shownIndex = steps.findIndex((s) => s.id === shownId)
   const currentIndex = steps.findIndex((s) => s.id === currentStepId)
   // A step that has just run stays on screen for the witnesses until the operator moves on.
-  const justRun = step !== null && (step.state === 'done' || step.state === 'skipped') && shownIndex + 1 === currentIndex
+  const justRun = step !== null && (step.state === 'done' || step.state === 'skipped') && currentIndex > shownIndex && (shownIndex + 1 === currentIndex || step.id === beingSigned || (step.signoff !== null && !step.signoff.complete))
 
   return (
     <div className="run">
+      <a className="skip-link" href="#step-title">
+        Skip to the step on screen
+      </a>
       <div className="run-head">
         <h2 tabIndex={-1} data-screen-heading>
           Ceremony steps
@@ -59,8 +70,20 @@ export function RunScreen(): React.JSX.Element {
           The ceremony stopped on a failure. Open the failed step to see what is safe and what to do next.
         </p>
       )}
+      {phase === 'aborted' && (
+        <div className="error-box" role="status">
+          <p>
+            <strong>The ceremony was stopped.</strong> The record holds why, and what was left on which appliance.
+          </p>
+          <button type="button" onClick={() => stores.ui.getState().go('record')}>
+            View the ceremony record
+          </button>
+        </div>
+      )}
       <ReconcileNotes />
+      <StationBanner />
       <TargetBoard snapshot={snapshot} />
+      {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />
         <div className="run-detail">
@@ -143,7 +166,7 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
                   aria-current={s.id === shownId ? 'step' : undefined}
                   onClick={() => stores.ui.getState().selectStep(s.id === currentStepId ? null : s.id)}
                 >
-                  <span className="step-num">{s.number}.</span>
+                  <span className="step-num">{s.scriptId}</span>
                   <span className="step-title">{s.title}</span>
                   <StepStateBadge state={s.state} />
                   {s.id === currentStepId && <span className="current-tag">current</span>}
@@ -158,53 +181,6 @@ function StepList({ steps, shownId, currentStepId }: { steps: StepView[]; shownI
 }
 
 /** Before the engine has opened, there are no steps yet: starting means running the preflight. */
-function BeginCeremony(): React.JSX.Element {
-  const stores = useStores()
-  const starting = useCeremony((s) => s.busy.includes('run:preflight'))
-  const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
-  // After a restart the first call resumes: interrupted steps are checked against the appliances first.
-  const resuming = useCeremony((s) => (s.snapshot?.reconcile ?? []).some((f) => f.stepId === 'ceremony' && /interrupted/.test(f.finding)))
-  return (
-    <div className="run">
-      <h2 tabIndex={-1} data-screen-heading>
-        Ceremony steps
-      </h2>
-      <section className="card card-emphasis" aria-labelledby="begin-heading">
-        <h3 id="begin-heading">{resuming ? 'Resume the ceremony' : 'Begin the ceremony'}</h3>
-        {resuming ? (
-          <p>
-            This ceremony was interrupted. Resuming checks every interrupted step against the appliances first, adopts what was already
-            done, and never does anything twice. What it finds is listed on the run screen.
-          </p>
-        ) : (
-          <p>
-            The first step signs in to every appliance and checks it before anything changes: versions, clocks, the quorum group and its
-            policy, and the Cluster Master Key on the source. Nothing is created or changed by it.
-          </p>
-        )}
-        <div className="actions">
-          <button
-            type="button"
-            className="primary-big"
-            disabled={starting || !confirmed}
-            onClick={() => {
-              stores.ui.getState().selectStep('preflight')
-              void stores.ceremony.getState().runStep('preflight')
-            }}
-          >
-            {starting ? (resuming ? 'Checking interrupted steps…' : 'Running the preflight checks…') : resuming ? 'Resume: check interrupted steps against the appliances' : 'Begin: run the preflight checks'}
-          </button>
-          {!confirmed && (
-            <button type="button" className="secondary" onClick={() => stores.ui.getState().go('setup')}>
-              Confirm the participants first
-            </button>
-          )}
-        </div>
-      </section>
-    </div>
-  )
-}
-
 function StepDetail({ step, next }: { step: StepView; next: StepView | null }): React.JSX.Element {
   const stores = useStores()
   const snapshot = useCeremony((s) => s.snapshot)
@@ -217,13 +193,24 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   const needsConfirmation = step.confirmation !== null && !isApproval
   const showConfirmation = needsConfirmation && !finished
   const confirmed = !needsConfirmation || confirmationMatches(step.confirmation!, confirmation)
-  // A waiting approval is polled by main; there is nothing to run until it is decided.
-  const showRun = !finished && !(isApproval && step.state === 'waiting')
+  // A waiting approval is polled by main; there is nothing to run until it is decided. A denied,
+  // failed or expired request has one way on (a fresh request), so running it again is not offered.
+  const showRun = !finished && !(isApproval && step.state === 'waiting') && step.error?.recovery !== 'fresh-request'
   const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
   // Main says what the way on is; the screen keeps no list of error codes.
   const restartable = step.error?.recovery === 'fresh-request' && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
   const target = snapshot ? groupLabel(snapshot, step.group) : step.group
+  // After an action, focus goes to its result: the way on when the step is done, the error when it failed.
+  const nextRef = useRef<HTMLButtonElement>(null)
+  const resultRef = useRef<HTMLDivElement>(null)
+  const lastState = useRef(step.state)
+  useEffect(() => {
+    if (lastState.current === step.state) return
+    lastState.current = step.state
+    if (step.state === 'done' && nextRef.current && !nextRef.current.disabled) nextRef.current.focus()
+    else if (step.state === 'done' || step.state === 'failed' || step.state === 'waiting') resultRef.current?.focus()
+  }, [step.state])
 
   let blocked = ''
   if (finished) blocked = 'This step is finished.'
@@ -235,7 +222,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
     <article className="step-detail" aria-labelledby="step-title" data-testid="step-detail" data-step-id={step.id} data-kind={step.name} data-interaction={step.interaction} data-state={step.state}>
       <header className="step-header">
         <p className="step-meta">
-          Step {step.number} · {step.where}
+          Step <span className="script-id">{step.scriptId}</span> · {step.where}
           {target ? ` · ${target}` : ''}
         </p>
         <h3 id="step-title">{step.title}</h3>
@@ -271,7 +258,9 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
         </section>
       )}
 
-      {step.error && <StepError error={step.error} />}
+      <div ref={resultRef} tabIndex={-1} className="step-result" role="region" aria-label="Result of this step">
+        {step.error && <StepError error={step.error} />}
+      </div>
 
       {step.confirmation && showConfirmation && (
         <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="This cannot be undone." typed={confirmation} onChange={setConfirmation} />
@@ -323,9 +312,22 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
           <p>
             <strong>✓ This step is done.</strong> Witnesses: compare what is shown above and sign off. Then continue.
           </p>
-          <button type="button" className="primary-big" onClick={() => stores.ui.getState().selectStep(null)}>
-            Next step: {next.title} →
+          {/* A step is left only once it is signed, or an exception allowed going on without. */}
+          <button
+            ref={nextRef}
+            type="button"
+            className="primary-big"
+            disabled={step.signoff !== null && !step.signoff.complete}
+            aria-describedby={`next-hint-${step.id}`}
+            onClick={() => stores.ui.getState().selectStep(null)}
+          >
+            Next step: {next.scriptId} {next.title} →
           </button>
+          {step.signoff !== null && !step.signoff.complete && (
+            <span id={`next-hint-${step.id}`} className="hint">
+              Waiting for {step.signoff.required - step.signoffs.length} more witness sign-off(s), or an exception that allows going on without.
+            </span>
+          )}
         </div>
       )}
 
@@ -346,3 +348,4 @@ export function EvidenceList({ evidence }: { evidence: StepView['evidence'] }): 
     </dl>
   )
 }
+

@@ -4,8 +4,9 @@ import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { SignInsAndRecords, signInsReady } from '../components/SignInsAndRecords'
-import { useApp, useCeremony, useStores } from '../stores'
+import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
+import { StationSetup } from '../components/Stations'
 
 /** API keys per appliance, connection checks with the TLS pins, and who is in the room. */
 export function SetupScreen(): React.JSX.Element {
@@ -14,12 +15,16 @@ export function SetupScreen(): React.JSX.Element {
   const connections = useCeremony((s) => s.snapshot?.connections)
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const checking = useCeremony((s) => s.busy.includes('check'))
-  const list = connections ?? []
+  const stations = useCeremony((s) => s.snapshot?.stations ?? null)
+  // Across sites a station reaches only its own appliances: only their keys and connections are needed here.
+  const reached = stations?.stations.find((x) => x.id === stations.chosen)?.appliances.map((a) => a.id)
+  const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
   const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
   const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
   // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
   const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
-  const ready = allOk && confirmed && extrasReady
+  const ready = allOk && confirmed && extrasReady && (!stations || (stations.chosen !== null && stations.media !== null))
+  const nextScreen = stations?.next === 'receive' ? 'receive' : stations?.next === 'handed-off' ? 'handoff' : 'run'
 
   if (!plan) {
     return <NoPlan />
@@ -32,6 +37,7 @@ export function SetupScreen(): React.JSX.Element {
         Session setup
       </h2>
       <ReconcileNotes />
+      {stations && <StationSetup view={stations} />}
       <ol className="setup-checklist" aria-label="Before the ceremony starts">
         <li data-done={allKeys}>{allKeys ? '✓' : '1.'} Enter the API key of every appliance</li>
         <li data-done={allOk}>{allOk ? '✓' : '2.'} Check the connections and confirm each TLS pin with its administrator</li>
@@ -54,12 +60,12 @@ export function SetupScreen(): React.JSX.Element {
       </section>
 
       <SignInsAndRecords />
-      <ParticipantsCard />
+      <ParticipantsCard key={stations?.chosen ?? 'one-station'} />
       <RehearsalCredentials />
 
       <div className="actions screen-actions">
-        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go('run')}>
-          Go to the ceremony steps
+        <button type="button" disabled={!ready} aria-describedby="ready-hint" onClick={() => stores.ui.getState().go(nextScreen)}>
+          {nextScreen === 'receive' ? 'Receive the media' : nextScreen === 'handoff' ? 'See the hand-off' : 'Go to the ceremony steps'}
         </button>
         <button type="button" className="secondary" onClick={() => stores.ui.getState().go('plan')}>
           Back to the plan
@@ -147,15 +153,47 @@ export function skewText(seconds: number): string {
   return abs > 60 ? `${text} — check the clocks before continuing` : text
 }
 
+/**
+ * Who is in the room: everyone the plan names, ticked when present (the plan's operator among them,
+ * and at least one witness). Once the ceremony runs, arrivals and departures go to the attendance
+ * log, and only a witness recorded as present can sign a step.
+ */
+const NOBODY: { name: string; role: string; present: boolean }[] = []
+
 function ParticipantsCard(): React.JSX.Element | null {
   const stores = useStores()
   const plan = useCeremony((s) => s.snapshot?.plan ?? null)
+  const people = useCeremony((s) => s.snapshot?.people) ?? NOBODY
+  const running = useCeremony((s) => s.snapshot?.phase !== 'setup' && s.snapshot?.phase !== 'no-plan')
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   const busy = useCeremony((s) => s.busy.includes('participants'))
-  const workstationOperator = useApp((s) => s.settings?.operatorName ?? '')
-  const [operator, setOperator] = useState(() => plan?.participants.operator || workstationOperator)
-  const [present, setPresent] = useState(false)
+  // Across sites, each station has its own operator (and witnesses), as the plan's stations name them.
+  const station = useCeremony((s) => s.snapshot?.stations?.stations.find((x) => x.id === s.snapshot?.stations?.chosen) ?? null)
+  const [present, setPresent] = useState<string[]>([])
+  const [checkedIds, setCheckedIds] = useState(false)
   if (!plan) return null
+  const operatorName = station?.operator ?? plan.participants.operator
+  const operatorHere = present.includes(operatorName)
+  const witnessHere = people.some((p) => p.role === 'witness' && present.includes(p.name))
+
+  if (running) {
+    return (
+      <section className="card" aria-labelledby="people-heading">
+        <h3 id="people-heading">Who is in the room</h3>
+        <p className="hint">Every arrival and departure is recorded in the audit log with its time. Only a witness in the room can sign a step.</p>
+        <ul className="people" data-testid="attendance">
+          {people.map((p) => (
+            <li key={p.name}>
+              <strong>{p.name}</strong> ({p.role}): {p.present ? 'present' : 'not in the room'}{' '}
+              <button type="button" className="secondary" onClick={() => void stores.ceremony.getState().attendance(p.name, p.present ? 'leave' : 'arrive')}>
+                {p.present ? `Record that ${p.name} left` : `Record that ${p.name} arrived`}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    )
+  }
 
   return (
     <section className="card" aria-labelledby="people-heading">
@@ -163,31 +201,34 @@ function ParticipantsCard(): React.JSX.Element | null {
       <form
         onSubmit={(e) => {
           e.preventDefault()
-          void stores.ceremony.getState().confirmParticipants(operator.trim())
+          void stores.ceremony.getState().confirmParticipants(present)
         }}
       >
-        <label htmlFor="participants-operator">Operator</label>
-        <input id="participants-operator" value={operator} maxLength={80} onChange={(e) => setOperator(e.target.value)} />
-        <h4>Custodians (as the plan names them)</h4>
-        <ul className="people">
-          {plan.appliances.map((a) => (
-            <li key={a.id}>
-              <strong>{a.label}</strong>: {(plan.participants.custodians[a.id] ?? []).join(', ') || '—'}
-            </li>
+        <fieldset>
+          <legend>Tick everyone in the room, as the plan names them</legend>
+          {people.map((p, i) => (
+            <div key={p.name} className="check-row">
+              <input
+                type="checkbox"
+                id={`present-${i}`}
+                checked={present.includes(p.name)}
+                onChange={(e) => setPresent((list) => (e.target.checked ? [...list, p.name] : list.filter((x) => x !== p.name)))}
+              />
+              <label htmlFor={`present-${i}`}>
+                {p.name} <span className="hint">({p.role})</span>
+              </label>
+            </div>
           ))}
-        </ul>
-        <h4>Witnesses</h4>
-        <ul className="people">
-          {plan.participants.witnesses.map((w) => (
-            <li key={w}>{w}</li>
-          ))}
-        </ul>
+        </fieldset>
+        {station && <p className="hint">At this station the plan names {station.operator} as the operator, and {station.witnesses.join(', ')} as witnesses.</p>}
+        {!operatorHere && <p className="hint">The plan names {operatorName} as the operator: they must be present.</p>}
+        {!witnessHere && <p className="hint">At least one witness must be present.</p>}
         <label className="inline">
-          <input type="checkbox" checked={present} onChange={(e) => setPresent(e.target.checked)} />
+          <input type="checkbox" checked={checkedIds} onChange={(e) => setCheckedIds(e.target.checked)} />
           I have checked the identity of everyone taking part
         </label>
         <div className="actions">
-          <button type="submit" className={confirmed ? 'secondary' : undefined} disabled={!present || operator.trim() === '' || busy}>
+          <button type="submit" className={confirmed ? 'secondary' : undefined} disabled={!checkedIds || !operatorHere || !witnessHere || busy}>
             Confirm participants
           </button>
           {confirmed && (

@@ -3,32 +3,41 @@ import type { StepView } from '../../../preload/contract'
 import { Time } from '../components/Time'
 import { useCeremony, useStores } from '../stores'
 
-/** The step's checklist for witnesses: a named witness ticks what they saw and signs it off. */
+const NOBODY: { name: string; role: string; present: boolean }[] = []
+
+/**
+ * The step's checklist for witnesses. Each sign-off is the witness's own act: they choose their name
+ * (only witnesses recorded as in the room are offered), confirm every item, and type their initials,
+ * which main checks against the plan. A witness signs a step once; a step cannot be left until the
+ * plan's witnesses have signed it (or an exception allowed going on without).
+ */
 export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | null {
   const stores = useStores()
-  const witnesses = useCeremony((s) => s.snapshot?.plan?.participants.witnesses)
+  const people = useCeremony((s) => s.snapshot?.people) ?? NOBODY
   const busy = useCeremony((s) => s.busy.includes(`signoff:${step.id}`))
   const [witness, setWitness] = useState('')
+  const [initials, setInitials] = useState('')
   const [checked, setChecked] = useState<string[]>([])
   if (step.witnessItems.length === 0 && step.signoffs.length === 0) return null
-  const finished = step.state === 'done' || step.state === 'skipped'
-  // Witnesses attest to what happened: nothing to sign before a step has run. The close step is the
+  // Witnesses attest to what happened: nothing to sign before a step has run. The sealing step is the
   // exception: it seals the log, so its checklist is signed before it runs.
-  const sealing = step.seals
-  const signable = sealing ? step.state !== 'done' && step.state !== 'running' : step.state !== 'pending' && step.state !== 'running'
+  const signable = step.signoff !== null && !step.signoff.complete || (step.signoff !== null && step.seals && step.state !== 'done')
+  const signed = new Set(step.signoffs.map((s) => s.witness))
+  const candidates = people.filter((p) => p.role === 'witness' && p.present && !signed.has(p.name)).map((p) => p.name)
   const ids = (i: number) => `witness-item-${step.id}-${i}`
+  const allChecked = step.witnessItems.every((i) => checked.includes(i))
 
   function submit(event: React.FormEvent): void {
     event.preventDefault()
-    if (witness === '' || checked.length === 0) return
-    const items = step.witnessItems.filter((item) => checked.includes(item))
+    if (witness === '' || !allChecked || initials.trim() === '') return
     void stores.ceremony
       .getState()
-      .signOff(step.id, witness, items)
+      .signOff(step.id, witness, initials.trim(), step.witnessItems)
       .then((ok) => {
         if (ok) {
           setChecked([])
           setWitness('')
+          setInitials('')
         }
       })
   }
@@ -36,16 +45,21 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
   return (
     <section className="witness" aria-labelledby={`witness-${step.id}`}>
       <h4 id={`witness-${step.id}`}>Witness checklist</h4>
+      {step.signoff && (
+        <p className={step.signoff.complete ? 'ok-text' : 'warn-text'} data-testid="signoff-status" role="status">
+          {step.signoff.waivedBy
+            ? `Passed without every sign-off: the exception recorded by ${step.signoff.waivedBy} allowed it.`
+            : step.signoff.complete
+              ? `✓ Signed by ${step.signoffs.length} of the ${step.signoff.required} witness(es) required.`
+              : `${step.signoffs.length} of ${step.signoff.required} required witness sign-off(s). The ceremony cannot move on until they sign.`}
+        </p>
+      )}
       {step.signoffs.length > 0 && (
         <ul className="signoffs" aria-label="Signed off">
           {step.signoffs.map((s, i) => (
             <li key={i}>
-              ✓ Signed off by <strong>{s.witness}</strong> at <Time iso={s.at} />
-              <ul>
-                {s.items.map((item) => (
-                  <li key={item}>{item}</li>
-                ))}
-              </ul>
+              ✓ Signed off by <strong>{s.witness}</strong>
+              {s.simulated ? ' (simulated witness, rehearsal)' : ''} at <Time iso={s.at} />
             </li>
           ))}
         </ul>
@@ -53,33 +67,50 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
       {step.witnessItems.length > 0 && (
         <form onSubmit={submit}>
           <fieldset>
-            <legend>What the witness saw{signable ? '' : sealing ? ' (the record is sealed)' : ' (sign off once the step has run)'}</legend>
+            <legend>What the witness saw{signable ? '' : step.state === 'done' || step.state === 'skipped' ? '' : ' (sign off once the step has run)'}</legend>
             {step.witnessItems.map((item, i) => (
               <div key={item} className="check-row">
                 <input
                   type="checkbox"
                   id={ids(i)}
                   checked={checked.includes(item)}
+                  disabled={!signable}
                   onChange={(e) => setChecked((c) => (e.target.checked ? [...c, item] : c.filter((x) => x !== item)))}
                 />
                 <label htmlFor={ids(i)}>{item}</label>
               </div>
             ))}
           </fieldset>
-          <label htmlFor={`witness-name-${step.id}`}>Witness</label>
           <div className="inline-form">
-            <select id={`witness-name-${step.id}`} value={witness} onChange={(e) => setWitness(e.target.value)}>
-              <option value="">Choose a witness…</option>
-              {(witnesses ?? []).map((w) => (
-                <option key={w} value={w}>
-                  {w}
-                </option>
-              ))}
-            </select>
-            <button type="submit" className="secondary" disabled={!signable || witness === '' || checked.length === 0 || busy}>
+            <div>
+              <label htmlFor={`witness-name-${step.id}`}>Witness</label>
+              <select id={`witness-name-${step.id}`} value={witness} disabled={!signable} onChange={(e) => setWitness(e.target.value)}>
+                <option value="">Choose your name…</option>
+                {candidates.map((w) => (
+                  <option key={w} value={w}>
+                    {w}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div>
+              <label htmlFor={`witness-initials-${step.id}`}>Your initials</label>
+              <input
+                id={`witness-initials-${step.id}`}
+                className="initials-input"
+                value={initials}
+                maxLength={4}
+                autoComplete="off"
+                spellCheck={false}
+                disabled={!signable}
+                onChange={(e) => setInitials(e.target.value)}
+              />
+            </div>
+            <button type="submit" className="secondary" disabled={!signable || witness === '' || !allChecked || initials.trim() === '' || busy}>
               Sign off
             </button>
           </div>
+          {signable && candidates.length === 0 && <p className="hint">Every witness recorded as present has signed. Someone arriving is recorded on the setup screen.</p>}
         </form>
       )}
     </section>
@@ -89,22 +120,25 @@ export function WitnessPanel({ step }: { step: StepView }): React.JSX.Element | 
 /** Anyone records what went differently from the plan, at any step. */
 export function ExceptionPanel({ step }: { step: StepView }): React.JSX.Element {
   const stores = useStores()
-  const plan = useCeremony((s) => s.snapshot?.plan ?? null)
+  const people = (useCeremony((s) => s.snapshot?.people) ?? NOBODY).map((p) => p.name)
+  const closed = useCeremony((s) => s.snapshot?.phase === 'complete' || s.snapshot?.phase === 'aborted')
   const busy = useCeremony((s) => s.busy.includes(`exception:${step.id}`))
   const [by, setBy] = useState('')
   const [note, setNote] = useState('')
-  const people = plan
-    ? [...new Set([plan.participants.operator, ...plan.participants.witnesses, ...Object.values(plan.participants.custodians).flat()])]
-    : []
+  const [waive, setWaive] = useState(false)
+  const canWaive = step.signoff !== null && !step.signoff.complete
 
   function submit(event: React.FormEvent): void {
     event.preventDefault()
     if (by === '' || note.trim() === '') return
     void stores.ceremony
       .getState()
-      .recordException(step.id, by, note.trim())
+      .recordException(step.id, by, note.trim(), canWaive && waive)
       .then((ok) => {
-        if (ok) setNote('')
+        if (ok) {
+          setNote('')
+          setWaive(false)
+        }
       })
   }
 
@@ -116,12 +150,14 @@ export function ExceptionPanel({ step }: { step: StepView }): React.JSX.Element 
           {step.exceptions.map((e, i) => (
             <li key={i}>
               <strong>{e.by}</strong> at <Time iso={e.at} />: {e.note}
+              {e.waivesSignoff ? ' (allowed going on without every sign-off)' : ''}
             </li>
           ))}
         </ul>
       ) : (
         <p className="hint">None recorded at this step.</p>
       )}
+      {!closed && (
       <details>
         <summary>Record an exception</summary>
         <form onSubmit={submit}>
@@ -136,6 +172,12 @@ export function ExceptionPanel({ step }: { step: StepView }): React.JSX.Element 
           </select>
           <label htmlFor={`exc-note-${step.id}`}>What happened</label>
           <textarea id={`exc-note-${step.id}`} rows={3} maxLength={2000} value={note} onChange={(e) => setNote(e.target.value)} />
+          {canWaive && (
+            <label className="inline">
+              <input type="checkbox" checked={waive} onChange={(e) => setWaive(e.target.checked)} />
+              This exception allows going on without every witness sign-off (say who allowed it and why)
+            </label>
+          )}
           <div className="actions">
             <button type="submit" className="secondary" disabled={by === '' || note.trim() === '' || busy}>
               Record exception
@@ -143,6 +185,7 @@ export function ExceptionPanel({ step }: { step: StepView }): React.JSX.Element 
           </div>
         </form>
       </details>
+      )}
     </section>
   )
 }

@@ -7,7 +7,7 @@
  * and are never written into this store.
  */
 import { createStore } from 'zustand/vanilla'
-import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result } from '../../../preload/contract'
+import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result, ScriptView } from '../../../preload/contract'
 
 export type CeremonyActionsBridge = Pick<
   CeremonyBridge,
@@ -19,6 +19,9 @@ export type CeremonyActionsBridge = Pick<
   | 'openRecord'
   | 'checkConnections'
   | 'confirmParticipants'
+  | 'attendance'
+  | 'abort'
+  | 'getScript'
   | 'runStep'
   | 'decideApproval'
   | 'restartApproval'
@@ -55,10 +58,12 @@ export interface CeremonyState {
   busy: string[]
   /** The last failed call, shown with its code until the next call of any kind succeeds. */
   error: IpcError | null
+  /** The ceremony script of the loaded plan, once loaded. */
+  script: ScriptView | null
   /** The record as the printable page shows it, once loaded. */
   record: CeremonyRecordView | null
-  /** The last export: which format and the digest of the file main wrote. */
-  lastExport: { format: 'json' | 'pdf'; digest: DigestView | null } | null
+  /** The last export: which format, and the file main wrote (name, size, SHA-256). */
+  lastExport: { format: 'json' | 'pdf'; file: { name: string; bytes: number; sha256: DigestView } } | null
 
   load(): Promise<boolean>
   /** Follows ceremony changes pushed by main; returns the unsubscribe. */
@@ -73,13 +78,18 @@ export interface CeremonyState {
   /** Main's file dialog for an earlier record the plan builds on; resolves true when one was read. */
   openRecord(): Promise<boolean>
   checkConnections(): Promise<boolean>
-  confirmParticipants(operator: string): Promise<boolean>
+  /** Who is in the room, by the plan's names (the plan's operator among them). */
+  confirmParticipants(present: string[]): Promise<boolean>
+  attendance(person: string, event: 'arrive' | 'leave'): Promise<boolean>
+  /** Stops the ceremony for good, with the reason. */
+  abort(reason: string): Promise<boolean>
   runStep(stepId: string, confirmation?: string): Promise<boolean>
   decideApproval(request: DecideRequest): Promise<boolean>
   restartApproval(stepId: string): Promise<boolean>
-  signOff(stepId: string, witness: string, items: string[]): Promise<boolean>
-  recordException(stepId: string, by: string, note: string): Promise<boolean>
+  signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
+  recordException(stepId: string, by: string, note: string, waivesSignoff?: boolean): Promise<boolean>
   loadRecord(): Promise<boolean>
+  loadScript(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
   clearError(): void
   isBusy(key: string): boolean
@@ -131,6 +141,7 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       busy: [],
       error: null,
       record: null,
+      script: null,
       lastExport: null,
 
       load: () => snapshotCall('status', () => bridge.status()),
@@ -177,7 +188,11 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       checkConnections: () => snapshotCall('check', () => bridge.checkConnections()),
 
-      confirmParticipants: (operator) => snapshotCall('participants', () => bridge.confirmParticipants({ operator })),
+      confirmParticipants: (present) => snapshotCall('participants', () => bridge.confirmParticipants({ present })),
+
+      attendance: (person, event) => snapshotCall(`attendance:${person}`, () => bridge.attendance({ person, event })),
+
+      abort: (reason) => snapshotCall('abort', () => bridge.abort({ reason })),
 
       runStep: (stepId, confirmation) =>
         snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
@@ -189,9 +204,10 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       restartApproval: (stepId) => snapshotCall(`restart:${stepId}`, () => bridge.restartApproval({ stepId })),
 
-      signOff: (stepId, witness, items) => snapshotCall(`signoff:${stepId}`, () => bridge.signOff({ stepId, witness, items })),
+      signOff: (stepId, witness, initials, items) => snapshotCall(`signoff:${stepId}`, () => bridge.signOff({ stepId, witness, initials, items })),
 
-      recordException: (stepId, by, note) => snapshotCall(`exception:${stepId}`, () => bridge.recordException({ stepId, by, note })),
+      recordException: (stepId, by, note, waivesSignoff) =>
+        snapshotCall(`exception:${stepId}`, () => bridge.recordException(waivesSignoff ? { stepId, by, note, waivesSignoff } : { stepId, by, note })),
 
       async loadRecord() {
         const result = await guarded('record', () => bridge.getRecord())
@@ -203,6 +219,16 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
         return true
       },
 
+      async loadScript() {
+        const result = await guarded('script', () => bridge.getScript())
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        set({ script: result.data, error: null })
+        return true
+      },
+
       async exportRecord(format) {
         const result = await guarded(`export:${format}`, () => bridge.exportRecord({ format }))
         if (!result.ok) {
@@ -210,7 +236,7 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
           return false
         }
         if (result.data.cancelled) return false
-        set({ lastExport: { format, digest: result.data.digest }, error: null })
+        set({ lastExport: { format, file: result.data.file! }, error: null })
         // The snapshot lists what was exported.
         await refresh()
         return true

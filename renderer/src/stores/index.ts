@@ -5,6 +5,7 @@ import type { CeremonyBridge } from '../../../preload/contract'
 import { createAppStore, type AppState, type AppStore } from './app-store'
 import { createCeremonyStore, type CeremonyState, type CeremonyStore } from './ceremony-store'
 import { createPlanEditorStore, type PlanEditorOptions, type PlanEditorState, type PlanEditorStore } from './plan-editor-store'
+import { createStationStore, type StationState, type StationStore } from './station-store'
 import { createUiStore, type Screen, type UiState, type UiStore } from './ui-store'
 
 export interface Stores {
@@ -12,14 +13,18 @@ export interface Stores {
   ceremony: CeremonyStore
   editor: PlanEditorStore
   ui: UiStore
+  /** Stations across sites (station-store.ts). */
+  stations: StationStore
 }
 
 export function createStores(bridge: CeremonyBridge, options: { editor?: PlanEditorOptions; screen?: Screen } = {}): Stores {
+  const ceremony = createCeremonyStore(bridge)
   return {
     app: createAppStore(bridge),
-    ceremony: createCeremonyStore(bridge),
+    ceremony,
     editor: createPlanEditorStore(bridge, options.editor),
     ui: createUiStore(options.screen),
+    stations: createStationStore(bridge, ceremony),
   }
 }
 
@@ -35,3 +40,4 @@ export const useApp = <T,>(selector: (s: AppState) => T): T => useStore(useStore
 export const useCeremony = <T,>(selector: (s: CeremonyState) => T): T => useStore(useStores().ceremony, selector)
 export const useEditor = <T,>(selector: (s: PlanEditorState) => T): T => useStore(useStores().editor, selector)
 export const useUi = <T,>(selector: (s: UiState) => T): T => useStore(useStores().ui, selector)
+export const useStations = <T,>(selector: (s: StationState) => T): T => useStore(useStores().stations, selector)

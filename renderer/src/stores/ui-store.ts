@@ -1,7 +1,7 @@
 /** Where the operator is in the app: which screen, and which step the run screen shows. */
 import { createStore } from 'zustand/vanilla'
 
-export type Screen = 'home' | 'plan' | 'editor' | 'setup' | 'run' | 'record'
+export type Screen = 'home' | 'plan' | 'script' | 'editor' | 'setup' | 'run' | 'record' | 'handoff' | 'receive'
 
 export interface UiState {
   screen: Screen

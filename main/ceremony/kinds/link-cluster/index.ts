@@ -6,10 +6,11 @@
  */
 import { sameKcv } from '../../adopt'
 import { canaryNameOf, clusterSignIn } from '../../cluster-plan'
-import type { CeremonyKind } from '../../kind'
+import type { CeremonyKind, ScriptedStep } from '../../kind'
 import { labelOf } from '../../plan-envelope'
-import { defineStep, item, type AnyStep } from '../../step'
-import { clusterOutcome, failoverOutcome } from '../verify-cluster'
+import { assignScriptIds } from '../../script'
+import { defineStep, item } from '../../step'
+import { clusterOutcome, clusterScriptPrefix, failoverOutcome } from '../verify-cluster'
 import { verifyRefs } from '../verify-cluster/results'
 import { verifySteps } from '../verify-cluster/steps'
 import { LB_REF } from './group'
@@ -46,12 +47,16 @@ const close = (plan: LinkClusterPlan) => defineStep<LinkCloseResult, Record<stri
   }),
 })
 
-function steps(plan: LinkClusterPlan): AnyStep[] {
+/**
+ * P.0 the preflight, L.1 the certificates, L.2 … the connection tests, then the configuration, the
+ * group's creation and its test; V.1 … V.4 the verification (numbered as in verify-cluster), C.1 the close.
+ */
+function steps(plan: LinkClusterPlan): ScriptedStep[] {
   const tests = plan.loadBalancer
     ? [testConnection(plan, LB_REF, `the load balancer ${plan.loadBalancer.host}:${plan.loadBalancer.port}`)]
     : plan.fips.map((id) => testConnection(plan, id, labelOf(plan, id)))
   const groupOf = (ctx: Parameters<typeof linkedGroup>[0]) => ({ groupId: linkedGroup(ctx).groupId, name: plan.groupName })
-  return [preflight(plan), certificates(plan), ...tests, groupConfig(plan), createGroup(plan), testGroup(plan), ...verifySteps(plan, groupOf), close(plan)]
+  return assignScriptIds(plan, [preflight(plan), certificates(plan), ...tests, groupConfig(plan), createGroup(plan), testGroup(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
 }
 
 export const linkCluster: CeremonyKind<LinkClusterPlan> = {

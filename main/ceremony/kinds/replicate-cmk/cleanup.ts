@@ -8,11 +8,12 @@ import { CeremonyError } from '../../../errors'
 import { defineStep, item, type StepContext } from '../../step'
 import type { ReplicateCmkPlan } from './plan'
 import { CleanupResult, CloseResult, ids, refs } from './results'
+import { preflightOf } from './preflight'
 import { transferFingerprint } from './transfer-key'
 
 type Ctx = StepContext<ReplicateCmkPlan>
 
-async function deleteAndConfirm(app: AppSession, kid: string): Promise<void> {
+export async function deleteAndConfirm(app: AppSession, kid: string): Promise<void> {
   await app.keys.delete(kid).catch((err: unknown) => {
     if (!(err instanceof NotFoundError)) throw err // already gone (deleted before an interruption)
   })
@@ -23,13 +24,14 @@ async function deleteAndConfirm(app: AppSession, kid: string): Promise<void> {
   if (!gone) throw new CeremonyError('TRANSFER_KEY_STILL_PRESENT', `Key ${kid} can still be read after deletion`)
 }
 
-async function inventoryDiff(ctx: Ctx, t: string): Promise<{ diff: CleanupResult['inventoryDiff']; unexpected: string[] }> {
-  const before = ctx.get(refs.preflight).inventory
+/** Compares the inventories of `on` (the target and/or the source) with the preflight's: only the CMK may have appeared. */
+export async function inventoryDiff(ctx: Ctx, t: string, on: string[] = [t, ctx.plan.source]): Promise<{ diff: CleanupResult['inventoryDiff']; unexpected: string[] }> {
   const created = ctx.find(refs.createCmk)
-  const expected: Record<string, string[]> = { [t]: [ctx.get(refs.unwrapResult(t)).kid], [ctx.plan.source]: created ? [created.kid] : [] }
+  const expected = (id: string) => (id === t ? [ctx.get(refs.unwrapResult(t)).kid] : created ? [created.kid] : [])
   const diff: CleanupResult['inventoryDiff'] = {}
   const unexpected: string[] = []
-  for (const id of [t, ctx.plan.source]) {
+  for (const id of on) {
+    const before = preflightOf(ctx, id).inventory
     const now = (await (await ctx.app(id)).keys.list()).map((o) => ({ kid: o.kid, name: o.name ?? '', type: o.obj_type }))
     const was = new Set((before[id] ?? []).map((o) => o.kid))
     const is = new Set(now.map((o) => o.kid))
@@ -37,9 +39,18 @@ async function inventoryDiff(ctx: Ctx, t: string): Promise<{ diff: CleanupResult
     const removed = (before[id] ?? []).filter((o) => !is.has(o.kid))
     diff[id] = { added: added.map((o) => `${o.name} (${o.type})`), removed: removed.map((o) => `${o.name} (${o.type})`) }
     // Only the CMK may appear: on the target by this transfer, on the source if this ceremony created it.
-    if (added.map((o) => o.kid).sort().join() !== expected[id]!.join() || removed.length > 0) unexpected.push(ctx.label(id))
+    if (added.map((o) => o.kid).sort().join() !== expected(id).join() || removed.length > 0) unexpected.push(ctx.label(id))
   }
   return { diff, unexpected }
+}
+
+/** An unexpected inventory change is accepted only against an exception recorded at this step, which then stands in the record. */
+export function acceptedWith(ctx: Ctx, unexpected: string[]): number | null {
+  if (unexpected.length === 0) return null
+  const exception = ctx.exceptionsHere().at(-1)
+  if (!exception) throw new CeremonyError('INVENTORY_CHANGED', `Besides the CMK, objects changed on ${unexpected.join(' and ')} during the ceremony`)
+  ctx.note(`the inventory change on ${unexpected.join(' and ')} was accepted with the exception recorded at entry ${exception.seq}`)
+  return exception.seq
 }
 
 export const cleanup = (plan: ReplicateCmkPlan, t: string, label: (id: string) => string) => defineStep<CleanupResult, { deleteOnTarget: string; deleteOnSource: string }, ReplicateCmkPlan>({
@@ -57,15 +68,7 @@ export const cleanup = (plan: ReplicateCmkPlan, t: string, label: (id: string) =
     await deleteAndConfirm(await ctx.app(t), intent.deleteOnTarget)
     await deleteAndConfirm(await ctx.app(ctx.plan.source), intent.deleteOnSource)
     const { diff, unexpected } = await inventoryDiff(ctx, t)
-    let acceptedWithException: number | null = null
-    if (unexpected.length > 0) {
-      // Accepted only against an exception recorded at this step, which then stands in the record.
-      const exception = ctx.exceptionsHere().at(-1)
-      if (!exception) throw new CeremonyError('INVENTORY_CHANGED', `Besides the CMK, objects changed on ${unexpected.join(' and ')} during the ceremony`)
-      ctx.note(`the inventory change on ${unexpected.join(' and ')} was accepted with the exception recorded at entry ${exception.seq}`)
-      acceptedWithException = exception.seq
-    }
-    return { transferKeysDeleted: true as const, deleted: [intent.deleteOnTarget, intent.deleteOnSource], inventoryDiff: diff, acceptedWithException }
+    return { transferKeysDeleted: true as const, deleted: [intent.deleteOnTarget, intent.deleteOnSource], inventoryDiff: diff, acceptedWithException: acceptedWith(ctx, unexpected) }
   },
   verify() {},
   evidence: (r, ctx) => ({
@@ -89,9 +92,9 @@ export const close = (plan: ReplicateCmkPlan) => defineStep<CloseResult, Record<
   intent: () => ({}),
   look: async () => null,
   async act(ctx) {
-    const source = ctx.find(refs.createCmk) ?? ctx.get(refs.preflight).cmk
+    const source = ctx.find(refs.createCmk) ?? preflightOf(ctx, ctx.plan.source).cmk
     const kcvByTarget: Record<string, string> = {}
-    for (const t of plan.targets) kcvByTarget[t] = ctx.find(refs.unwrapResult(t))?.kcvTarget ?? (ctx.get(refs.preflight).replicated.includes(t) ? source?.kcv ?? '' : '')
+    for (const t of plan.targets) kcvByTarget[t] = ctx.find(refs.unwrapResult(t))?.kcvTarget ?? (preflightOf(ctx, t).replicated.includes(t) ? source?.kcv ?? '' : '')
     return { sourceKcv: source?.kcv ?? '', kcvByTarget }
   },
   verify() {},

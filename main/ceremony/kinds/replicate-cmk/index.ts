@@ -3,22 +3,32 @@
  * target under a transfer key, behind a quorum approval on each side, and arrives with the same KCV.
  */
 import { sameKcv } from '../../adopt'
-import type { CeremonyKind } from '../../kind'
+import type { CeremonyKind, ScriptedStep } from '../../kind'
+import { assignScriptIds } from '../../script'
 import { labelOf } from '../../plan-envelope'
+import { isMultiSite, stationOfAppliance } from '../../stations'
 import type { AnyStep } from '../../step'
 import { cleanup, close } from './cleanup'
 import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
 import { createCmk, preflight } from './preflight'
 import { refs } from './results'
+import { cleanupIds, multiSiteSteps } from './sites'
 import { exportPubkey, importPubkey, transferKey } from './transfer-key'
 import { loadBlob, unwrapApproval, unwrapResult } from './unwrap'
 import { wrapApproval, wrapResult } from './wrap'
 
-function steps(plan: ReplicateCmkPlan): AnyStep[] {
+/**
+ * Script ids read aloud without ambiguity: P.0 the preflight, P.1 the CMK's creation, T<n>.<k> the
+ * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.1 the close.
+ * Across sites the same rule is applied to the stations' steps (assignScriptIds).
+ */
+function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
+  if (isMultiSite(plan)) return assignScriptIds(plan, multiSiteSteps(plan))
   const label = (id: string) => labelOf(plan, id)
-  const list: AnyStep[] = [preflight(plan)]
-  if (plan.cmk.create) list.push(createCmk(plan))
+  const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }]
+  if (plan.cmk.create) list.push({ ...createCmk(plan), scriptId: 'P.1' })
   for (const t of plan.targets) {
+    const n = plan.appliances.findIndex((a) => a.id === t) + 1
     const wrap = wrapApproval(plan, t, label)
     const unwrap = unwrapApproval(plan, t, label)
     const perTarget: AnyStep[] = [
@@ -28,9 +38,12 @@ function steps(plan: ReplicateCmkPlan): AnyStep[] {
       cleanup(plan, t, label),
     ]
     // A target that already holds the CMK with the source's KCV needs none of its steps.
-    for (const step of perTarget) list.push({ ...step, skip: (ctx) => (ctx.get(refs.preflight).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null) })
+    perTarget.forEach((step, k) => list.push({
+      ...step, scriptId: `T${n}.${k + 1}`,
+      skip: (ctx) => (ctx.get(refs.preflight).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null),
+    }))
   }
-  list.push(close(plan))
+  list.push({ ...close(plan), scriptId: 'C.1' })
   return list
 }
 
@@ -52,15 +65,31 @@ export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {
   groupOutcome(plan, t, results) {
     const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? null
     if (kcv) return `KCV ${kcv.toLowerCase()}`
-    return results.state(refs.cleanup(t).id) === 'skipped' ? 'already replicated' : null
+    return results.state(cleanupIds(plan, t).at(-1)!) === 'skipped' ? 'already replicated' : null
   },
   summary(plan, results) {
-    const sourceKcv = results.find(refs.createCmk)?.kcv ?? results.find(refs.preflight)?.cmk?.kcv ?? null
+    const preflightOfSource = isMultiSite(plan) ? results.find(refs.stationPreflight(stationOfAppliance(plan, plan.source).id)) : results.find(refs.preflight)
+    const sourceKcv = results.find(refs.createCmk)?.kcv ?? preflightOfSource?.cmk?.kcv ?? null
     const targets = Object.fromEntries(plan.targets.map((t) => {
       const kcv = results.find(refs.unwrapResult(t))?.kcvTarget ?? (results.state(refs.unwrapResult(t).id) === 'skipped' ? sourceKcv : null)
-      const cleaned = ['done', 'skipped'].includes(results.state(refs.cleanup(t).id))
+      const cleaned = cleanupIds(plan, t).every((id) => ['done', 'skipped'].includes(results.state(id)))
       return [t, { kcv, kcvMatches: sameKcv(kcv, sourceKcv), transferKeysDeleted: cleaned }]
     }))
     return { sourceKcv, targets }
+  },
+  leftBehind(plan, results) {
+    const left: string[] = []
+    for (const t of plan.targets) {
+      if (['done', 'skipped'].includes(results.state(refs.cleanup(t).id))) continue
+      const made = results.find(refs.transferKey(t))
+      const imported = results.find(refs.importPubkey(t))
+      const wrapped = results.find(refs.wrapResult(t))
+      if (made) left.push(`transfer key "${made.name}" (kid ${made.kid}) on ${labelOf(plan, t)}: delete it`)
+      if (imported) left.push(`its imported public key (kid ${imported.kid}) on ${labelOf(plan, plan.source)}: delete it`)
+      if (wrapped) left.push(`the wrapped CMK ${wrapped.file} on the media: it opens only with ${labelOf(plan, t)}'s transfer key; wipe or destroy the media once that key is deleted`)
+      const request = results.find(refs.wrapRequest(t)) ?? results.find(refs.unwrapRequest(t))
+      if (request && !results.find(refs.unwrapResult(t))) left.push(`approval request ${request.requestId} on ${labelOf(plan, request.appliance)}: deny or withdraw it in the DSM UI`)
+    }
+    return left
   },
 }

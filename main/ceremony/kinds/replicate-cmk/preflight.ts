@@ -6,6 +6,7 @@
 import { groupQuorum, type Sobject } from '../../../dsm'
 import { CeremonyError } from '../../../errors'
 import { adoptKey, createOnce, sameKcv } from '../../adopt'
+import { isMultiSite, stationOfAppliance } from '../../stations'
 import { defineStep, item, type StepContext } from '../../step'
 import type { ReplicateCmkPlan } from './plan'
 import { CmkFacts, PreflightResult, ids, refs, type ApplianceFacts, type InventoryItem } from './results'
@@ -22,15 +23,23 @@ function checkCmk(ctx: Ctx, cmk: Sobject, where: string): void {
   if (!cmk.kcv) throw new CeremonyError('CMK_WRONG_TYPE', `The key "${name}" on ${ctx.label(where)} reports no KCV`)
 }
 
+/**
+ * The preflight that checked `applianceId`: the one preflight of a single station, or, across
+ * sites, that appliance's station's own (carried to the other stations in the hand-off evidence).
+ */
+export function preflightOf(ctx: Ctx, applianceId: string): PreflightResult {
+  return isMultiSite(ctx.plan) ? ctx.get(refs.stationPreflight(stationOfAppliance(ctx.plan, applianceId).id)) : ctx.get(refs.preflight)
+}
+
 /** The CMK on the source: the one preflight found, or the one this ceremony created. */
 export function sourceCmk(ctx: Ctx): CmkFacts {
-  const cmk = ctx.find(refs.createCmk) ?? ctx.get(refs.preflight).cmk
+  const cmk = ctx.find(refs.createCmk) ?? preflightOf(ctx, ctx.plan.source).cmk
   if (!cmk) throw new CeremonyError('JOURNAL_INCOMPLETE', 'The CMK on the source is not known yet')
   return cmk
 }
 
 export const applianceFacts = (ctx: Ctx, id: string): ApplianceFacts => {
-  const facts = ctx.get(refs.preflight).appliances[id]
+  const facts = preflightOf(ctx, id).appliances[id]
   if (!facts) throw new CeremonyError('JOURNAL_INCOMPLETE', `The preflight has no facts for ${id}`)
   return facts
 }
@@ -55,6 +64,41 @@ async function inspect(ctx: Ctx, id: string, approvals: boolean): Promise<{ fact
   return { facts, inventory }
 }
 
+/** The checks of step 0 on some of the plan's appliances: all of them, or the ones one station reaches. */
+export async function preflightOn(ctx: Ctx, reached: string[]): Promise<PreflightResult> {
+  const appliances: PreflightResult['appliances'] = {}
+  const inventory: PreflightResult['inventory'] = {}
+  const approving = new Set([ctx.plan.source, ...ctx.plan.targets])
+  for (const a of ctx.plan.appliances.filter((x) => reached.includes(x.id))) {
+    const seen = await inspect(ctx, a.id, approving.has(a.id))
+    appliances[a.id] = seen.facts
+    inventory[a.id] = seen.inventory
+  }
+  let cmk: CmkFacts | null = null
+  if (reached.includes(ctx.plan.source)) {
+    const source = await ctx.app(ctx.plan.source)
+    const found = await source.keys.findByName(ctx.plan.cmk.name)
+    if (!found && !ctx.plan.cmk.create) throw new CeremonyError('CMK_MISSING', `${ctx.label(ctx.plan.source)} has no key named "${ctx.plan.cmk.name}"`)
+    if (found) checkCmk(ctx, found, ctx.plan.source)
+    cmk = found ? { kid: found.kid, kcv: found.kcv!, keyOps: found.key_ops } : null
+  }
+  const replicated: string[] = []
+  for (const target of ctx.plan.targets.filter((t) => reached.includes(t))) {
+    const existing = await (await ctx.app(target)).keys.findByName(ctx.plan.cmk.name)
+    if (!existing) continue
+    if (!reached.includes(ctx.plan.source)) {
+      // Across sites the source's KCV is not known here yet, and the transfer key would be made first.
+      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" (KCV ${existing.kcv ?? 'none'}). Across sites it cannot be compared with the source's before the transfer begins: compare the KCVs separately and take this target out of the plan, or delete the key with the administrators.`)
+    }
+    if (!cmk || !sameKcv(existing.kcv, cmk.kcv)) {
+      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" with a different KCV (${existing.kcv ?? 'none'})`)
+    }
+    replicated.push(target)
+    ctx.note(`${ctx.label(target)} already holds the CMK with KCV ${cmk.kcv}; its steps are skipped`)
+  }
+  return { appliances, inventory, cmk, replicated }
+}
+
 export const preflight = (plan: ReplicateCmkPlan) => defineStep<PreflightResult, Record<string, never>, ReplicateCmkPlan>({
   id: ids.preflight, name: 'preflight', group: null, appliances: plan.appliances.map((a) => a.id), interaction: 'run', confirmation: null, result: PreflightResult,
   text: {
@@ -65,32 +109,7 @@ export const preflight = (plan: ReplicateCmkPlan) => defineStep<PreflightResult,
   },
   intent: () => ({}),
   look: async () => null, // reads only: running it again is the way to look
-  async act(ctx) {
-    const appliances: PreflightResult['appliances'] = {}
-    const inventory: PreflightResult['inventory'] = {}
-    const approving = new Set([ctx.plan.source, ...ctx.plan.targets])
-    for (const a of ctx.plan.appliances) {
-      const seen = await inspect(ctx, a.id, approving.has(a.id))
-      appliances[a.id] = seen.facts
-      inventory[a.id] = seen.inventory
-    }
-    const source = await ctx.app(ctx.plan.source)
-    const found = await source.keys.findByName(ctx.plan.cmk.name)
-    if (!found && !ctx.plan.cmk.create) throw new CeremonyError('CMK_MISSING', `${ctx.label(ctx.plan.source)} has no key named "${ctx.plan.cmk.name}"`)
-    if (found) checkCmk(ctx, found, ctx.plan.source)
-    const cmk = found ? { kid: found.kid, kcv: found.kcv!, keyOps: found.key_ops } : null
-    const replicated: string[] = []
-    for (const target of ctx.plan.targets) {
-      const existing = await (await ctx.app(target)).keys.findByName(ctx.plan.cmk.name)
-      if (!existing) continue
-      if (!cmk || !sameKcv(existing.kcv, cmk.kcv)) {
-        throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" with a different KCV (${existing.kcv ?? 'none'})`)
-      }
-      replicated.push(target)
-      ctx.note(`${ctx.label(target)} already holds the CMK with KCV ${cmk.kcv}; its steps are skipped`)
-    }
-    return { appliances, inventory, cmk, replicated }
-  },
+  act: (ctx) => preflightOn(ctx, ctx.plan.appliances.map((a) => a.id)),
   verify() {},
   evidence: (r, ctx) => ({
     items: [
@@ -114,7 +133,7 @@ export const createCmk = (plan: ReplicateCmkPlan) => defineStep<CmkFacts, CmkInt
     explain: `The first ceremony creates the CMK "${plan.cmk.name}": AES-256, exportable only through a quorum approval, in the group "${plan.groupName}".`,
     witnessItems: ['The CMK was created once, in the quorum group', 'Its KCV was read aloud and written down'],
   },
-  skip: (ctx) => (ctx.get(refs.preflight).cmk ? 'the CMK already exists on the source' : null),
+  skip: (ctx) => (preflightOf(ctx, ctx.plan.source).cmk ? 'the CMK already exists on the source' : null),
   intent: (ctx) => ({ name: ctx.plan.cmk.name, obj_type: 'AES', key_size: 256, key_ops: CMK_KEY_OPS, group_id: applianceFacts(ctx, ctx.plan.source).groupId }),
   async look(ctx, earlier) {
     const key = await adoptKey(await ctx.app(ctx.plan.source), earlier, ctx.label(ctx.plan.source), ctx.note)

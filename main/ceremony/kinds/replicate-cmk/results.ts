@@ -76,6 +76,10 @@ export const ids = {
   unwrapApproval: (t: string) => `unwrap-approval:${t}`,
   unwrapResult: (t: string) => `unwrap-result:${t}`,
   cleanup: (t: string) => `cleanup:${t}`,
+  // Across sites (design §3b): one preflight per station, and each side's cleanup at its own station.
+  stationPreflight: (station: string) => `station-preflight:${station}`,
+  deletePubkey: (t: string) => `delete-pubkey:${t}`,
+  deleteTransferKey: (t: string) => `delete-transfer-key:${t}`,
 }
 
 export const refs = {
@@ -92,4 +96,7 @@ export const refs = {
   unwrapRequest: (t: string) => stepRef(ids.unwrapRequest(t), RequestResult),
   unwrapResult: (t: string) => stepRef(ids.unwrapResult(t), UnwrapResult),
   cleanup: (t: string) => stepRef(ids.cleanup(t), CleanupResult),
+  stationPreflight: (station: string) => stepRef(ids.stationPreflight(station), PreflightResult),
+  deletePubkey: (t: string) => stepRef(ids.deletePubkey(t), CleanupResult),
+  deleteTransferKey: (t: string) => stepRef(ids.deleteTransferKey(t), CleanupResult),
 }

@@ -4,11 +4,12 @@
  * the group FIPS-backed and every connection of it tested by the cluster), then the steps shared
  * with `link-cluster`: the recovery canary, its test ciphertext, and the failover drill.
  */
-import type { CeremonyKind } from '../../kind'
+import type { CeremonyKind, ScriptedStep } from '../../kind'
 import { canaryNameOf, clusterSignIn } from '../../cluster-plan'
 import { checkClusterNotFips, clusterSession, earlierRecord, fipsBackedGroup, hmgRefusal } from '../../cluster-steps'
 import { labelOf } from '../../plan-envelope'
-import { defineStep, item, type AnyStep, type StepContext } from '../../step'
+import { assignScriptIds } from '../../script'
+import { defineStep, item, type StepContext } from '../../step'
 import { VerifyClusterPlanSchema, type VerifyClusterPlan } from './plan'
 import { ClusterCheckResult, verifyIds, verifyRefs } from './results'
 import { verifySteps } from './steps'
@@ -77,12 +78,22 @@ const close = (plan: VerifyClusterPlan) => defineStep<z.infer<typeof VerifyClose
   evidence: (r) => ({ items: [...item('Recovery canary', `${r.canary} (${r.canaryKid})`), ...item('Test ciphertext SHA-256', r.cipherSha256, 'digest'), ...item('Failover', r.failover)], comparisons: [] }),
 })
 
-function steps(plan: VerifyClusterPlan): AnyStep[] {
+/** The cluster kinds' board groups as read aloud: L.k the link's k-th step, V.k the verification's (the same in both kinds). */
+const SCRIPT_PREFIX: Record<string, string> = { link: 'L', verify: 'V' }
+
+export function clusterScriptPrefix(group: string): string {
+  const prefix = SCRIPT_PREFIX[group]
+  if (!prefix) throw new Error(`No script prefix for the cluster kinds' group "${group}"`)
+  return prefix
+}
+
+/** P.0 the cluster check, V.1 the canary … V.4 the restore, C.1 the close. */
+function steps(plan: VerifyClusterPlan): ScriptedStep[] {
   const groupOf = (ctx: StepContext) => {
     const check = ctx.get(verifyRefs.clusterCheck)
     return { groupId: check.groupId, name: check.groupName }
   }
-  return [clusterCheck(plan), ...verifySteps(plan, groupOf), close(plan)]
+  return assignScriptIds(plan, [clusterCheck(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
 }
 
 export const verifyCluster: CeremonyKind<VerifyClusterPlan> = {

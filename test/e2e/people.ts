@@ -1,0 +1,48 @@
+/** What the people in the room do in the e2e tests: start (leaving a ceremony in progress), confirm who is here, sign. */
+import type { Locator, Page } from '@playwright/test'
+import { expect } from './fixtures'
+
+/** Initials as a plan with plain witness names has them: the first letter of each word. */
+export const initialsOf = (name: string) => name.split(/\s+/).map((w) => w[0]!.toUpperCase()).join('')
+
+/** Clicks "Start a rehearsal"; if a ceremony is in progress, the app asks first, and we leave it. */
+export async function startRehearsal(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Start a rehearsal' }).click()
+  const ask = page.getByTestId('confirm-leave')
+  const plan = page.getByRole('heading', { name: 'Review the ceremony plan' })
+  await expect(ask.or(plan)).toBeVisible({ timeout: 30_000 })
+  if (await ask.isVisible()) await ask.getByRole('button', { name: 'Leave it and start a rehearsal' }).click()
+  await expect(plan).toBeVisible({ timeout: 30_000 })
+}
+
+/** Ticks the operator and every witness as present, confirms identities, and confirms. */
+export async function confirmPeople(page: Page): Promise<void> {
+  const people = page.getByRole('group', { name: 'Tick everyone in the room, as the plan names them' })
+  for (const box of await people.getByRole('checkbox').all()) {
+    const label = await box.evaluate((el) => (el as HTMLInputElement).labels?.[0]?.textContent ?? '')
+    if (/\((operator|witness)\)/.test(label)) await box.check()
+  }
+  await page.getByLabel('I have checked the identity of everyone taking part').check()
+  await page.getByRole('button', { name: 'Confirm participants' }).click()
+  await expect(page.getByText('✓ Participants confirmed')).toBeVisible()
+}
+
+/** Every witness offered signs the whole checklist with their initials, until the step's sign-offs are complete. */
+export async function signAsWitnesses(detail: Locator): Promise<string[]> {
+  const panel = detail.locator('section.witness')
+  const signed: string[] = []
+  for (let guard = 0; guard < 4; guard++) {
+    const status = panel.getByTestId('signoff-status')
+    if ((await status.count()) > 0 && /^(✓|Passed)/.test(await status.innerText())) break
+    const select = panel.getByLabel('Witness', { exact: true })
+    const options = (await select.locator('option').allInnerTexts()).filter((o) => !o.startsWith('Choose'))
+    if (options.length === 0) break
+    for (const box of await panel.getByRole('checkbox').all()) await box.check()
+    await select.selectOption(options[0]!)
+    await panel.getByLabel('Your initials').fill(initialsOf(options[0]!))
+    await panel.getByRole('button', { name: 'Sign off' }).click()
+    await expect(panel.getByRole('list', { name: 'Signed off' })).toContainText(options[0]!)
+    signed.push(options[0]!)
+  }
+  return signed
+}
