@@ -52,6 +52,15 @@ function scanFiles(root: string): number {
   return files.length
 }
 
+/** The script ids of the steps that ran, after checking each was signed, and only by simulated witnesses. */
+function scriptIdsSigned(record: { entries: { kind: string; step: string; facts: Record<string, unknown> }[] }): string[] {
+  const done = record.entries.filter((e) => e.kind === 'step-done').map((e) => String(e.facts['scriptId']))
+  const signoffs = record.entries.filter((e) => e.kind === 'witness-signoff')
+  assert.deepEqual([...new Set(signoffs.map((e) => String(e.facts['scriptId'])))].sort(), [...done].sort(), 'every step that ran was signed')
+  assert.ok(signoffs.every((e) => e.facts['simulated'] === true), 'a rehearsal\'s sign-offs are the simulated witnesses\'')
+  return done
+}
+
 describe('replicate, link and verify, every system in its own process', () => {
   test('the CMK replicated fips-1 → fips-2, then link-cluster from the command line: one group, linked as planned, one canary, failover proved', async () => {
     const t0 = Date.now()
@@ -91,6 +100,8 @@ describe('replicate, link and verify, every system in its own process', () => {
     assert.equal((pre.facts['result'] as { replication: { finalDigest: string }[] }).replication[0]!.finalDigest, replication.summary.finalDigest, 'the record links back')
     const drill = linkRecord.entries.find((e) => e.kind === 'step-done' && e.step === 'failover-drill')!
     assert.equal((drill.facts['result'] as { workstationSaw: string }).workstationSaw, 'UNREACHABLE')
+    // Every step by its script id, signed by the rehearsal's simulated witnesses (and marked so).
+    assert.deepEqual(scriptIdsSigned(linkRecord), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
     assert.ok(scanFiles(join(dir, 'state')) >= 8, 'journals, logs, records and media files were scanned')
   })
 
@@ -105,6 +116,7 @@ describe('replicate, link and verify, every system in its own process', () => {
     assert.equal(summary.outcome.failover, true)
     assert.equal((await keysNamed(admin, 'verify-proc-recovery-canary')).length, 1)
     assert.equal((await groupsNamed(admin, 'FIPS GROUP')).length, 1, 'still one group')
+    assert.deepEqual(scriptIdsSigned(JSON.parse(readFileSync(summary.record, 'utf8'))), ['P.0', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
     scanFiles(join(dir, 'state', 'verify-proc'))
   })
 
