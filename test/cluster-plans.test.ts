@@ -62,6 +62,9 @@ describe('link-cluster and verify-cluster plans', () => {
       ['a load balancer at the cluster\'s address', (p) => { p['loadBalancer'] = { host: 'dsm.example' } }, /^loadBalancer\.host: the load balancer must have its own address/],
       ['a scheme in the cluster address', (p) => { p.cluster.host = 'https://dsm.example' }, /^cluster\.host: /],
       ['a password in the plan', (p) => { (p.cluster as Record<string, unknown>)['password'] = 'x' }, /^cluster\.password: unknown field/],
+      ['stations across sites', (p) => {
+        p['stations'] = [{ id: 'site-a', label: 'A', appliances: ['fips-1'], operator: 'Op', witnesses: ['W1'] }, { id: 'site-b', label: 'B', appliances: ['fips-2'], operator: 'Op', witnesses: ['W1'] }]
+      }, /^stations: a cluster ceremony runs at one station/],
     ]
     for (const [what, change, expected] of cases) {
       const plan = base() as ReturnType<typeof base> & Record<string, unknown>

@@ -64,6 +64,9 @@ export function checkClusterPlan(plan: ClusterPlan, ctx: z.RefinementCtx): void 
   if (plan.appliances.some((a) => `${a.host.toLowerCase()}:${a.port}` === where)) {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'host'], message: `${where} is given for the cluster and for a FIPS appliance` })
   }
+  // The cluster and every FIPS appliance are reached from one room: the link's tests and the drill
+  // need them all at once, so there is no leg to hand on (stations are for replicate-cmk).
+  if ((plan.stations?.length ?? 0) > 1) ctx.addIssue({ code: 'custom', path: ['stations'], message: 'a cluster ceremony runs at one station, which reaches the cluster and every FIPS appliance' })
   const digests = new Set<string>()
   plan.buildsOn.forEach((d, i) => {
     if (digests.has(d)) ctx.addIssue({ code: 'custom', path: ['buildsOn', i], message: 'the same record is named twice' })
