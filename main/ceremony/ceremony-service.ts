@@ -3,19 +3,19 @@
  * the appliance connections, the engine, and the views the renderer shows. Electron-free: dialogs,
  * PDF printing, stores and the simulator are injected by the composition root.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
-import { AppSession, DsmConnection } from '../dsm'
+import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningCluster, RunningSimulator } from '../simulator'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
+import { findInterrupted } from './interrupted'
 import type { JournalStore } from './journal'
-import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
-import { kindOf } from './registry'
+import { checkPlan, parsePlanText, planDigest, type Plan } from './plan'
 import { SignInsAndRecords, clusterRehearsal, rehearsalKinds } from './service-cluster'
+import { ApplianceConnections, connectTo } from './service-connections'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
@@ -49,9 +49,6 @@ export interface CeremonyServiceDeps {
   software?: Software
 }
 
-
-
-
 /** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
 async function writeChosenFile(path: string, data: string | Buffer): Promise<{ sha256: string; bytes: number }> {
   try {
@@ -67,8 +64,8 @@ export class CeremonyService {
   private engine: CeremonyEngine | null = null
   /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
   private opening: Promise<CeremonyEngine> | null = null
-  private readonly apiKeys = new Map<string, Buffer>()
-  private readonly connections = new Map<string, ConnectionView>()
+  /** API keys (main memory only) and the connection checks (service-connections.ts). */
+  private readonly connections = new ApplianceConnections()
   private simulator: RunningSimulator | null = null
   private rehearsalCreds: Credentials | null = null
   private participantsConfirmed = false
@@ -91,7 +88,8 @@ export class CeremonyService {
       snapshot: () => this.snapshot(), changed: () => this.changed(),
       participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
-    this.loadInterrupted()
+    // On start, an unfinished production ceremony is offered for resuming (interrupted.ts).
+    ;({ plan: this.plan, findings: this.findings } = findInterrupted(deps.stateRoot, deps.journalStore))
   }
 
   mode(): Mode {
@@ -145,8 +143,7 @@ export class CeremonyService {
       this.extras.rehearse(chain.passwords, chain.records, [this.simulator])
     } else await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
-    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
-    this.refreshConnectionsView()
+    for (const a of this.rehearsalCreds.appliances) this.connections.setKey(a.id, a.apiKey)
     return this.snapshot()
   }
 
@@ -158,17 +155,14 @@ export class CeremonyService {
     this.arrivals.clear()
     this.exported.clear()
     this.findings = []
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
-    this.extras.reset()
     this.connections.clear()
+    this.extras.reset()
     if (plan.mode === 'production') {
       this.rehearsalCreds = null
       await this.simulator?.close()
       this.simulator = null
     }
     this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
-    this.refreshConnectionsView()
     this.changed()
   }
 
@@ -177,9 +171,7 @@ export class CeremonyService {
   setApiKey(applianceId: string, apiKey: string): CeremonySnapshot {
     const plan = this.requirePlan()
     if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
-    this.apiKeys.get(applianceId)?.fill(0)
-    this.apiKeys.set(applianceId, Buffer.from(apiKey.trim(), 'utf8'))
-    this.connections.set(applianceId, { ...this.connectionView(plan.appliances.find((a) => a.id === applianceId)!), state: 'unknown' })
+    this.connections.setKey(applianceId, apiKey)
     this.changed()
     return this.snapshot()
   }
@@ -201,25 +193,7 @@ export class CeremonyService {
   }
 
   async checkConnections(): Promise<CeremonySnapshot> {
-    const plan = this.requirePlan()
-    for (const appliance of plan.appliances) {
-      const view = this.connectionView(appliance)
-      const key = this.apiKeys.get(appliance.id)
-      if (!key) {
-        this.connections.set(appliance.id, { ...view, state: 'unknown' })
-        continue
-      }
-      try {
-        const connection = this.connect(appliance)
-        const version = await connection.version()
-        const session = await AppSession.open(connection, Buffer.from(key))
-        await session.logout()
-        this.connections.set(appliance.id, { ...view, state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
-      } catch (err) {
-        const code = errorCode(err, 'INTERNAL')
-        this.connections.set(appliance.id, { ...view, state: 'failed', error: { code, message: err instanceof Error ? err.message : String(err) } })
-      }
-    }
+    await this.connections.check(this.requirePlan())
     this.changed()
     return this.snapshot()
   }
@@ -333,8 +307,7 @@ export class CeremonyService {
     await this.engine?.shutdown()
     await this.simulator?.close()
     await this.cluster?.close()
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
+    this.connections.clear()
     this.extras.reset()
   }
 
@@ -347,10 +320,6 @@ export class CeremonyService {
 
   private stateDir(plan: Plan): string {
     return this.stations.stateDir(plan, join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id))
-  }
-
-  private connect(appliance: PlanAppliance): DsmConnection {
-    return new DsmConnection({ host: appliance.host, port: appliance.port, trust: trustOf(appliance), responseTimeoutMs: 30_000 })
   }
 
   private requireEngine(): Promise<CeremonyEngine> {
@@ -373,11 +342,8 @@ export class CeremonyService {
     const options: EngineOptions = {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
-      connect: (a) => this.connect(a),
-      apiKey: (id) => {
-        const key = this.apiKeys.get(id)
-        return key ? Buffer.from(key) : undefined
-      },
+      connect: connectTo,
+      apiKey: (id) => this.connections.keyCopy(id),
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
@@ -394,42 +360,6 @@ export class CeremonyService {
 
   private async sealIfComplete(): Promise<void> {
     if (this.engine?.isComplete()) await this.engine.sealRecord()
-  }
-
-  /** On start: an unfinished production ceremony in the state folder is offered for resuming. */
-  private loadInterrupted(): void {
-    for (const name of readdirSync(this.deps.stateRoot)) {
-      if (name.startsWith('REHEARSAL-')) continue // simulated appliances do not outlive the app
-      const planFile = join(this.deps.stateRoot, name, 'plan.json')
-      if (!existsSync(planFile)) continue
-      try {
-        const plan = parsePlanText(readFileSync(planFile, 'utf8'))
-        const journal = this.deps.journalStore(join(this.deps.stateRoot, name)).store as { steps?: Record<string, { state: string }> }
-        const last = kindOf(plan).steps(plan).at(-1)!.id
-        if (journal.steps?.[last]?.state === 'done') continue
-        this.plan = plan
-        this.findings = [{ stepId: 'ceremony', finding: 'An interrupted ceremony was found. Enter the API keys and confirm the participants to resume; every interrupted step is checked against the appliances first.' }]
-        this.refreshConnectionsView()
-        return
-      } catch {
-        // A damaged folder is left alone for the operator to inspect; it does not stop the app.
-        this.findings.push({ stepId: 'ceremony', finding: `The saved state of ceremony "${name}" cannot be read; it was left untouched for inspection.` })
-      }
-    }
-  }
-
-  private connectionView(a: PlanAppliance): ConnectionView {
-    const existing = this.connections.get(a.id)
-    return {
-      applianceId: a.id, label: a.label, hasApiKey: this.apiKeys.has(a.id),
-      state: existing?.state ?? 'unknown', version: existing?.version ?? null, clockSkewSeconds: existing?.clockSkewSeconds ?? null,
-      pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null, error: existing?.error ?? null,
-    }
-  }
-
-  private refreshConnectionsView(): void {
-    if (!this.plan) return
-    for (const a of this.plan.appliances) this.connections.set(a.id, this.connectionView(a))
   }
 
   private changed(): void {
@@ -452,7 +382,7 @@ export class CeremonyService {
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
         : [],
       participantsConfirmed: this.participantsConfirmed,
-      connections: plan ? plan.appliances.map((a) => this.connections.get(a.id) ?? this.connectionView(a)) : [],
+      connections: plan ? this.connections.views(plan) : [],
       steps,
       currentStepId: engine?.currentStep()?.id ?? null,
       groups: plan && engine ? boardOf(engine, steps) : [],

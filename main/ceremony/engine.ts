@@ -6,11 +6,12 @@
  * One action at a time: a second call waits for the first.
  */
 import { join } from 'node:path'
-import { AppSession, type DsmConnection } from '../dsm'
+import type { DsmConnection } from '../dsm'
 import { AuditLog, buildRecord, type CeremonyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
+import { CeremonySessions } from './ceremony-sessions'
 import { ENTRY } from './entry-kinds'
 import { Journal, type JournalStore, type StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
@@ -19,11 +20,11 @@ import { planDigest } from './plan'
 import { kindOf } from './registry'
 import type { ApplianceOutage } from './outage'
 import { StepRunner, type Boundary, type Finding } from './runner'
-import { UserSessions } from './sign-in'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import type { Software } from './software'
 import { openCeremonyState } from './state-files'
+import { checkTypedConfirmation, expectedConfirmation, type ExpectedConfirmation } from './typed-confirmation'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
@@ -58,8 +59,6 @@ export interface EngineOptions {
   station?: string
 }
 
-const last4 = (value: string) => value.slice(-4).toUpperCase()
-
 export class CeremonyEngine {
   readonly plan: Plan
   readonly planDigest: string
@@ -69,8 +68,8 @@ export class CeremonyEngine {
   readonly witnesses: WitnessDesk
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
-  private readonly sessions = new Map<string, Promise<AppSession>>()
-  private readonly users: UserSessions
+  /** Every DSM session of this ceremony: one per appliance, and the named users' (ceremony-sessions.ts). */
+  private readonly sessions: CeremonySessions
   private busy: Promise<unknown> = Promise.resolve()
   private handedOff = false
 
@@ -86,14 +85,14 @@ export class CeremonyEngine {
     this.kind = kindOf(options.plan)
     this.steps = steps
     const now = options.now ?? (() => new Date())
-    this.users = new UserSessions({
-      signIns: this.kind.signIns?.(this.plan) ?? [], connect: options.connect, now: () => now().getTime(),
+    this.sessions = new CeremonySessions({
+      plan: this.plan, connect: options.connect, apiKey: options.apiKey, signIns: this.kind.signIns?.(this.plan) ?? [], now: () => now().getTime(),
       ...(options.password ? { password: options.password } : {}),
     })
     this.runner = new StepRunner({
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
-      operator: options.operator, now, app: (id) => this.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
-      user: (id) => this.users.session(id), records: () => options.records?.() ?? [], apiKey: (id) => this.apiKeyCopy(id),
+      operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
+      user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
@@ -193,15 +192,9 @@ export class CeremonyEngine {
   }
 
   /** What must be typed to confirm an irreversible step (derived from this run's own values), with what it refers to. */
-  confirmationOf(stepId: string): { expected: string; label: string; value: string } | null {
+  confirmationOf(stepId: string): ExpectedConfirmation | null {
     const step = this.def(stepId)
-    if (!step.confirmation) return null
-    try {
-      const value = step.confirmation.value(this.runner.context(step))
-      return { expected: last4(value), label: step.confirmation.label, value }
-    } catch {
-      return null // what it refers to does not exist yet (an earlier step has not run)
-    }
+    return expectedConfirmation(step, this.runner.context(step))
   }
 
   expectedConfirmation(stepId: string): string | null {
@@ -225,7 +218,7 @@ export class CeremonyEngine {
       this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
-      if (step.interaction === 'run' && record.state !== 'intent') this.checkConfirmation(step, opts.confirmation)
+      if (step.interaction === 'run' && record.state !== 'intent') checkTypedConfirmation(step, this.confirmationOf(stepId), opts.confirmation)
       await this.execute(step, opts.confirmation !== undefined)
       return this.journal.get(stepId)
     })
@@ -257,7 +250,7 @@ export class CeremonyEngine {
         this.assertOpen()
         const step = this.approvalStep(stepId)
         if (this.journal.get(stepId).state !== 'waiting') throw new CeremonyError('APPROVAL_CLOSED', `"${step.text.title}" is not waiting for decisions`)
-        if (input.decision === 'approve') this.checkConfirmation(step, input.confirmation)
+        if (input.decision === 'approve') checkTypedConfirmation(step, this.confirmationOf(stepId), input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
         // state, journaled and shown — not an error of the custodian's call.
@@ -317,7 +310,7 @@ export class CeremonyEngine {
       const unfinished = this.steps.filter((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)).map((s) => ({ scriptId: s.scriptId, title: s.text.title }))
       const leftBehind = this.kind.leftBehind?.(this.plan, this.results()) ?? []
       await this.log.append({ actor: by, step: 'ceremony', kind: ENTRY.ceremonyAbort, facts: { by, reason, unfinished, leftBehind } })
-      await this.signOut()
+      await this.sessions.signOut()
       this.changed()
     })
   }
@@ -329,7 +322,7 @@ export class CeremonyEngine {
       this.witnesses.assertAllSigned()
       const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
       this.handedOff = true
-      await this.signOut().finally(() => this.changed())
+      await this.sessions.signOut().finally(() => this.changed())
       return entry
     })
   }
@@ -353,7 +346,7 @@ export class CeremonyEngine {
     this.desk.stopAll()
     // Let a running step finish writing its journal and log entries (a stuck call is bounded by its timeout).
     await Promise.race([this.busy, new Promise((r) => setTimeout(r, 35_000).unref())])
-    await this.signOut()
+    await this.sessions.signOut()
     await this.log.close()
     this.lock.release()
   }
@@ -371,7 +364,7 @@ export class CeremonyEngine {
       }
       this.desk.stop(step.id)
       await this.applySkips()
-      if (this.isComplete()) await this.signOut()
+      if (this.isComplete()) await this.sessions.signOut()
     } finally {
       this.changed()
     }
@@ -398,34 +391,6 @@ export class CeremonyEngine {
     return step
   }
 
-  private checkConfirmation(step: AnyStep, typed: string | undefined): void {
-    const confirmation = this.confirmationOf(step.id)
-    if (!confirmation) return
-    if (!typed) throw new CeremonyError('CONFIRMATION_REQUIRED', `${step.confirmation!.prompt}.`)
-    if (typed.trim().toUpperCase() !== confirmation.expected) throw new CeremonyError('CONFIRMATION_WRONG', 'The confirmation does not match this run; nothing was done.')
-  }
-
-  private apiKeyCopy(applianceId: string): Buffer {
-    const key = this.options.apiKey(applianceId)
-    if (!key) throw new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.plan, applianceId).label}`)
-    return key
-  }
-
-  private app(applianceId: string): Promise<AppSession> {
-    const open = this.sessions.get(applianceId)
-    if (open) return open
-    const session = (async () => AppSession.open(this.options.connect(applianceOf(this.plan, applianceId)), this.apiKeyCopy(applianceId)))()
-    this.sessions.set(applianceId, session)
-    session.catch(() => this.sessions.delete(applianceId))
-    return session
-  }
-
-  private async signOut(): Promise<void> {
-    const sessions = [...this.sessions.values()]
-    this.sessions.clear()
-    for (const session of sessions) await session.then((s) => s.logout()).catch(() => undefined)
-    await this.users.closeAll()
-  }
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
