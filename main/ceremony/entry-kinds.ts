@@ -21,6 +21,8 @@ export const ENTRY = {
   witnessSignoff: ENTRY_KINDS.witnessSignoff,
   exception: ENTRY_KINDS.exception,
   attendance: 'attendance',
+  break: 'break',
+  scriptApproval: 'script-approval',
   ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
 } as const
