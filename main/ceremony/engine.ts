@@ -11,6 +11,7 @@ import { AuditLog, buildRecord, type CeremonyRecord, type LogEntry } from '../ev
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
+import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
 import { Journal, type JournalStore, type StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
@@ -51,8 +52,6 @@ export interface EngineOptions {
   station?: string
 }
 
-const last4 = (value: string) => value.slice(-4).toUpperCase()
-
 export class CeremonyEngine {
   readonly plan: Plan
   readonly planDigest: string
@@ -88,7 +87,7 @@ export class CeremonyEngine {
       poll: { initialIntervalMs: options.poll?.initialIntervalMs ?? 250, maxIntervalMs: options.poll?.maxIntervalMs ?? 1000 },
       changed: () => this.changed(),
     })
-    this.witnesses = new WitnessDesk(this.plan, steps, journal, log, () => this.changed())
+    this.witnesses = new WitnessDesk(this.plan, this.planDigest, steps, journal, log, () => this.changed())
   }
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
@@ -178,15 +177,9 @@ export class CeremonyEngine {
   }
 
   /** What must be typed to confirm an irreversible step (derived from this run's own values), with what it refers to. */
-  confirmationOf(stepId: string): { expected: string; label: string; value: string } | null {
+  confirmationOf(stepId: string): Confirming | null {
     const step = this.def(stepId)
-    if (!step.confirmation) return null
-    try {
-      const value = step.confirmation.value(this.runner.context(step))
-      return { expected: last4(value), label: step.confirmation.label, value }
-    } catch {
-      return null // what it refers to does not exist yet (an earlier step has not run)
-    }
+    return confirmationFor(step, () => this.runner.context(step))
   }
 
   expectedConfirmation(stepId: string): string | null {
@@ -287,6 +280,14 @@ export class CeremonyEngine {
     })
   }
 
+  /** People's acts outside the steps: approving the script, breaks. */
+  people(act: (desk: WitnessDesk) => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await act(this.witnesses)
+    })
+  }
+
   recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       this.assertOpen()
@@ -384,11 +385,9 @@ export class CeremonyEngine {
   }
 
   private checkConfirmation(step: AnyStep, typed: string | undefined): void {
-    const confirmation = this.confirmationOf(step.id)
-    if (!confirmation) return
-    if (!typed) throw new CeremonyError('CONFIRMATION_REQUIRED', `${step.confirmation!.prompt}.`)
-    if (typed.trim().toUpperCase() !== confirmation.expected) throw new CeremonyError('CONFIRMATION_WRONG', 'The confirmation does not match this run; nothing was done.')
+    checkTyped(step, this.confirmationOf(step.id), typed)
   }
+
 
   private app(applianceId: string): Promise<AppSession> {
     const open = this.sessions.get(applianceId)
