@@ -205,6 +205,10 @@ export const CeremonySnapshotSchema = z.strictObject({
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
   /** Everyone the plan names, with their role and whether they are recorded as in the room. */
   people: z.array(z.strictObject({ name: z.string(), role: z.string(), present: z.boolean() })),
+  /** The approval of the plan and its script by the approvers the plan names (null: it names none, or the ceremony is not open). */
+  scriptApproval: z.strictObject({ digest: DigestViewSchema, approvers: z.array(z.strictObject({ name: z.string(), signed: z.boolean() })) }).nullable(),
+  /** A break in progress: who stayed in the room, since when. */
+  onBreak: z.strictObject({ stays: z.array(z.string()), since: z.string() }).nullable(),
   /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
   rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
   participantsConfirmed: z.boolean(),
@@ -236,6 +240,9 @@ export const ScriptSchema = z.strictObject({
   })),
   witnesses: z.array(z.string()),
   signersPerStep: z.string(),
+  /** What approvers sign: the SHA-256 of the plan digest and these steps. */
+  digest: DigestViewSchema,
+  approvers: z.array(z.string()),
 })
 export type ScriptView = z.infer<typeof ScriptSchema>
 
@@ -337,6 +344,10 @@ export const invokes = {
     request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000), /** This exception allows going on past the step's missing sign-offs. */ waivesSignoff: z.boolean().optional() }),
     response: CeremonySnapshotSchema,
   },
+  /** An approver named in the plan signs the plan and its script (their initials), before the first step. */
+  approveScript: { channel: 'ceremony:approve-script', request: z.strictObject({ approver: z.string().trim().min(1).max(254), initials: z.string().trim().min(1).max(4) }), response: CeremonySnapshotSchema },
+  /** A break starts (who stays in the room, at least two) or ends; no step runs during it. */
+  takeBreak: { channel: 'ceremony:break', request: z.strictObject({ event: z.enum(['start', 'end']), stays: z.array(z.string().trim().min(1).max(254)).max(16).optional() }), response: CeremonySnapshotSchema },
   /** Stops the ceremony for good, recording why and what is left on which appliance. */
   abort: { channel: 'ceremony:abort', request: z.strictObject({ reason: z.string().trim().min(1).max(2000) }), response: CeremonySnapshotSchema },
   /** The ceremony script of the loaded plan, from the plan alone: every step, what to compare, lines to initial. */

@@ -73,7 +73,7 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
   try {
     const appliances = { appliances: ['fips-1', 'fips-2', 'fips-3'].map((id, i) => ({
       id, url: `https://127.0.0.1:${9000 + i}`, host: '127.0.0.1', port: 9000 + i, spkiSha256: String(i).repeat(64), apiKey: `APIKEY-CANARY-${i}`,
-      groupId: '00000000-0000-4000-8000-000000000000', groupName: 'Quorum Group', custodians: [{ user: `c${i}@sim`, password: `PASSWORD-CANARY-${i}` }], quorum: 2,
+      groupId: '00000000-0000-4000-8000-000000000000', groupName: 'Quorum Group', custodians: [{ user: `c${i}@sim`, password: `PASSWORD-CANARY-${i}` }, { user: `d${i}@sim`, password: `PASSWORD-CANARY-D${i}` }], quorum: 2,
       ...(i === 0 ? { cmkName: 'cluster-master-key' } : {}),
     })) }
     writeFileSync(join(dir, 'appliances.json'), JSON.stringify(appliances))
@@ -86,7 +86,7 @@ test('`ceremony plan` writes a valid plan for simulated appliances, without thei
     assert.deepEqual(plan.targets, ['fips-3'])
     assert.equal(plan.id, 'sim-plan')
     assert.equal(plan.mode, 'rehearsal')
-    assert.deepEqual(plan.participants.custodians['fips-1'], ['c0@sim'])
+    assert.deepEqual(plan.participants.custodians['fips-1'], ['c0@sim', 'd0@sim'])
     // A production run never takes custodians' passwords from a file.
     const prod = runCeremony(['plan', '--appliances', join(dir, 'appliances.json'), '--mode', 'production'], { canaries })
     writeFileSync(join(dir, 'prod.json'), prod.stdout)

@@ -41,6 +41,7 @@ test('a sign-off is the witness\'s own: wrong initials, a witness not in the roo
   const f = await ceremonyFixture({ targets: 1 })
   try {
     const engine = await f.open()
+    await engine.attendance('Rehearsal operator', 'arrive', 'Rehearsal operator')
     await engine.attendance('Witness One', 'arrive', 'Rehearsal operator')
     await engine.runStep('preflight')
     await assert.rejects(engine.signOff('preflight', { witness: 'Witness One', initials: 'XX', items: ITEMS }), { code: 'INITIALS_WRONG' })
@@ -55,6 +56,9 @@ test('a sign-off is the witness\'s own: wrong initials, a witness not in the roo
     await engine.runStep('transfer-key:fips-2')
     // Witnesses sign what has run, not what is to come.
     await assert.rejects(engine.signOff('export-pubkey:fips-2', { witness: 'Witness One', initials: 'WO', items: engine.def('export-pubkey:fips-2').text.witnessItems }), { code: 'NOTHING_TO_SIGN' })
+    // Two trusted people stay in the room at every moment: the operator and Witness One leave it to no one alone.
+    await assert.rejects(engine.attendance('Witness One', 'leave', 'Rehearsal operator'), { code: 'TWO_PERSON_RULE' })
+    await engine.attendance('Witness Two', 'arrive', 'Rehearsal operator')
     await engine.attendance('Witness One', 'leave', 'Rehearsal operator')
     await assert.rejects(engine.signOff('transfer-key:fips-2', { witness: 'Witness One', initials: 'WO', items: engine.def('transfer-key:fips-2').text.witnessItems }), { code: 'WITNESS_NOT_PRESENT' })
     await assert.rejects(engine.attendance('Witness One', 'leave', 'Rehearsal operator'), { code: 'NOT_PRESENT' })

@@ -21,7 +21,7 @@ import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
 import { planWithStations } from './station-plan'
-import { boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { approvalAndBreakOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
@@ -222,6 +222,17 @@ export class CeremonyService {
     return this.snapshot()
   }
 
+  async approveScript(approver: string, initials: string): Promise<CeremonySnapshot> {
+    await (await this.requireEngine()).people((desk) => desk.approveScript(approver, initials))
+    return this.snapshot()
+  }
+
+  async takeBreak(event: 'start' | 'end', stays: string[] = []): Promise<CeremonySnapshot> {
+    const by = this.requirePlan().participants.operator
+    await (await this.requireEngine()).people((desk) => (event === 'start' ? desk.breakStart(stays, by) : desk.breakEnd(by)))
+    return this.snapshot()
+  }
+
   async abort(reason: string): Promise<CeremonySnapshot> {
     const engine = await this.requireEngine()
     await engine.abort(this.requirePlan().participants.operator, reason)
@@ -378,6 +389,7 @@ export class CeremonyService {
       plan: plan ? planSummary(plan) : null,
       phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
       people: plan ? peopleOf(plan, engine, this.arrivals) : [],
+      ...approvalAndBreakOf(engine),
       rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
         : [],

@@ -12,6 +12,7 @@ import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
 import { CeremonySessions } from './ceremony-sessions'
+import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
 import { Journal, type JournalStore, type StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
@@ -24,7 +25,6 @@ import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import type { Software } from './software'
 import { openCeremonyState } from './state-files'
-import { checkTypedConfirmation, expectedConfirmation, type ExpectedConfirmation } from './typed-confirmation'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
@@ -102,7 +102,7 @@ export class CeremonyEngine {
       poll: { initialIntervalMs: options.poll?.initialIntervalMs ?? 250, maxIntervalMs: options.poll?.maxIntervalMs ?? 1000 },
       changed: () => this.changed(),
     })
-    this.witnesses = new WitnessDesk(this.plan, steps, journal, log, () => this.changed())
+    this.witnesses = new WitnessDesk(this.plan, this.planDigest, steps, journal, log, () => this.changed())
   }
 
   /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
@@ -192,9 +192,9 @@ export class CeremonyEngine {
   }
 
   /** What must be typed to confirm an irreversible step (derived from this run's own values), with what it refers to. */
-  confirmationOf(stepId: string): ExpectedConfirmation | null {
+  confirmationOf(stepId: string): Confirming | null {
     const step = this.def(stepId)
-    return expectedConfirmation(step, this.runner.context(step))
+    return confirmationFor(step, () => this.runner.context(step))
   }
 
   expectedConfirmation(stepId: string): string | null {
@@ -218,7 +218,7 @@ export class CeremonyEngine {
       this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
-      if (step.interaction === 'run' && record.state !== 'intent') checkTypedConfirmation(step, this.confirmationOf(stepId), opts.confirmation)
+      if (step.interaction === 'run' && record.state !== 'intent') checkTyped(step, this.confirmationOf(stepId), opts.confirmation)
       await this.execute(step, opts.confirmation !== undefined)
       return this.journal.get(stepId)
     })
@@ -250,7 +250,7 @@ export class CeremonyEngine {
         this.assertOpen()
         const step = this.approvalStep(stepId)
         if (this.journal.get(stepId).state !== 'waiting') throw new CeremonyError('APPROVAL_CLOSED', `"${step.text.title}" is not waiting for decisions`)
-        if (input.decision === 'approve') checkTypedConfirmation(step, this.confirmationOf(stepId), input.confirmation)
+        if (input.decision === 'approve') checkTyped(step, this.confirmationOf(stepId), input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
         // state, journaled and shown — not an error of the custodian's call.
@@ -292,6 +292,14 @@ export class CeremonyEngine {
     return this.exclusive(async () => {
       this.assertOpen()
       await this.witnesses.attendance(person, event, recordedBy)
+    })
+  }
+
+  /** People's acts outside the steps: approving the script, breaks. */
+  people(act: (desk: WitnessDesk) => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await act(this.witnesses)
     })
   }
 
@@ -390,7 +398,6 @@ export class CeremonyEngine {
     if (step.interaction !== 'approval' || !step.approval) throw new CeremonyError('STEP_NOT_APPROVAL', `"${step.text.title}" has no approval request`)
     return step
   }
-
 
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {

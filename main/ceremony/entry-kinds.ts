@@ -21,6 +21,8 @@ export const ENTRY = {
   witnessSignoff: ENTRY_KINDS.witnessSignoff,
   exception: ENTRY_KINDS.exception,
   attendance: 'attendance',
+  break: 'break',
+  scriptApproval: 'script-approval',
   ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
   /** Stations (design §3b): ends a station's leg; its hash is the segment's final digest, read out of band. */

@@ -45,11 +45,24 @@ export const ApplianceSchema = z.strictObject({
 /** A witness: a name (initials are then its words' first letters), or a name with the initials they sign with. */
 const WitnessSchema = z.union([person, z.strictObject({ name: person, initials: z.string().trim().regex(/^[A-Za-z]{1,4}$/, '1 to 4 letters') })])
 
+const custodianList = z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)
+
+/** Trusted roles (WebTrust key-ceremony roles), kept apart by checkRoles below. */
 export const ParticipantsSchema = z.strictObject({
   operator: person,
   /** Per appliance id: the DSM user names of its quorum custodians. */
-  custodians: z.record(slug, z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)),
+  custodians: z.record(slug, custodianList),
   witnesses: z.array(WitnessSchema).min(1).max(16),
+  /** The witness who keeps the record of deviations (the deviation register). */
+  internalWitness: person.optional(),
+  /** Who approves the plan and the printed script before the first step (they sign its digest). */
+  approvers: z.array(WitnessSchema).min(1).max(8).optional(),
+  /** Stand-ins for each role, named in advance. */
+  backups: z.strictObject({
+    operator: z.array(person).max(4).optional(),
+    witnesses: z.array(WitnessSchema).max(8).optional(),
+    custodians: z.record(slug, custodianList).optional(),
+  }).optional(),
 })
 
 /** How many witnesses sign each step: a number, or (when absent) every witness present, at least one. */
@@ -130,6 +143,7 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
   names.forEach((w, i) => {
     if (names.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
   })
+  checkRoles(plan, ctx)
   const rule = plan.witnessing?.signersPerStep
   if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
   if (plan.stations) checkStations(plan, plan.stations, ctx)
@@ -159,6 +173,37 @@ function checkStations(plan: Plan, stations: Station[], ctx: Ctx): void {
 }
 
 const nameOf = (w: string | { name: string }) => (typeof w === 'string' ? w : w.name)
+
+/**
+ * Trusted roles kept apart (WebTrust; ceremony-practice.md): a custodian does not witness the
+ * approvals of an appliance they hold a quorum share of; the operator is never the only witness, nor
+ * the only approver; no one person can make up an appliance's quorum alone.
+ */
+function checkRoles(plan: Plan, ctx: Ctx): void {
+  const p = plan.participants
+  const witnesses = [...p.witnesses, ...(p.backups?.witnesses ?? [])].map(nameOf)
+  const custodians = Object.entries({ ...(p.backups?.custodians ?? {}), ...p.custodians }).flatMap(([appliance, users]) => users.map((u) => ({ appliance, user: u })))
+  witnesses.forEach((w, i) => {
+    const held = custodians.find((c) => c.user === w)
+    if (held) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `ROLE_CONFLICT: "${w}" is a custodian of ${held.appliance} and cannot witness its approvals` })
+  })
+  if (p.witnesses.length === 1 && nameOf(p.witnesses[0]!) === p.operator) {
+    ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses'], message: 'ROLE_CONFLICT: the operator cannot be the only witness' })
+  }
+  if (p.approvers && p.approvers.length === 1 && nameOf(p.approvers[0]!) === p.operator) {
+    ctx.addIssue({ code: 'custom', path: ['participants', 'approvers'], message: 'ROLE_CONFLICT: the operator cannot approve their own script alone' })
+  }
+  // Across sites each station's operator runs the steps there: they too hold no quorum share.
+  const operators = [p.operator, ...(plan.stations ?? []).map((st) => st.operator)]
+  for (const [appliance, users] of Object.entries(p.custodians)) {
+    if (new Set(users).size < 2) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', appliance], message: `ROLE_CONFLICT: one person would hold ${appliance}'s quorum alone; name at least two custodians` })
+    const operator = operators.find((o) => users.includes(o))
+    if (operator !== undefined) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', appliance], message: `ROLE_CONFLICT: ${operator === p.operator ? 'the operator' : `"${operator}", a station's operator,`} cannot also be a custodian of ${appliance}` })
+  }
+  if (p.internalWitness !== undefined && p.internalWitness === p.operator) {
+    ctx.addIssue({ code: 'custom', path: ['participants', 'internalWitness'], message: 'ROLE_CONFLICT: the operator cannot keep the deviation register' })
+  }
+}
 
 /** An appliance id the kind's fields refer to must be one of the plan's appliances. */
 export function checkApplianceRef(plan: Plan, id: string, path: (string | number)[], ctx: Ctx): void {

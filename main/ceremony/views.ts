@@ -14,7 +14,8 @@ import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
 import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
-import { participantsOf, presentNow, witnessesOf } from './witnessing'
+import { scriptDigest, scriptSteps } from './script'
+import { approversOf, breakInProgress, participantsOf, presentNow, witnessesOf } from './witnessing'
 
 export function digestView(hex: string): DigestView {
   const d = fingerprintDisplay(hex)
@@ -124,13 +125,24 @@ export function peopleOf(plan: Plan, engine: CeremonyEngine | null, pendingArriv
 /** The ceremony script, from the plan alone: every step in order, by the id it is read aloud by. */
 export function scriptOf(plan: Plan): ScriptView {
   const rule = plan.witnessing?.signersPerStep ?? 'all-present'
+  const steps = kindOf(plan).steps(plan)
   return {
     plan: planSummary(plan),
-    steps: kindOf(plan).steps(plan).map((s) => ({
-      scriptId: s.scriptId, title: s.text.title, where: s.text.where, explain: s.text.explain, witnessItems: s.text.witnessItems,
-      confirmation: s.confirmation?.prompt ?? null, interaction: s.interaction, group: s.group,
-    })),
+    steps: scriptSteps(steps),
     witnesses: witnessesOf(plan).map((w) => w.name),
     signersPerStep: rule === 'all-present' ? 'every witness present (at least one)' : `${rule} witness(es)`,
+    digest: digestView(scriptDigest(planDigest(plan), steps)),
+    approvers: approversOf(plan).map((a) => a.name),
+  }
+}
+
+/** Who approved the plan and its script (when the plan names approvers), and the break in progress. */
+export function approvalAndBreakOf(engine: CeremonyEngine | null): Pick<CeremonySnapshot, 'scriptApproval' | 'onBreak'> {
+  if (!engine) return { scriptApproval: null, onBreak: null }
+  const approvers = approversOf(engine.plan)
+  const pending = new Set(engine.witnesses.approversStillToSign())
+  return {
+    scriptApproval: approvers.length === 0 ? null : { digest: digestView(engine.witnesses.scriptDigest()), approvers: approvers.map((a) => ({ name: a.name, signed: !pending.has(a.name) })) },
+    onBreak: breakInProgress(engine.logEntries()),
   }
 }

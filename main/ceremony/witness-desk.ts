@@ -10,7 +10,8 @@ import { ENTRY } from './entry-kinds'
 import type { Journal } from './journal'
 import type { ScriptedStep } from './kind'
 import type { Plan } from './plan-envelope'
-import { checkSignoff, needsSignoff, participantsOf, presentNow, signoffStatus, type SignoffStatus } from './witnessing'
+import { scriptDigest } from './script'
+import { approversOf, breakInProgress, checkSignoff, needsSignoff, participantsOf, presentNow, signoffStatus, type SignoffStatus } from './witnessing'
 
 export interface SignoffInput {
   witness: string
@@ -23,6 +24,7 @@ export interface SignoffInput {
 export class WitnessDesk {
   constructor(
     private readonly plan: Plan,
+    private readonly planDigest: string,
     private readonly steps: ScriptedStep[],
     private readonly journal: Journal,
     private readonly log: AuditLog,
@@ -51,6 +53,12 @@ export class WitnessDesk {
 
   /** Refuses to run `step` while an earlier one is unsigned, and the sealing step before its own checklist is signed. */
   assertMayRun(step: ScriptedStep): void {
+    const pendingApproval = this.approversStillToSign()
+    if (pendingApproval.length > 0) {
+      throw new CeremonyError('SCRIPT_NOT_APPROVED', `The plan and its script are not approved yet: ${pendingApproval.join(', ')} must sign them (digest ${this.scriptDigest().slice(0, 16)}…) before the first step`)
+    }
+    const pause = breakInProgress(this.log.entries())
+    if (pause) throw new CeremonyError('BREAK_IN_PROGRESS', `A break is in progress (since ${pause.since}; ${pause.stays.join(' and ')} stayed): end it before the next step`)
     this.refuseUnsigned(this.firstUnsignedBefore(step) ?? (this.seals(step) && !this.status(step)?.complete ? step : null))
   }
 
@@ -86,10 +94,57 @@ export class WitnessDesk {
   async attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
     const known = participantsOf(this.plan).find((p) => p.name === person)
     if (!known) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${person}" is not named in the plan`)
-    const here = presentNow(this.log.entries()).has(person)
+    const present = presentNow(this.log.entries())
+    const here = present.has(person)
     if (event === 'arrive' && here) throw new CeremonyError('ALREADY_PRESENT', `${person} is already recorded as present`)
     if (event === 'leave' && !here) throw new CeremonyError('NOT_PRESENT', `${person} is not recorded as present`)
+    // Two trusted people in the room at every moment: the last two cannot leave it to one.
+    if (event === 'leave' && present.size - 1 < 2) {
+      throw new CeremonyError('TWO_PERSON_RULE', `${person} cannot leave: at least two trusted people must be in the room at every moment. Someone arrives first, or the room is sealed and the ceremony stopped.`)
+    }
     await this.log.append({ actor: recordedBy, step: 'ceremony', kind: ENTRY.attendance, facts: { person, role: known.role, event } })
+    this.changed()
+  }
+
+  scriptDigest(): string {
+    return scriptDigest(this.planDigest, this.steps)
+  }
+
+  /** Approvers the plan names who have not signed this plan's script (this digest) yet. */
+  approversStillToSign(): string[] {
+    const signed = new Set(this.log.entries().filter((e) => e.kind === ENTRY.scriptApproval && e.facts['scriptDigest'] === this.scriptDigest()).map((e) => String(e.facts['approver'])))
+    return approversOf(this.plan).map((a) => a.name).filter((n) => !signed.has(n))
+  }
+
+  /**
+   * An approver named in the plan signs the plan and its printed script, before the first step: their
+   * own act (initials as the plan holds them, present in the room), bound to the script's digest.
+   */
+  async approveScript(approver: string, initials: string): Promise<void> {
+    const named = approversOf(this.plan).find((a) => a.name === approver)
+    if (!named) throw new CeremonyError('UNKNOWN_APPROVER', `"${approver}" is not named in the plan as an approver`)
+    if (initials.trim().toUpperCase() !== named.initials) throw new CeremonyError('INITIALS_WRONG', `The initials typed are not ${approver}'s as the plan records them`)
+    if (!presentNow(this.log.entries()).has(approver)) throw new CeremonyError('WITNESS_NOT_PRESENT', `${approver} is not recorded as present`)
+    if (!this.approversStillToSign().includes(approver)) throw new CeremonyError('ALREADY_SIGNED', `${approver} has already approved this script`)
+    if (this.steps.some((s) => this.journal.get(s.id).attempts > 0)) throw new CeremonyError('CEREMONY_BEGUN', 'The script is approved before the first step, not during the ceremony')
+    await this.log.append({ actor: approver, step: 'ceremony', kind: ENTRY.scriptApproval, facts: { approver, initials: named.initials, planDigest: this.planDigest, scriptDigest: this.scriptDigest() } })
+    this.changed()
+  }
+
+  /** A break: who stays in the room (at least two of those present); no step runs until it ends. */
+  async breakStart(stays: string[], recordedBy: string): Promise<void> {
+    if (breakInProgress(this.log.entries())) throw new CeremonyError('BREAK_IN_PROGRESS', 'A break is already in progress')
+    const present = presentNow(this.log.entries())
+    const absent = stays.find((p) => !present.has(p))
+    if (absent) throw new CeremonyError('NOT_PRESENT', `${absent} is not recorded as present, so cannot stay in the room`)
+    if (new Set(stays).size < 2) throw new CeremonyError('TWO_PERSON_RULE', 'At least two trusted people stay in the room during a break')
+    await this.log.append({ actor: recordedBy, step: 'ceremony', kind: ENTRY.break, facts: { event: 'start', stays: [...new Set(stays)] } })
+    this.changed()
+  }
+
+  async breakEnd(recordedBy: string): Promise<void> {
+    if (!breakInProgress(this.log.entries())) throw new CeremonyError('NO_BREAK', 'No break is in progress')
+    await this.log.append({ actor: recordedBy, step: 'ceremony', kind: ENTRY.break, facts: { event: 'end' } })
     this.changed()
   }
 

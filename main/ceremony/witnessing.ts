@@ -24,23 +24,47 @@ export function initialsOf(name: string): string {
   return name.split(/\s+/).filter(Boolean).map((w) => w[0]!.toUpperCase()).join('')
 }
 
+/** Witnesses who may sign steps: the plan's, and its backup witnesses (stand-ins named in advance). */
 export function witnessesOf(plan: Plan): Witness[] {
-  return plan.participants.witnesses.map((w) => (typeof w === 'string' ? { name: w, initials: initialsOf(w) } : { name: w.name, initials: w.initials.toUpperCase() }))
+  return [...plan.participants.witnesses, ...(plan.participants.backups?.witnesses ?? [])].map((w) => (typeof w === 'string' ? { name: w, initials: initialsOf(w) } : { name: w.name, initials: w.initials.toUpperCase() }))
+}
+
+const asWitness = (w: string | { name: string; initials: string }): Witness => (typeof w === 'string' ? { name: w, initials: initialsOf(w) } : { name: w.name, initials: w.initials.toUpperCase() })
+
+/** The plan's approvers of the script, with the initials they sign with. */
+export function approversOf(plan: Plan): Witness[] {
+  return (plan.participants.approvers ?? []).map(asWitness)
 }
 
 /** Everyone the plan names, with the role they hold (a person in two roles is listed once, first role). */
 export function participantsOf(plan: Plan): { name: string; role: string }[] {
+  const p = plan.participants
   const people = [
-    { name: plan.participants.operator, role: 'operator' },
+    { name: p.operator, role: 'operator' },
     // Across sites each station names its own operator.
     ...(plan.stations ?? []).map((st) => ({ name: st.operator, role: `operator (${st.label})` })),
-    ...witnessesOf(plan).map((w) => ({ name: w.name, role: 'witness' })),
-    ...Object.entries(plan.participants.custodians).flatMap(([appliance, users]) => users.map((u) => ({ name: u, role: `custodian (${appliance})` }))),
+    ...witnessesOf(plan).map((w) => ({ name: w.name, role: p.internalWitness === w.name ? 'witness (keeps the deviation register)' : 'witness' })),
+    ...(p.internalWitness ? [{ name: p.internalWitness, role: 'internal witness' }] : []),
+    ...approversOf(plan).map((a) => ({ name: a.name, role: 'approver' })),
+    ...Object.entries(p.custodians).flatMap(([appliance, users]) => users.map((u) => ({ name: u, role: `custodian (${appliance})` }))),
+    ...(p.backups?.operator ?? []).map((n) => ({ name: n, role: 'backup operator' })),
+    ...(p.backups?.witnesses ?? []).map(asWitness).map((w) => ({ name: w.name, role: 'backup witness' })),
+    ...Object.entries(p.backups?.custodians ?? {}).flatMap(([appliance, users]) => users.map((u) => ({ name: u, role: `backup custodian (${appliance})` }))),
   ]
-  return people.filter((p, i) => people.findIndex((q) => q.name === p.name) === i)
+  return people.filter((x, i) => people.findIndex((q) => q.name === x.name) === i)
 }
 
 /** Who is in the room now, from the attendance entries. */
+/** The break in progress (who stayed), if one has started and not ended. */
+export function breakInProgress(entries: readonly LogEntry[]): { stays: string[]; since: string } | null {
+  let current: { stays: string[]; since: string } | null = null
+  for (const e of entries) {
+    if (e.kind !== ENTRY.break) continue
+    current = e.facts['event'] === 'start' ? { stays: (e.facts['stays'] as string[]) ?? [], since: e.ts } : null
+  }
+  return current
+}
+
 export function presentNow(entries: readonly LogEntry[]): Set<string> {
   const present = new Set<string>()
   for (const e of entries) {

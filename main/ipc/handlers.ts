@@ -40,6 +40,8 @@ export function createHandlers(services: Services): Handlers {
     signOff: ({ stepId, witness, initials, items }) => ceremony.signOff(stepId, witness, initials, items),
     recordException: ({ stepId, by, note, waivesSignoff }) => ceremony.recordException(stepId, by, note, waivesSignoff === true),
     abort: ({ reason }) => ceremony.abort(reason),
+    approveScript: ({ approver, initials }) => ceremony.approveScript(approver, initials),
+    takeBreak: ({ event, stays }) => ceremony.takeBreak(event, stays ?? []),
     getScript: () => ceremony.script(),
     exportRecord: ({ format }) => ceremony.exportRecord(format),
     getRecord: () => ceremony.getRecord(),

@@ -24,7 +24,7 @@ const PLAN = {
   groupName: 'CMK quorum',
   cmk: { name: 'cluster-master-key', create: false },
   wrapMode: 'RSA-OAEP-SHA256',
-  participants: { operator: 'Olivia Operator', custodians: { 'dsm-a': ['alice@example.test'], 'dsm-b': ['bob@example.test'] }, witnesses: ['Wendy Witness'] },
+  participants: { operator: 'Olivia Operator', custodians: { 'dsm-a': ['alice@example.test', 'anne@example.test'], 'dsm-b': ['bob@example.test', 'bea@example.test'] }, witnesses: ['Wendy Witness'] },
 }
 
 async function axeClean(page: Page, screen: string): Promise<void> {

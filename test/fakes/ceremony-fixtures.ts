@@ -137,6 +137,8 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
       { name: 'Walter Witness', role: 'witness', present: true },
       { name: 'alice@example.test', role: 'custodian (dsm-s)', present: true },
     ],
+    scriptApproval: null,
+    onBreak: null,
     rehearsalCredentials: [
       { applianceId: 'dsm-s', user: 'alice@example.test', password: 'sim-pass-alice' },
       { applianceId: 'dsm-s', user: 'bob@example.test', password: 'sim-pass-bob' },
