@@ -4,6 +4,7 @@
  */
 import type { CeremonyKind } from './kind'
 import type { Plan } from './plan-envelope'
+import { addAppliance } from './kinds/add-appliance'
 import { linkCluster } from './kinds/link-cluster'
 import { replicateCmk } from './kinds/replicate-cmk'
 import { verifyCluster } from './kinds/verify-cluster'
@@ -12,6 +13,7 @@ export const KINDS = {
   'replicate-cmk': replicateCmk,
   'link-cluster': linkCluster,
   'verify-cluster': verifyCluster,
+  'add-appliance': addAppliance,
 } as const
 
 export type KindName = keyof typeof KINDS

@@ -6,15 +6,21 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
+import { membershipPlanFor } from '../ceremony/simulated-membership-plan'
 import { planWithStations } from '../ceremony/station-plan'
 import { verifyRecord } from '../evidence'
 
 const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json
        ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
                      [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
+       ceremony plan --kind add-appliance --appliances FILE[,FILE…] --cluster FILE --record RECORD… --added ID
+                     [--source ID] [--no-prove-alone] [--group NAME] [--id ID] [--title TITLE] [--mode M] > plan.json
+       ceremony plan --kind replace-appliance … --added ID --failed ID --failed-serial SERIAL
+                     --disposition zeroised|destroyed|returned-rma [--rma NUMBER] --evidence-file NAME > plan.json
 `
 
-const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
+const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster', 'add-appliance', 'replace-appliance']
+const DISPOSITIONS = ['zeroised', 'destroyed', 'returned-rma']
 
 function fail(message: string): number {
   process.stderr.write(`${message}\n${USAGE}`)
@@ -29,7 +35,8 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
         group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
-        sites: { type: 'string' },
+        sites: { type: 'string' }, added: { type: 'string' }, source: { type: 'string' }, 'no-prove-alone': { type: 'boolean' },
+        failed: { type: 'string' }, 'failed-serial': { type: 'string' }, disposition: { type: 'string' }, rma: { type: 'string' }, 'evidence-file': { type: 'string' },
       },
     }))
   } catch (err) {
@@ -55,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   }
   if (!values.cluster) return fail(`a ${kind} plan needs --cluster FILE`)
-  if (kind === 'link-cluster' && !values.record?.length) return fail('a link-cluster plan builds on the replication record: give --record RECORD')
+  if (kind !== 'verify-cluster' && !values.record?.length) return fail(`a ${kind} plan builds on earlier records: give --record RECORD`)
   const buildsOn: string[] = []
   for (const file of values.record ?? []) {
     const record = JSON.parse(readFileSync(file, 'utf8')) as unknown
@@ -65,6 +72,20 @@ export async function run(argv: string[]): Promise<number> {
       return 1
     }
     buildsOn.push(verified.finalDigest)
+  }
+  if (kind === 'add-appliance' || kind === 'replace-appliance') {
+    if (!values.added) return fail(`a ${kind} plan names the new appliance: give --added ID`)
+    const replace = kind === 'replace-appliance'
+    if (replace && (!values.failed || !values['failed-serial'] || !values['evidence-file'] || !DISPOSITIONS.includes(values.disposition ?? ''))) {
+      return fail(`a replace-appliance plan needs --failed ID, --failed-serial SERIAL, --disposition ${DISPOSITIONS.join('|')} and --evidence-file NAME`)
+    }
+    const plan = membershipPlanFor(set, {
+      kind, added: values.added, buildsOn, ...common, ...(values.source ? { source: values.source } : {}),
+      ...(values.group ? { groupName: values.group } : {}), ...(values['no-prove-alone'] ? { proveAlone: false } : {}),
+      ...(replace ? { failed: { id: values.failed!, serial: values['failed-serial']!, disposition: values.disposition as 'zeroised', evidenceFile: values['evidence-file']!, ...(values.rma ? { rmaNumber: values.rma } : {}) } } : {}),
+    })
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
+    return 0
   }
   const plan = clusterPlanFor(set, {
     kind: kind as 'link-cluster' | 'verify-cluster', buildsOn, ...common,
