@@ -6,6 +6,7 @@ import type { CeremonyKind } from './kind'
 import type { Plan } from './plan-envelope'
 import { addAppliance } from './kinds/add-appliance'
 import { linkCluster } from './kinds/link-cluster'
+import { replaceAppliance } from './kinds/replace-appliance'
 import { replicateCmk } from './kinds/replicate-cmk'
 import { verifyCluster } from './kinds/verify-cluster'
 
@@ -14,6 +15,7 @@ export const KINDS = {
   'link-cluster': linkCluster,
   'verify-cluster': verifyCluster,
   'add-appliance': addAppliance,
+  'replace-appliance': replaceAppliance,
 } as const
 
 export type KindName = keyof typeof KINDS

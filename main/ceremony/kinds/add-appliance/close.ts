@@ -17,8 +17,8 @@ export const AfterwardsResult = z.strictObject({ members: z.array(z.string()), c
 export type AfterwardsResult = z.infer<typeof AfterwardsResult>
 export const afterwardsId = 'group-afterwards'
 
-export const afterwards = (plan: MembershipPlan) => defineStep<AfterwardsResult, { expected: string[] }, MembershipPlan>({
-  id: afterwardsId, name: 'group-afterwards', group: null, appliances: plan.fips, interaction: 'run', confirmation: null, result: AfterwardsResult,
+export const afterwards = (plan: MembershipPlan, group: string | null = null) => defineStep<AfterwardsResult, { expected: string[] }, MembershipPlan>({
+  id: afterwardsId, name: 'group-afterwards', group, appliances: plan.fips, interaction: 'run', confirmation: null, result: AfterwardsResult,
   text: {
     where: plan.cluster.label,
     title: `Check "${plan.groupName}" as it is now`,

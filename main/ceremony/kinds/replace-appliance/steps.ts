@@ -1,0 +1,119 @@
+/**
+ * The steps only a replacement has (guide §5): the witnessed onboarding checklist (what the app
+ * cannot do through the API), the failed appliance's removal from the group (only after the
+ * replacement proved the canary, so the group never loses its last working appliance; confirmed
+ * by typing), and the witnessed destruction record: what happened to the failed appliance, its
+ * serial, and the evidence on the media by digest.
+ */
+import { createHash } from 'node:crypto'
+import { z } from 'zod'
+import { CeremonyError } from '../../../errors'
+import { clusterSession, isDown, probe } from '../../cluster-steps'
+import { applianceOf } from '../../plan-envelope'
+import { defineStep, item, stepRef } from '../../step'
+import { addressOf, onCluster, type MembershipCtx } from '../add-appliance/preflight'
+import { memberRefs } from '../add-appliance/results'
+import type { ReplaceAppliancePlan } from './plan'
+
+const EVIDENCE_MAX = 32 * 1024 * 1024
+const DISPOSITION: Record<string, string> = { zeroised: 'zeroised', destroyed: 'destroyed', 'returned-rma': 'returned to the vendor under RMA' }
+
+export const OnboardingResult = z.strictObject({ appliance: z.string(), checklist: z.array(z.string()) })
+export const RemoveResult = z.strictObject({ groupId: z.string(), configId: z.string(), url: z.string(), removed: z.literal(true) })
+export const DestructionResult = z.strictObject({
+  appliance: z.string(), serial: z.string(), disposition: z.string(), rmaNumber: z.string().nullable(),
+  evidenceFile: z.string(), evidenceSha256: z.string(), evidenceBytes: z.number().int(), answered: z.literal(false),
+})
+export type DestructionResult = z.infer<typeof DestructionResult>
+export const replaceRefs = {
+  onboarding: stepRef('onboarding', OnboardingResult),
+  remove: stepRef('remove-failed', RemoveResult),
+  destruction: stepRef('destruction-record', DestructionResult),
+}
+
+export const dispositionText = (r: DestructionResult) => `${r.appliance} (serial ${r.serial}) ${DISPOSITION[r.disposition] ?? r.disposition}${r.rmaNumber ? ` ${r.rmaNumber}` : ''}; evidence ${r.evidenceFile} (SHA-256 ${r.evidenceSha256})`
+
+export const onboarding = (plan: ReplaceAppliancePlan) => {
+  const label = applianceOf(plan, plan.added).label
+  const checklist = [
+    `${label} is racked, powered and on the network at ${addressOf(plan, plan.added)}, its TLS key the one the plan pins`,
+    `Its account is made and its account administrators are in place (guide §5: the configuration of ${applianceOf(plan, plan.failed.id).label} was not backed up)`,
+    `The quorum group "${plan.quorumGroupName}" is made with the custodians the plan names for it and a policy no weaker than the records show`,
+    'The app is made in that group and its API key was entered on this workstation, never written down',
+  ]
+  return defineStep<z.infer<typeof OnboardingResult>, Record<string, never>, ReplaceAppliancePlan>({
+    id: replaceRefs.onboarding.id, name: 'onboarding', group: null, appliances: [], interaction: 'run', confirmation: null, result: OnboardingResult,
+    text: { where: label, title: `Witness the onboarding of ${label}`, explain: 'What the app cannot do through the API was done by hand before this step; the witnesses check each item and sign. The next step checks the appliance against the records.', witnessItems: checklist },
+    intent: () => ({}),
+    look: async () => null,
+    act: async (ctx) => ({ appliance: ctx.plan.added, checklist }),
+    verify() {},
+    evidence: (r) => ({ items: r.checklist.map((c, i) => ({ label: `Checked ${i + 1}`, value: c, format: 'text' as const })), comparisons: [] }),
+  })
+}
+
+const failedConfig = (ctx: MembershipCtx) => {
+  const failed = ctx.plan.failed!.id
+  const m = ctx.get(memberRefs.preflight).members.find((x) => x.appliance === failed)
+  if (!m) throw new CeremonyError('JOURNAL_INCOMPLETE', 'The preflight found no config for the failed appliance')
+  return m
+}
+
+export const removeFailed = (plan: ReplaceAppliancePlan) => defineStep<z.infer<typeof RemoveResult>, { groupId: string; configId: string; url: string; provedBy: string }, ReplaceAppliancePlan>({
+  id: replaceRefs.remove.id, name: 'remove-failed', group: 'remove', appliances: [], interaction: 'run', result: RemoveResult,
+  confirmation: { prompt: `Type the last 4 characters of the config id to remove ${applianceOf(plan, plan.failed.id).label} from the group`, label: 'Config of the failed appliance', value: (ctx) => failedConfig(ctx as MembershipCtx).configId },
+  text: {
+    where: plan.cluster.label,
+    title: `Remove the failed ${applianceOf(plan, plan.failed.id).label} from "${plan.groupName}"`,
+    explain: `Only now, with ${applianceOf(plan, plan.added).label} proved to serve the canary, is the failed appliance's config deleted from the group (del_hmg). The group is looked at first: a config already gone after a crash is not removed twice.`,
+    witnessItems: ['The config removed is the failed appliance\'s (its address was read aloud)', 'The replacement had proved the canary before'],
+  },
+  intent: (ctx) => {
+    const m = failedConfig(ctx)
+    return { groupId: ctx.get(memberRefs.preflight).groupId, configId: m.configId, url: m.url, provedBy: ctx.get(memberRefs.prove).kid }
+  },
+  async look(ctx, earlier) {
+    const group = await (await clusterSession(onCluster(ctx))).groups.get(earlier.groupId)
+    if (group.hmg?.[earlier.configId]) return null // not removed yet: act removes it
+    ctx.note(`the config ${earlier.configId} of the failed appliance was removed before the interruption; not removed twice`)
+    return { groupId: earlier.groupId, configId: earlier.configId, url: earlier.url, removed: true as const }
+  },
+  async act(ctx, intent) {
+    const admin = await clusterSession(onCluster(ctx))
+    const found = (await admin.groups.get(intent.groupId)).hmg?.[intent.configId]
+    if (!found || found.url !== intent.url) throw new CeremonyError('REMOVAL_NOT_AS_PLANNED', `The group has no config ${intent.configId} for ${intent.url}${found ? ` (it is for ${found.url ?? '?'})` : ''}; nothing was removed`)
+    const group = await admin.groups.patch(intent.groupId, { del_hmg: [intent.configId] })
+    if (group.hmg?.[intent.configId] || Object.values(group.hmg ?? {}).some((c) => c.url === intent.url)) throw new CeremonyError('REMOVAL_NOT_AS_PLANNED', `The group still holds a config for ${intent.url}`)
+    return { groupId: intent.groupId, configId: intent.configId, url: intent.url, removed: true as const }
+  },
+  verify() {},
+  evidence: (r, ctx) => ({ items: [...item('Removed from the group', `${ctx.label(ctx.plan.failed!.id)}: config ${r.configId} (${r.url})`)], comparisons: [] }),
+})
+
+export const destructionRecord = (plan: ReplaceAppliancePlan) => {
+  const f = plan.failed
+  const label = applianceOf(plan, f.id).label
+  return defineStep<DestructionResult, { appliance: string; serial: string; disposition: string; rmaNumber: string | null; evidenceFile: string }, ReplaceAppliancePlan>({
+    id: replaceRefs.destruction.id, name: 'destruction-record', group: 'dispose', appliances: [], interaction: 'run', confirmation: null, result: DestructionResult,
+    text: {
+      where: `${label}, media`,
+      title: `Record what happened to ${label}: ${DISPOSITION[f.disposition]}`,
+      explain: `The witnesses read the serial off the appliance (or its RMA paperwork) and see it ${DISPOSITION[f.disposition]}${f.rmaNumber ? ` ${f.rmaNumber}` : ''}. The evidence, ${f.evidenceFile} on the media, is kept in the record by its SHA-256. This workstation confirms the appliance no longer answers at its address.`,
+      witnessItems: [`The serial reads ${f.serial}`, `The appliance was ${DISPOSITION[f.disposition]}${f.rmaNumber ? ` ${f.rmaNumber}` : ''}`, `The evidence file ${f.evidenceFile} is the one shown`],
+    },
+    intent: (ctx) => ({ appliance: f.id, serial: ctx.plan.failed.serial, disposition: ctx.plan.failed.disposition, rmaNumber: ctx.plan.failed.rmaNumber ?? null, evidenceFile: ctx.plan.failed.evidenceFile }),
+    look: async () => null, // records only
+    async act(ctx, intent) {
+      const seen = await probe(applianceOf(ctx.plan, intent.appliance))
+      if (seen.reachable || !isDown(seen)) throw new CeremonyError('FAILED_STILL_ANSWERS', `${label} still answers at its address (${seen.code ?? 'reachable'}); it cannot be recorded as ${DISPOSITION[intent.disposition]}`)
+      if (!ctx.media.exists(intent.evidenceFile)) throw new CeremonyError('DESTRUCTION_EVIDENCE_MISSING', `The evidence ${intent.evidenceFile} is not on the media`)
+      const bytes = await ctx.media.readUnverified(intent.evidenceFile, EVIDENCE_MAX)
+      return { ...intent, evidenceSha256: createHash('sha256').update(bytes).digest('hex'), evidenceBytes: bytes.length, answered: false as const }
+    },
+    verify() {},
+    evidence: (r) => ({
+      items: [...item('Serial', r.serial), ...item('What happened', `${DISPOSITION[r.disposition] ?? r.disposition}${r.rmaNumber ? ` ${r.rmaNumber}` : ''}`), ...item('Evidence', `${r.evidenceFile}, ${r.evidenceBytes} bytes`), ...item('Evidence SHA-256', r.evidenceSha256, 'digest'), ...item('Answers at its address', 'no')],
+      comparisons: [],
+    }),
+  })
+}
