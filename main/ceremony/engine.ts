@@ -20,7 +20,8 @@ import { kindOf } from './registry'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
-import { openCeremonyState } from './state-files'
+import { namedStateError, openCeremonyState } from './state-files'
+import type { LogFileHandle } from '../evidence'
 
 export type { Boundary, Finding }
 
@@ -42,6 +43,8 @@ export interface EngineOptions {
   onChange?(): void
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
   boundary?(stepId: string, phase: Boundary): void
+  /** Fault injection for the state-write kill tests (F9, F10): before each journal save; how the log is opened. */
+  stateFaults?: { beforeJournalWrite?(): void; openLogForAppend?(path: string): Promise<LogFileHandle> }
 }
 
 const last4 = (value: string) => value.slice(-4).toUpperCase()
@@ -84,11 +87,16 @@ export class CeremonyEngine {
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
     const steps = kindOf(options.plan).steps(options.plan)
     const now = options.now ?? (() => new Date())
-    const lock = StateLock.acquire(options.stateDir, now)
+    let lock: StateLock
+    try {
+      lock = StateLock.acquire(options.stateDir, now)
+    } catch (err) {
+      throw namedStateError(err) // a full disk names itself, never a raw ENOSPC
+    }
     try {
       const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
-        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
+        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now, ...options.stateFaults,
       })
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
       const facts = { ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest }
@@ -104,7 +112,7 @@ export class CeremonyEngine {
       return engine
     } catch (err) {
       lock.release()
-      throw err
+      throw namedStateError(err)
     }
   }
 
