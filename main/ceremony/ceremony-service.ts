@@ -3,7 +3,7 @@
  * the appliance connections, the engine, and the views the renderer shows. Electron-free: dialogs,
  * PDF printing, stores and the simulator are injected by the composition root.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
@@ -14,6 +14,7 @@ import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
+import { readPlanFile, readPlanFileSync } from './plan-file'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import { boardOf, digestView, planSummary, stepView } from './views'
@@ -74,7 +75,7 @@ export class CeremonyService {
   async openPlan(): Promise<{ cancelled: boolean; snapshot: CeremonySnapshot }> {
     const path = await this.deps.dialogs.openPlanFile()
     if (!path) return { cancelled: true, snapshot: this.snapshot() }
-    const plan = parsePlanText(readFileSync(path, 'utf8'))
+    const plan = await readPlanFile(path) // capped, never through a link
     await this.load(plan)
     return { cancelled: false, snapshot: this.snapshot() }
   }
@@ -307,7 +308,7 @@ export class CeremonyService {
       const planFile = join(this.deps.stateRoot, name, 'plan.json')
       if (!existsSync(planFile)) continue
       try {
-        const plan = parsePlanText(readFileSync(planFile, 'utf8'))
+        const plan = readPlanFileSync(planFile)
         const journal = this.deps.journalStore(join(this.deps.stateRoot, name)).store as { steps?: Record<string, { state: string }> }
         const last = kindOf(plan).steps(plan).at(-1)!.id
         if (journal.steps?.[last]?.state === 'done') continue

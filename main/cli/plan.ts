@@ -1,6 +1,6 @@
 // `ceremony plan --appliances DIR/appliances.json [--targets id,id] [--id ID] [--title T] [--mode M]`:
 // writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
-import { readFileSync } from 'node:fs'
+import { readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
 
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`--mode must be rehearsal or production\n${USAGE}`)
     return 2
   }
-  const creds = parseCredentials(readFileSync(values.appliances, 'utf8'))
+  const creds = parseCredentials(readCappedTextSync(values.appliances))
   const plan = planForAppliances(creds, {
     ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
     ...(values.id ? { id: values.id } : {}),
