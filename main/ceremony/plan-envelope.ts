@@ -6,15 +6,25 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
+import { isWindowsDeviceName, lookAlikes, spokenTextProblem } from './plan-names'
 
 export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
 
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/
-/** Free text that is printed and read aloud: no control characters (ANSI escapes included). */
-const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, 'must not contain control characters')
+/**
+ * Free text that is printed and read aloud: no control characters (ANSI escapes included), nothing
+ * invisible, composed Unicode, no word mixing Latin, Cyrillic or Greek letters (plan-names.ts).
+ */
+export const spokenText = (max: number) => z.string().trim().min(1).max(max).superRefine((value, ctx) => {
+  const problem = spokenTextProblem(value)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
+const text = spokenText
 
-export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
+/** Ids become file and folder names: lowercase ASCII, and never a Windows device name (CON, NUL, COM1 …). */
+export const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
+  .refine((id) => !isWindowsDeviceName(id), 'is a Windows device name (CON, PRN, AUX, NUL, COM0–9, LPT0–9); it cannot be a file or folder name')
 export const hostname = z
   .string()
   .min(1)
@@ -45,7 +55,9 @@ export const ApplianceSchema = z.strictObject({
 export const ParticipantsSchema = z.strictObject({
   operator: person,
   /** Per appliance id: the DSM user names of its quorum custodians. */
-  custodians: z.record(slug, z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)),
+  custodians: z
+    .record(slug, z.array(text(254)).min(1).max(32))
+    .refine((byAppliance) => Object.keys(byAppliance).length <= 16, 'custodians for at most 16 appliances'),
   witnesses: z.array(person).min(1).max(16),
 })
 
@@ -90,17 +102,19 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
     seen.host.add(where)
     if (a.trust.spkiSha256) seen.pin.add(a.trust.spkiSha256)
   })
+  // Names told apart in the room must not look the same (an exact repeat, or a look-alike spelling).
+  const distinct = (names: string[], what: string, path: (i: number) => (string | number)[]) => {
+    for (const { index, same } of lookAlikes(names)) {
+      const name = names[index]!
+      ctx.addIssue({ code: 'custom', path: path(index), message: name === same ? `${what} "${name}" is listed twice` : `${what} "${name}" looks the same as "${same}"` })
+    }
+  }
+  distinct(plan.appliances.map((a) => a.label), 'appliance label', (i) => ['appliances', i, 'label'])
   for (const id of Object.keys(plan.participants.custodians)) {
     if (!ids.includes(id)) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id], message: `no appliance with id "${id}"` })
-    const users = plan.participants.custodians[id]!
-    users.forEach((u, i) => {
-      if (users.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id, i], message: `custodian "${u}" is listed twice` })
-    })
+    distinct(plan.participants.custodians[id]!, 'custodian', (i) => ['participants', 'custodians', id, i])
   }
-  const witnesses = plan.participants.witnesses
-  witnesses.forEach((w, i) => {
-    if (witnesses.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
-  })
+  distinct(plan.participants.witnesses, 'witness', (i) => ['participants', 'witnesses', i])
 }
 
 /** An appliance id the kind's fields refer to must be one of the plan's appliances. */
