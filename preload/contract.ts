@@ -157,6 +157,18 @@ export const ConnectionViewSchema = z.strictObject({
 })
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 
+/**
+ * The API keys in main's memory: wiped after `idleTimeoutSeconds` without operator action (at
+ * `wipesAt`, null when no key is held or there is no time-out), when the record is sealed, and on quit.
+ */
+export const SecretsViewSchema = z.strictObject({
+  idleTimeoutSeconds: z.number(),
+  wipesAt: z.string().nullable(),
+  /** The last wipe, until a key is entered again. */
+  wiped: z.strictObject({ reason: z.enum(['idle', 'sealed', 'quit', 'new-plan']), at: z.string() }).nullable(),
+})
+export type SecretsView = z.infer<typeof SecretsViewSchema>
+
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed']),
@@ -172,6 +184,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   reconcile: z.array(z.strictObject({ stepId: z.string(), finding: z.string() })),
   log: z.strictObject({ entries: z.number(), head: DigestViewSchema.nullable() }),
   record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
+  /** When the API keys are wiped (absent from snapshots made before this field existed). */
+  secrets: SecretsViewSchema.optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
 

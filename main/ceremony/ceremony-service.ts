@@ -10,6 +10,7 @@ import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
+import { ApiKeyVault } from './api-key-vault'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
@@ -33,7 +34,11 @@ export interface CeremonyServiceDeps {
   startSimulator(appliances: number): Promise<RunningSimulator>
   onChange(snapshot: CeremonySnapshot): void
   now?: () => Date
+  /** API keys are wiped after this long without operator action (production plans); default 10 minutes. */
+  idleTimeoutMs?: number
 }
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000
 
 
 
@@ -53,7 +58,8 @@ export class CeremonyService {
   private engine: CeremonyEngine | null = null
   /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
   private opening: Promise<CeremonyEngine> | null = null
-  private readonly apiKeys = new Map<string, Buffer>()
+  /** API keys, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
+  private readonly apiKeys: ApiKeyVault
   private readonly connections = new Map<string, ConnectionView>()
   private simulator: RunningSimulator | null = null
   private rehearsalCreds: Credentials | null = null
@@ -63,6 +69,12 @@ export class CeremonyService {
 
   constructor(private readonly deps: CeremonyServiceDeps) {
     mkdirSync(deps.stateRoot, { recursive: true, mode: 0o700 })
+    this.apiKeys = new ApiKeyVault({
+      // Simulated appliances' keys are entered for the operator, so a rehearsal has no time-out.
+      idleTimeoutMs: () => (this.plan?.mode === 'production' ? (deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0),
+      now: deps.now ?? (() => new Date()),
+      onIdle: () => void this.endSessions(),
+    })
     this.loadInterrupted()
   }
 
@@ -105,7 +117,7 @@ export class CeremonyService {
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
     await this.load(planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
-    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
+    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, a.apiKey)
     this.refreshConnectionsView()
     return this.snapshot()
   }
@@ -117,8 +129,7 @@ export class CeremonyService {
     this.participantsConfirmed = false
     this.exported.clear()
     this.findings = []
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
+    this.apiKeys.wipe('new-plan')
     this.connections.clear()
     if (plan.mode === 'production') {
       this.rehearsalCreds = null
@@ -134,8 +145,7 @@ export class CeremonyService {
   setApiKey(applianceId: string, apiKey: string): CeremonySnapshot {
     const plan = this.requirePlan()
     if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
-    this.apiKeys.get(applianceId)?.fill(0)
-    this.apiKeys.set(applianceId, Buffer.from(apiKey.trim(), 'utf8'))
+    this.apiKeys.set(applianceId, apiKey)
     this.connections.set(applianceId, { ...this.connectionView(plan.appliances.find((a) => a.id === applianceId)!), state: 'unknown' })
     this.changed()
     return this.snapshot()
@@ -143,9 +153,10 @@ export class CeremonyService {
 
   async checkConnections(): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
+    this.apiKeys.touch()
     for (const appliance of plan.appliances) {
       const view = this.connectionView(appliance)
-      const key = this.apiKeys.get(appliance.id)
+      const key = this.apiKeys.copy(appliance.id)
       if (!key) {
         this.connections.set(appliance.id, { ...view, state: 'unknown' })
         continue
@@ -153,7 +164,7 @@ export class CeremonyService {
       try {
         const connection = this.connect(appliance)
         const version = await connection.version()
-        const session = await AppSession.open(connection, Buffer.from(key))
+        const session = await AppSession.open(connection, key)
         await session.logout()
         this.connections.set(appliance.id, { ...view, state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
@@ -171,6 +182,7 @@ export class CeremonyService {
       throw new CeremonyError('PARTICIPANT_MISMATCH', `The plan names "${plan.participants.operator}" as the operator`)
     }
     this.participantsConfirmed = true
+    this.apiKeys.touch()
     this.changed()
     return this.snapshot()
   }
@@ -178,6 +190,7 @@ export class CeremonyService {
   // -- running ---------------------------------------------------------------------------------
 
   async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
@@ -191,6 +204,7 @@ export class CeremonyService {
   }
 
   async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     const engine = await this.requireEngine()
     await engine.decideApproval(input.stepId, {
       user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
@@ -201,6 +215,7 @@ export class CeremonyService {
   }
 
   async restartApproval(stepId: string): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     await (await this.requireEngine()).restartApproval(stepId)
     return this.snapshot()
   }
@@ -208,11 +223,13 @@ export class CeremonyService {
   async signOff(stepId: string, witness: string, items: string[]): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
     if (!plan.participants.witnesses.includes(witness)) throw new CeremonyError('UNKNOWN_WITNESS', `"${witness}" is not a witness in the plan`)
+    this.apiKeys.touch()
     await (await this.requireEngine()).signOff(stepId, witness, items)
     return this.snapshot()
   }
 
   async recordException(stepId: string, by: string, note: string): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     await (await this.requireEngine()).recordException(stepId, by, note)
     return this.snapshot()
   }
@@ -242,10 +259,16 @@ export class CeremonyService {
   }
 
   async shutdown(): Promise<void> {
+    this.apiKeys.wipe('quit')
     await this.engine?.shutdown()
     await this.simulator?.close()
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
+  }
+
+  /** After the idle time-out (the keys are already wiped): every DSM session ends; the screens say so. */
+  private async endSessions(): Promise<void> {
+    await this.engine?.endSessions().catch(() => undefined)
+    for (const [id, view] of this.connections) this.connections.set(id, { ...view, hasApiKey: false, state: 'unknown' })
+    this.changed()
   }
 
   // -- internals -------------------------------------------------------------------------------
@@ -283,10 +306,7 @@ export class CeremonyService {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: (a) => this.connect(a),
-      apiKey: (id) => {
-        const key = this.apiKeys.get(id)
-        return key ? Buffer.from(key) : undefined
-      },
+      apiKey: (id) => this.apiKeys.copy(id),
       operator: plan.participants.operator,
       onChange: () => this.changed(),
       ...(this.deps.now ? { now: this.deps.now } : {}),
@@ -297,8 +317,12 @@ export class CeremonyService {
     return engine
   }
 
+  /** The last step sealed the log: the record is written, then the API keys are wiped and every session ends. */
   private async sealIfComplete(): Promise<void> {
-    if (this.engine?.isComplete()) await this.engine.sealRecord()
+    if (!this.engine?.isComplete()) return
+    await this.engine.sealRecord()
+    this.apiKeys.wipe('sealed')
+    await this.endSessions()
   }
 
   /** On start: an unfinished production ceremony in the state folder is offered for resuming. */
@@ -363,6 +387,7 @@ export class CeremonyService {
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
+      secrets: this.apiKeys.view(),
     }
   }
 

@@ -20,7 +20,7 @@ import { kindOf } from './registry'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
-import { namedStateError, openCeremonyState } from './state-files'
+import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
 import type { LogFileHandle } from '../evidence'
 
 export type { Boundary, Finding }
@@ -87,12 +87,7 @@ export class CeremonyEngine {
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
     const steps = kindOf(options.plan).steps(options.plan)
     const now = options.now ?? (() => new Date())
-    let lock: StateLock
-    try {
-      lock = StateLock.acquire(options.stateDir, now)
-    } catch (err) {
-      throw namedStateError(err) // a full disk names itself, never a raw ENOSPC
-    }
+    const lock = acquireStateLock(options.stateDir, now)
     try {
       const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
@@ -304,6 +299,14 @@ export class CeremonyEngine {
     const path = join(this.options.stateDir, `${this.plan.id}${this.plan.mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`)
     await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n', { overwrite: true })
     return { path, record }
+  }
+
+  /** Ends every DSM session (keys wiped); a waiting approval stays waiting, watched again when run. */
+  endSessions(): Promise<void> {
+    return this.exclusive(async () => {
+      this.desk.stopAll()
+      await this.signOut()
+    })
   }
 
   /** Stops polling, signs out of every appliance, closes the log and releases the state folder. */

@@ -10,6 +10,7 @@ import { AuditLog, AuditLogCorruptError, AuditLogWriteError, type AuditLog as Au
 import { CeremonyError, errorCode } from '../errors'
 import { readFileCappedSync, removeStaleTempFiles } from '../media'
 import { Journal, JournalCorruptError, type JournalStore } from './journal'
+import { StateLock } from './state-lock'
 import { JOURNAL_FILE, JOURNAL_MAX_BYTES, syncDir } from './journal-file'
 import type { Plan } from './plan-envelope'
 
@@ -45,6 +46,15 @@ export function namedStateError(err: unknown): unknown {
     return Object.assign(new CeremonyError('STATE_DISK_FULL', `The disk holding the ceremony's state is full (${os}); the ceremony was not opened. Nothing was sent to any appliance. Free space, then start again.`), { cause: err })
   }
   return Object.assign(new CeremonyError('STATE_UNAVAILABLE', `The ceremony's state folder could not be used (${os}); the ceremony was not opened. Nothing was sent to any appliance. Check the disk and the folder's permissions.`), { cause: err })
+}
+
+/** Takes the state folder's lock (STATE_LOCKED if a live runner holds it); a full disk is named, not a raw ENOSPC. */
+export function acquireStateLock(stateDir: string, now: () => Date): StateLock {
+  try {
+    return StateLock.acquire(stateDir, now)
+  } catch (err) {
+    throw namedStateError(err)
+  }
 }
 
 export interface OpenedState {

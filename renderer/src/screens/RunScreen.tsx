@@ -3,6 +3,7 @@ import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
+import { SecretsNotice } from '../components/SecretsNotice'
 import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
@@ -60,6 +61,7 @@ export function RunScreen(): React.JSX.Element {
         </p>
       )}
       <ReconcileNotes />
+      <SecretsNotice />
       <TargetBoard snapshot={snapshot} />
       <div className="run-layout">
         <StepList steps={steps} shownId={shownId} currentStepId={currentStepId} />
