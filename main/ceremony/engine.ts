@@ -224,8 +224,9 @@ export class CeremonyEngine {
         if (input.decision === 'approve') this.checkConfirmation(step, input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
-        // state, journaled and shown — not an error of the custodian's call.
-        await this.execute(step, true).catch(() => undefined)
+        // state, journaled and shown — not an error of the custodian's call. Still PENDING (the
+        // appliance's answer to the decision says so): nothing changed for the step, polling goes on.
+        if (entry.request.status !== 'PENDING') await this.execute(step, true).catch(() => undefined)
         return entry
       } finally {
         input.password.fill(0)
@@ -326,7 +327,7 @@ export class CeremonyEngine {
     try {
       const outcome = await this.runner.run(step, { confirmed })
       if (outcome === 'waiting') {
-        await this.desk.refresh(step).catch(() => undefined)
+        await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now
         void this.waitForApproval(step.id)
         return
       }
