@@ -1,8 +1,10 @@
 /**
- * Where the operator was (screen and selected step), kept in the tab's sessionStorage so that a
- * reload after a renderer crash (main reloads the page; security.md §8 F24) comes back to the same
- * screen and step. Only navigation is kept: every ceremony fact comes from main again. The storage
- * lives as long as the window, never on disk, and holds nothing secret.
+ * Where the operator was (screen and selected step), kept in the tab's sessionStorage so that the
+ * page main loads again after a renderer crash (security.md §8 F24) comes back to the same screen
+ * and step. A page that goes away normally (a reload, a navigation, closing) says so on `pagehide`
+ * and the memory is dropped, so only a crash, which fires no event, leaves it for the next load.
+ * Only navigation is kept: every ceremony fact comes from main again. The storage lives as long as
+ * the window, never on disk, and holds nothing secret.
  */
 import type { Screen, UiStore } from './stores/ui-store'
 
@@ -21,6 +23,13 @@ export function restoredUi(): { screen?: Screen; selectedStepId: string | null }
 }
 
 export function rememberUi(ui: UiStore): void {
+  addEventListener('pagehide', () => {
+    try {
+      sessionStorage.removeItem(KEY)
+    } catch {
+      // nothing to forget
+    }
+  })
   ui.subscribe((s) => {
     try {
       sessionStorage.setItem(KEY, JSON.stringify({ screen: s.screen, selectedStepId: s.selectedStepId }))
