@@ -3,17 +3,19 @@
  * the appliance connections, the engine, and the views the renderer shows. Electron-free: dialogs,
  * PDF printing, stores and the simulator are injected by the composition root.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
+import { ApiKeyVault } from './api-key-vault'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
 import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
+import { readPlanFile, readPlanFileSync } from './plan-file'
 import { kindOf } from './registry'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import type { VolumeDeps } from '../media/volumes'
@@ -42,7 +44,11 @@ export interface CeremonyServiceDeps {
   now?: () => Date
   /** Which software runs the ceremonies (recorded in each one's first entry). */
   software?: Software
+  /** API keys are wiped after this long without operator action (production plans); default 10 minutes. */
+  idleTimeoutMs?: number
 }
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000
 
 
 
@@ -62,7 +68,8 @@ export class CeremonyService {
   private engine: CeremonyEngine | null = null
   /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
   private opening: Promise<CeremonyEngine> | null = null
-  private readonly apiKeys = new Map<string, Buffer>()
+  /** API keys, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
+  private readonly apiKeys: ApiKeyVault
   private readonly connections = new Map<string, ConnectionView>()
   private simulator: RunningSimulator | null = null
   private rehearsalCreds: Credentials | null = null
@@ -83,6 +90,12 @@ export class CeremonyService {
       snapshot: () => this.snapshot(), changed: () => this.changed(),
       participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
+    this.apiKeys = new ApiKeyVault({
+      // Simulated appliances' keys are entered for the operator, so a rehearsal has no time-out.
+      idleTimeoutMs: () => (this.plan?.mode === 'production' ? (deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0),
+      now: deps.now ?? (() => new Date()),
+      onIdle: () => void this.endSessions(),
+    })
     this.loadInterrupted()
   }
 
@@ -95,7 +108,7 @@ export class CeremonyService {
   async openPlan(): Promise<{ cancelled: boolean; snapshot: CeremonySnapshot }> {
     const path = await this.deps.dialogs.openPlanFile()
     if (!path) return { cancelled: true, snapshot: this.snapshot() }
-    const plan = parsePlanText(readFileSync(path, 'utf8'))
+    const plan = await readPlanFile(path) // capped, never through a link
     await this.load(plan)
     return { cancelled: false, snapshot: this.snapshot() }
   }
@@ -125,7 +138,7 @@ export class CeremonyService {
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
     await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
-    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, Buffer.from(a.apiKey, 'utf8'))
+    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, a.apiKey)
     this.refreshConnectionsView()
     return this.snapshot()
   }
@@ -138,8 +151,7 @@ export class CeremonyService {
     this.arrivals.clear()
     this.exported.clear()
     this.findings = []
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
+    this.apiKeys.wipe('new-plan')
     this.connections.clear()
     if (plan.mode === 'production') {
       this.rehearsalCreds = null
@@ -156,8 +168,7 @@ export class CeremonyService {
   setApiKey(applianceId: string, apiKey: string): CeremonySnapshot {
     const plan = this.requirePlan()
     if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
-    this.apiKeys.get(applianceId)?.fill(0)
-    this.apiKeys.set(applianceId, Buffer.from(apiKey.trim(), 'utf8'))
+    this.apiKeys.set(applianceId, apiKey)
     this.connections.set(applianceId, { ...this.connectionView(plan.appliances.find((a) => a.id === applianceId)!), state: 'unknown' })
     this.changed()
     return this.snapshot()
@@ -165,9 +176,10 @@ export class CeremonyService {
 
   async checkConnections(): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
+    this.apiKeys.touch()
     for (const appliance of plan.appliances) {
       const view = this.connectionView(appliance)
-      const key = this.apiKeys.get(appliance.id)
+      const key = this.apiKeys.copy(appliance.id)
       if (!key) {
         this.connections.set(appliance.id, { ...view, state: 'unknown' })
         continue
@@ -175,7 +187,7 @@ export class CeremonyService {
       try {
         const connection = this.connect(appliance)
         const version = await connection.version()
-        const session = await AppSession.open(connection, Buffer.from(key))
+        const session = await AppSession.open(connection, key)
         await session.logout()
         this.connections.set(appliance.id, { ...view, state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
@@ -199,6 +211,7 @@ export class CeremonyService {
     if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
     this.arrivals = new Set(present)
+    this.apiKeys.touch()
     // Once the ceremony is open, changes of who is present go to the attendance log.
     if (this.engine) await this.syncArrivals(this.engine)
     this.changed()
@@ -242,6 +255,7 @@ export class CeremonyService {
   // -- running ---------------------------------------------------------------------------------
 
   async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
@@ -255,6 +269,7 @@ export class CeremonyService {
   }
 
   async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     const engine = await this.requireEngine()
     await engine.decideApproval(input.stepId, {
       user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
@@ -265,16 +280,19 @@ export class CeremonyService {
   }
 
   async restartApproval(stepId: string): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     await (await this.requireEngine()).restartApproval(stepId)
     return this.snapshot()
   }
 
   async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
     return this.snapshot()
   }
 
   async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
     await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
     return this.snapshot()
   }
@@ -304,10 +322,16 @@ export class CeremonyService {
   }
 
   async shutdown(): Promise<void> {
+    this.apiKeys.wipe('quit')
     await this.engine?.shutdown()
     await this.simulator?.close()
-    for (const key of this.apiKeys.values()) key.fill(0)
-    this.apiKeys.clear()
+  }
+
+  /** After the idle time-out (the keys are already wiped): every DSM session ends; the screens say so. */
+  private async endSessions(): Promise<void> {
+    await this.engine?.endSessions().catch(() => undefined)
+    for (const [id, view] of this.connections) this.connections.set(id, { ...view, hasApiKey: false, state: 'unknown' })
+    this.changed()
   }
 
   // -- internals -------------------------------------------------------------------------------
@@ -346,10 +370,7 @@ export class CeremonyService {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: (a) => this.connect(a),
-      apiKey: (id) => {
-        const key = this.apiKeys.get(id)
-        return key ? Buffer.from(key) : undefined
-      },
+      apiKey: (id) => this.apiKeys.copy(id),
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
@@ -363,8 +384,12 @@ export class CeremonyService {
     return engine
   }
 
+  /** The last step sealed the log: the record is written, then the API keys are wiped and every session ends. */
   private async sealIfComplete(): Promise<void> {
-    if (this.engine?.isComplete()) await this.engine.sealRecord()
+    if (!this.engine?.isComplete()) return
+    await this.engine.sealRecord()
+    this.apiKeys.wipe('sealed')
+    await this.endSessions()
   }
 
   /** On start: an unfinished production ceremony in the state folder is offered for resuming. */
@@ -374,7 +399,7 @@ export class CeremonyService {
       const planFile = join(this.deps.stateRoot, name, 'plan.json')
       if (!existsSync(planFile)) continue
       try {
-        const plan = parsePlanText(readFileSync(planFile, 'utf8'))
+        const plan = readPlanFileSync(planFile)
         const journal = this.deps.journalStore(join(this.deps.stateRoot, name)).store as { steps?: Record<string, { state: string }> }
         const last = kindOf(plan).steps(plan).at(-1)!.id
         if (journal.steps?.[last]?.state === 'done') continue
@@ -432,6 +457,7 @@ export class CeremonyService {
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
       ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
+      secrets: this.apiKeys.view(),
     }
   }
 

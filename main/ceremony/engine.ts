@@ -22,7 +22,8 @@ import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import type { Software } from './software'
-import { openCeremonyState } from './state-files'
+import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
+import type { LogFileHandle } from '../evidence'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
@@ -50,6 +51,8 @@ export interface EngineOptions {
   software?: Software
   /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
   station?: string
+  /** Fault injection for the state-write kill tests (F9, F10): before each journal save; how the log is opened. */
+  stateFaults?: { beforeJournalWrite?(): void; openLogForAppend?(path: string): Promise<LogFileHandle> }
 }
 
 export class CeremonyEngine {
@@ -94,11 +97,11 @@ export class CeremonyEngine {
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
     const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
     const now = options.now ?? (() => new Date())
-    const lock = StateLock.acquire(options.stateDir, now)
+    const lock = acquireStateLock(options.stateDir, now)
     try {
       const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
-        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
+        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now, ...options.stateFaults,
       })
       // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
       if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
@@ -119,7 +122,7 @@ export class CeremonyEngine {
       return engine
     } catch (err) {
       lock.release()
-      throw err
+      throw namedStateError(err)
     }
   }
 
@@ -238,8 +241,9 @@ export class CeremonyEngine {
         if (input.decision === 'approve') this.checkConfirmation(step, input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
-        // state, journaled and shown — not an error of the custodian's call.
-        await this.execute(step, true).catch(() => undefined)
+        // state, journaled and shown — not an error of the custodian's call. Still PENDING (the
+        // appliance's answer to the decision says so): nothing changed for the step, polling goes on.
+        if (entry.request.status !== 'PENDING') await this.execute(step, true).catch(() => undefined)
         return entry
       } finally {
         input.password.fill(0)
@@ -334,6 +338,14 @@ export class CeremonyEngine {
     return { path, record }
   }
 
+  /** Ends every DSM session (keys wiped); a waiting approval stays waiting, watched again when run. */
+  endSessions(): Promise<void> {
+    return this.exclusive(async () => {
+      this.desk.stopAll()
+      await this.signOut()
+    })
+  }
+
   /** Stops polling, signs out of every appliance, closes the log and releases the state folder. */
   async shutdown(): Promise<void> {
     this.desk.stopAll()
@@ -351,7 +363,7 @@ export class CeremonyEngine {
     try {
       const outcome = await this.runner.run(step, { confirmed })
       if (outcome === 'waiting') {
-        await this.desk.refresh(step).catch(() => undefined)
+        await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now
         void this.waitForApproval(step.id)
         return
       }

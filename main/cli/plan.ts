@@ -1,6 +1,6 @@
 // `ceremony plan --appliances DIR/appliances.json [--targets id,id] [--id ID] [--title T] [--mode M]`:
 // writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
-import { readFileSync } from 'node:fs'
+import { readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { parseCredentials } from '../ceremony/simulated-plan'
 import { planWithStations } from '../ceremony/station-plan'
@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`--sites must be a whole number from 1 to 8 (the source at site A, the targets spread over the others)\n${USAGE}`)
     return 2
   }
-  const creds = parseCredentials(readFileSync(values.appliances, 'utf8'))
+  const creds = parseCredentials(readCappedTextSync(values.appliances))
   const plan = planWithStations(creds, {
     sites,
     ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),

@@ -2,10 +2,10 @@
 // ceremony from the terminal. API keys (and, for a rehearsal, custodian passwords) come from CREDS,
 // which has the shape of `ceremony simulate`'s appliances.json. Without custodians in CREDS it waits
 // for approvals made in the DSM UI. The last line is a JSON summary. Rerun after a crash to resume.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parsePlanText, type Plan } from '../ceremony/plan'
+import { type Plan } from '../ceremony/plan'
+import { readCappedTextSync, readPlanFileSync } from '../ceremony/plan-file'
 import { parseCredentials, type Credentials } from '../ceremony/simulated-plan'
 import { runHeadless } from './headless'
 import type { Witnessing } from '../ceremony/driver'
@@ -32,8 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE)
     return 2
   }
-  const plan = parsePlanText(readFileSync(values.plan, 'utf8'))
-  const credentials = parseCredentials(readFileSync(values.credentials, 'utf8'))
+  const plan = readPlanFileSync(values.plan)
+  const credentials = parseCredentials(readCappedTextSync(values.credentials))
   if (plan.mode === 'production' && credentials.appliances.some((a) => (a.custodians ?? []).length > 0)) {
     // A production quorum is custodians approving for themselves, never a file of their passwords.
     process.stderr.write('This is a production plan, but the credentials file holds custodian passwords. Remove them: custodians approve in the app or in the DSM UI.\n')

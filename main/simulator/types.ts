@@ -213,6 +213,8 @@ export interface RequestLogEntry {
   status: number | 'reset' | 'stall'
   at: number
   fault?: FaultKind
+  /** How long the appliance worked on it (key generation, wrapping …), in ms; for the bench's accounting. */
+  handledMs?: number
 }
 
 /** Read-only inspection for tests: metadata only, never key material. */

@@ -20,9 +20,11 @@ test('a settings change goes through the real main handler into the store file',
   await page.goto(harness.url)
   // Who takes part comes from the plan: the workstation settings are only how it looks.
   await expect(page.getByLabel('Operator name')).toHaveCount(0)
-  await page.getByRole('radio', { name: '150%' }).check()
+  // The inputs follow main's answer (controlled), so click and wait for them to show it.
+  await page.getByRole('radio', { name: '150%' }).click()
   await expect(page.getByRole('radio', { name: '150%' })).toBeChecked()
-  await page.getByLabel('High contrast').check()
+  await page.getByLabel('High contrast').click()
+  await expect(page.getByLabel('High contrast')).toBeChecked()
 
   await expect.poll(() => JSON.parse(readFileSync(join(harness.userData, 'config.json'), 'utf8'))).toMatchObject({ textScale: 150, highContrast: true })
 
@@ -30,7 +32,8 @@ test('a settings change goes through the real main handler into the store file',
   await page.reload()
   await expect(page.getByRole('radio', { name: '150%' })).toBeChecked()
   await expect(page.getByLabel('High contrast')).toBeChecked()
-  await page.getByLabel('High contrast').uncheck()
+  await page.getByLabel('High contrast').click()
+  await expect(page.getByLabel('High contrast')).not.toBeChecked()
 })
 
 test('the bridge rejects an off-contract payload with a named error', async ({ page, harness }) => {

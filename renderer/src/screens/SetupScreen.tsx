@@ -3,6 +3,7 @@ import type { ConnectionView } from '../../../preload/contract'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
+import { SecretsNotice } from '../components/SecretsNotice'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
 import { StationSetup } from '../components/Stations'
@@ -54,6 +55,7 @@ export function SetupScreen(): React.JSX.Element {
           </button>
           {!allKeys && <span className="hint">Enter every API key first.</span>}
         </div>
+        <SecretsNotice />
       </section>
 
       <ParticipantsCard key={stations?.chosen ?? 'one-station'} />
