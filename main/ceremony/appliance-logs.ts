@@ -21,7 +21,7 @@ import { AuditLogTooLargeError, ForbiddenError, LogsApi, auditTimeMs, type Audit
 import { assertNoSecrets, sha256Hex, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
-import { Finding, corroborate, recordedRequests, type CeremonyCall, type LoggedEntry } from './log-corroboration'
+import { LogFinding, corroborate, recordedRequests, type CeremonyCall, type LoggedEntry } from './log-corroboration'
 import type { Plan } from './plan-envelope'
 import { defineStep, item, type Step, type StepContext } from './step'
 
@@ -74,7 +74,7 @@ export const ApplianceLogsResult = z.strictObject({
   /** This ceremony's state-changing calls, and how many of them the appliances' logs show. */
   ceremonyCalls: z.number(),
   corroborated: z.number(),
-  findings: z.array(Finding),
+  findings: z.array(LogFinding),
   /** Finding reference -> the log entry (seq) of the exception that acknowledged it. */
   acknowledged: z.record(z.string(), z.number()),
 })
@@ -156,7 +156,7 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
   const recorded = recordedRequests(ctx.recorded())
   const calls = [...recorded.calls, ...opts.calls(ctx, (id) => parsed[id]?.app ?? '')]
   const appliances: ApplianceLogsResult['appliances'] = {}
-  const findings: Finding[] = []
+  const findings: LogFinding[] = []
   let corroborated = 0
   let ceremonyCalls = 0
   for (const id of Object.keys(files)) {
@@ -180,7 +180,7 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
   return { capturedAt: intent.capturedAt, appliances, ceremonyCalls, corroborated, findings, acknowledged }
 }
 
-function describeFinding(f: Finding): string {
+function describeFinding(f: LogFinding): string {
   const who = f.actorType ? `${f.actorType} ${f.actor}` : f.actor
   if (f.kind === 'missing') return `${f.ref} (${f.appliance}: no entry for ${f.message})`
   return `${f.ref} (${f.appliance} ${f.at}, ${who}: ${f.action} on ${f.object}${f.kind === 'refused' ? ', refused' : ''} — "${f.message.slice(0, 120)}")`
@@ -231,7 +231,7 @@ export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOp
         ...Object.entries(r.appliances).flatMap(([id, a]) => item(`${ctx.label(id)}: audit log (${a.entries} entries; ${a.relevant} changes in the ceremony's groups) — SHA-256`, a.sha256, 'digest')),
         ...item('This ceremony\'s changes found in the appliances\' logs', `${r.corroborated} of ${r.ceremonyCalls}`),
         ...item('Findings', r.findings.length === 0 ? 'none' : `${r.findings.length}, each acknowledged by an exception`),
-        ...r.findings.flatMap((f) => item(`Finding ${f.ref}`, `${describeFinding(f)}; acknowledged at log entry ${r.acknowledged[f.ref] ?? '?'}`)),
+        ...r.findings.flatMap((f) => item(`LogFinding ${f.ref}`, `${describeFinding(f)}; acknowledged at log entry ${r.acknowledged[f.ref] ?? '?'}`)),
       ],
       comparisons: [],
     }),

@@ -56,7 +56,7 @@ export interface LoggedEntry {
   severity: string
 }
 
-export const Finding = z.strictObject({
+export const LogFinding = z.strictObject({
   ref: z.string(),
   appliance: z.string(),
   kind: z.enum(['unexplained', 'refused', 'missing']),
@@ -69,7 +69,7 @@ export const Finding = z.strictObject({
   /** The appliance's message, or for a missing entry what the ceremony did. */
   message: z.string(),
 })
-export type Finding = z.infer<typeof Finding>
+export type LogFinding = z.infer<typeof LogFinding>
 
 /** This ceremony's approval requests on one appliance, from its record. */
 export interface RecordedRequest {
@@ -93,7 +93,7 @@ export interface CorroborationInput {
 export interface Corroboration {
   relevant: number
   corroborated: number
-  findings: Finding[]
+  findings: LogFinding[]
 }
 
 const IGNORED_ACTIONS = new Set(['AUTH', 'OTHER'])
@@ -115,8 +115,8 @@ export function corroborate(input: CorroborationInput): Corroboration {
     .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
   const pending = input.calls.map((c) => ({ call: c, found: false }))
   const decided = new Map<string, Set<string>>()
-  const findings: Finding[] = []
-  const fromEntry = (e: LoggedEntry, kind: 'unexplained' | 'refused'): Finding => ({
+  const findings: LogFinding[] = []
+  const fromEntry = (e: LoggedEntry, kind: 'unexplained' | 'refused'): LogFinding => ({
     ref: findingRef(appliance, e.id), appliance, kind, at: iso(e.at), actorType: e.actorType, actor: e.actor, action: e.action, object: e.object, message: e.message,
   })
   let corroborated = 0
