@@ -145,3 +145,18 @@ test('an approval request deleted by hand (with the ceremony app\'s own key) is 
     await f.cleanup()
   }
 })
+
+test('an appliance that reads the range in another unit shows nothing for the window: every change of the ceremony is a missing entry, never a silent pass', async () => {
+  const f = await ceremonyFixture({ targets: 1, sim: { vendor: { auditLogRangeUnit: 'milliseconds' } } })
+  try {
+    const engine = await f.open()
+    await runUntil(f, engine, STEP)
+    const err = await refusal(engine)
+    assert.equal(err.code, 'APPLIANCE_LOG_FINDINGS')
+    assert.match(err.message, /no entry for .*opened approval request/)
+    assert.ok(refsIn(err.message).length >= 8, err.message)
+    await engine.shutdown()
+  } finally {
+    await f.cleanup()
+  }
+})

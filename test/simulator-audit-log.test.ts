@@ -189,6 +189,25 @@ describe('GET /sys/v1/logs, in-process', () => {
     assert.match(String(refused.body), /lacks the AUDIT permission/)
   })
 
+  it('vendor option: an app reads every group it belongs to, AUDIT or not', async () => {
+    const { model, seeded, call } = inProcess({ auditLogAppScope: 'member-groups' })
+    model.apps.get(seeded.appId)!.groups[seeded.groupId] = model.apps.get(seeded.appId)!.groups[seeded.groupId]!.filter((p) => p !== 'AUDIT')
+    await call('POST', '/crypto/v1/keys', { name: 'k4', obj_type: 'AES', key_size: 256 })
+    const r = await call('GET', '/sys/v1/logs?size=1000')
+    assert.equal(r.status, 200)
+    assert.ok((r.body as { hits: Hit[] }).hits.some((h) => /"k4"/.test(h._source.message)))
+  })
+
+  it('vendor option: the range in milliseconds', async () => {
+    const { call } = inProcess({ auditLogRangeUnit: 'milliseconds' })
+    await call('POST', '/crypto/v1/keys', { name: 'k5', obj_type: 'AES', key_size: 256 })
+    const inSeconds = Math.floor(T0 / 1000)
+    const bySeconds = (await call('GET', `/sys/v1/logs?range_from=${inSeconds}&range_to=${inSeconds + 3600}`)).body as { hits: Hit[] }
+    assert.deepEqual(bySeconds.hits, [], 'seconds read as milliseconds fall in 1970')
+    const byMs = (await call('GET', `/sys/v1/logs?range_from=${T0}&range_to=${T0 + 3600_000}`)).body as { hits: Hit[] }
+    assert.ok(byMs.hits.some((h) => /"k5"/.test(h._source.message)))
+  })
+
   it('vendor options: reads not recorded, oldest first', async () => {
     const { call } = inProcess({ auditLogReads: 'not-recorded', auditLogOrder: 'oldest-first' })
     await call('GET', '/crypto/v1/keys')

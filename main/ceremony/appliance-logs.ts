@@ -231,7 +231,7 @@ export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOp
         ...Object.entries(r.appliances).flatMap(([id, a]) => item(`${ctx.label(id)}: audit log (${a.entries} entries; ${a.relevant} changes in the ceremony's groups) — SHA-256`, a.sha256, 'digest')),
         ...item('This ceremony\'s changes found in the appliances\' logs', `${r.corroborated} of ${r.ceremonyCalls}`),
         ...item('Findings', r.findings.length === 0 ? 'none' : `${r.findings.length}, each acknowledged by an exception`),
-        ...r.findings.flatMap((f) => item(`LogFinding ${f.ref}`, `${describeFinding(f)}; acknowledged at log entry ${r.acknowledged[f.ref] ?? '?'}`)),
+        ...r.findings.flatMap((f) => item(`Finding ${f.ref}`, `${describeFinding(f)}; acknowledged at log entry ${r.acknowledged[f.ref] ?? '?'}`)),
       ],
       comparisons: [],
     }),

@@ -20,5 +20,7 @@ export const DEFAULT_VENDOR: Required<VendorChoices> = {
   auditLogOrder: 'newest-first',
   auditLogMaxResultWindow: 10_000,
   auditLogRetentionDays: 90,
+  auditLogAppScope: 'audit-permission',
+  auditLogRangeUnit: 'seconds',
 }
 

@@ -2,9 +2,10 @@
 // appliance's audit log the caller may see, filtered as the document's query parameters say.
 //
 // - An app sees the entries of the groups where it holds the AUDIT permission (AppPermissions) and
-//   its own; an app with AUDIT in no group is refused (403). Users see what their role shows
-//   (an account administrator everything, a group administrator the groups it created).
-// - `range_from`/`range_to`: epoch seconds, both inclusive. `size`: at most 1000 (a larger value
+//   its own; an app with AUDIT in no group is refused (403) (`vendor.auditLogAppScope`). Users see
+//   what their role shows (an account administrator everything, a group administrator the groups
+//   it created; the vendor's group permission for it is GET_AUDIT_LOGS).
+// - `range_from`/`range_to`: epoch seconds (`vendor.auditLogRangeUnit`), both inclusive. `size`: at most 1000 (a larger value
 //   returns 1000, as the vendor's Rust client documents; default 100, the simulator's choice).
 //   `from`: offset; `from + size` beyond `vendor.auditLogMaxResultWindow` is a 400.
 // - `action_type`, `actor_type`, `severity`: lists, comma-separated as the vendor's Rust client
@@ -50,7 +51,8 @@ function uuid(q: URLSearchParams, name: string): string | undefined {
 function visibility(ctx: Ctx, c: Caller): (r: AuditRecord) => boolean {
   if (c.kind === 'user') return (r) => r.groupIds.length === 0 ? ctx.model.users.get(c.userId)?.role !== 'group-admin' : r.groupIds.some((g) => canSeeGroup(ctx.model, c, g))
   const app = ctx.model.apps.get(c.appId)
-  const audited = new Set(Object.entries(app?.groups ?? {}).filter(([, perms]) => perms.includes('AUDIT')).map(([g]) => g))
+  const everyGroup = ctx.config.vendor.auditLogAppScope === 'member-groups'
+  const audited = new Set(Object.entries(app?.groups ?? {}).filter(([, perms]) => everyGroup || perms.includes('AUDIT')).map(([g]) => g))
   if (audited.size === 0) throw forbidden(`${OP_NOT_ALLOWED}: the app lacks the AUDIT permission in every group`)
   return (r) => r.actorId === c.appId || r.groupIds.some((g) => audited.has(g))
 }
@@ -79,7 +81,8 @@ export const logRoutes: Route[] = [
 
       const store = auditStore(ctx.model)
       store.purge(ctx.config.now(), ctx.config.vendor.auditLogRetentionDays)
-      const seconds = (r: AuditRecord) => Math.floor(r.at / 1000)
+      const unit = ctx.config.vendor.auditLogRangeUnit === 'milliseconds' ? 1 : 1000
+      const seconds = (r: AuditRecord) => Math.floor(r.at / unit)
       let hits = store.records.filter((r) => visible(r)
         && (rangeFrom === undefined || seconds(r) >= rangeFrom) && (rangeTo === undefined || seconds(r) <= rangeTo)
         && (!actions || actions.has(r.actionType)) && (!actorTypes || actorTypes.has(r.actorType)) && (!severities || severities.has(r.severity))

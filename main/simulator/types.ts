@@ -150,6 +150,15 @@ export interface VendorChoices {
   auditLogMaxResultWindow?: number
   /** Days an audit-log entry is kept before the appliance purges it (default 90: Fortanix's default of 3 months). */
   auditLogRetentionDays?: number
+  /**
+   * Which entries an app reads from `GET /sys/v1/logs` (the document: "logs visible to the
+   * requester"). 'audit-permission' (default): those of the groups where it holds the AUDIT app
+   * permission, and its own; none at all (403) without AUDIT anywhere. 'member-groups': those of
+   * every group it belongs to.
+   */
+  auditLogAppScope?: 'audit-permission' | 'member-groups'
+  /** The unit of `range_from`/`range_to` ("EPOCH time"; default seconds, as `AuditLogTime` counts; unconfirmed). */
+  auditLogRangeUnit?: 'seconds' | 'milliseconds'
 }
 
 /**
