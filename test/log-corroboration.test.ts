@@ -52,13 +52,18 @@ describe('the corroboration rule', () => {
       entries: [extra, entry({ groups: [otherGroup], object: randomUUID(), actor: mallory }), entry({ action: 'AUTH', actor: mallory, object: mallory }), entry({ action: 'OTHER', actor: mallory })],
     })
     assert.equal(r.relevant, 1)
-    assert.deepEqual(r.findings.map((f) => [f.ref, f.kind, f.actor, f.actorType, f.message]), [[findingRef('fips-2', extra.id), 'unexplained', mallory, 'User', 'Created security object "extra"']])
+    assert.deepEqual(r.findings.map((f) => [f.ref, f.kind, f.actor, f.actorType, f.message]), [[findingRef('fips-2', extra.id, '0'), 'unexplained', mallory, 'User', 'Created security object "extra"']])
     assert.match(r.findings[0]!.ref, /^AL-[0-9a-f]{8}$/)
   })
 
   it('the ceremony\'s own app doing more than the record says is a finding: a request deleted by hand', () => {
-    const r = judge({ calls: [call({ object: request })], requests: [{ id: request, approvers: null, decisionsInApp: 0 }], entries: [entry({ object: request }), entry({ object: request, message: 'Deleted approval request' })] })
-    assert.deepEqual(r.findings.map((f) => [f.kind, f.actor, f.message]), [['unexplained', app, 'Deleted approval request']])
+    // In the same second (log times are whole seconds): the order the appliance gave decides which is the extra one.
+    const opened = entry({ object: request, message: 'Created approval request' })
+    const r = judge({ calls: [call({ object: request })], requests: [{ id: request, approvers: null, decisionsInApp: 0 }], entries: [opened, entry({ object: request, at: opened.at, id: 'a-sorts-first', message: 'Deleted approval request' })] })
+    assert.deepEqual(r.findings.map((f) => [f.kind, f.actor, f.message, f.sameSecond]), [['unexplained', app, 'Deleted approval request', ['Created approval request']]])
+    // Listed the other way round, the other entry is named; the finding keeps its reference.
+    const swapped = judge({ calls: [call({ object: request })], requests: [{ id: request, approvers: null, decisionsInApp: 0 }], entries: [entry({ object: request, at: opened.at, id: 'a-sorts-first', message: 'Deleted approval request' }), opened] })
+    assert.deepEqual(swapped.findings.map((f) => [f.ref, f.message, f.sameSecond]), [[r.findings[0]!.ref, 'Created approval request', ['Deleted approval request']]])
   })
 
   it('refused attempts: the ceremony\'s own and custodians\' on its requests change nothing; anyone else\'s are findings', () => {

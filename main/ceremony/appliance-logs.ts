@@ -134,13 +134,20 @@ async function capture<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepC
     if (err instanceof AuditLogTooLargeError) throw new CeremonyError(err.code, `${ctx.label(id)}: ${err.message}`)
     throw err
   }
-  const entries = read.entries.map(stored).sort((a, b) => auditTimeMs(a._source.time) - auditTimeMs(b._source.time) || a._id.localeCompare(b._id))
+  // Log times are whole seconds: entries of one second keep the appliance's own order, read oldest
+  // first (a request created and then deleted by hand in the same second stays in that order). An
+  // appliance listing newest first shows it by its first entry being later than its last; a window
+  // within one second cannot tell, and is taken as newest first, the vendor UI's order.
+  const listed = read.entries.map(stored)
+  const at = (e: AuditLogEntry) => auditTimeMs(e._source.time)
+  const newestFirst = listed.length < 2 || at(listed[0]!) >= at(listed.at(-1)!)
+  const entries = (newestFirst ? [...listed].reverse() : listed).map((e, i) => ({ e, i })).sort((a, b) => at(a.e) - at(b.e) || a.i - b.i).map((x) => x.e)
   const file = {
     format: FILE_FORMAT, version: 1, ceremonyId: ctx.plan.id, planDigest: ctx.planDigest, mode: ctx.plan.mode,
     appliance: id, label: ctx.label(id), app: app.entityId, capturedAt: intent.capturedAt,
     clockDifferenceSeconds: { atStart: opts.skewAtStart?.(ctx, id) ?? null, atCapture: now },
     query: { range_from: rangeFrom, range_to: rangeTo, pages: read.pages },
-    order: 'by time, then _id (as read; the appliance may list them in another order)',
+    order: `by time; entries of one second in the appliance's own order, read oldest first (it listed them ${newestFirst ? 'newest' : 'oldest'} first)`,
     entries,
   }
   return Buffer.from(JSON.stringify(file, null, 1) + '\n', 'utf8')
@@ -183,7 +190,8 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
 function describeFinding(f: LogFinding): string {
   const who = f.actorType ? `${f.actorType} ${f.actor}` : f.actor
   if (f.kind === 'missing') return `${f.ref} (${f.appliance}: no entry for ${f.message})`
-  return `${f.ref} (${f.appliance} ${f.at}, ${who}: ${f.action} on ${f.object}${f.kind === 'refused' ? ', refused' : ''} — "${f.message.slice(0, 120)}")`
+  const twins = f.sameSecond?.length ? ` (or the same second's ${f.sameSecond.map((m) => `"${m.slice(0, 60)}"`).join(', ')}: log times are whole seconds)` : ''
+  return `${f.ref} (${f.appliance} ${f.at}, ${who}: ${f.action} on ${f.object}${f.kind === 'refused' ? ', refused' : ''} — "${f.message.slice(0, 120)}"${twins})`
 }
 
 export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOptions<P>): Step<ApplianceLogsResult, Intent, P> {

@@ -21,7 +21,11 @@
  *   someone tried.
  * - Every other relevant entry is a finding ("unexplained"), and so is each of the ceremony's calls
  *   with no entry ("missing"), and each decision taken in the app with no entry.
- * Each finding has a short reference (AL-xxxxxxxx) a witness names in the exception acknowledging it.
+ * - Log times are whole seconds: entries of one second are taken in the order given (the
+ *   appliance's own). When like entries (same actor, object and action) share a second and one of
+ *   them is extra, which one cannot always be told: the finding lists the others (`sameSecond`).
+ * Each finding has a short reference (AL-xxxxxxxx) a witness names in the exception acknowledging it;
+ * it names the entry (or the second's group of like entries), so it is the same on every reading.
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
@@ -68,6 +72,11 @@ export const LogFinding = z.strictObject({
   object: z.string(),
   /** The appliance's message, or for a missing entry what the ceremony did. */
   message: z.string(),
+  /**
+   * Entries like this one (same actor, object and action) logged in the same second and taken as the
+   * ceremony's: log times are whole seconds, so which of them is the extra one may not be told.
+   */
+  sameSecond: z.array(z.string()).optional(),
 })
 export type LogFinding = z.infer<typeof LogFinding>
 
@@ -112,9 +121,12 @@ export function corroborate(input: CorroborationInput): Corroboration {
   const keys = new Set(input.calls.filter((c) => !requests.has(c.object)).map((c) => c.object))
   const relevant = input.entries
     .filter((e) => !IGNORED_ACTIONS.has(e.action) && (e.groups.some((g) => groups.has(g)) || objects.has(e.object)))
-    .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
+    // Stable: entries of one second stay in the order given (the appliance's own).
+    .sort((a, b) => a.at - b.at)
   const pending = input.calls.map((c) => ({ call: c, found: false }))
   const decided = new Map<string, Set<string>>()
+  const matched: LoggedEntry[] = []
+  const extras = new Map<string, number>()
   const findings: LogFinding[] = []
   const fromEntry = (e: LoggedEntry, kind: 'unexplained' | 'refused'): LogFinding => ({
     ref: findingRef(appliance, e.id), appliance, kind, at: iso(e.at), actorType: e.actorType, actor: e.actor, action: e.action, object: e.object, message: e.message,
@@ -130,6 +142,7 @@ export function corroborate(input: CorroborationInput): Corroboration {
     const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
     if (match) {
       match.found = true
+      matched.push(e)
       corroborated++
       continue
     }
@@ -142,7 +155,14 @@ export function corroborate(input: CorroborationInput): Corroboration {
       }
     }
     if (e.action === 'CRYPTOOPERATION' && e.actor === app && keys.has(e.object)) continue
-    findings.push(fromEntry(e, 'unexplained'))
+    // Its reference names the second's group of like entries, not which of them is the extra one, so
+    // the same finding keeps its reference however the appliance orders them on another reading.
+    const like = (m: LoggedEntry) => m.severity === 'INFO' && m.actor === e.actor && m.object === e.object && m.action === e.action && Math.floor(m.at / 1000) === Math.floor(e.at / 1000)
+    const group = relevant.filter(like).map((m) => m.id).sort().join(' ')
+    const k = extras.get(group) ?? 0
+    extras.set(group, k + 1)
+    const twins = matched.filter(like)
+    findings.push({ ...fromEntry(e, 'unexplained'), ref: findingRef(appliance, group, String(k)), ...(twins.length > 0 ? { sameSecond: twins.map((m) => m.message) } : {}) })
   }
 
   pending.forEach((p, i) => {
