@@ -127,6 +127,7 @@ export class StepRunner {
       media: this.media(step.id, notes),
       note: (finding) => void notes.push(finding),
       exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
+      recorded: () => this.deps.log.entries(),
     }
   }
 

@@ -97,6 +97,8 @@ export interface StepContext<P extends Plan = Plan> {
   note(finding: string): void
   /** Exceptions recorded at this step, newest last (some checks accept a difference only with one). */
   exceptionsHere(): LogEntry[]
+  /** The ceremony's audit log as written so far, read-only: for a step that checks the record against the appliances' own logs. */
+  recorded(): readonly LogEntry[]
 }
 
 export interface StepText {
