@@ -207,6 +207,18 @@ export const SecretsViewSchema = z.strictObject({
 })
 export type SecretsView = z.infer<typeof SecretsViewSchema>
 
+/** One line of the deviation register: what departed from the script, and how it was resolved. */
+export const DeviationSchema = z.strictObject({
+  id: z.string(), seq: z.number(), ts: z.string(), step: z.string(), scriptId: z.string().nullable(),
+  source: z.enum(['exception', 'failure', 'denial', 'retry', 'interruption', 'repair', 'refusal']),
+  what: z.string(), raisedBy: z.string(),
+  resolution: z.strictObject({
+    seq: z.number(), ts: z.string(), resolution: z.string(), allowedBy: z.string(),
+    initials: z.array(z.strictObject({ witness: z.string(), initials: z.string() })), simulated: z.boolean(),
+  }).nullable(),
+})
+export type DeviationView = z.infer<typeof DeviationSchema>
+
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
@@ -216,6 +228,12 @@ export const CeremonySnapshotSchema = z.strictObject({
   scriptApproval: z.strictObject({ digest: DigestViewSchema, approvers: z.array(z.strictObject({ name: z.string(), signed: z.boolean() })) }).nullable(),
   /** A break in progress: who stayed in the room, since when. */
   onBreak: z.strictObject({ stays: z.array(z.string()), since: z.string() }).nullable(),
+  /** The deviation register as the log has it, kept by the plan's internal witness (null: the plan names none). */
+  deviations: z.strictObject({
+    keeper: z.string().nullable(), lines: z.array(DeviationSchema),
+    /** Who in the room may allow going on (an operator, the internal witness, an approver), and the witnesses who initial. */
+    allowers: z.array(z.string()), witnessesPresent: z.array(z.string()),
+  }),
   /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
   rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
   participantsConfirmed: z.boolean(),
@@ -274,6 +292,8 @@ export const CeremonyRecordSchema = z.strictObject({
   approvals: z.array(RecordItemSchema),
   signoffs: z.array(RecordItemSchema),
   exceptions: z.array(RecordItemSchema),
+  /** The deviation register, derived from the log (main/evidence/deviations.ts). */
+  deviations: z.array(DeviationSchema),
   finalDigest: z.string(),
   finalWords: z.array(z.string()),
   /** Across sites only: one segment per station leg, each ended by a hand-off whose digest was read out of band (main/evidence/segments.ts). */
@@ -346,6 +366,18 @@ export const invokes = {
   recordException: {
     channel: 'ceremony:exception',
     request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000), /** This exception allows going on past the step's missing sign-offs. */ waivesSignoff: z.boolean().optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /**
+   * Resolves a line of the deviation register: the resolution, who allowed going on (an operator, the
+   * internal witness or an approver, present), and the initials of every witness in the room.
+   */
+  resolveDeviation: {
+    channel: 'ceremony:resolve-deviation',
+    request: z.strictObject({
+      deviation: z.string().trim().min(3).max(12), resolution: z.string().trim().min(1).max(2000), allowedBy: z.string().trim().min(1).max(80),
+      initials: z.array(z.strictObject({ witness: z.string().trim().min(1).max(80), initials: z.string().trim().min(1).max(4) })).min(1).max(16),
+    }),
     response: CeremonySnapshotSchema,
   },
   /** An approver named in the plan signs the plan and its script (their initials), before the first step. */

@@ -11,6 +11,7 @@ import { CeremonyError, errorCode } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningSimulator } from '../simulator'
 import { ApiKeyVault } from './api-key-vault'
+import type { ResolutionInput } from './witness-desk'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { isFileSystemCode } from './error-codes'
 import type { JournalStore } from './journal'
@@ -22,7 +23,7 @@ import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
 import { planWithStations } from './station-plan'
-import { approvalAndBreakOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { approvalAndBreakOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
@@ -220,7 +221,7 @@ export class CeremonyService {
 
   async attendance(person: string, event: 'arrive' | 'leave'): Promise<CeremonySnapshot> {
     const engine = await this.requireEngine()
-    await engine.attendance(person, event, this.requirePlan().participants.operator)
+    await engine.attendance(person, event, this.stations.operator(this.requirePlan()))
     return this.snapshot()
   }
 
@@ -229,8 +230,15 @@ export class CeremonyService {
     return this.snapshot()
   }
 
+  async resolveDeviation(input: ResolutionInput): Promise<CeremonySnapshot> {
+    this.apiKeys.touch()
+    const by = this.stations.operator(this.requirePlan())
+    await (await this.requireEngine()).people((desk) => desk.resolveDeviation(input, by))
+    return this.snapshot()
+  }
+
   async takeBreak(event: 'start' | 'end', stays: string[] = []): Promise<CeremonySnapshot> {
-    const by = this.requirePlan().participants.operator
+    const by = this.stations.operator(this.requirePlan())
     await (await this.requireEngine()).people((desk) => (event === 'start' ? desk.breakStart(stays, by) : desk.breakEnd(by)))
     return this.snapshot()
   }
@@ -444,7 +452,8 @@ export class CeremonyService {
       plan: plan ? planSummary(plan) : null,
       phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
       people: plan ? peopleOf(plan, engine, this.arrivals) : [],
-      ...approvalAndBreakOf(engine),
+      ...approvalAndBreakOf(plan, engine),
+      deviations: deviationRegisterOf(plan, engine),
       rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
         ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
         : [],

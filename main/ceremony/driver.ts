@@ -61,6 +61,11 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
       await signStep(engine, unsigned, options.witnessing, say)
       continue
     }
+    // The record is sealed only once every line of the deviation register is resolved.
+    if (step === engine.steps.at(-1) && engine.witnesses.deviations().some((d) => !d.resolution)) {
+      await resolveDeviations(engine, options.witnessing, say)
+      continue
+    }
     if (options.stopAt?.(step)) return
     const record = engine.record(step.id)
     if (record.state === 'failed' && record.error) {
@@ -155,6 +160,46 @@ async function signStep(engine: CeremonyEngine, step: ScriptedStep, witnessing: 
       say(`${step.scriptId}: signed by ${witness.trim()}`)
     } catch (err) {
       say(`${step.scriptId}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}
+
+/**
+ * Before the seal: each open line of the deviation register is resolved. In a rehearsal the simulated
+ * witnesses note it (marked simulated); in production the operator writes the resolution and who
+ * allowed going on, and every witness in the room types their initials, at the terminal.
+ */
+async function resolveDeviations(engine: CeremonyEngine, witnessing: Witnessing, say: (line: string) => void): Promise<void> {
+  const present = presentNow(engine.logEntries())
+  const here = witnessesOf(engine.plan).filter((w) => present.has(w.name))
+  const by = engine.operator
+  // Who allows going on, in a rehearsal: the operator the plan names for this room.
+  const operators = [engine.plan.participants.operator, ...(engine.plan.stations ?? []).map((st) => st.operator)]
+  const operatorHere = operators.find((o) => present.has(o)) ?? by
+  for (const d of engine.witnesses.deviations().filter((x) => !x.resolution)) {
+    if (witnessing.kind === 'simulated') {
+      await engine.people((desk) => desk.resolveDeviation({
+        deviation: d.id, resolution: 'Rehearsal: noted by the simulated witnesses; the ceremony went on as the engine recorded',
+        allowedBy: operatorHere, initials: here.map((w) => ({ witness: w.name, initials: w.initials })), simulated: true,
+      }, by))
+      continue
+    }
+    say(`${d.id} (${d.ts}, ${d.step}): ${d.what}`)
+    const resolution = await witnessing.ask(`${d.id} resolution: `)
+    const allowedBy = resolution === null ? null : await witnessing.ask(`${d.id} allowed to go on by (name): `)
+    if (resolution === null || allowedBy === null) throw new CeremonyError('DEVIATION_UNRESOLVED', `${d.id} is not resolved, and no one answered at the terminal`)
+    const initials: { witness: string; initials: string }[] = []
+    for (const w of here) {
+      const typed = await witnessing.ask(`${d.id} initials of ${w.name}: `)
+      if (typed === null) throw new CeremonyError('DEVIATION_UNRESOLVED', `${d.id} is not resolved: ${w.name} did not initial it`)
+      initials.push({ witness: w.name, initials: typed })
+    }
+    try {
+      await engine.people((desk) => desk.resolveDeviation({ deviation: d.id, resolution, allowedBy: allowedBy.trim(), initials }, by))
+      say(`${d.id}: resolved`)
+    } catch (err) {
+      // Refused (wrong initials, not entitled …): the loop asks again for what is still open.
+      say(`${d.id}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
 }

@@ -62,6 +62,10 @@ export class CeremonyEngine {
   readonly steps: ScriptedStep[]
   /** Attendance, sign-offs, exceptions: the people's side of the protocol. */
   readonly witnesses: WitnessDesk
+  /** Who runs the ceremony here (the station's operator across sites): the actor of what the engine records for them. */
+  get operator(): string {
+    return this.options.operator
+  }
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
   private readonly sessions = new Map<string, Promise<AppSession>>()

@@ -82,7 +82,7 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
     approval: approvalView(engine, step),
     witnessItems: step.text.witnessItems,
-    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === rec.attempts)
+    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === engine.witnesses.signedAttempt(step))
       .map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [], simulated: e.facts['simulated'] === true })),
     signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
     exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
@@ -125,7 +125,8 @@ export function peopleOf(plan: Plan, engine: CeremonyEngine | null, pendingArriv
 /** The ceremony script, from the plan alone: every step in order, by the id it is read aloud by. */
 export function scriptOf(plan: Plan): ScriptView {
   const rule = plan.witnessing?.signersPerStep ?? 'all-present'
-  const steps = kindOf(plan).steps(plan)
+  // The order the engine runs them in (across sites, the stations' legs): the digest approvers sign is the engine's.
+  const steps = orderForStations(plan, kindOf(plan).steps(plan))
   return {
     plan: planSummary(plan),
     steps: scriptSteps(steps),
@@ -137,12 +138,31 @@ export function scriptOf(plan: Plan): ScriptView {
 }
 
 /** Who approved the plan and its script (when the plan names approvers), and the break in progress. */
-export function approvalAndBreakOf(engine: CeremonyEngine | null): Pick<CeremonySnapshot, 'scriptApproval' | 'onBreak'> {
-  if (!engine) return { scriptApproval: null, onBreak: null }
+export function approvalAndBreakOf(plan: Plan | null, engine: CeremonyEngine | null): Pick<CeremonySnapshot, 'scriptApproval' | 'onBreak'> {
+  if (!engine) {
+    // Before the ceremony opens, the approvers the plan names have signed nothing yet: the screen asks for them.
+    const named = plan ? approversOf(plan) : []
+    if (!plan || named.length === 0) return { scriptApproval: null, onBreak: null }
+    return { scriptApproval: { digest: scriptOf(plan).digest, approvers: named.map((a) => ({ name: a.name, signed: false })) }, onBreak: null }
+  }
   const approvers = approversOf(engine.plan)
   const pending = new Set(engine.witnesses.approversStillToSign())
   return {
     scriptApproval: approvers.length === 0 ? null : { digest: digestView(engine.witnesses.scriptDigest()), approvers: approvers.map((a) => ({ name: a.name, signed: !pending.has(a.name) })) },
     onBreak: breakInProgress(engine.logEntries()),
+  }
+}
+
+/** The register with each line's script id ("T2.7"), as the screens and the printed record read it. */
+export function deviationRegisterOf(plan: Plan | null, engine: CeremonyEngine | null): CeremonySnapshot['deviations'] {
+  const keeper = plan?.participants.internalWitness ?? null
+  if (!engine) return { keeper, lines: [], allowers: [], witnessesPresent: [] }
+  const scriptIds = new Map(engine.steps.map((s) => [s.id, s.scriptId]))
+  const present = presentNow(engine.logEntries())
+  return {
+    keeper,
+    lines: engine.witnesses.deviations().map((d) => ({ ...d, scriptId: d.scriptId ?? scriptIds.get(d.step) ?? null })),
+    allowers: engine.witnesses.allowers().filter((n) => present.has(n)),
+    witnessesPresent: witnessesOf(engine.plan).map((w) => w.name).filter((n) => present.has(n)),
   }
 }

@@ -10,6 +10,7 @@ import { readFileCappedSync } from '../media'
 import { canonicalJson, planDigestOf, sha256Hex } from './canonical-json'
 import { ENTRY_KINDS, verifyChain, type LogEntry } from './entry'
 import { RecordBuildError } from './errors'
+import { deviationsOf } from './deviations'
 import { checkSegments, segmentsOf } from './segments'
 
 export const RECORD_FORMAT = 'dsm-key-ceremony-record'
@@ -123,6 +124,7 @@ export function buildRecord(input: BuildRecordInput): CeremonyRecord {
     approvals,
     signoffs,
     exceptions,
+    deviations: deviationsOf(entries),
     finalDigest,
     finalWords: pgpWords(finalDigest),
     ...(segments.length > 0 ? { segments } : {}),
@@ -185,6 +187,9 @@ function verifyRecordUnchecked(record: unknown, opts: { artifactsDir?: string })
       return fail(typeof seq === 'number' ? seq : 0, `the record's ${name} list does not match the log (item ${i + 1} differs, or items were added or left out)`)
     }
   }
+
+  // The deviation register is the log's, line for line: nothing dropped, nothing marked resolved that was not.
+  if (!same(r.deviations, deviationsOf(entries))) return fail(0, "the record's deviation register does not match the log (a deviation was left out or changed, or a resolution was added)")
 
   // Across sites: the segments listed are exactly the log's, and the hand-offs pair up station to station.
   const segments = segmentsOf(entries)

@@ -41,6 +41,7 @@ export function createHandlers(services: Services): Handlers {
     recordException: ({ stepId, by, note, waivesSignoff }) => ceremony.recordException(stepId, by, note, waivesSignoff === true),
     abort: ({ reason }) => ceremony.abort(reason),
     approveScript: ({ approver, initials }) => ceremony.approveScript(approver, initials),
+    resolveDeviation: (req) => ceremony.resolveDeviation(req),
     takeBreak: ({ event, stays }) => ceremony.takeBreak(event, stays ?? []),
     getScript: () => ceremony.script(),
     exportRecord: ({ format }) => ceremony.exportRecord(format),

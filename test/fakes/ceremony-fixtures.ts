@@ -139,6 +139,7 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
     ],
     scriptApproval: null,
     onBreak: null,
+    deviations: { keeper: null, lines: [], allowers: ['Olivia Operator'], witnessesPresent: ['Wendy Witness', 'Walter Witness'] },
     rehearsalCredentials: [
       { applianceId: 'dsm-s', user: 'alice@example.test', password: 'sim-pass-alice' },
       { applianceId: 'dsm-s', user: 'bob@example.test', password: 'sim-pass-bob' },
@@ -179,7 +180,7 @@ export function makeRecord(overrides: Partial<CeremonyRecord> = {}): CeremonyRec
     entries: [entry(1, 'ceremony-open', {}), entry(2, 'approval', { status: 'APPROVED' })],
     artifacts: [{ name: 'pub.pem', sha256: 'cd'.repeat(32), bytes: 451, seq: 2 }],
     approvals: [{ seq: 2, ts: '2025-01-01T10:00:00.000Z', step: 'wrap-approval:t1', actor: 'alice', facts: { status: 'APPROVED' } }],
-    signoffs: [], exceptions: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
+    signoffs: [], exceptions: [], deviations: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
     ...overrides,
   }
 }

@@ -13,6 +13,8 @@ import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 import { AbortCeremony } from './AbortCeremony'
 import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { DeviationRegister } from './DeviationRegister'
+import { RoomPanel } from './RoomPanel'
 import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
 
@@ -83,6 +85,7 @@ export function RunScreen(): React.JSX.Element {
       )}
       <ReconcileNotes />
       <StationBanner />
+      <RoomPanel />
       <SecretsNotice />
       <TargetBoard snapshot={snapshot} />
       {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
@@ -100,6 +103,7 @@ export function RunScreen(): React.JSX.Element {
           {step ? <StepDetail key={step.id} step={step} next={justRun ? (steps[currentIndex] ?? null) : null} /> : <p>No steps.</p>}
         </div>
       </div>
+      <DeviationRegister />
     </div>
   )
 }
@@ -198,7 +202,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   // A waiting approval is polled by main; there is nothing to run until it is decided. A denied,
   // failed or expired request has one way on (a fresh request), so running it again is not offered.
   const showRun = !finished && !(isApproval && step.state === 'waiting') && step.error?.recovery !== 'fresh-request'
-  const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
+  const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed && !(step.seals && (snapshot?.deviations.lines ?? []).some((d) => !d.resolution))
   // Main says what the way on is; the screen keeps no list of error codes.
   const restartable = step.error?.recovery === 'fresh-request' && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
@@ -214,8 +218,11 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
     else if (step.state === 'done' || step.state === 'failed' || step.state === 'waiting') resultRef.current?.focus()
   }, [step.state])
 
+  // The sealing step waits for the register: every deviation resolved in front of the witnesses.
+  const openDeviations = step.seals ? (snapshot?.deviations.lines ?? []).filter((d) => !d.resolution).length : 0
   let blocked = ''
   if (finished) blocked = 'This step is finished.'
+  else if (openDeviations > 0) blocked = `${openDeviations} deviation(s) in the register below are not resolved yet: the record is sealed only once each is.`
   else if (!isCurrent) blocked = 'Steps run in order: this is not the current step.'
   else if (!confirmed) blocked = 'Type the confirmation above first: the last characters of the value shown.'
   else if (step.state === 'running' || running) blocked = 'Running…'
@@ -263,6 +270,12 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
       <div ref={resultRef} tabIndex={-1} className="step-result" role="region" aria-label="Result of this step">
         {step.error && <StepError error={step.error} />}
       </div>
+
+      {openDeviations > 0 && !finished && (
+        <p className="warn-text" role="status" data-testid="seal-waits">
+          Before sealing: {openDeviations} deviation(s) are open. <a href="#deviations">Resolve them in the deviation register</a>.
+        </p>
+      )}
 
       {step.confirmation && showConfirmation && (
         <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="This cannot be undone." typed={confirmation} onChange={setConfirmation} />

@@ -25,6 +25,9 @@ export type CeremonyActionsBridge = Pick<
   | 'restartApproval'
   | 'signOff'
   | 'recordException'
+  | 'resolveDeviation'
+  | 'approveScript'
+  | 'takeBreak'
   | 'exportRecord'
   | 'getRecord'
   | 'onCeremonyChanged'
@@ -81,6 +84,12 @@ export interface CeremonyState {
   restartApproval(stepId: string): Promise<boolean>
   signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
   recordException(stepId: string, by: string, note: string, waivesSignoff?: boolean): Promise<boolean>
+  /** A line of the deviation register resolved: what was done, who allowed going on, every present witness's initials. */
+  resolveDeviation(request: { deviation: string; resolution: string; allowedBy: string; initials: { witness: string; initials: string }[] }): Promise<boolean>
+  /** An approver named in the plan signs the plan and its script, before the first step. */
+  approveScript(approver: string, initials: string): Promise<boolean>
+  /** A break starts (who stays in the room) or ends. */
+  takeBreak(event: 'start' | 'end', stays?: string[]): Promise<boolean>
   loadRecord(): Promise<boolean>
   loadScript(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
@@ -187,6 +196,12 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       recordException: (stepId, by, note, waivesSignoff) =>
         snapshotCall(`exception:${stepId}`, () => bridge.recordException(waivesSignoff ? { stepId, by, note, waivesSignoff } : { stepId, by, note })),
+
+      resolveDeviation: (request) => snapshotCall(`resolve:${request.deviation}`, () => bridge.resolveDeviation(request)),
+
+      approveScript: (approver, initials) => snapshotCall('approve-script', () => bridge.approveScript({ approver, initials })),
+
+      takeBreak: (event, stays) => snapshotCall('break', () => bridge.takeBreak(event === 'start' ? { event, stays: stays ?? [] } : { event })),
 
       async loadRecord() {
         const result = await guarded('record', () => bridge.getRecord())

@@ -108,3 +108,21 @@ export function abortOf(record: CeremonyRecord): { by: string; reason: string; l
   const e = record.entries.find((x) => x.kind === 'ceremony-abort')
   return e ? { by: str(e.facts['by']), reason: str(e.facts['reason']), leftBehind: (e.facts['leftBehind'] as string[] | undefined) ?? [] } : null
 }
+
+/** The script's approval: who signed which script digest, and when (before the first step). */
+export function scriptApprovalRows(record: CeremonyRecord): { approver: string; initials: string; at: string; scriptDigest: string }[] {
+  return record.entries
+    .filter((e) => e.kind === 'script-approval')
+    .map((e) => ({ approver: str(e.facts['approver']), initials: str(e.facts['initials']), at: e.ts, scriptDigest: str(e.facts['scriptDigest']) }))
+}
+
+/** Each break: when it started and ended, and who stayed in the room. */
+export function breakRows(record: CeremonyRecord): { start: string; end: string | null; stays: string[] }[] {
+  const rows: { start: string; end: string | null; stays: string[] }[] = []
+  for (const e of record.entries) {
+    if (e.kind !== 'break') continue
+    if (e.facts['event'] === 'start') rows.push({ start: e.ts, end: null, stays: (e.facts['stays'] as string[] | undefined) ?? [] })
+    else if (rows.at(-1) && rows.at(-1)!.end === null) rows.at(-1)!.end = e.ts
+  }
+  return rows
+}
