@@ -68,7 +68,7 @@ describe('deviation register', () => {
     await renderApp(bridge, 'run')
     const register = within(screen.getByTestId('deviation-register'))
     fireEvent.change(register.getByLabelText('Written down by'), { target: { value: 'Walter Witness' } })
-    fireEvent.change(register.getByLabelText('What happened'), { target: { value: 'Camera 2 stopped for four minutes' } })
+    fireEvent.change(register.getByLabelText('What departed from the script'), { target: { value: 'Camera 2 stopped for four minutes' } })
     await act(async () => fireEvent.click(register.getByRole('button', { name: 'Write it down' })))
     expect(bridge.recordException).toHaveBeenCalledWith({ stepId: 'ceremony', by: 'Walter Witness', note: 'Camera 2 stopped for four minutes' })
   })

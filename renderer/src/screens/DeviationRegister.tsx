@@ -153,7 +153,7 @@ function RaiseForm(): React.JSX.Element {
             </option>
           ))}
         </select>
-        <label htmlFor="dev-raise-what">What happened</label>
+        <label htmlFor="dev-raise-what">What departed from the script</label>
         <textarea id="dev-raise-what" rows={2} maxLength={2000} value={what} onChange={(e) => setWhat(e.target.value)} />
         <div className="actions">
           <button type="submit" className="secondary" disabled={by === '' || what.trim() === '' || busy}>
