@@ -39,6 +39,11 @@ export interface ArchiveInput extends ArchiveSourcePaths {
   attestedBy?: Attestation[]
   now?: () => Date
   volumes?: VolumeDeps
+  /**
+   * Where the receipt is also kept (the record's folder): a later addendum continues the chain after
+   * it, so it must sit beside the record and the addenda before it, not only on the media.
+   */
+  receiptDir?: string
   /** The atomic writer (tests watch it; it is writeFileAtomic everywhere else). */
   write?: typeof writeFileAtomic
 }
@@ -110,6 +115,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutcome>
   }
   const manifestText = renderManifest(manifest)
   const partial = dests.map((d) => join(d.dir, `.${folder}.partial-${randomBytes(6).toString('hex')}`))
+  let kept: string | null = null
   try {
     for (const p of partial) {
       await fsp.mkdir(join(p, 'artifacts'), { recursive: true, mode: 0o700 })
@@ -142,6 +148,10 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutcome>
     const receiptName = addendumFileName(id, record.mode, receipt.n)
     const receiptText = `${JSON.stringify(receipt, null, 2)}\n`
     for (const p of partial) await write(join(p, receiptName), receiptText)
+    if (input.receiptDir !== undefined) {
+      kept = join(input.receiptDir, receiptName)
+      await write(kept, receiptText)
+    }
     const out: ArchiveOutcome['media'] = []
     for (const [i, d] of dests.entries()) {
       await fsp.rename(partial[i]!, join(d.dir, folder))
@@ -152,6 +162,8 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutcome>
   } catch (err) {
     // A medium holds a complete, checked archive or none: the partial folders go.
     await Promise.all(partial.map((p) => fsp.rm(p, { recursive: true, force: true }).catch(() => undefined)))
+    // A receipt beside the record vouches for archives that exist: without them it goes too.
+    if (kept !== null && !existsSync(join(dests[0].dir, folder))) await fsp.rm(kept, { force: true }).catch(() => undefined)
     throw err
   }
 }

@@ -107,17 +107,26 @@ export function verifyAddenda(record: CeremonyRecord, inputs: readonly unknown[]
   return { ok: true, addenda: parsed }
 }
 
-export type FileCheck = { ok: true; checked: string[] } | { ok: false; code: string; reason: string }
+export type FileCheck = { ok: true; checked: string[]; missing: string[] } | { ok: false; code: string; reason: string }
 
-/** Each video an addendum lists, in `dir` by its name: its SHA-256 and size, streamed (videos are gigabytes). */
-export async function checkVideoFiles(addendum: VideoAddendum, dir: string): Promise<FileCheck> {
+/**
+ * Each video an addendum lists, in `dir` by its name: its SHA-256 and size, streamed (videos are
+ * gigabytes). A missing file is VIDEO_MISSING, unless `missingOk` (an auditor verifying with the
+ * videos they were given): then it is listed as missing, and every file present is still checked.
+ */
+export async function checkVideoFiles(addendum: VideoAddendum, dir: string, opts: { missingOk?: boolean } = {}): Promise<FileCheck> {
   const checked: string[] = []
+  const missing: string[] = []
   for (const v of addendum.videos) {
     let found
     try {
       found = await digestFile(join(dir, v.name))
     } catch (err) {
       const code = errorCode(err, 'VIDEO_UNREADABLE')
+      if (code === 'ENOENT' && opts.missingOk) {
+        missing.push(v.name)
+        continue
+      }
       if (code === 'ENOENT') return { ok: false, code: 'VIDEO_MISSING', reason: `${v.name} (${v.camera}) is not in the videos folder` }
       return { ok: false, code: code === 'SYMLINK_REFUSED' || code === 'NOT_A_FILE' ? code : 'VIDEO_UNREADABLE', reason: `${v.name} cannot be read: ${err instanceof Error ? err.message : String(err)}` }
     }
@@ -126,5 +135,5 @@ export async function checkVideoFiles(addendum: VideoAddendum, dir: string): Pro
     }
     checked.push(v.name)
   }
-  return { ok: true, checked }
+  return { ok: true, checked, missing }
 }
