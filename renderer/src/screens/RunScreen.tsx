@@ -15,6 +15,7 @@ import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
 import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
+import { CameraList } from '../components/CeremonyClock'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
 export function RunScreen(): React.JSX.Element {
@@ -81,6 +82,7 @@ export function RunScreen(): React.JSX.Element {
           </button>
         </div>
       )}
+      <CameraList cameras={snapshot.plan.cameras} />
       <ReconcileNotes />
       <StationBanner />
       <SecretsNotice />
