@@ -3,7 +3,7 @@
 // --videos is re-hashed, and an archive folder (a MANIFEST.json beside the record) is re-read against
 // the receipt that vouches for it. The first failure is named with its addendum's number and code.
 import { existsSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { MANIFEST_NAME, checkArchiveFolder, checkVideoFiles, verifyAddenda, type Addendum, type CeremonyRecord } from '../evidence'
 import { hexGroups } from '../keys'
 import { errorCode } from '../errors'
@@ -51,7 +51,7 @@ export async function verifyRecordAddenda(recordPath: string, record: CeremonyRe
   for (const receipt of chain.addenda) {
     if (receipt.kind !== 'archive') continue
     const labels = receipt.archive.media.map((m) => m.label).join(', ')
-    if (!existsSync(`${here}/${MANIFEST_NAME}`)) {
+    if (!existsSync(join(here, MANIFEST_NAME))) {
       lines.push(`  archive:       ${labels} (receipt ${receipt.n}; ${receipt.archive.files} files)`)
       continue
     }
