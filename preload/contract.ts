@@ -66,6 +66,8 @@ export const PlanSummarySchema = z.strictObject({
   /** The kind's own fields in words (source, targets, key names …), as the kind describes them. */
   details: z.array(z.strictObject({ label: z.string(), value: z.string() })),
   participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
+  /** The cameras the plan names (its id, the label read aloud, what it films); none when it names none. */
+  cameras: z.array(z.strictObject({ id: z.string(), label: z.string(), films: z.string() })),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
   /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */

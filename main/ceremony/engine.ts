@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path'
 import { AppSession, type DsmConnection } from '../dsm'
-import { AuditLog, buildRecord, type CeremonyRecord, type LogEntry } from '../evidence'
+import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
@@ -337,7 +337,7 @@ export class CeremonyEngine {
   /** Seals the record into the state folder once the ceremony is complete. */
   async sealRecord(): Promise<{ path: string; record: CeremonyRecord }> {
     const record = this.buildRecord()
-    const path = join(this.options.stateDir, `${this.plan.id}${this.plan.mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`)
+    const path = join(this.options.stateDir, recordFileName(this.plan.id, this.plan.mode))
     await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n', { overwrite: true })
     return { path, record }
   }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
+import { checkCameras, type Camera } from './plan-cameras'
 import { isWindowsDeviceName, lookAlikes, spokenTextProblem } from './plan-names'
 
 export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
@@ -98,6 +99,9 @@ export const StationSchema = z.strictObject({
 })
 export type Station = z.output<typeof StationSchema>
 
+/** A camera filming the ceremony (plan-cameras.ts): its files are listed by this id in the video addendum. */
+export const CameraSchema = z.strictObject({ id: slug, label, films: text(160) })
+
 /** The fields every kind's plan schema starts with (spread into its strictObject). */
 export const envelopeShape = {
   format: z.literal(PLAN_FORMAT),
@@ -110,6 +114,8 @@ export const envelopeShape = {
   witnessing: WitnessingSchema.optional(),
   /** Optional: where the appliances are. Absent means one station that reaches every appliance. */
   stations: z.array(StationSchema).min(1).max(8).optional(),
+  /** Optional: the cameras that film the ceremony, so footage can be matched to steps by the on-screen clock. */
+  cameras: z.array(CameraSchema).min(1).max(8).optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -127,6 +133,7 @@ export interface Plan {
   participants: Participants
   witnessing?: z.output<typeof WitnessingSchema> | undefined
   stations?: Station[] | undefined
+  cameras?: Camera[] | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -162,6 +169,7 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
   const rule = plan.witnessing?.signersPerStep
   if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
   if (plan.stations) checkStations(plan, plan.stations, ctx)
+  if (plan.cameras) checkCameras(plan.cameras, ctx)
 }
 
 /** Every appliance is reached from exactly one station; station witnesses are the plan's witnesses. */

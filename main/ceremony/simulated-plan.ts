@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
 import type { ReplicateCmkPlan } from './kinds/replicate-cmk/plan'
+import type { Camera } from './plan-cameras'
 import { PLAN_FORMAT, parsePlan } from './plan'
 
 export const CredentialsSchema = z.object({
@@ -48,7 +49,19 @@ export interface SimulatedPlanOptions {
   targets?: string[]
   operator?: string
   witnesses?: string[]
+  /** The cameras that film it; default: one on the operator's screen, one on the appliances. */
+  cameras?: Camera[]
 }
+
+/**
+ * A rehearsal films what a real ceremony films (ceremony-practice.md: ICANN's audit cameras), so the
+ * video addendum is rehearsed too: the screen, whose UTC clock and step id match footage to steps,
+ * and the room, where the appliances' front panels and the people are.
+ */
+export const DEFAULT_CAMERAS: Camera[] = [
+  { id: 'cam-screen', label: 'Screen camera', films: "the operator's screen, with the UTC clock and the step id" },
+  { id: 'cam-room', label: 'Room camera', films: "the appliances' front panels and the table" },
+]
 
 export function planForAppliances(creds: Credentials, options: SimulatedPlanOptions = {}): ReplicateCmkPlan {
   const [source, ...rest] = creds.appliances
@@ -75,5 +88,6 @@ export function planForAppliances(creds: Credentials, options: SimulatedPlanOpti
       custodians: Object.fromEntries(creds.appliances.map((a) => [a.id, (a.custodians ?? []).map((c) => c.user)]).filter(([, users]) => users!.length > 0)),
       witnesses: options.witnesses ?? ['Witness One', 'Witness Two'],
     },
+    cameras: options.cameras ?? DEFAULT_CAMERAS,
   }) as ReplicateCmkPlan
 }

@@ -41,6 +41,7 @@ export function planSummary(plan: Plan): PlanSummary {
     appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
     details: kind.describe(plan),
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
+    cameras: (plan.cameras ?? []).map((c) => ({ id: c.id, label: c.label, films: c.films })),
     json: JSON.stringify(plan, null, 2),
     ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }

@@ -18,6 +18,11 @@ export const RECORD_VERSION = 1
 
 export type CeremonyMode = 'production' | 'rehearsal'
 
+/** The sealed record's file name: `<plan-id>[-REHEARSAL]-record.json` (a rehearsal's is marked). */
+export function recordFileName(ceremonyId: string, mode: CeremonyMode): string {
+  return `${ceremonyId}${mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`
+}
+
 // The record's shape is part of the one IPC contract (the renderer prints it); built and verified here.
 export type { CeremonyRecord, RecordItem } from '../../preload/contract'
 import type { CeremonyRecord, RecordItem } from '../../preload/contract'

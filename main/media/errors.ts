@@ -72,3 +72,12 @@ export class NotAFileError extends Error {
     super(`${basename(path)} is not a regular file; ceremony files are only read from real files.`)
   }
 }
+
+/** The file changed while it was read (its size or modification time moved): its digest would describe no state it was in. */
+export class FileChangedError extends Error {
+  override readonly name = 'FileChangedError'
+  readonly code = 'FILE_CHANGED_WHILE_READ' as const
+  constructor(readonly path: string) {
+    super(`${basename(path)} changed while it was being read. Wait until nothing writes to it (a recorder still saving, a copy in progress) and try again.`)
+  }
+}

@@ -4,8 +4,10 @@ export { readFileCapped, readFileCappedSync } from './safe-read'
 export type { WriteResult, WriteOptions } from './atomic-write'
 export { removeStaleTempFiles, isStaleTempName } from './stale-temp'
 export {
-  TargetExistsError, SymlinkRefusedError, MediaWriteError, ReadBackMismatchError, DigestMismatchError, FileTooLargeError, NotAFileError,
+  TargetExistsError, SymlinkRefusedError, MediaWriteError, ReadBackMismatchError, DigestMismatchError, FileTooLargeError, NotAFileError, FileChangedError,
 } from './errors'
+export { digestFile } from './file-digest'
+export type { FileDigest } from './file-digest'
 export { writeBundle, readBundleFile, checkArtifact, bundleNames, describeMediaFile, renderManifest, renderReadme, HandoffMediaError, HandoffFactsSchema, HandoffManifestSchema } from './handoff-bundle'
 export type { HandoffFacts, HandoffManifest, BundleArtifact } from './handoff-bundle'
 export { listRemovableVolumes, removableVolumeOf, checkMediaFolder, syncVolume, volumeView, safeToRemoveText, systemVolumeDeps } from './volumes'

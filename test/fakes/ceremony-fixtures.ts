@@ -42,6 +42,10 @@ export function makePlan(overrides: Partial<PlanSummary> = {}): PlanSummary {
       custodians: { 'dsm-s': ['alice@example.test', 'bob@example.test', 'carol@example.test'], 'dsm-t1': ['dave@example.test'], 'dsm-t2': ['erin@example.test'] },
       witnesses: ['Wendy Witness', 'Walter Witness'],
     },
+    cameras: [
+      { id: 'cam-screen', label: 'Screen camera', films: "the operator's screen, with the UTC clock and the step id" },
+      { id: 'cam-room', label: 'Room camera', films: "the appliances' front panels and the table" },
+    ],
     json: '{"format":"dsm-key-ceremony/plan","id":"cmk-rehearsal"}',
     ...overrides,
   }

@@ -17,6 +17,7 @@ import { DeviationRegister } from './DeviationRegister'
 import { RoomPanel } from './RoomPanel'
 import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
+import { CameraList } from '../components/CeremonyClock'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
 export function RunScreen(): React.JSX.Element {
@@ -83,6 +84,7 @@ export function RunScreen(): React.JSX.Element {
           </button>
         </div>
       )}
+      <CameraList cameras={snapshot.plan.cameras} />
       <ReconcileNotes />
       <StationBanner />
       <RoomPanel />
