@@ -200,6 +200,18 @@ export const StationsViewSchema = z.strictObject({
 })
 export type StationsView = z.infer<typeof StationsViewSchema>
 
+/**
+ * The API keys in main's memory: wiped after `idleTimeoutSeconds` without operator action (at
+ * `wipesAt`, null when no key is held or there is no time-out), when the record is sealed, and on quit.
+ */
+export const SecretsViewSchema = z.strictObject({
+  idleTimeoutSeconds: z.number(),
+  wipesAt: z.string().nullable(),
+  /** The last wipe, until a key is entered again. */
+  wiped: z.strictObject({ reason: z.enum(['idle', 'sealed', 'quit', 'new-plan']), at: z.string() }).nullable(),
+})
+export type SecretsView = z.infer<typeof SecretsViewSchema>
+
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
@@ -228,6 +240,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   rehearsalKinds: z.array(z.strictObject({ kind: z.string(), title: z.string() })),
   /** Across sites only (absent for a plan without stations). */
   stations: StationsViewSchema.nullable().optional(),
+  /** When the API keys are wiped (absent from snapshots made before this field existed). */
+  secrets: SecretsViewSchema.optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
 
@@ -374,7 +388,7 @@ export const invokes = {
   /** The drive that carries the files: one from the list by id, or a folder main asks for (production needs an exception). */
   chooseMedia: {
     channel: 'media:choose',
-    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), folder: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
+    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), viaDialog: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
     response: CeremonySnapshotSchema,
   },
   /** Ends this station's leg: the hand-off entry (with the media's label and bag number), the bundle on the drive, the volume flushed. */

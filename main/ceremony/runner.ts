@@ -9,12 +9,12 @@
  * written). The fault-injection boundaries used by the SIGKILL tests are here, not in the steps.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, promises as fsp } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppSession, UserSession } from '../dsm'
 import { AuditLog, type LogEntry } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
-import { readFileVerified, writeFileAtomic } from '../media'
+import { readFileCapped, readFileVerified, writeFileAtomic } from '../media'
 import { ENTRY } from './entry-kinds'
 import { isFileSystemCode, keepsIntent } from './error-codes'
 import type { Journal } from './journal'
@@ -22,7 +22,8 @@ import type { ApplianceOutage } from './outage'
 import { labelOf, type Plan } from './plan-envelope'
 import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type StepContext, type StepRef } from './step'
 
-export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done'
+/** `media-write`: just before a file is written to the media (the state-write kill loop kills during it). */
+export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done' | 'media-write'
 
 export interface RunnerDeps {
   plan: Plan
@@ -136,6 +137,7 @@ export class StepRunner {
       apiKey: (id) => this.deps.apiKey(id),
       records: () => this.deps.records(),
       outage: this.deps.outage,
+      recorded: () => this.deps.log.entries(),
     }
   }
 
@@ -183,7 +185,13 @@ export class StepRunner {
     }
     const named = err instanceof CeremonyError && err.code === code && err.message === message ? err : Object.assign(new CeremonyError(code, message), { cause: err })
     // An intent stays an intent when the outcome is unknown: the next run looks before it acts.
-    this.deps.journal.failed(step.id, { code, message }, keepsIntent(code))
+    try {
+      this.deps.journal.failed(step.id, { code, message }, keepsIntent(code))
+    } catch (journalErr) {
+      // The journal cannot be saved either (a full disk): it still holds the state before this
+      // attempt, and the refusal is reported as it is.
+      if (!(journalErr instanceof CeremonyError)) throw journalErr
+    }
     await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.stepFailed, facts: { code, message } }).catch(() => undefined)
     return named
   }
@@ -197,21 +205,17 @@ export class StepRunner {
     const unexpected = (name: string, why: string) =>
       new CeremonyError('UNEXPECTED_FILE', `${name} is on the media, but ${why}. It was not used and not overwritten.`)
     return {
-      exists: (name) => existsSync(pathOf(name)),
+      // A link counts as there (it is then refused by name, never followed).
+      exists: (name) => lstatSync(pathOf(name), { throwIfNoEntry: false }) !== undefined,
       journaled: (name) => journal.get(stepId).artifacts[name] ?? null,
       read: (name, sha256, maxBytes) => readFileVerified(pathOf(name), sha256, { maxBytes }),
-      readUnverified: async (name, maxBytes) => {
-        const path = pathOf(name)
-        const st = await fsp.lstat(path)
-        if (!st.isFile()) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is not a regular file`)
-        if (st.size > maxBytes) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is ${st.size} bytes; at most ${maxBytes} are expected`)
-        return fsp.readFile(path)
-      },
+      // Never through a link, never a FIFO or device, never more than maxBytes (SYMLINK_REFUSED, NOT_A_FILE, FILE_TOO_LARGE).
+      readUnverified: (name, maxBytes) => readFileCapped(pathOf(name), maxBytes),
       write: async (name, data) => {
         const path = pathOf(name)
         const sha256 = createHash('sha256').update(data).digest('hex')
         const journaled = journal.get(stepId).artifacts[name]
-        if (existsSync(path)) {
+        if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) {
           // Only a file this step journaled before writing it, byte for byte, is ours to adopt.
           if (journaled === undefined) throw unexpected(name, 'this ceremony did not write it')
           if (journaled !== sha256) throw unexpected(name, 'it is not what this step set out to write')
@@ -219,6 +223,7 @@ export class StepRunner {
           notes.push(`found ${name} written before the interruption, byte for byte as journaled; adopted`)
         } else {
           journal.artifact(stepId, name, sha256)
+          this.deps.boundary?.(stepId, 'media-write')
           try {
             await writeFileAtomic(path, data)
           } catch (err) {

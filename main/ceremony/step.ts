@@ -106,6 +106,8 @@ export interface StepContext<P extends Plan = Plan> {
   records(): unknown[]
   /** Rehearsal only: takes a simulated appliance down and back (outage.ts); null in production. */
   readonly outage: ApplianceOutage | null
+  /** The ceremony's audit log as written so far, read-only: for a step that checks the record against the appliances' own logs. */
+  recorded(): readonly LogEntry[]
 }
 
 export interface StepText {

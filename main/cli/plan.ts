@@ -3,7 +3,7 @@
 // the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
 // given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
-import { readFileSync } from 'node:fs'
+import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
 import { planWithStations } from '../ceremony/station-plan'
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   // Only replication is planned across sites: the cluster kinds reach the cluster from one room.
   if (sites > 1 && kind !== 'replicate-cmk') return fail(`--sites is for replicate-cmk plans only, not ${kind}`)
   const files = [...values.appliances.split(','), ...(values.cluster ? [values.cluster] : []), ...(values['load-balancer'] ? [values['load-balancer']] : [])]
-  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
+  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readCappedTextSync(f) })))
   const common = {
     ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'link-cluster' && !values.record?.length) return fail('a link-cluster plan builds on the replication record: give --record RECORD')
   const buildsOn: string[] = []
   for (const file of values.record ?? []) {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as unknown
+    const record = JSON.parse(readCappedTextSync(file, RECORD_MAX_BYTES)) as unknown
     const verified = verifyRecord(record)
     if (!verified.ok) {
       process.stderr.write(`${file} does not verify: entry ${verified.firstBadEntry}: ${verified.reason}\n`)

@@ -2,7 +2,8 @@
 // Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
 // the record as a whole, not one log entry). Exit 2: usage error or unreadable file.
 
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { readFileCappedSync } from '../media'
 import { checkSegments, segmentsOf, stationAt, verifyRecord, type LogEntry, type SegmentFailure } from '../evidence'
 import { parsePlan } from '../ceremony/plan'
 import { kindOf } from '../ceremony/registry'
@@ -38,8 +39,8 @@ export async function run(argv: string[]): Promise<number> {
 
   let record: unknown
   try {
-    if (statSync(recordPath).size > MAX_RECORD_BYTES) return unreadable(recordPath, 'file is too large to be a ceremony record')
-    record = JSON.parse(readFileSync(recordPath, 'utf8'))
+    // Capped before reading, never through a link (FILE_TOO_LARGE, SYMLINK_REFUSED, NOT_A_FILE).
+    record = JSON.parse(readFileCappedSync(recordPath, MAX_RECORD_BYTES).toString('utf8'))
   } catch (err) {
     return unreadable(recordPath, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
   }

@@ -2,8 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Conf from 'conf'
-import type { JournalStore } from '../../main/ceremony/journal'
+import { fileJournalStore } from '../../main/ceremony/journal-file'
 import { CeremonyEngine, type EngineOptions } from '../../main/ceremony/engine'
 import { planForAppliances, type Credentials } from '../../main/ceremony/simulated-plan'
 import type { Plan } from '../../main/ceremony/plan'
@@ -31,7 +30,7 @@ export function engineOptions(plan: Plan, creds: Credentials, stateDir: string, 
     plan,
     stateDir,
     mediaDir,
-    openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+    openJournalStore: () => fileJournalStore(stateDir),
     connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.trust.spkiSha256! }, responseTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 100 } }),
     apiKey: (id) => {
       const key = creds.appliances.find((a) => a.id === id)?.apiKey

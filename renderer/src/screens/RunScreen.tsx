@@ -3,6 +3,7 @@ import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
+import { SecretsNotice } from '../components/SecretsNotice'
 import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
@@ -82,6 +83,7 @@ export function RunScreen(): React.JSX.Element {
       )}
       <ReconcileNotes />
       <StationBanner />
+      <SecretsNotice />
       <TargetBoard snapshot={snapshot} />
       {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
       <div className="run-layout">

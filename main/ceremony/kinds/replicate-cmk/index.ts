@@ -8,6 +8,7 @@ import { assignScriptIds } from '../../script'
 import { labelOf } from '../../plan-envelope'
 import { isMultiSite, stationOfAppliance } from '../../stations'
 import type { AnyStep } from '../../step'
+import { applianceLogs } from './appliance-logs'
 import { cleanup, close } from './cleanup'
 import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
 import { createCmk, preflight } from './preflight'
@@ -19,8 +20,9 @@ import { wrapApproval, wrapResult } from './wrap'
 
 /**
  * Script ids read aloud without ambiguity: P.0 the preflight, P.1 the CMK's creation, T<n>.<k> the
- * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.1 the close.
- * Across sites the same rule is applied to the stations' steps (assignScriptIds).
+ * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.0 the
+ * appliances' own audit logs captured and corroborated, C.1 the close. Across sites the same rule is
+ * applied to the stations' steps (assignScriptIds).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
   if (isMultiSite(plan)) return assignScriptIds(plan, multiSiteSteps(plan))
@@ -43,6 +45,7 @@ function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
       skip: (ctx) => (ctx.get(refs.preflight).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null),
     }))
   }
+  list.push({ ...applianceLogs(plan), scriptId: 'C.0' })
   list.push({ ...close(plan), scriptId: 'C.1' })
   return list
 }
