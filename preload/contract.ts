@@ -166,6 +166,11 @@ export const ConnectionViewSchema = z.strictObject({
 })
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 
+// -- Ceremony kinds that sign in as a named DSM user or build on earlier records (link-cluster, verify-cluster).
+/** A named DSM user who signs in with a password entered at run time (the cluster administrator): never the password. */
+export const SignInViewSchema = z.strictObject({ id: z.string(), label: z.string(), user: z.string(), host: z.string(), hasPassword: z.boolean() })
+/** An earlier record the plan builds on, by final digest, and whether the operator has opened it (main read and verified it). */
+export const EarlierRecordViewSchema = z.strictObject({ digest: DigestViewSchema, provided: z.boolean() })
 // ---------------------------------------------------------------------------------------------
 // Stations (design §3b): a plan across sites, the removable drive, hand-offs and receipts.
 
@@ -248,6 +253,11 @@ export const CeremonySnapshotSchema = z.strictObject({
   reconcile: z.array(z.strictObject({ stepId: z.string(), finding: z.string() })),
   log: z.strictObject({ entries: z.number(), head: DigestViewSchema.nullable() }),
   record: z.strictObject({ finalDigest: DigestViewSchema, exported: z.array(z.enum(['json', 'pdf'])) }).nullable(),
+  /** Sign-ins the plan's kind needs (empty for most kinds), and the earlier records it builds on. */
+  signIns: z.array(SignInViewSchema),
+  buildsOn: z.array(EarlierRecordViewSchema),
+  /** The kinds a rehearsal can be started for (main's registry), in words, for the home screen. */
+  rehearsalKinds: z.array(z.strictObject({ kind: z.string(), title: z.string() })),
   /** Across sites only (absent for a plan without stations). */
   stations: StationsViewSchema.nullable().optional(),
   /** When the API keys are wiped (absent from snapshots made before this field existed). */
@@ -334,7 +344,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
@@ -400,6 +410,11 @@ export const invokes = {
   /** The record as the printable page shows it (plan, steps, approvals, sign-offs, exceptions, digests). */
   getRecord: { channel: 'ceremony:record', request: Empty, response: z.strictObject({ record: CeremonyRecordSchema, finalDigest: DigestViewSchema }) },
 
+  // -- Kinds that sign in as a named user or build on earlier records (link-cluster, verify-cluster).
+  /** A named DSM user's password (the cluster administrator's): goes straight to main memory, never comes back. */
+  setPassword: { channel: 'session:set-password', request: z.strictObject({ signInId: z.string().min(1).max(64), password: Secret }), response: CeremonySnapshotSchema },
+  /** Main shows the open-file dialog for an earlier ceremony record, reads and verifies it; the renderer never sees the path. */
+  openRecord: { channel: 'session:open-record', request: Empty, response: z.strictObject({ cancelled: z.boolean(), snapshot: CeremonySnapshotSchema }) },
   /** Stations: which station this workstation is (a plan across sites). */
   chooseStation: { channel: 'station:choose', request: z.strictObject({ stationId: z.string().min(1).max(64) }), response: CeremonySnapshotSchema },
   /** The mounted removable drives (main reads them; no path is sent). */

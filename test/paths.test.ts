@@ -36,6 +36,7 @@ test('E26 the runner refuses a media name that is not a plain file name, before 
   const runner = new StepRunner({
     plan: { id: 'p' } as never, planDigest: '0'.repeat(64), journal: {} as never, log: {} as never, mediaDir: media, stateDir: root,
     operator: 'o', now: () => new Date(), app: () => Promise.reject(new Error('no appliance here')),
+    user: () => Promise.reject(new Error('no sign-in here')), apiKey: () => { throw new Error('no appliance here') }, records: () => [], outage: null,
   })
   const ctx = runner.context({ id: 'step' } as AnyStep)
   for (const name of HOSTILE) {

@@ -69,7 +69,7 @@ test('a two-site rehearsal through the service: choose the station, hand off, re
   const dir = mkdtempSync(join(tmpdir(), 'dsm-stations-service-'))
   const svc = service(dir, sims)
   try {
-    let snap = await svc.startRehearsal(1, 2)
+    let snap = await svc.startRehearsal(1, { sites: 2 })
     assert.equal(snap.stations?.next, 'choose-station')
     assert.deepEqual(snap.plan?.trips?.map((t) => t.station), ['site-b', 'site-a', 'site-b'], 'the review shows the trips')
     assert.ok(snap.plan?.trips?.[1]?.steps.some((s) => /Import the transfer public key/.test(s)))

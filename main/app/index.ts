@@ -12,7 +12,7 @@ import { createHandlers } from '../ipc/handlers'
 import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
 import { SettingsService } from '../settings/settings-service'
-import { startSimulator } from '../simulator'
+import { startClusterSimulator, startSimulator } from '../simulator'
 import { isAppWindowSender } from './ipc-sender'
 import { registerAppScheme, serveRenderer } from './protocol'
 import { RENDERER_URL } from './renderer-files'
@@ -67,6 +67,7 @@ function start(): void {
       software: { name: 'DSM Key Ceremony', version: app.getVersion(), buildDigest: digestOfFile(__filename) },
       journalStore,
       startSimulator: (appliances) => startSimulator({ appliances }),
+      startCluster: () => startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 }),
       // Stations: a media folder that is not a listed drive (production takes it only with an exception).
       chooseMediaFolder: async () => {
         const r = await dialog.showOpenDialog(mainWindow!, { title: 'Choose the media folder', properties: ['openDirectory', 'createDirectory'] })
@@ -80,6 +81,10 @@ function start(): void {
         savePlanFile: async (defaultName) => {
           const r = await dialog.showSaveDialog(mainWindow!, { title: 'Save ceremony plan', defaultPath: defaultName, filters: [{ name: 'Ceremony plan', extensions: ['json'] }] })
           return r.canceled ? null : (r.filePath ?? null)
+        },
+        openRecordFile: async () => {
+          const r = await dialog.showOpenDialog(mainWindow!, { title: 'Open the ceremony record this plan builds on', properties: ['openFile'], filters: [{ name: 'Ceremony record', extensions: ['json'] }] })
+          return r.canceled ? null : (r.filePaths[0] ?? null)
         },
         saveRecordFile: async (defaultName, format) => {
           const r = await dialog.showSaveDialog(mainWindow!, { title: 'Export ceremony record', defaultPath: defaultName, filters: [{ name: format.toUpperCase(), extensions: [format] }] })

@@ -1,19 +1,23 @@
 /**
- * The API keys the operator entered, in main-process memory only (security.md §4.2, §4.4), and when
- * they go: each key is a Buffer the vault owns (copies are handed out, so a session zeroing its copy
- * on logout leaves the vault's intact) and every one is zeroed and dropped
+ * The secrets the operator entered, in main-process memory only (security.md §4.2, §4.4): the
+ * appliances' API keys and, for kinds that sign in as a named DSM user (link-cluster,
+ * verify-cluster: the cluster administrator, sign-in.ts), those users' passwords. Each is a Buffer
+ * the vault owns (copies are handed out, so a session zeroing its copy on logout leaves the
+ * vault's intact) and every one is zeroed and dropped
  *   - when the ceremony's record is sealed (nothing more needs them),
  *   - after an idle time-out the operator sees counting down (no operator action for that long),
  *   - when the app quits.
- * What the screens show is `view()`: the time-out, when the keys will be wiped, and why and when
- * they were. The caller ends the DSM sessions when keys are wiped (`onIdle`).
+ * Passwords are held and wiped exactly as the keys are: one holder, one time-out, one view, so no
+ * secret outlives the others. What the screens show is `view()`: the time-out, when the secrets
+ * will be wiped, and why and when they were. The caller ends the DSM sessions when they are wiped
+ * (`onIdle`).
  */
 import type { SecretsView } from '../../preload/contract'
 
 export type WipeReason = 'idle' | 'sealed' | 'quit' | 'new-plan'
 
 export interface VaultOptions {
-  /** No operator action for this long wipes the keys; 0 disables the time-out (asked at each action). */
+  /** No operator action for this long wipes the secrets; 0 disables the time-out (asked at each action). */
   idleTimeoutMs(): number
   now: () => Date
   /** Called after an idle wipe (the caller ends the DSM sessions and tells the screens). */
@@ -22,6 +26,8 @@ export interface VaultOptions {
 
 export class ApiKeyVault {
   private readonly keys = new Map<string, Buffer>()
+  /** Sign-in passwords by sign-in id, as typed (a password's spaces are its own: not trimmed). */
+  private readonly passwords = new Map<string, Buffer>()
   private timer: NodeJS.Timeout | null = null
   private clearsAt: Date | null = null
   private last: { reason: WipeReason; at: string } | null = null
@@ -30,8 +36,17 @@ export class ApiKeyVault {
 
   /** Stores the key as typed (trimmed), replacing and zeroing any earlier one; counts as activity. */
   set(applianceId: string, key: string): void {
-    this.keys.get(applianceId)?.fill(0)
-    this.keys.set(applianceId, Buffer.from(key.trim(), 'utf8'))
+    this.hold(this.keys, applianceId, Buffer.from(key.trim(), 'utf8'))
+  }
+
+  /** Stores a sign-in's password, replacing and zeroing any earlier one; counts as activity. */
+  setPassword(signInId: string, password: string): void {
+    this.hold(this.passwords, signInId, Buffer.from(password, 'utf8'))
+  }
+
+  private hold(map: Map<string, Buffer>, id: string, secret: Buffer): void {
+    map.get(id)?.fill(0)
+    map.set(id, secret)
     this.last = null
     this.touch()
   }
@@ -46,17 +61,28 @@ export class ApiKeyVault {
     return this.keys.has(applianceId)
   }
 
-  get size(): number {
-    return this.keys.size
+  /** A fresh copy of a sign-in's password for one login (the DSM client zeroes it), or undefined. */
+  passwordCopy(signInId: string): Buffer | undefined {
+    const password = this.passwords.get(signInId)
+    return password ? Buffer.from(password) : undefined
   }
 
-  /** The operator did something: the idle count starts again (while keys are held). */
+  hasPassword(signInId: string): boolean {
+    return this.passwords.has(signInId)
+  }
+
+  /** Secrets held: API keys and passwords. */
+  get size(): number {
+    return this.keys.size + this.passwords.size
+  }
+
+  /** The operator did something: the idle count starts again (while any secret is held). */
   touch(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.clearsAt = null
     const timeout = this.options.idleTimeoutMs()
-    if (this.keys.size === 0 || timeout <= 0) return
+    if (this.size === 0 || timeout <= 0) return
     this.clearsAt = new Date(this.options.now().getTime() + timeout)
     this.timer = setTimeout(() => {
       this.wipe('idle')
@@ -65,14 +91,16 @@ export class ApiKeyVault {
     this.timer.unref()
   }
 
-  /** Zeroes and drops every key; remembers why (shown until a key is entered again). */
+  /** Zeroes and drops every key and password; remembers why (shown until a secret is entered again). */
   wipe(reason: WipeReason): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.clearsAt = null
-    const held = this.keys.size > 0
-    for (const key of this.keys.values()) key.fill(0)
-    this.keys.clear()
+    const held = this.size > 0
+    for (const map of [this.keys, this.passwords]) {
+      for (const secret of map.values()) secret.fill(0)
+      map.clear()
+    }
     if (held) this.last = { reason, at: this.options.now().toISOString() }
   }
 

@@ -1,28 +1,29 @@
 /**
- * The ceremony as the app's screens drive it: the plan, the API keys (main-process memory only),
- * the appliance connections, the engine, and the views the renderer shows. Electron-free: dialogs,
- * PDF printing, stores and the simulator are injected by the composition root.
+ * The ceremony as the app's screens drive it: the plan, the secrets (API keys and sign-in passwords,
+ * main-process memory only, in the vault), the appliance connections, the engine, and the views the
+ * renderer shows. Electron-free: dialogs, PDF printing, stores and the simulators are injected by
+ * the composition root.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
-import type { CeremonyRecord, CeremonySnapshot, ConnectionView, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
-import { AppSession, DsmConnection } from '../dsm'
-import { CeremonyError, errorCode } from '../errors'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
+import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
-import type { RunningSimulator } from '../simulator'
+import type { RunningCluster, RunningSimulator } from '../simulator'
 import { ApiKeyVault } from './api-key-vault'
 import type { ResolutionInput } from './witness-desk'
 import { CeremonyEngine, type EngineOptions } from './engine'
-import { isFileSystemCode } from './error-codes'
+import { findInterrupted } from './interrupted'
 import type { JournalStore } from './journal'
-import { checkPlan, parsePlanText, planDigest, trustOf, type Plan, type PlanAppliance } from './plan'
-import { readPlanFile, readPlanFileSync } from './plan-file'
-import { kindOf } from './registry'
-import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import type { Plan } from './plan'
+import { readPlanFile } from './plan-file'
+import { SignInsAndRecords } from './service-cluster'
+import { ApplianceConnections, connectTo } from './service-connections'
+import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
+import { RehearsalSystems } from './service-rehearsal'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
-import { planWithStations } from './station-plan'
 import { approvalAndBreakOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
@@ -33,11 +34,15 @@ export interface CeremonyServiceDeps {
     openPlanFile(): Promise<string | null>
     savePlanFile(defaultName: string): Promise<string | null>
     saveRecordFile(defaultName: string, format: 'json' | 'pdf'): Promise<string | null>
+    /** An earlier ceremony record the plan builds on (link-cluster, verify-cluster). */
+    openRecordFile?(): Promise<string | null>
   }
   /** The record page as PDF (Electron's printToPDF); absent where no Electron renders the page. */
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
   startSimulator(appliances: number): Promise<RunningSimulator>
+  /** A simulated non-FIPS cluster, for rehearsals of link-cluster and verify-cluster. */
+  startCluster?(): Promise<RunningCluster>
   /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
   chooseMediaFolder?(): Promise<string | null>
   volumes?: VolumeDeps
@@ -45,40 +50,30 @@ export interface CeremonyServiceDeps {
   now?: () => Date
   /** Which software runs the ceremonies (recorded in each one's first entry). */
   software?: Software
-  /** API keys are wiped after this long without operator action (production plans); default 10 minutes. */
+  /** Secrets are wiped after this long without operator action (production plans); default 10 minutes. */
   idleTimeoutMs?: number
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000
-
-
-
-
-/** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
-async function writeChosenFile(path: string, data: string | Buffer): Promise<{ sha256: string; bytes: number }> {
-  try {
-    return await writeFileAtomic(path, data, { overwrite: true })
-  } catch (err) {
-    const code = errorCode(err, 'MEDIA_WRITE_FAILED')
-    throw new CeremonyError(isFileSystemCode(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
-  }
-}
 
 export class CeremonyService {
   private plan: Plan | null = null
   private engine: CeremonyEngine | null = null
   /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
   private opening: Promise<CeremonyEngine> | null = null
-  /** API keys, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
-  private readonly apiKeys: ApiKeyVault
-  private readonly connections = new Map<string, ConnectionView>()
-  private simulator: RunningSimulator | null = null
-  private rehearsalCreds: Credentials | null = null
+  /** API keys and sign-in passwords, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
+  private readonly secrets: ApiKeyVault
+  /** The connection checks, with the vault's keys (service-connections.ts). */
+  private readonly connections: ApplianceConnections
+  /** A rehearsal's simulated appliances and cluster (service-rehearsal.ts). */
+  private readonly rehearsal: RehearsalSystems
   private participantsConfirmed = false
   /** Who the operator confirmed in the room before the engine opened: their arrivals open the attendance log. */
   private arrivals = new Set<string>()
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
+  /** Sign-ins (their passwords go to the vault), earlier records, the rehearsal's outage control (service-cluster.ts). */
+  private readonly extras: SignInsAndRecords
   /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
   readonly stations: StationSession
 
@@ -91,13 +86,17 @@ export class CeremonyService {
       snapshot: () => this.snapshot(), changed: () => this.changed(),
       participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
-    this.apiKeys = new ApiKeyVault({
+    this.secrets = new ApiKeyVault({
       // Simulated appliances' keys are entered for the operator, so a rehearsal has no time-out.
       idleTimeoutMs: () => (this.plan?.mode === 'production' ? (deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0),
       now: deps.now ?? (() => new Date()),
       onIdle: () => void this.endSessions(),
     })
-    this.loadInterrupted()
+    this.connections = new ApplianceConnections(this.secrets)
+    this.extras = new SignInsAndRecords(this.secrets)
+    this.rehearsal = new RehearsalSystems(deps)
+    // On start, an unfinished production ceremony is offered for resuming (interrupted.ts).
+    ;({ plan: this.plan, findings: this.findings } = findInterrupted(deps.stateRoot, deps.journalStore))
   }
 
   mode(): Mode {
@@ -115,32 +114,19 @@ export class CeremonyService {
   }
 
   validatePlan(text: string): { issues: { path: string; message: string }[]; summary: PlanSummary | null } {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (err) {
-      return { issues: [{ path: '(file)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], summary: null }
-    }
-    const checked = checkPlan(json)
-    return checked.ok ? { issues: [], summary: planSummary(checked.plan) } : { issues: checked.issues, summary: null }
+    return validatePlanText(text)
   }
 
-  async savePlan(text: string): Promise<{ cancelled: boolean; digest: DigestView | null }> {
-    const plan = parsePlanText(text)
-    const path = await this.deps.dialogs.savePlanFile(`${plan.id}.plan.json`)
-    if (!path) return { cancelled: true, digest: null }
-    await writeChosenFile(path, JSON.stringify(plan, null, 2) + '\n')
-    return { cancelled: false, digest: digestView(planDigest(plan)) }
+  savePlan(text: string): Promise<{ cancelled: boolean; digest: DigestView | null }> {
+    return savePlanText(text, (name) => this.deps.dialogs.savePlanFile(name))
   }
 
-  async startRehearsal(targets: number, sites = 1): Promise<CeremonySnapshot> {
-    await this.simulator?.close()
-    this.simulator = await this.deps.startSimulator(targets + 1)
-    this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
-    // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
-    for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, a.apiKey)
-    this.refreshConnectionsView()
+  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only). */
+  async startRehearsal(targets: number, opts: { kind?: string; sites?: number } = {}): Promise<CeremonySnapshot> {
+    const started = await this.rehearsal.start(targets, opts)
+    await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
+    if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
+    for (const [id, key] of started.apiKeys) this.connections.setKey(id, key)
     return this.snapshot()
   }
 
@@ -152,15 +138,11 @@ export class CeremonyService {
     this.arrivals.clear()
     this.exported.clear()
     this.findings = []
-    this.apiKeys.wipe('new-plan')
-    this.connections.clear()
-    if (plan.mode === 'production') {
-      this.rehearsalCreds = null
-      await this.simulator?.close()
-      this.simulator = null
-    }
+    this.secrets.wipe('new-plan')
+    this.connections.forgetChecks()
+    this.extras.reset()
+    if (plan.mode === 'production') await this.rehearsal.close()
     this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
-    this.refreshConnectionsView()
     this.changed()
   }
 
@@ -169,33 +151,30 @@ export class CeremonyService {
   setApiKey(applianceId: string, apiKey: string): CeremonySnapshot {
     const plan = this.requirePlan()
     if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
-    this.apiKeys.set(applianceId, apiKey)
-    this.connections.set(applianceId, { ...this.connectionView(plan.appliances.find((a) => a.id === applianceId)!), state: 'unknown' })
+    this.connections.setKey(applianceId, apiKey)
     this.changed()
     return this.snapshot()
   }
 
-  async checkConnections(): Promise<CeremonySnapshot> {
+  /** A sign-in's password (the cluster administrator's): main memory only. */
+  setPassword(signInId: string, password: string): CeremonySnapshot {
+    this.extras.setPassword(this.requirePlan(), signInId, password)
+    this.changed()
+    return this.snapshot()
+  }
+
+  /** Main's open-file dialog for an earlier record the plan builds on; read and verified here. */
+  async openRecord(): Promise<{ cancelled: boolean; snapshot: CeremonySnapshot }> {
     const plan = this.requirePlan()
-    this.apiKeys.touch()
-    for (const appliance of plan.appliances) {
-      const view = this.connectionView(appliance)
-      const key = this.apiKeys.copy(appliance.id)
-      if (!key) {
-        this.connections.set(appliance.id, { ...view, state: 'unknown' })
-        continue
-      }
-      try {
-        const connection = this.connect(appliance)
-        const version = await connection.version()
-        const session = await AppSession.open(connection, key)
-        await session.logout()
-        this.connections.set(appliance.id, { ...view, state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
-      } catch (err) {
-        const code = errorCode(err, 'INTERNAL')
-        this.connections.set(appliance.id, { ...view, state: 'failed', error: { code, message: err instanceof Error ? err.message : String(err) } })
-      }
-    }
+    const path = (await this.deps.dialogs.openRecordFile?.()) ?? null
+    if (path) this.extras.openRecord(plan, path)
+    this.changed()
+    return { cancelled: !path, snapshot: this.snapshot() }
+  }
+
+  async checkConnections(): Promise<CeremonySnapshot> {
+    this.secrets.touch()
+    await this.connections.check(this.requirePlan())
     this.changed()
     return this.snapshot()
   }
@@ -212,7 +191,7 @@ export class CeremonyService {
     if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
     this.arrivals = new Set(present)
-    this.apiKeys.touch()
+    this.secrets.touch()
     // Once the ceremony is open, changes of who is present go to the attendance log.
     if (this.engine) await this.syncArrivals(this.engine)
     this.changed()
@@ -231,7 +210,7 @@ export class CeremonyService {
   }
 
   async resolveDeviation(input: ResolutionInput): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     const by = this.stations.operator(this.requirePlan())
     await (await this.requireEngine()).people((desk) => desk.resolveDeviation(input, by))
     return this.snapshot()
@@ -263,7 +242,7 @@ export class CeremonyService {
   // -- running ---------------------------------------------------------------------------------
 
   async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
@@ -277,7 +256,7 @@ export class CeremonyService {
   }
 
   async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     const engine = await this.requireEngine()
     await engine.decideApproval(input.stepId, {
       user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
@@ -288,19 +267,19 @@ export class CeremonyService {
   }
 
   async restartApproval(stepId: string): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     await (await this.requireEngine()).restartApproval(stepId)
     return this.snapshot()
   }
 
   async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
     return this.snapshot()
   }
 
   async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
-    this.apiKeys.touch()
+    this.secrets.touch()
     await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
     return this.snapshot()
   }
@@ -313,32 +292,23 @@ export class CeremonyService {
   }
 
   async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; file: { name: string; bytes: number; sha256: DigestView } | null }> {
-    const engine = this.engine
-    if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
-    const record = engine.buildRecord()
-    const name = `${record.mode === 'rehearsal' ? 'REHEARSAL-' : ''}${engine.plan.id}-record.${format}`
-    if (format === 'pdf' && !this.deps.printRecordPdf) {
-      throw new CeremonyError('PDF_UNAVAILABLE', 'PDF export needs the desktop app; in the browser harness, print the record page instead')
-    }
-    const path = await this.deps.dialogs.saveRecordFile(name, format)
-    if (!path) return { cancelled: true, file: null }
-    const data = format === 'json' ? JSON.stringify(record, null, 2) + '\n' : await this.deps.printRecordPdf!()
-    const written = await writeChosenFile(path, data)
+    const exported = await exportRecordFile(this.engine, format, { saveRecordFile: this.deps.dialogs.saveRecordFile, ...(this.deps.printRecordPdf ? { printRecordPdf: this.deps.printRecordPdf } : {}) })
+    if (!exported.file) return exported
     this.exported.add(format)
     this.changed()
-    return { cancelled: false, file: { name: basename(path), bytes: written.bytes, sha256: digestView(written.sha256) } }
+    return exported
   }
 
   async shutdown(): Promise<void> {
-    this.apiKeys.wipe('quit')
+    this.secrets.wipe('quit')
     await this.engine?.shutdown()
-    await this.simulator?.close()
+    await this.rehearsal.close()
+    this.extras.reset()
   }
 
-  /** After the idle time-out (the keys are already wiped): every DSM session ends; the screens say so. */
+  /** After the idle time-out or the seal (the secrets are already wiped): every DSM session ends, the cluster's too; the screens say so. */
   private async endSessions(): Promise<void> {
     await this.engine?.endSessions().catch(() => undefined)
-    for (const [id, view] of this.connections) this.connections.set(id, { ...view, hasApiKey: false, state: 'unknown' })
     this.changed()
   }
 
@@ -351,10 +321,6 @@ export class CeremonyService {
 
   private stateDir(plan: Plan): string {
     return this.stations.stateDir(plan, join(this.deps.stateRoot, plan.mode === 'rehearsal' ? `REHEARSAL-${plan.id}` : plan.id))
-  }
-
-  private connect(appliance: PlanAppliance): DsmConnection {
-    return new DsmConnection({ host: appliance.host, port: appliance.port, trust: trustOf(appliance), responseTimeoutMs: 30_000 })
   }
 
   private requireEngine(): Promise<CeremonyEngine> {
@@ -377,13 +343,14 @@ export class CeremonyService {
     const options: EngineOptions = {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
-      connect: (a) => this.connect(a),
-      apiKey: (id) => this.apiKeys.copy(id),
+      connect: connectTo,
+      apiKey: (id) => this.secrets.copy(id),
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
       ...(this.deps.software ? { software: this.deps.software } : {}),
       ...(this.deps.now ? { now: this.deps.now } : {}),
+      ...this.extras.engineOptions(),
     }
     const engine = await CeremonyEngine.open(options)
     await this.syncArrivals(engine)
@@ -392,48 +359,12 @@ export class CeremonyService {
     return engine
   }
 
-  /** The last step sealed the log: the record is written, then the API keys are wiped and every session ends. */
+  /** The last step sealed the log: the record is written, then the secrets are wiped and every session ends. */
   private async sealIfComplete(): Promise<void> {
     if (!this.engine?.isComplete()) return
     await this.engine.sealRecord()
-    this.apiKeys.wipe('sealed')
+    this.secrets.wipe('sealed')
     await this.endSessions()
-  }
-
-  /** On start: an unfinished production ceremony in the state folder is offered for resuming. */
-  private loadInterrupted(): void {
-    for (const name of readdirSync(this.deps.stateRoot)) {
-      if (name.startsWith('REHEARSAL-')) continue // simulated appliances do not outlive the app
-      const planFile = join(this.deps.stateRoot, name, 'plan.json')
-      if (!existsSync(planFile)) continue
-      try {
-        const plan = readPlanFileSync(planFile)
-        const journal = this.deps.journalStore(join(this.deps.stateRoot, name)).store as { steps?: Record<string, { state: string }> }
-        const last = kindOf(plan).steps(plan).at(-1)!.id
-        if (journal.steps?.[last]?.state === 'done') continue
-        this.plan = plan
-        this.findings = [{ stepId: 'ceremony', finding: 'An interrupted ceremony was found. Enter the API keys and confirm the participants to resume; every interrupted step is checked against the appliances first.' }]
-        this.refreshConnectionsView()
-        return
-      } catch {
-        // A damaged folder is left alone for the operator to inspect; it does not stop the app.
-        this.findings.push({ stepId: 'ceremony', finding: `The saved state of ceremony "${name}" cannot be read; it was left untouched for inspection.` })
-      }
-    }
-  }
-
-  private connectionView(a: PlanAppliance): ConnectionView {
-    const existing = this.connections.get(a.id)
-    return {
-      applianceId: a.id, label: a.label, hasApiKey: this.apiKeys.has(a.id),
-      state: existing?.state ?? 'unknown', version: existing?.version ?? null, clockSkewSeconds: existing?.clockSkewSeconds ?? null,
-      pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null, error: existing?.error ?? null,
-    }
-  }
-
-  private refreshConnectionsView(): void {
-    if (!this.plan) return
-    for (const a of this.plan.appliances) this.connections.set(a.id, this.connectionView(a))
   }
 
   private changed(): void {
@@ -454,19 +385,19 @@ export class CeremonyService {
       people: plan ? peopleOf(plan, engine, this.arrivals) : [],
       ...approvalAndBreakOf(plan, engine),
       deviations: deviationRegisterOf(plan, engine),
-      rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
-        ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
-        : [],
+      rehearsalCredentials: this.rehearsal.custodians(plan),
       participantsConfirmed: this.participantsConfirmed,
-      connections: plan ? plan.appliances.map((a) => this.connections.get(a.id) ?? this.connectionView(a)) : [],
+      connections: plan ? this.connections.views(plan) : [],
       steps,
       currentStepId: engine?.currentStep()?.id ?? null,
       groups: plan && engine ? boardOf(engine, steps) : [],
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
+      ...this.extras.views(plan),
+      rehearsalKinds: this.rehearsal.kinds(),
       ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
-      secrets: this.apiKeys.view(),
+      secrets: this.secrets.view(),
     }
   }
 

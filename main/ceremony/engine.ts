@@ -6,54 +6,27 @@
  * One action at a time: a second call waits for the first.
  */
 import { join } from 'node:path'
-import { AppSession, type DsmConnection } from '../dsm'
 import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
+import { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
-import { Journal, type JournalStore, type StepRecord } from './journal'
+import type { EngineOptions } from './engine-options'
+import { Journal, type StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
-import { applianceOf, type Plan, type PlanAppliance } from './plan-envelope'
+import { applianceOf, type Plan } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
-import type { Software } from './software'
 import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
-import type { LogFileHandle } from '../evidence'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
-export type { Boundary, Finding }
-
-export interface EngineOptions {
-  plan: Plan
-  /** Journal, audit log, lock and the sealed record live here. */
-  stateDir: string
-  /** Where artifacts go: the transfer public key, the wrapped CMK and its manifest. */
-  mediaDir: string
-  /** Opens the journal's store (conf or electron-store on the state folder); may throw on a damaged file. */
-  openJournalStore(): JournalStore
-  connect(appliance: PlanAppliance): DsmConnection
-  /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
-  apiKey(applianceId: string): Buffer | undefined
-  operator: string
-  now?: () => Date
-  poll?: { initialIntervalMs?: number; maxIntervalMs?: number }
-  /** Called whenever something the screens show has changed. */
-  onChange?(): void
-  /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
-  boundary?(stepId: string, phase: Boundary): void
-  /** Which software runs the ceremony (recorded in the first entry). */
-  software?: Software
-  /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
-  station?: string
-  /** Fault injection for the state-write kill tests (F9, F10): before each journal save; how the log is opened. */
-  stateFaults?: { beforeJournalWrite?(): void; openLogForAppend?(path: string): Promise<LogFileHandle> }
-}
+export type { Boundary, EngineOptions, Finding }
 
 export class CeremonyEngine {
   readonly plan: Plan
@@ -68,7 +41,8 @@ export class CeremonyEngine {
   }
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
-  private readonly sessions = new Map<string, Promise<AppSession>>()
+  /** Every DSM session of this ceremony: one per appliance, and the named users' (ceremony-sessions.ts). */
+  private readonly sessions: CeremonySessions
   private busy: Promise<unknown> = Promise.resolve()
   private handedOff = false
 
@@ -84,9 +58,16 @@ export class CeremonyEngine {
     this.kind = kindOf(options.plan)
     this.steps = steps
     const now = options.now ?? (() => new Date())
+    this.sessions = new CeremonySessions({
+      plan: this.plan, connect: options.connect, apiKey: options.apiKey, signIns: this.kind.signIns?.(this.plan) ?? [], now: () => now().getTime(),
+      ...(options.password ? { password: options.password } : {}),
+    })
     this.runner = new StepRunner({
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
-      operator: options.operator, now, app: (id) => this.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
+      operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
+      user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
+      // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
+      outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
     this.desk = new ApprovalDesk({
       plan: this.plan, journal, log, runner: this.runner, now,
@@ -210,7 +191,7 @@ export class CeremonyEngine {
       this.witnesses.assertMayRun(step)
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
-      if (step.interaction === 'run' && record.state !== 'intent') this.checkConfirmation(step, opts.confirmation)
+      if (step.interaction === 'run' && record.state !== 'intent') checkTyped(step, this.confirmationOf(stepId), opts.confirmation)
       await this.execute(step, opts.confirmation !== undefined)
       return this.journal.get(stepId)
     })
@@ -242,7 +223,7 @@ export class CeremonyEngine {
         this.assertOpen()
         const step = this.approvalStep(stepId)
         if (this.journal.get(stepId).state !== 'waiting') throw new CeremonyError('APPROVAL_CLOSED', `"${step.text.title}" is not waiting for decisions`)
-        if (input.decision === 'approve') this.checkConfirmation(step, input.confirmation)
+        if (input.decision === 'approve') checkTyped(step, this.confirmationOf(stepId), input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
         // state, journaled and shown — not an error of the custodian's call. Still PENDING (the
@@ -275,32 +256,20 @@ export class CeremonyEngine {
   }
 
   signOff(stepId: string, input: SignoffInput): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.signOff(this.def(stepId), input)
-    })
+    return this.whileOpen(() => this.witnesses.signOff(this.def(stepId), input))
   }
 
   attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.attendance(person, event, recordedBy)
-    })
+    return this.whileOpen(() => this.witnesses.attendance(person, event, recordedBy))
   }
 
   /** People's acts outside the steps: approving the script, breaks. */
   people(act: (desk: WitnessDesk) => Promise<void>): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await act(this.witnesses)
-    })
+    return this.whileOpen(() => act(this.witnesses))
   }
 
   recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true)
-    })
+    return this.whileOpen(() => this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true))
   }
 
   /** Stops the ceremony for good: why, who decided, and what is left on which appliance and medium. */
@@ -311,7 +280,7 @@ export class CeremonyEngine {
       const unfinished = this.steps.filter((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)).map((s) => ({ scriptId: s.scriptId, title: s.text.title }))
       const leftBehind = this.kind.leftBehind?.(this.plan, this.results()) ?? []
       await this.log.append({ actor: by, step: 'ceremony', kind: ENTRY.ceremonyAbort, facts: { by, reason, unfinished, leftBehind } })
-      await this.signOut()
+      await this.sessions.signOut()
       this.changed()
     })
   }
@@ -323,7 +292,7 @@ export class CeremonyEngine {
       this.witnesses.assertAllSigned()
       const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
       this.handedOff = true
-      await this.signOut().finally(() => this.changed())
+      await this.sessions.signOut().finally(() => this.changed())
       return entry
     })
   }
@@ -342,11 +311,15 @@ export class CeremonyEngine {
     return { path, record }
   }
 
-  /** Ends every DSM session (keys wiped); a waiting approval stays waiting, watched again when run. */
+  /**
+   * Ends every DSM session once the secrets are wiped: the app sessions and the named users' (the
+   * cluster administrator's), whose password is gone too. A waiting approval stays waiting, watched
+   * again when run.
+   */
   endSessions(): Promise<void> {
     return this.exclusive(async () => {
       this.desk.stopAll()
-      await this.signOut()
+      await this.sessions.signOut()
     })
   }
 
@@ -355,7 +328,7 @@ export class CeremonyEngine {
     this.desk.stopAll()
     // Let a running step finish writing its journal and log entries (a stuck call is bounded by its timeout).
     await Promise.race([this.busy, new Promise((r) => setTimeout(r, 35_000).unref())])
-    await this.signOut()
+    await this.sessions.signOut()
     await this.log.close()
     this.lock.release()
   }
@@ -373,7 +346,7 @@ export class CeremonyEngine {
       }
       this.desk.stop(step.id)
       await this.applySkips()
-      if (this.isComplete()) await this.signOut()
+      if (this.isComplete()) await this.sessions.signOut()
     } finally {
       this.changed()
     }
@@ -400,28 +373,6 @@ export class CeremonyEngine {
     return step
   }
 
-  private checkConfirmation(step: AnyStep, typed: string | undefined): void {
-    checkTyped(step, this.confirmationOf(step.id), typed)
-  }
-
-
-  private app(applianceId: string): Promise<AppSession> {
-    const open = this.sessions.get(applianceId)
-    if (open) return open
-    const key = this.options.apiKey(applianceId)
-    if (!key) return Promise.reject(new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.plan, applianceId).label}`))
-    const session = AppSession.open(this.options.connect(applianceOf(this.plan, applianceId)), key)
-    this.sessions.set(applianceId, session)
-    session.catch(() => this.sessions.delete(applianceId))
-    return session
-  }
-
-  private async signOut(): Promise<void> {
-    const sessions = [...this.sessions.values()]
-    this.sessions.clear()
-    for (const session of sessions) await session.then((s) => s.logout()).catch(() => undefined)
-  }
-
   /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
   private assertOpen(): void {
     if (this.handedOff) throw new CeremonyError('HANDED_OFF', 'This station has handed the ceremony on; it continues when the media comes back')
@@ -433,11 +384,17 @@ export class CeremonyEngine {
     this.options.onChange?.()
   }
 
+  /** One action at a time, and only while the ceremony is open (the people's acts on the witness desk). */
+  private whileOpen(fn: () => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await fn()
+    })
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn, fn)
     this.busy = run.catch(() => undefined)
     return run
   }
 }
-
-

@@ -2,6 +2,8 @@
  * Every named error the operator can meet during a ceremony, with what is safe and what to do next,
  * in the words the run screen shows. Codes come from the engine (below) and from the DSM client.
  */
+import { CLUSTER_GUIDANCE } from './cluster-guidance'
+
 interface Guidance {
   safe: string
   next: string
@@ -10,6 +12,7 @@ interface Guidance {
 const NOTHING_CHANGED = 'Nothing was changed on any appliance by this step.'
 
 const GUIDANCE: Record<string, Guidance> = {
+  ...CLUSTER_GUIDANCE, // link-cluster and verify-cluster
   API_KEY_MISSING: { safe: NOTHING_CHANGED, next: 'Enter the API key for this appliance on the setup screen, then run the step again.' },
   GROUP_MISSING: { safe: NOTHING_CHANGED, next: 'Create the quorum group named in the plan on this appliance (guide §3.2.1), or correct the plan.' },
   NO_QUORUM_POLICY: { safe: NOTHING_CHANGED, next: 'Enable the quorum approval policy on the group (guide §3.2.1 step 3) before the ceremony.' },

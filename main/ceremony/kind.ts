@@ -6,9 +6,10 @@
 import type { z } from 'zod'
 import type { Plan } from './plan-envelope'
 import type { AnyStep, Json, StepRef } from './step'
+import type { JournalState } from './journal'
+import type { SignIn } from './sign-in'
 
 export type ScriptedStep = AnyStep & { readonly scriptId: string }
-import type { JournalState } from './journal'
 
 /** Read-only access to finished results, for outcomes and summaries. */
 export interface ResultReader {
@@ -33,6 +34,10 @@ export interface CeremonyKind<P extends Plan = Plan> {
   groupOutcome(plan: P, group: string, results: ResultReader): string | null
   /** The kind's part of the headless JSON summary. */
   summary(plan: P, results: ResultReader): Record<string, Json>
+  /** Named DSM users who sign in with a password entered at run time (the cluster administrator). */
+  signIns?(plan: P): SignIn[]
+  /** Final digests of the earlier ceremony records this plan builds on (the operator provides the files). */
+  buildsOn?(plan: P): string[]
   /** What an aborted ceremony leaves on which appliance or medium, in words, for the record. */
   leftBehind?(plan: P, results: ResultReader): string[]
 }

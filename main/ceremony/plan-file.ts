@@ -10,6 +10,8 @@ import { parsePlanText, type Plan } from './plan'
 
 /** A plan with 16 appliances, each with a 64 KiB CA bundle, is about 1 MiB; the editor's cap is the same. */
 export const PLAN_MAX_BYTES = 2 * 1024 * 1024
+/** An earlier ceremony's sealed record (link-cluster, verify-cluster build on one) is a few MiB at most. */
+export const RECORD_MAX_BYTES = 64 * 1024 * 1024
 
 function named(path: string, err: unknown): unknown {
   const code = errorCode(err, '')

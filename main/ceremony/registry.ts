@@ -4,10 +4,14 @@
  */
 import type { CeremonyKind } from './kind'
 import type { Plan } from './plan-envelope'
+import { linkCluster } from './kinds/link-cluster'
 import { replicateCmk } from './kinds/replicate-cmk'
+import { verifyCluster } from './kinds/verify-cluster'
 
 export const KINDS = {
   'replicate-cmk': replicateCmk,
+  'link-cluster': linkCluster,
+  'verify-cluster': verifyCluster,
 } as const
 
 export type KindName = keyof typeof KINDS

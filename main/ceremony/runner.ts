@@ -11,13 +11,14 @@
 import { createHash } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AppSession } from '../dsm'
+import type { AppSession, UserSession } from '../dsm'
 import { AuditLog, type LogEntry } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
 import { readFileCapped, readFileVerified, writeFileAtomic } from '../media'
 import { ENTRY } from './entry-kinds'
 import { isFileSystemCode, keepsIntent } from './error-codes'
 import type { Journal } from './journal'
+import type { ApplianceOutage } from './outage'
 import { labelOf, type Plan } from './plan-envelope'
 import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type StepContext, type StepRef } from './step'
 
@@ -34,6 +35,11 @@ export interface RunnerDeps {
   operator: string
   now: () => Date
   app(applianceId: string): Promise<AppSession>
+  /** Named DSM users' sessions, earlier records and the rehearsal outage control (step.ts StepContext). */
+  user(signInId: string): Promise<UserSession>
+  apiKey(applianceId: string): Buffer
+  records(): unknown[]
+  outage: ApplianceOutage | null
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
   boundary?(stepId: string, phase: Boundary): void
 }
@@ -127,6 +133,10 @@ export class StepRunner {
       media: this.media(step.id, notes),
       note: (finding) => void notes.push(finding),
       exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
+      user: (id) => this.deps.user(id),
+      apiKey: (id) => this.deps.apiKey(id),
+      records: () => this.deps.records(),
+      outage: this.deps.outage,
       recorded: () => this.deps.log.entries(),
     }
   }

@@ -10,11 +10,13 @@ import type { Plan } from './plan-envelope'
 import type { AnyStep } from './step'
 
 /**
- * Script ids by one rule, for kinds that build their steps in several ways: a step of a group (an
- * appliance) is T<n>.<k>, n the appliance's place in the plan and k its place in the group; steps
- * before the first group are P.0, P.1 …; steps after the last are C.1, C.2 ….
+ * Script ids by one rule, for kinds that build their steps in several ways: a step of a group is
+ * <prefix>.<k>, k its place in the group; steps before the first group are P.0, P.1 …; steps after
+ * the last are C.1, C.2 …. A group's prefix is by default T<n>, n the place in the plan of the
+ * appliance the group is named after (a replication's target); kinds whose groups are phases
+ * rather than appliances name their own prefixes ("L" for the link, "V" for the verification).
  */
-export function assignScriptIds(plan: Plan, steps: AnyStep[]): ScriptedStep[] {
+export function assignScriptIds(plan: Plan, steps: AnyStep[], prefixOf: (group: string) => string = (g) => `T${plan.appliances.findIndex((a) => a.id === g) + 1}`): ScriptedStep[] {
   const inGroup = new Map<string, number>()
   const firstGrouped = steps.findIndex((s) => s.group !== null)
   let before = 0
@@ -23,7 +25,7 @@ export function assignScriptIds(plan: Plan, steps: AnyStep[]): ScriptedStep[] {
     if (s.group !== null) {
       const k = (inGroup.get(s.group) ?? 0) + 1
       inGroup.set(s.group, k)
-      return { ...s, scriptId: `T${plan.appliances.findIndex((a) => a.id === s.group) + 1}.${k}` }
+      return { ...s, scriptId: `${prefixOf(s.group)}.${k}` }
     }
     return { ...s, scriptId: firstGrouped === -1 || i < firstGrouped ? `P.${before++}` : `C.${++after}` }
   })

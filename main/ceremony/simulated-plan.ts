@@ -22,6 +22,8 @@ export const CredentialsSchema = z.object({
       spkiSha256: z.string().optional(),
       groupName: z.string().optional(),
       cmkName: z.string().optional(),
+      /** Rehearsal: the appliance's own `ceremony simulate` process, so the failover drill can take it down (outage.ts). */
+      pid: z.number().int().positive().optional(),
     }),
   ).min(1),
 })

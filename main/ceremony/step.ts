@@ -13,8 +13,9 @@
  * - `evidence` the facts for the log and the screen, from the result: one source for both.
  */
 import type { z } from 'zod'
-import type { AppSession, ApprovalRequest } from '../dsm'
+import type { AppSession, ApprovalRequest, UserSession } from '../dsm'
 import type { LogEntry } from '../evidence'
+import type { ApplianceOutage } from './outage'
 import type { Plan } from './plan-envelope'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -97,6 +98,14 @@ export interface StepContext<P extends Plan = Plan> {
   note(finding: string): void
   /** Exceptions recorded at this step, newest last (some checks accept a difference only with one). */
   exceptionsHere(): LogEntry[]
+  /** A fresh copy of an appliance's API key, only for a request that carries it to another system (an hmg config); zero it after use. */
+  apiKey(applianceId: string): Buffer
+  /** A named DSM user's session at one of the kind's sign-ins (the cluster administrator, sign-in.ts). */
+  user(signInId: string): Promise<UserSession>
+  /** Earlier ceremony records the operator provided, as parsed JSON: unverified until a step verifies them. */
+  records(): unknown[]
+  /** Rehearsal only: takes a simulated appliance down and back (outage.ts); null in production. */
+  readonly outage: ApplianceOutage | null
   /** The ceremony's audit log as written so far, read-only: for a step that checks the record against the appliances' own logs. */
   recorded(): readonly LogEntry[]
 }

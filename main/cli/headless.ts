@@ -12,6 +12,7 @@ import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
 import { cliSoftware } from '../ceremony/software'
 import type { Credentials } from '../ceremony/simulated-plan'
+import type { ApplianceOutage } from '../ceremony/outage'
 import { DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
 import { killSwitch } from './kill-switch'
@@ -24,6 +25,12 @@ export interface HeadlessOptions {
   confirm: boolean
   witnessing: Witnessing
   progress?(line: string): void
+  /** Passwords of the kind's sign-ins by sign-in id (a rehearsal cluster file, or typed at the terminal). */
+  passwords?: Map<string, Buffer>
+  /** Earlier records the plan builds on (parsed JSON; the steps verify them). */
+  records?: unknown[]
+  /** Rehearsal only: how the failover drill takes a simulated appliance down. */
+  outage?: ApplianceOutage
 }
 
 export interface HeadlessSummary {
@@ -70,6 +77,12 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       },
       operator: options.plan.participants.operator,
       software: cliSoftware(),
+      password: (id) => {
+        const p = options.passwords?.get(id)
+        return p ? Buffer.from(p) : undefined
+      },
+      records: () => options.records ?? [],
+      ...(options.outage ? { outage: options.outage } : {}),
       ...faults,
     })
   }

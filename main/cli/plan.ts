@@ -1,40 +1,74 @@
-// `ceremony plan --appliances DIR/appliances.json [--targets id,id] [--id ID] [--title T] [--mode M]`:
-// writes a ceremony plan for simulated appliances to stdout (no secret goes into it).
-import { readCappedTextSync } from '../ceremony/plan-file'
+// `ceremony plan --appliances FILE[,FILE…] [--kind KIND] …`: writes a ceremony plan for simulated
+// systems to stdout (no secret goes into it). For replicate-cmk (the default) the first appliance is
+// the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
+// given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
+// --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
+import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
-import { parseCredentials } from '../ceremony/simulated-plan'
+import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
 import { planWithStations } from '../ceremony/station-plan'
+import { verifyRecord } from '../evidence'
 
-const USAGE = 'usage: ceremony plan --appliances FILE [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json\n'
+const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json
+       ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
+                     [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
+`
+
+const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n${USAGE}`)
+  return 2
+}
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { appliances: { type: 'string' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' }, sites: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({
+      args: argv, strict: true,
+      options: {
+        kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
+        group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
+        sites: { type: 'string' },
+      },
+    }))
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
-    return 2
+    return fail(err instanceof Error ? err.message : String(err))
   }
-  if (!values.appliances) {
-    process.stderr.write(USAGE)
-    return 2
-  }
-  if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') {
-    process.stderr.write(`--mode must be rehearsal or production\n${USAGE}`)
-    return 2
-  }
+  const kind = values.kind ?? 'replicate-cmk'
+  if (!KINDS.includes(kind)) return fail(`--kind must be one of ${KINDS.join(', ')}`)
+  if (!values.appliances) return fail('--appliances is required')
+  if (values.mode !== undefined && values.mode !== 'rehearsal' && values.mode !== 'production') return fail('--mode must be rehearsal or production')
   const sites = values.sites === undefined ? 1 : Number(values.sites)
-  if (!Number.isInteger(sites) || sites < 1 || sites > 8) {
-    process.stderr.write(`--sites must be a whole number from 1 to 8 (the source at site A, the targets spread over the others)\n${USAGE}`)
-    return 2
-  }
-  const creds = parseCredentials(readCappedTextSync(values.appliances))
-  const plan = planWithStations(creds, {
-    sites,
-    ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
-    ...(values.id ? { id: values.id } : {}),
-    ...(values.title ? { title: values.title } : {}),
+  if (!Number.isInteger(sites) || sites < 1 || sites > 8) return fail('--sites must be a whole number from 1 to 8 (the source at site A, the targets spread over the others)')
+  // Only replication is planned across sites: the cluster kinds reach the cluster from one room.
+  if (sites > 1 && kind !== 'replicate-cmk') return fail(`--sites is for replicate-cmk plans only, not ${kind}`)
+  const files = [...values.appliances.split(','), ...(values.cluster ? [values.cluster] : []), ...(values['load-balancer'] ? [values['load-balancer']] : [])]
+  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readCappedTextSync(f) })))
+  const common = {
+    ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
+  }
+  if (kind === 'replicate-cmk') {
+    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
+    return 0
+  }
+  if (!values.cluster) return fail(`a ${kind} plan needs --cluster FILE`)
+  if (kind === 'link-cluster' && !values.record?.length) return fail('a link-cluster plan builds on the replication record: give --record RECORD')
+  const buildsOn: string[] = []
+  for (const file of values.record ?? []) {
+    const record = JSON.parse(readCappedTextSync(file, RECORD_MAX_BYTES)) as unknown
+    const verified = verifyRecord(record)
+    if (!verified.ok) {
+      process.stderr.write(`${file} does not verify: entry ${verified.firstBadEntry}: ${verified.reason}\n`)
+      return 1
+    }
+    buildsOn.push(verified.finalDigest)
+  }
+  const plan = clusterPlanFor(set, {
+    kind: kind as 'link-cluster' | 'verify-cluster', buildsOn, ...common,
+    ...(values.group ? { groupName: values.group } : {}), ...(values['no-failover-drill'] ? { failoverDrill: false } : {}),
   })
   process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
   return 0

@@ -1,35 +1,62 @@
-// `ceremony rehearse [--targets N] [--state DIR]`: the whole ceremony against in-process simulated
-// appliances in one command; the record is verified before the summary line is printed.
+// `ceremony rehearse [--kind KIND] [--targets N] [--sites N] [--load-balancer] [--state DIR]`: a whole rehearsal in
+// one command against simulated systems in this process; every record is verified before the summary
+// line is printed. replicate-cmk (default): the CMK from the first appliance to N others (across
+// --sites N sites: rehearse-sites.ts).
+// link-cluster: that replication, then the link of every appliance to a simulated non-FIPS cluster
+// (through a load balancer with --load-balancer), then its verification with the failover drill.
+// verify-cluster: all of that, then a check of the group on its own, building on the link's record.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { inProcessOutage } from '../ceremony/outage'
+import type { Plan } from '../ceremony/plan'
 import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
+import { clusterPasswordFor, clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
 import { verifyRecord } from '../evidence'
-import { startSimulator } from '../simulator'
-import { runHeadless } from './headless'
+import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
+import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
 import { rehearseSites } from './rehearse-sites'
 
-const USAGE = 'usage: ceremony rehearse [--targets N] [--sites N] [--state DIR]\n'
+const USAGE = 'usage: ceremony rehearse [--kind replicate-cmk|link-cluster|verify-cluster] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n'
+const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
+
+function usage(message: string): number {
+  process.stderr.write(`${message}\n${USAGE}`)
+  return 2
+}
+
+/** Runs one ceremony of the chain and verifies its record; the summary carries any failure. */
+async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateDir' | 'confirm' | 'progress' | 'witnessing'>): Promise<{ summary: HeadlessSummary; record: unknown }> {
+  // A rehearsal's witnesses are simulated: their sign-offs are marked so, never anyone's real signature.
+  const summary = await runHeadless({ ...options, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
+  if (!summary.ok || !summary.record) return { summary, record: null }
+  const record = JSON.parse(readFileSync(summary.record, 'utf8')) as unknown
+  const verified = verifyRecord(record, { artifactsDir: join(stateDir, 'media') })
+  if (!verified.ok) {
+    summary.ok = false
+    summary.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
+  } else {
+    process.stderr.write(`${options.plan.kind} record verified: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+  }
+  return { summary, record }
+}
 
 export async function run(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: { targets: { type: 'string' }, sites: { type: 'string' }, state: { type: 'string' } }, strict: true }))
+    ;({ values } = parseArgs({ args: argv, options: { kind: { type: 'string' }, targets: { type: 'string' }, sites: { type: 'string' }, 'load-balancer': { type: 'boolean' }, state: { type: 'string' } }, strict: true }))
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
-    return 2
+    return usage(err instanceof Error ? err.message : String(err))
   }
+  const kind = values.kind ?? 'replicate-cmk'
+  if (!KINDS.includes(kind)) return usage(`--kind must be one of ${KINDS.join(', ')}`)
   const targets = values.targets === undefined ? 1 : Number(values.targets)
-  if (!Number.isInteger(targets) || targets < 1 || targets > 10) {
-    process.stderr.write(`--targets must be a whole number from 1 to 10\n${USAGE}`)
-    return 2
-  }
+  if (!Number.isInteger(targets) || targets < 1 || targets > 10) return usage('--targets must be a whole number from 1 to 10')
+  if (values['load-balancer'] && kind === 'replicate-cmk') return usage('--load-balancer is for link-cluster and verify-cluster')
   const sites = values.sites === undefined ? 1 : Number(values.sites)
-  if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) {
-    process.stderr.write(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)\n${USAGE}`)
-    return 2
-  }
+  if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) return usage(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)`)
+  if (sites > 1 && kind !== 'replicate-cmk') return usage('--sites is for replicate-cmk rehearsals only')
   if (sites > 1) {
     // Each site its own state folder; they share only the media folder (and the words, read out).
     const summary = await rehearseSites({ sites, targets, ...(values.state ? { state: values.state } : {}) })
@@ -37,24 +64,43 @@ export async function run(argv: string[]): Promise<number> {
     return summary.ok ? 0 : 1
   }
   const sim = await startSimulator({ appliances: targets + 1 })
+  let cluster: RunningCluster | undefined
+  let balancer: RunningLoadBalancer | undefined
   try {
     const credentials = parseCredentials(sim.readyLine())
-    const plan = planForAppliances(credentials)
-    const stateDir = values.state ?? mkdtempSync(join(tmpdir(), `dsm-rehearsal-`))
-    process.stderr.write(`REHEARSAL against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
-    const summary = await runHeadless({ plan, credentials, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
-    if (summary.ok && summary.record) {
-      const verified = verifyRecord(JSON.parse(readFileSync(summary.record, 'utf8')), { artifactsDir: join(stateDir, 'media') })
-      if (!verified.ok) {
-        summary.ok = false
-        summary.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
-      } else {
-        process.stderr.write(`record verified: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+    const stateDir = values.state ?? mkdtempSync(join(tmpdir(), 'dsm-rehearsal-'))
+    process.stderr.write(`REHEARSAL (${kind}) against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
+    const chain: HeadlessSummary[] = []
+    // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
+    const replication = await ceremony(stateDir, { plan: planForAppliances(credentials), credentials })
+    chain.push(replication.summary)
+    if (kind !== 'replicate-cmk' && replication.summary.ok) {
+      cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })
+      if (values['load-balancer']) balancer = await startLoadBalancer({ backends: sim.appliances.map((a) => ({ host: a.host, port: a.port })) })
+      const set = readCredentialFiles([
+        { name: 'appliances', text: sim.readyLine() }, { name: 'cluster', text: cluster.readyLine() },
+        ...(balancer ? [{ name: 'load-balancer', text: balancer.readyLine() }] : []),
+      ])
+      const extra = (plan: Plan) => ({
+        plan, credentials: set.credentials, outage: inProcessOutage([sim]),
+        passwords: new Map([...clusterPasswordFor(set, plan)].map(([id, p]) => [id, Buffer.from(p, 'utf8')])),
+      })
+      const linkPlan = clusterPlanFor(set, { kind: 'link-cluster', buildsOn: [replication.summary.finalDigest!] })
+      const link = await ceremony(join(stateDir, 'link-cluster'), { ...extra(linkPlan), records: [replication.record] })
+      chain.push(link.summary)
+      if (kind === 'verify-cluster' && link.summary.ok) {
+        const verifyPlan = clusterPlanFor(set, { kind: 'verify-cluster', buildsOn: [link.summary.finalDigest!] })
+        chain.push((await ceremony(join(stateDir, 'verify-cluster'), { ...extra(verifyPlan), records: [link.record] })).summary)
       }
     }
+    // The last line is the summary of the last ceremony run, with the ones it built on.
+    const last = chain.at(-1)!
+    const summary = chain.length > 1 ? { ...last, earlier: chain.slice(0, -1) } : last
     process.stdout.write(`${JSON.stringify(summary)}\n`)
-    return summary.ok ? 0 : 1
+    return chain.every((s) => s.ok) && chain.at(-1)!.kind === kind ? 0 : 1
   } finally {
+    await balancer?.close()
+    await cluster?.close()
     await sim.close()
   }
 }

@@ -25,6 +25,7 @@ export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [opt
   --config-name FILE    the file name in DIR (default appliances.json), so that appliances
                         in separate processes can share DIR
   --no-cmk              do not create the Cluster Master Key on the first appliance
+  --no-fips             report no fips_level: a non-FIPS appliance (to name as a FIPS one in tests)
   --cmk-name NAME       name of that key (default cluster-master-key)
   --quorum N            approvals needed (default 2)
   --custodians M        custodian users per appliance (default 3)
@@ -42,6 +43,8 @@ export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [opt
                                             one fault on the next matching request;
                                             KIND reset|stall|500|502|503|429|expire-session|latency@MS,
                                             PHASE before-apply (default) | after-apply
+  SIGUSR2               takes this process's appliances down (port closed, state kept) and,
+                        sent again, brings them back: a rehearsal's failover drill
 
   --role cluster:
   --port P              fixed port (default: random)
@@ -136,6 +139,7 @@ export function parseArgs(argv: string[]): Parsed {
       case '--id': parsed.options.ids = listOf(flag, value()).map(checkId); break
       case '--port': parsed.options.ports = listOf(flag, value()).map((p) => num(flag, p, { int: true, min: 1, max: 65535 })); break
       case '--no-cmk': parsed.options.createCmk = false; break
+      case '--no-fips': parsed.options.fipsMode = false; break
       case '--cmk-name': parsed.options.cmkName = value(); break
       case '--quorum': parsed.options.quorum = num(flag, value(), { int: true, min: 1 }); break
       case '--custodians': parsed.options.custodians = num(flag, value(), { int: true, min: 1, max: 20 }); break
@@ -266,13 +270,23 @@ export async function run(argv: string[]): Promise<number> {
   for (const t of parsed.targeted) {
     for (const a of sim.appliances) if (!t.appliance || t.appliance === a.id) a.faults.add(t.rule)
   }
-  const line = sim.readyLine()
+  // Each appliance names this process, so a rehearsal's failover drill can take it down (SIGUSR2 below).
+  const ready = JSON.parse(sim.readyLine()) as { appliances: Record<string, unknown>[] }
+  const line = JSON.stringify({ appliances: ready.appliances.map((a) => ({ ...a, pid: process.pid })) })
   if (parsed.writeConfig && !writeConfig(parsed.writeConfig, parsed.configName, line)) {
     await sim.close()
     return 1
   }
   process.stdout.write(`${line}\n`)
+  // SIGUSR2 toggles every appliance of this process down (port closed, state kept) and up again:
+  // how a rehearsal's failover drill takes an appliance in its own process down and brings it back.
+  const toggle = () => void Promise.all(sim.appliances.map((a) => (a.isUp ? a.down() : a.up()))).catch(() => undefined)
+  process.on('SIGUSR2', toggle)
+  // While its appliances are down nothing else keeps this process alive: a timer does, until SIGTERM.
+  const alive = setInterval(() => undefined, 1 << 30)
   await untilSignal()
+  clearInterval(alive)
+  process.off('SIGUSR2', toggle)
   await sim.close()
   return 0
 }

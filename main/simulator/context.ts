@@ -10,6 +10,8 @@ export type Caller =
 export interface ApplianceConfig {
   /** 'fips': a FIPS appliance (version shows fips_level); 'cluster': the non-FIPS DSM cluster */
   role: 'fips' | 'cluster'
+  /** false: an appliance like a FIPS one (apps, keys, quorum) whose version reports no fips_level (tests name it as a FIPS one) */
+  fipsMode?: boolean
   /** how this appliance reaches FIPS appliances for FIPS-backed groups (both roles run the same DSM software) */
   hmg?: HmgRuntime
   sessionTtlSeconds: number

@@ -39,6 +39,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const now = opts.now ?? Date.now
   const config: ApplianceConfig = {
     role: 'fips',
+    ...(opts.fipsMode === false ? { fipsMode: false } : {}),
     sessionTtlSeconds: opts.sessionTtlSeconds ?? 600,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? 30 * 24 * 3600,
     vendor: { ...DEFAULT_VENDOR, ...opts.vendor },
@@ -95,6 +96,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
           requestLog: () => server.log.map((e) => ({ ...e })),
           liveSessions: () => model.sessions.size,
         },
+        down: () => server.goDown(),
+        up: async () => { if (!server.listening) await server.listen(HOST, port) },
+        get isUp() { return server.listening },
       })
     }
   } catch (e) {

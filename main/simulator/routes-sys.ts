@@ -84,7 +84,7 @@ export const sysRoutes: Route[] = [
     // fips_level present ⇒ FIPS mode (dsm-api.md §2); the non-FIPS cluster has none.
     handle: (ctx) => ({
       status: 200,
-      body: ctx.config.role === 'fips'
+      body: ctx.config.role === 'fips' && ctx.config.fipsMode !== false
         ? { version: SIM_VERSION, api_version: '1.0', server_mode: 'Sgx', fips_level: 3, plugins_digest: createHash('sha256').update('no plugins').digest('base64') }
         : { version: SIM_VERSION, api_version: '1.0', server_mode: 'Software' },
     }),

@@ -56,6 +56,18 @@ export class ApplianceServer {
     })
   }
 
+  get listening(): boolean {
+    return this.server.listening
+  }
+
+  /**
+   * Stops accepting connections and drops the open ones, as a pulled network cable would; the
+   * appliance keeps its state. A rehearsal's failover drill uses it (then `listen` again, same port).
+   */
+  async goDown(): Promise<void> {
+    if (this.server.listening) await this.close()
+  }
+
   releaseStalled(): void {
     for (const s of this.stalled) s.destroy()
     this.stalled.clear()

@@ -197,6 +197,8 @@ export interface SimulatorOptions {
   /** clock in ms since the epoch (default Date.now); tests pass a movable clock */
   now?: () => number
   vendor?: VendorChoices
+  /** default true; false: the appliances report no fips_level (a non-FIPS DSM appliance named as a FIPS one) */
+  fipsMode?: boolean
 }
 
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'FAILED'
@@ -279,6 +281,11 @@ export interface SimulatedAppliance {
   cmkName?: string
   faults: FaultController
   state: ApplianceState
+  /** Rehearsal failover drill: stop accepting connections (state kept), as if the cable were pulled. */
+  down(): Promise<void>
+  /** … and accept them again on the same port. */
+  up(): Promise<void>
+  readonly isUp: boolean
 }
 
 export interface RunningSimulator {

@@ -20,7 +20,8 @@ test('a settings change goes through the real main handler into the store file',
   await page.goto(harness.url)
   // Who takes part comes from the plan: the workstation settings are only how it looks.
   await expect(page.getByLabel('Operator name')).toHaveCount(0)
-  // The inputs follow main's answer (controlled), so click and wait for them to show it.
+  // Controlled inputs: checked only once main has answered, so click and wait rather than .check(),
+  // which gives up if the state has not changed the moment its click returns.
   await page.getByRole('radio', { name: '150%' }).click()
   await expect(page.getByRole('radio', { name: '150%' })).toBeChecked()
   await page.getByLabel('High contrast').click()

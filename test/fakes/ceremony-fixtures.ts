@@ -163,6 +163,9 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
     reconcile: [],
     log: { entries: 4, head: digest('77'.repeat(32)) },
     record: null,
+    signIns: [],
+    buildsOn: [],
+    rehearsalKinds: [{ kind: 'replicate-cmk', title: 'CMK replication' }, { kind: 'link-cluster', title: 'Link the FIPS appliances to the cluster' }],
     ...overrides,
   }
 }

@@ -72,8 +72,10 @@ export function decide(engine: CeremonyEngine, stepId: string, custodian: { user
 }
 
 /**
- * What the simulated witnesses do between steps when a test drives the engine itself: the operator
- * and the witnesses are recorded as present, and every step due a sign-off is signed by them.
+ * What the witnesses do between steps when a test drives the engine itself: the operator and the
+ * witnesses are recorded as present, and every step due a sign-off is signed by them — as simulated
+ * witnesses in a rehearsal; in production as the witnesses themselves would at the terminal (a
+ * production engine refuses simulated sign-offs).
  */
 export async function signWhatIsDue(engine: CeremonyEngine): Promise<void> {
   const { presentNow, witnessesOf } = await import('../../main/ceremony/witnessing')
@@ -92,4 +94,19 @@ export async function signWhatIsDue(engine: CeremonyEngine): Promise<void> {
       await engine.signOff(step.id, { witness: w.name, initials: w.initials, items: step.text.witnessItems, ...(engine.plan.mode === 'rehearsal' ? { simulated: true } : {}) })
     }
   }
+}
+
+/**
+ * Resolves every open line of the deviation register as the room does: the operator allows going on,
+ * every witness present initials it (their own initials, as the plan records them). Returns the ids.
+ */
+export async function resolveOpenDeviations(engine: CeremonyEngine, resolution: string): Promise<string[]> {
+  const { presentNow, witnessesOf } = await import('../../main/ceremony/witnessing')
+  const present = presentNow(engine.logEntries())
+  const initials = witnessesOf(engine.plan).filter((w) => present.has(w.name)).map((w) => ({ witness: w.name, initials: w.initials }))
+  const open = engine.witnesses.deviations().filter((d) => !d.resolution)
+  for (const d of open) {
+    await engine.people((desk) => desk.resolveDeviation({ deviation: d.id, resolution, allowedBy: engine.plan.participants.operator, initials, ...(engine.plan.mode === 'rehearsal' ? { simulated: true } : {}) }, engine.plan.participants.operator))
+  }
+  return open.map((d) => d.id)
 }

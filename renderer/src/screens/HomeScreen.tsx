@@ -10,6 +10,9 @@ export function HomeScreen(): React.JSX.Element {
   const opening = useCeremony((s) => s.busy.includes('open'))
   const starting = useCeremony((s) => s.busy.includes('rehearsal'))
   const inProgress = snapshot?.plan != null && snapshot.phase !== 'no-plan'
+  // Which kind to rehearse: main lists what it can simulate; the first is the default.
+  const kinds = snapshot?.rehearsalKinds ?? []
+  const [kind, setKind] = useState('')
   // Leaving a ceremony that has begun is asked first, with what would be left behind.
   const begun = inProgress && snapshot!.phase !== 'complete' && snapshot!.phase !== 'aborted' && snapshot!.steps.some((s) => s.state !== 'pending')
   const [asking, setAsking] = useState<'open' | 'rehearsal' | null>(null)
@@ -20,7 +23,8 @@ export function HomeScreen(): React.JSX.Element {
   }
   async function startRehearsal(): Promise<void> {
     setAsking(null)
-    if (await stores.ceremony.getState().startRehearsal(2)) stores.ui.getState().go('plan')
+    const chosen = kind !== '' && kind !== kinds[0]?.kind ? kind : undefined
+    if (await stores.ceremony.getState().startRehearsal(2, chosen)) stores.ui.getState().go('plan')
   }
   async function startTwoSiteRehearsal(): Promise<void> {
     if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
@@ -46,6 +50,18 @@ export function HomeScreen(): React.JSX.Element {
           <button type="button" className="secondary" onClick={() => (begun ? setAsking('rehearsal') : void startRehearsal())} disabled={starting}>
             Start a rehearsal
           </button>
+          {kinds.length > 1 && (
+            <label className="inline">
+              of{' '}
+              <select aria-label="Ceremony to rehearse" value={kind || kinds[0]!.kind} onChange={(e) => setKind(e.target.value)}>
+                {kinds.map((k) => (
+                  <option key={k.kind} value={k.kind}>
+                    {k.title}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <button type="button" className="secondary" onClick={() => void startTwoSiteRehearsal()} disabled={starting}>
             Rehearse across two sites
           </button>

@@ -4,6 +4,7 @@ import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
 import { SecretsNotice } from '../components/SecretsNotice'
+import { SignInsAndRecords, signInsReady } from '../components/SignInsAndRecords'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
 import { StationSetup } from '../components/Stations'
@@ -21,7 +22,9 @@ export function SetupScreen(): React.JSX.Element {
   const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
   const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
   const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
-  const ready = allOk && confirmed && (!stations || (stations.chosen !== null && stations.media !== null))
+  // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
+  const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
+  const ready = allOk && confirmed && extrasReady && (!stations || (stations.chosen !== null && stations.media !== null))
   const nextScreen = stations?.next === 'receive' ? 'receive' : stations?.next === 'handed-off' ? 'handoff' : 'run'
 
   if (!plan) {
@@ -58,6 +61,7 @@ export function SetupScreen(): React.JSX.Element {
         <SecretsNotice />
       </section>
 
+      <SignInsAndRecords />
       <ParticipantsCard key={stations?.chosen ?? 'one-station'} />
       <RehearsalCredentials />
 
@@ -69,7 +73,7 @@ export function SetupScreen(): React.JSX.Element {
           Back to the plan
         </button>
         <span id="ready-hint" className="hint">
-          {ready ? 'Everything is ready.' : 'Needs: every connection checked and the participants confirmed.'}
+          {ready ? 'Everything is ready.' : `Needs: every connection checked${extrasReady ? '' : ', every password and earlier record'} and the participants confirmed.`}
         </span>
       </div>
     </div>

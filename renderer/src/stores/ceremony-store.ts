@@ -15,6 +15,8 @@ export type CeremonyActionsBridge = Pick<
   | 'openPlan'
   | 'startRehearsal'
   | 'setApiKey'
+  | 'setPassword'
+  | 'openRecord'
   | 'checkConnections'
   | 'confirmParticipants'
   | 'attendance'
@@ -71,8 +73,13 @@ export interface CeremonyState {
   follow(): () => void
   /** Main shows the file dialog; resolves true when a plan was loaded (false if cancelled or refused). */
   openPlan(): Promise<boolean>
-  startRehearsal(targets?: number): Promise<boolean>
+  /** A rehearsal of a kind main offers (snapshot.rehearsalKinds); the default kind when none is given. */
+  startRehearsal(targets?: number, kind?: string): Promise<boolean>
   setApiKey(applianceId: string, apiKey: string): Promise<boolean>
+  /** A named DSM user's password (the cluster administrator's): goes to main, kept nowhere here. */
+  setPassword(signInId: string, password: string): Promise<boolean>
+  /** Main's file dialog for an earlier record the plan builds on; resolves true when one was read. */
+  openRecord(): Promise<boolean>
   checkConnections(): Promise<boolean>
   /** Who is in the room, by the plan's names (the plan's operator among them). */
   confirmParticipants(present: string[]): Promise<boolean>
@@ -165,14 +172,28 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
         return !result.data.cancelled && result.data.snapshot.plan !== null
       },
 
-      async startRehearsal(targets = 2) {
-        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal({ targets }))
+      async startRehearsal(targets = 2, kind) {
+        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal(kind ? { targets, kind } : { targets }))
         if (ok) set({ record: null })
         return ok
       },
 
       // The key is an argument only: it goes to main and is not kept here.
       setApiKey: (applianceId, apiKey) => snapshotCall(`key:${applianceId}`, () => bridge.setApiKey({ applianceId, apiKey })),
+
+      // The password is an argument only, like an API key.
+      setPassword: (signInId, password) => snapshotCall(`password:${signInId}`, () => bridge.setPassword({ signInId, password })),
+
+      async openRecord() {
+        const result = await guarded('open-record', () => bridge.openRecord())
+        if (!result.ok) {
+          set({ error: result.error })
+          return false
+        }
+        set({ snapshot: result.data.snapshot, error: null, loaded: true })
+        await refresh()
+        return !result.data.cancelled
+      },
 
       checkConnections: () => snapshotCall('check', () => bridge.checkConnections()),
 

@@ -1,0 +1,64 @@
+/**
+ * The connection checks the setup screen shows, with the API keys the vault holds (api-key-vault.ts:
+ * main-process memory only, wiped at the seal, after the idle time-out and on quit): version, clock
+ * skew and the TLS pin to confirm out of band, or the named error. The keys themselves are never
+ * kept here, so wiping the vault leaves nothing behind.
+ */
+import type { ConnectionView } from '../../preload/contract'
+import { AppSession, DsmConnection } from '../dsm'
+import { errorCode } from '../errors'
+import type { ApiKeyVault } from './api-key-vault'
+import { trustOf, type Plan, type PlanAppliance } from './plan'
+import { digestView } from './views'
+
+export function connectTo(appliance: PlanAppliance): DsmConnection {
+  return new DsmConnection({ host: appliance.host, port: appliance.port, trust: trustOf(appliance), responseTimeoutMs: 30_000 })
+}
+
+type Check = Pick<ConnectionView, 'state' | 'version' | 'clockSkewSeconds' | 'error'>
+
+export class ApplianceConnections {
+  /** The last check of each appliance with its current key; a new key is unchecked. */
+  private readonly checks = new Map<string, Check>()
+
+  constructor(private readonly vault: ApiKeyVault) {}
+
+  /** Forgets every check (a new plan, or the keys were wiped and the sessions ended). */
+  forgetChecks(): void {
+    this.checks.clear()
+  }
+
+  setKey(applianceId: string, apiKey: string): void {
+    this.vault.set(applianceId, apiKey)
+    this.checks.delete(applianceId)
+  }
+
+  /** Connects to every appliance that has a key, signs in and out: what answered, and how. */
+  async check(plan: Plan): Promise<void> {
+    for (const appliance of plan.appliances) {
+      const key = this.vault.copy(appliance.id) // the session zeroes its copy on logout
+      if (!key) {
+        this.checks.delete(appliance.id)
+        continue
+      }
+      try {
+        const connection = connectTo(appliance)
+        const version = await connection.version()
+        const session = await AppSession.open(connection, key)
+        await session.logout()
+        this.checks.set(appliance.id, { state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
+      } catch (err) {
+        this.checks.set(appliance.id, { state: 'failed', version: null, clockSkewSeconds: null, error: { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) } })
+      }
+    }
+  }
+
+  views(plan: Plan): ConnectionView[] {
+    return plan.appliances.map((a) => ({
+      applianceId: a.id, label: a.label, hasApiKey: this.vault.has(a.id),
+      // A check made with a key since wiped says nothing about the connection now.
+      ...(this.vault.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
+      pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null,
+    }))
+  }
+}
