@@ -47,6 +47,8 @@ export interface ApplianceLogsOptions<P extends Plan> {
    * decisions are read from the record for every kind.
    */
   calls(ctx: StepContext<P>, app: (appliance: string) => string): CeremonyCall[]
+  /** Where the step runs, as the script says it (default: every appliance the ceremony touched). */
+  where?: string
   /** The appliance's clock difference (seconds, appliance minus workstation) when the ceremony began, if known. */
   skewAtStart?(ctx: StepContext<P>, appliance: string): number | null
 }
@@ -199,7 +201,7 @@ export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOp
   return defineStep<ApplianceLogsResult, Intent, P>({
     id: opts.id, name: 'appliance-logs', group: null, appliances, interaction: 'run', confirmation: null, result: ApplianceLogsResult,
     text: {
-      where: 'all appliances → media',
+      where: opts.where ?? 'all appliances → media',
       title: 'Capture the appliances\' own audit logs and check them against the record',
       explain: 'Each appliance\'s audit log for the ceremony window is read and written to the media, its SHA-256 recorded (the appliances purge entries after 3 months by default). Every change the appliances logged in the ceremony\'s groups must be one this ceremony made, and each of its own changes must be logged. Anything else — someone else acting during the ceremony — stops the step until a witness records an exception naming it.',
       witnessItems: ['Each appliance\'s log was captured and its digest recorded', 'Every finding was read out and acknowledged by an exception naming it'],

@@ -25,7 +25,7 @@ import { wrapApproval, wrapResult } from './wrap'
  * applied to the stations' steps (assignScriptIds).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
-  if (isMultiSite(plan)) return assignScriptIds(plan, multiSiteSteps(plan))
+  if (isMultiSite(plan)) return multiSiteScript(plan)
   const label = (id: string) => labelOf(plan, id)
   const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }]
   if (plan.cmk.create) list.push({ ...createCmk(plan), scriptId: 'P.1' })
@@ -48,6 +48,18 @@ function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
   list.push({ ...applianceLogs(plan), scriptId: 'C.0' })
   list.push({ ...close(plan), scriptId: 'C.1' })
   return list
+}
+
+/**
+ * Across sites, the script ids as on one site (P.n, T<n>.k, C.1 the close), and the appliances' logs
+ * C.0 — one per station, C.0a, C.0b… in the plan's order of stations, when there are several.
+ */
+function multiSiteScript(plan: ReplicateCmkPlan): ScriptedStep[] {
+  const all = multiSiteSteps(plan)
+  const logs = all.filter((s) => s.name === 'appliance-logs')
+  const scripted = assignScriptIds(plan, all.filter((s) => s.name !== 'appliance-logs'))
+  const suffix = (i: number) => (logs.length === 1 ? '' : String.fromCharCode(97 + i))
+  return [...scripted.slice(0, -1), ...logs.map((s, i) => ({ ...s, scriptId: `C.0${suffix(i)}` })), scripted.at(-1)!]
 }
 
 export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {
