@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
 import { isWindowsDeviceName, lookAlikes, spokenTextProblem } from './plan-names'
+import { MaterialsSchema, checkMaterials, type Materials } from './materials/schema'
 
 export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
 
@@ -110,6 +111,8 @@ export const envelopeShape = {
   witnessing: WitnessingSchema.optional(),
   /** Optional: where the appliances are. Absent means one station that reaches every appliance. */
   stations: z.array(StationSchema).min(1).max(8).optional(),
+  /** Optional: the materials manifest (materials/schema.ts): chassis, bags and where each item goes at the close. */
+  materials: MaterialsSchema.optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -127,6 +130,7 @@ export interface Plan {
   participants: Participants
   witnessing?: z.output<typeof WitnessingSchema> | undefined
   stations?: Station[] | undefined
+  materials?: Materials | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -162,6 +166,7 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
   const rule = plan.witnessing?.signersPerStep
   if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
   if (plan.stations) checkStations(plan, plan.stations, ctx)
+  if (plan.materials) checkMaterials(plan, plan.materials, ctx)
 }
 
 /** Every appliance is reached from exactly one station; station witnesses are the plan's witnesses. */
