@@ -39,7 +39,8 @@ export async function run(argv: string[]): Promise<number> {
   const sim = await startSimulator({ appliances: targets + 1 })
   try {
     const credentials = parseCredentials(sim.readyLine())
-    const plan = planForAppliances(credentials)
+    // The simulated room holds a materials manifest: chassis, bags and safes, typed by the simulated operator.
+    const plan = planForAppliances(credentials, { materials: true })
     const stateDir = values.state ?? mkdtempSync(join(tmpdir(), `dsm-rehearsal-`))
     process.stderr.write(`REHEARSAL against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
     const summary = await runHeadless({ plan, credentials, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
