@@ -7,7 +7,7 @@
  * in the record, and the next ceremony checks its bags against it.
  */
 import assert from 'node:assert/strict'
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runToCompletion } from '../main/ceremony/driver'
@@ -205,5 +205,30 @@ test('a bag number that differs from the one the last record sealed the item in 
   } finally {
     await f.cleanup()
     for (const c of cleanups) await c.cleanup()
+  }
+})
+
+test('the run screen is given each field and where to read it; a production plan never sends the values it expects', async () => {
+  const f = await ceremonyFixture({ targets: 1, materials: true })
+  try {
+    const { stepView } = await import('../main/ceremony/views')
+    const rehearsal = await f.open()
+    const shown = stepView(rehearsal, rehearsal.def(MATERIALS_STEP.appliances)).input!
+    assert.deepEqual(shown.fields.map((x) => x.simulatedShows), ['FX2200-SIM-0001', 'TL-101 TL-102', 'FX2200-SIM-0002', 'TL-201 TL-202'])
+    assert.equal(shown.earlier, null)
+    await rehearsal.shutdown()
+    const production = parsePlan({ ...f.plan, id: 'production-view', mode: 'production' })
+    mkdirSync(join(f.dir, 'prod-state'))
+    const engine = await CeremonyEngine.open(engineOptions(production, f.creds, join(f.dir, 'prod-state'), f.mediaDir))
+    for (const id of Object.values(MATERIALS_STEP)) {
+      const view = stepView(engine, engine.def(id)).input!
+      assert.ok(view.fields.length > 0)
+      assert.ok(view.fields.every((x) => x.simulatedShows === null), `${id} shows nothing it expects`)
+      const text = JSON.stringify(view)
+      for (const secretish of ['FX2200-SIM-0002', 'TEB-100001', 'TL-201']) assert.ok(!text.includes(secretish), `${id} does not give away ${secretish}`)
+    }
+    await engine.shutdown()
+  } finally {
+    await f.cleanup()
   }
 })

@@ -254,14 +254,14 @@ export class CeremonyService {
 
   // -- running ---------------------------------------------------------------------------------
 
-  async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
+  async runStep(stepId: string, confirmation?: string, input?: Record<string, string>): Promise<CeremonySnapshot> {
     this.apiKeys.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
     if (state === 'done' || state === 'skipped') return this.snapshot()
     try {
-      await engine.runStep(stepId, confirmation === undefined ? {} : { confirmation })
+      await engine.runStep(stepId, { ...(confirmation === undefined ? {} : { confirmation }), ...(input === undefined ? {} : { input }) })
     } finally {
       await this.sealIfComplete()
     }

@@ -14,6 +14,7 @@ import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
 import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
+import { typedFrom } from './step-input'
 import { scriptDigest, scriptSteps } from './script'
 import { approversOf, breakInProgress, participantsOf, presentNow, witnessesOf } from './witnessing'
 
@@ -78,6 +79,7 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     confirmation: step.confirmation && rec.state !== 'done'
       ? { prompt: step.confirmation.prompt, length: 4, label: step.confirmation.label, value: confirmation ? valueView(confirmation.value) : null }
       : null,
+    input: inputView(engine, step),
     evidence: (evidence?.items ?? []).map(itemView),
     comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
     approval: approvalView(engine, step),
@@ -87,6 +89,17 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
     exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
     error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
+  }
+}
+
+/** A step's fields; a rehearsal shows what the simulated item shows, a production plan never its expected values. */
+function inputView(engine: CeremonyEngine, step: AnyStep): StepView['input'] {
+  if (!step.input) return null
+  const rec = engine.record(step.id)
+  const rehearsal = engine.plan.mode === 'rehearsal'
+  return {
+    fields: step.input.fields.map((f) => ({ id: f.id, group: f.group, label: f.label, hint: f.hint, format: f.format, options: f.options ?? null, twice: f.twice === true, simulatedShows: rehearsal ? f.rehearsal : null })),
+    earlier: rec.attempts > 0 ? typedFrom(rec.intent) : null,
   }
 }
 

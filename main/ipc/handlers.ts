@@ -34,7 +34,7 @@ export function createHandlers(services: Services): Handlers {
     confirmParticipants: ({ present }) => ceremony.confirmParticipants(present),
     attendance: ({ person, event }) => ceremony.attendance(person, event),
     status: () => ceremony.snapshot(),
-    runStep: ({ stepId, confirmation }) => ceremony.runStep(stepId, confirmation),
+    runStep: ({ stepId, confirmation, input }) => ceremony.runStep(stepId, confirmation, input),
     decideApproval: (req) => ceremony.decideApproval(req),
     restartApproval: ({ stepId }) => ceremony.restartApproval(stepId),
     signOff: ({ stepId, witness, initials, items }) => ceremony.signOff(stepId, witness, initials, items),

@@ -76,7 +76,8 @@ export interface CeremonyState {
   attendance(person: string, event: 'arrive' | 'leave'): Promise<boolean>
   /** Stops the ceremony for good, with the reason. */
   abort(reason: string): Promise<boolean>
-  runStep(stepId: string, confirmation?: string): Promise<boolean>
+  /** `input`: what was typed for a step that takes values read in the room (absent: run with the earlier attempt's). */
+  runStep(stepId: string, confirmation?: string, input?: Record<string, string>): Promise<boolean>
   decideApproval(request: DecideRequest): Promise<boolean>
   restartApproval(stepId: string): Promise<boolean>
   signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
@@ -173,8 +174,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       abort: (reason) => snapshotCall('abort', () => bridge.abort({ reason })),
 
-      runStep: (stepId, confirmation) =>
-        snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
+      runStep: (stepId, confirmation, input) =>
+        snapshotCall(`run:${stepId}`, () => bridge.runStep({ stepId, ...(confirmation ? { confirmation } : {}), ...(input ? { input } : {}) })),
 
       decideApproval: ({ stepId, user, password, decision, requestId, viewDigest, reason, confirmation }) =>
         snapshotCall(`decide:${stepId}`, () =>
