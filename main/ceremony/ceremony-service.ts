@@ -132,11 +132,11 @@ export class CeremonyService {
     return { cancelled: false, digest: digestView(planDigest(plan)) }
   }
 
-  async startRehearsal(targets: number, sites = 1): Promise<CeremonySnapshot> {
+  async startRehearsal(targets: number, sites = 1, materials = false): Promise<CeremonySnapshot> {
     await this.simulator?.close()
     this.simulator = await this.deps.startSimulator(targets + 1)
     this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
+    await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds, { materials }))
     // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
     for (const a of this.rehearsalCreds.appliances) this.apiKeys.set(a.id, a.apiKey)
     this.refreshConnectionsView()

@@ -28,7 +28,7 @@ export function createHandlers(services: Services): Handlers {
     openPlan: () => ceremony.openPlan(),
     validatePlan: ({ text }) => ceremony.validatePlan(text),
     savePlan: ({ text }) => ceremony.savePlan(text),
-    startRehearsal: ({ targets, sites }) => ceremony.startRehearsal(targets, sites),
+    startRehearsal: ({ targets, sites, materials }) => ceremony.startRehearsal(targets, sites, materials === true),
     setApiKey: ({ applianceId, apiKey }) => ceremony.setApiKey(applianceId, apiKey),
     checkConnections: () => ceremony.checkConnections(),
     confirmParticipants: ({ present }) => ceremony.confirmParticipants(present),

@@ -61,3 +61,17 @@ describe('typed values read in the room', () => {
     expect(screen.getByTestId('step-input')).toBeTruthy()
   })
 })
+
+test('a step refused when run shows the refusal main journaled, not only the call error', async () => {
+  const snap = storage()
+  const failed = withStep(snap, 'preflight', { state: 'failed', input: { fields, earlier: { 'item:laptop:bag': 'TEB-200001', 'item:laptop:to': 'safe-a' } }, error: { code: 'BAG_NUMBER_MISMATCH', message: 'BAG-1a2b3c4d: …', safe: 'Nothing was changed.', next: 'Record an exception naming it.', recovery: 'run-again' } })
+  const bridge = bridgeWith(snap)
+  bridge.runStep.mockResolvedValue({ ok: false, error: { code: 'BAG_NUMBER_MISMATCH', message: 'BAG-1a2b3c4d: …' } })
+  await renderApp(bridge, 'run')
+  bridge.status.mockResolvedValue(ok(failed))
+  fireEvent.change(screen.getByLabelText('New tamper-evident bag number'), { target: { value: 'TEB-200001' } })
+  fireEvent.change(screen.getByLabelText('New tamper-evident bag number, once more'), { target: { value: 'TEB-200001' } })
+  await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Run step' })))
+  expect(screen.getByTestId('step-detail').dataset.state).toBe('failed')
+  expect(screen.getByRole('region', { name: 'Values typed before' }).textContent).toContain('TEB-200001')
+})

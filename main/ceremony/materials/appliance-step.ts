@@ -45,7 +45,8 @@ function fields(plan: Plan, m: Materials): InputField[] {
   return plan.appliances.flatMap((a) => {
     const expected = m.appliances?.[a.id]
     if (!expected) return []
-    const group = `${a.label} (${a.id})`
+    // Plan labels usually carry the id already ("FIPS appliance 1 (fips-1)").
+    const group = a.label.includes(a.id) ? a.label : `${a.label} (${a.id})`
     return [
       { id: serialField(a.id), subject: a.id, group, label: 'Serial number', hint: 'as printed on the label on the chassis', format: 'serial' as const, rehearsal: expected.serial },
       { id: labelsField(a.id), subject: a.id, group, label: 'Tamper-evident label numbers', hint: 'every label on the chassis, separated by spaces; check each is intact', format: 'labels' as const, rehearsal: expected.tamperLabels.join(' ') },

@@ -68,7 +68,8 @@ export interface CeremonyState {
   follow(): () => void
   /** Main shows the file dialog; resolves true when a plan was loaded (false if cancelled or refused). */
   openPlan(): Promise<boolean>
-  startRehearsal(targets?: number): Promise<boolean>
+  /** `materials`: the simulated room has a materials manifest (chassis serials, tamper labels, bags, safes) to type. */
+  startRehearsal(targets?: number, materials?: boolean): Promise<boolean>
   setApiKey(applianceId: string, apiKey: string): Promise<boolean>
   checkConnections(): Promise<boolean>
   /** Who is in the room, by the plan's names (the plan's operator among them). */
@@ -121,6 +122,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
     async function snapshotCall(key: string, call: () => Promise<Result<CeremonySnapshot>>): Promise<boolean> {
       const result = await guarded(key, call)
       if (!result.ok) {
+        // A refused step is in the journal (failed, with its error and what was typed): show it as main has it.
+        if (key.startsWith('run:')) await refresh()
         set({ error: result.error })
         return false
       }
@@ -157,8 +160,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
         return !result.data.cancelled && result.data.snapshot.plan !== null
       },
 
-      async startRehearsal(targets = 2) {
-        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal({ targets }))
+      async startRehearsal(targets = 2, materials = false) {
+        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal(materials ? { targets, materials } : { targets }))
         if (ok) set({ record: null })
         return ok
       },
