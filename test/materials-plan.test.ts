@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { kindOf } from '../main/ceremony/registry'
+import { planSummary } from '../main/ceremony/views'
 import { checkPlan } from '../main/ceremony/plan'
 import { readInput, type InputField } from '../main/ceremony/step-input'
 
@@ -41,6 +42,9 @@ test('a plan with a materials manifest parses, keeps numbers in capitals, and ga
   const ids = kindOf(checked.plan).steps(checked.plan).map((s) => s.scriptId)
   assert.deepEqual([ids.indexOf('P.0'), ids.indexOf('M.1'), ids.indexOf('M.2')], [0, 1, 2], 'identified after the preflight, before anything changes')
   assert.deepEqual(ids.slice(-3), ['C.0', 'M.3', 'C.1'], 'the allocation after the logs are captured, before the seal')
+  const details = planSummary(checked.plan).details
+  assert.deepEqual(details.find((d) => d.label === 'Materials manifest')?.value, 'the chassis of 2 appliance(s) (serial, tamper labels, FIPS level); 2 item(s), 1 in tamper-evident bags, 1 checked against 1 earlier record(s); 1 safe(s)')
+  assert.equal(details.find((d) => d.label === 'Storage at the close')?.value, 'Ceremony laptop → Safe A (safe) (bag TEB-000201); Archive USB drive → Wes (witness)')
   const withoutMaterials = checkPlan({ ...valid, materials: undefined })
   assert.ok(withoutMaterials.ok && !kindOf(withoutMaterials.plan).steps(withoutMaterials.plan).some((s) => s.scriptId.startsWith('M.')))
 })

@@ -10,6 +10,7 @@ import { ENTRY } from './entry-kinds'
 import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
+import { describeMaterials } from './materials'
 import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
 import { isMultiSite, orderForStations, tripsOf } from './stations'
@@ -40,7 +41,7 @@ export function planSummary(plan: Plan): PlanSummary {
   return {
     kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
     appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
-    details: kind.describe(plan),
+    details: [...kind.describe(plan), ...describeMaterials(plan)],
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     json: JSON.stringify(plan, null, 2),
     ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),

@@ -9,6 +9,7 @@ import type { ScriptedStep } from '../kind'
 import type { Plan } from '../plan-envelope'
 import { APPLIANCES_STEP_ID, appliancesStep } from './appliance-step'
 import { STORAGE_STEP_ID } from './previous-record'
+import { receivers } from './schema'
 import { storageStep } from './storage-step'
 import { UNSEAL_STEP_ID, unsealFields, unsealStep } from './unseal-step'
 
@@ -22,4 +23,25 @@ export function materialsSteps(plan: Plan): { opening: ScriptedStep[]; closing: 
   if (unsealFields(m).length > 0) opening.push({ ...unsealStep(plan, m), scriptId: 'M.2' })
   const closing: ScriptedStep[] = m.storage.length > 0 ? [{ ...storageStep(plan, m), scriptId: 'M.3' }] : []
   return { opening, closing }
+}
+
+/** The manifest in words, for the plan review and the printed script (nothing when the plan has none). */
+export function describeMaterials(plan: Plan): { label: string; value: string }[] {
+  const m = plan.materials
+  if (!m) return []
+  const bagged = m.items.filter((i) => i.bag).length
+  const fromRecords = m.items.filter((i) => i.previousRecord).length
+  const who = receivers(plan, m)
+  const description = (id: string) => m.items.find((i) => i.id === id)?.description ?? id
+  return [
+    {
+      label: 'Materials manifest',
+      value: [
+        m.appliances ? `the chassis of ${Object.keys(m.appliances).length} appliance(s) (serial, tamper labels${Object.values(m.appliances).some((a) => a.fipsLevel !== undefined) ? ', FIPS level' : ''})` : null,
+        `${m.items.length} item(s), ${bagged} in tamper-evident bags${fromRecords > 0 ? `, ${fromRecords} checked against ${(m.previousRecords ?? []).length} earlier record(s)` : ''}`,
+        m.safes?.length ? `${m.safes.length} safe(s)` : null,
+      ].filter(Boolean).join('; '),
+    },
+    ...(m.storage.length > 0 ? [{ label: 'Storage at the close', value: m.storage.map((s) => `${description(s.item)} → ${who.find((w) => w.value === s.to)?.label ?? s.to}${s.bag ? ` (bag ${s.bag})` : ''}`).join('; ') }] : []),
+  ]
 }
