@@ -117,6 +117,23 @@ export const ApprovalViewSchema = z.strictObject({
 })
 export type ApprovalView = z.infer<typeof ApprovalViewSchema>
 
+/** One value the operator reads in the room and types for a step (a serial, tamper labels, a bag number, a receiver). */
+export const InputFieldViewSchema = z.strictObject({
+  id: z.string(),
+  /** The heading it is shown under (the item or appliance). */
+  group: z.string(),
+  label: z.string(),
+  /** Where to read it from. */
+  hint: z.string(),
+  format: z.enum(['bag', 'serial', 'labels', 'choice']),
+  options: z.array(z.strictObject({ value: z.string(), label: z.string() })).nullable(),
+  /** Typed twice (a new bag number, which nothing else records). */
+  twice: z.boolean(),
+  /** Rehearsal only: what the simulated item shows. Never sent for a production plan, whose values are read in the room. */
+  simulatedShows: z.string().nullable(),
+})
+export type InputFieldView = z.infer<typeof InputFieldViewSchema>
+
 export const StepViewSchema = z.strictObject({
   id: z.string(),
   /** How the step is read aloud and printed in the script ("T2.7"): unique in the ceremony. */
@@ -139,6 +156,8 @@ export const StepViewSchema = z.strictObject({
   finishedAt: z.string().nullable(),
   /** Irreversible steps: what the operator types (the last `length` characters of `value`), shown with what it refers to. */
   confirmation: z.strictObject({ prompt: z.string(), length: z.number(), label: z.string(), value: DigestViewSchema.nullable() }).nullable(),
+  /** Steps that take typed values: the fields, and what an earlier attempt typed (run again with it, or type anew). */
+  input: z.strictObject({ fields: z.array(InputFieldViewSchema), earlier: z.record(z.string(), z.string()).nullable() }).nullable(),
   evidence: z.array(EvidenceItemSchema),
   comparisons: z.array(ComparisonSchema),
   approval: ApprovalViewSchema.nullable(),
@@ -318,6 +337,9 @@ const Secret = z.string().min(1).max(4096)
 
 const Empty = z.strictObject({})
 
+/** What was typed for a step, by field id; main checks each value's format before anything is recorded. */
+const TypedInputSchema = z.record(z.string().min(1).max(160), z.string().max(400)).refine((r) => Object.keys(r).length <= 256, 'at most 256 values')
+
 interface InvokeSpec {
   channel: string
   request: z.ZodType
@@ -344,7 +366,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional(), /** a materials manifest: chassis, bags and safes to type (one site, replicate-cmk) */ materials: z.boolean().optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
@@ -356,7 +378,7 @@ export const invokes = {
   /** The current state of everything. */
   status: { channel: 'ceremony:status', request: Empty, response: CeremonySnapshotSchema },
   /** Runs one step (or resumes it after a restart). Irreversible steps need their typed confirmation. */
-  runStep: { channel: 'ceremony:run-step', request: StepRef.extend({ confirmation: z.string().max(64).optional() }), response: CeremonySnapshotSchema },
+  runStep: { channel: 'ceremony:run-step', request: StepRef.extend({ confirmation: z.string().max(64).optional(), input: TypedInputSchema.optional() }), response: CeremonySnapshotSchema },
   /** A custodian signs in with their own DSM user and approves or denies the step's request. */
   decideApproval: {
     channel: 'ceremony:decide-approval',

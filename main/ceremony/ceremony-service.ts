@@ -121,8 +121,8 @@ export class CeremonyService {
     return savePlanText(text, (name) => this.deps.dialogs.savePlanFile(name))
   }
 
-  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only). */
-  async startRehearsal(targets: number, opts: { kind?: string; sites?: number } = {}): Promise<CeremonySnapshot> {
+  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only); `materials` adds a manifest to type. */
+  async startRehearsal(targets: number, opts: { kind?: string; sites?: number; materials?: boolean } = {}): Promise<CeremonySnapshot> {
     const started = await this.rehearsal.start(targets, opts)
     await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
     if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
@@ -241,14 +241,14 @@ export class CeremonyService {
 
   // -- running ---------------------------------------------------------------------------------
 
-  async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
+  async runStep(stepId: string, confirmation?: string, input?: Record<string, string>): Promise<CeremonySnapshot> {
     this.secrets.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
     if (state === 'done' || state === 'skipped') return this.snapshot()
     try {
-      await engine.runStep(stepId, confirmation === undefined ? {} : { confirmation })
+      await engine.runStep(stepId, { ...(confirmation === undefined ? {} : { confirmation }), ...(input === undefined ? {} : { input }) })
     } finally {
       await this.sealIfComplete()
     }

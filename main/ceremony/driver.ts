@@ -10,6 +10,7 @@ import { isTransient, recoveryFor } from './error-codes'
 import type { ScriptedStep } from './kind'
 import type { Credentials } from './simulated-plan'
 import type { AnyStep } from './step'
+import { INPUT_REFUSALS, askInput, isMismatchCode, needsInput, rehearsalInput, resolveAtTerminal } from './driver-input'
 import { presentNow, witnessesOf } from './witnessing'
 
 /**
@@ -51,6 +52,9 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
   }
   for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
   await recordArrivals(engine, options.witnessing)
+  // Steps whose values the operator chose to type again after a mismatch.
+  const retype = new Set<string>()
+  const witnessing = options.witnessing
   for (;;) {
     const step = engine.currentStep()
     if (!step) return
@@ -76,7 +80,10 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
         await engine.restartApproval(step.id)
         continue
       }
-      if (recoveryFor(record.error.code) === 'fresh-request' || !(await transient(record.error.code, step.id))) {
+      // A value read in the room differs (materials): at the terminal, type again or a witness names it.
+      if (isMismatchCode(record.error.code) && witnessing.kind === 'ask') {
+        if ((await resolveAtTerminal(engine, step, witnessing.ask, say)) === 'retype') retype.add(step.id)
+      } else if (recoveryFor(record.error.code) === 'fresh-request' || !(await transient(record.error.code, step.id))) {
         throw new CeremonyError(record.error.code, `${step.text.title}: ${record.error.message}`)
       }
     }
@@ -84,11 +91,21 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
       if (step.interaction === 'approval') await approve(engine, step, options, say)
       else {
         const confirmation = options.confirm ? (engine.expectedConfirmation(step.id) ?? undefined) : undefined
-        await engine.runStep(step.id, confirmation === undefined ? {} : { confirmation })
+        // What is read in the room: the simulated room's values in a rehearsal, typed at the terminal in production.
+        const typing = retype.has(step.id) || needsInput(engine, step)
+        const input = !typing ? undefined : witnessing.kind === 'ask' ? await askInput(step, witnessing.ask, say) : rehearsalInput(step.input!.fields)
+        retype.delete(step.id)
+        await engine.runStep(step.id, { ...(confirmation === undefined ? {} : { confirmation }), ...(input ? { input } : {}) })
       }
       say(`${step.id}: ${engine.record(step.id).state}`)
     } catch (err) {
       const code = errorCode(err, '')
+      // Typed values refused before anything was recorded: at the terminal, say why and ask again.
+      if (INPUT_REFUSALS.has(code) && witnessing.kind === 'ask' && engine.record(step.id).state !== 'failed') {
+        say(`${step.scriptId}: ${code}: ${err instanceof Error ? err.message : String(err)}`)
+        retype.add(step.id)
+        continue
+      }
       // A refusal is in the journal; the top of the loop decides whether to retry, restart or stop.
       if (engine.record(step.id).state === 'failed') continue
       if (await transient(code, step.id)) continue

@@ -22,6 +22,8 @@ import { kindOf } from './registry'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
+import { inputFor } from './step-input-gate'
+import type { Typed } from './step-input'
 import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
@@ -177,8 +179,12 @@ export class CeremonyEngine {
   // ------------------------------------------------------------------------------------------
   // Actions
 
-  /** Runs the step (in order). Irreversible steps need their typed confirmation; approval steps start waiting. */
-  runStep(stepId: string, opts: { confirmation?: string } = {}): Promise<StepRecord> {
+  /**
+   * Runs the step (in order). Irreversible steps need their typed confirmation; approval steps start
+   * waiting; a step that takes input needs what was typed (validated before anything is recorded), or
+   * judges again the values its earlier attempt journaled.
+   */
+  runStep(stepId: string, opts: { confirmation?: string; input?: Record<string, string> } = {}): Promise<StepRecord> {
     return this.exclusive(async () => {
       this.assertOpen()
       const step = this.def(stepId)
@@ -192,7 +198,8 @@ export class CeremonyEngine {
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
       if (step.interaction === 'run' && record.state !== 'intent') checkTyped(step, this.confirmationOf(stepId), opts.confirmation)
-      await this.execute(step, opts.confirmation !== undefined)
+      const input = inputFor(step, opts.input, record, () => this.runner.context(step))
+      await this.execute(step, opts.confirmation !== undefined, input)
       return this.journal.get(stepId)
     })
   }
@@ -336,9 +343,9 @@ export class CeremonyEngine {
   // ------------------------------------------------------------------------------------------
   // Internals
 
-  private async execute(step: AnyStep, confirmed: boolean): Promise<void> {
+  private async execute(step: AnyStep, confirmed: boolean, input?: Typed): Promise<void> {
     try {
-      const outcome = await this.runner.run(step, { confirmed })
+      const outcome = await this.runner.run(step, { confirmed, ...(input ? { input } : {}) })
       if (outcome === 'waiting') {
         await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now
         void this.waitForApproval(step.id)

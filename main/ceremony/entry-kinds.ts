@@ -31,6 +31,12 @@ export const ENTRY = {
   handoff: 'handoff',
   /** The next station checked the segment, the artifacts and the words, and continues the chain. */
   handoffReceived: 'handoff-received',
+  /**
+   * A value typed in the room (a bag number, a serial, a tamper label) or reported by an appliance
+   * that is not what the plan or an earlier record says: facts { code, item, expected, typed, … }.
+   * The step refused; the deviation register lists each one.
+   */
+  materialsMismatch: 'materials-mismatch',
 } as const
 
 export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

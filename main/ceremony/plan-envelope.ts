@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { CeremonyError } from '../errors'
 import { checkCameras, type Camera } from './plan-cameras'
 import { isWindowsDeviceName, lookAlikes, spokenTextProblem } from './plan-names'
+import { MaterialsSchema, checkMaterials, type Materials } from './materials/schema'
 
 export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
 
@@ -116,6 +117,8 @@ export const envelopeShape = {
   stations: z.array(StationSchema).min(1).max(8).optional(),
   /** Optional: the cameras that film the ceremony, so footage can be matched to steps by the on-screen clock. */
   cameras: z.array(CameraSchema).min(1).max(8).optional(),
+  /** Optional: the materials manifest (materials/schema.ts): chassis, bags and where each item goes at the close. */
+  materials: MaterialsSchema.optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -134,6 +137,7 @@ export interface Plan {
   witnessing?: z.output<typeof WitnessingSchema> | undefined
   stations?: Station[] | undefined
   cameras?: Camera[] | undefined
+  materials?: Materials | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -170,6 +174,7 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
   if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
   if (plan.stations) checkStations(plan, plan.stations, ctx)
   if (plan.cameras) checkCameras(plan.cameras, ctx)
+  if (plan.materials) checkMaterials(plan, plan.materials, ctx)
 }
 
 /** Every appliance is reached from exactly one station; station witnesses are the plan's witnesses. */

@@ -20,7 +20,8 @@ import { isFileSystemCode, keepsIntent } from './error-codes'
 import type { Journal } from './journal'
 import type { ApplianceOutage } from './outage'
 import { labelOf, type Plan } from './plan-envelope'
-import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type StepContext, type StepRef } from './step'
+import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type Mismatch, type StepContext, type StepRef } from './step'
+import type { Typed } from './step-input'
 
 /** `media-write`: just before a file is written to the media (the state-write kill loop kills during it). */
 export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done' | 'media-write'
@@ -58,7 +59,7 @@ export class StepRunner {
    * Runs one step through the protocol. Returns 'waiting' when an approval step waits for its quorum.
    * A refusal is journaled and logged, then thrown.
    */
-  async run(step: AnyStep, facts: { confirmed?: boolean; actor?: string } = {}): Promise<'done' | 'waiting'> {
+  async run(step: AnyStep, facts: { confirmed?: boolean; actor?: string; input?: Typed } = {}): Promise<'done' | 'waiting'> {
     const { journal, log } = this.deps
     const record = journal.get(step.id)
     if (record.state === 'done' || record.state === 'skipped') return 'done'
@@ -66,18 +67,22 @@ export class StepRunner {
     this.deps.boundary?.(step.id, 'before-intent')
     try {
       let result: unknown = null
-      if (record.attempts > 0 && record.intent) result = await step.look(ctx, record.intent)
+      // Values typed anew are a new attempt; without them, a step that takes input resumes from its journaled values.
+      const fresh = step.input !== undefined && facts.input !== undefined
+      if (step.input && !fresh && !(record.attempts > 0 && record.intent)) throw new CeremonyError('STEP_INPUT_REQUIRED', `"${step.text.title}" needs what is read in the room to be typed first`)
+      if (!fresh && record.attempts > 0 && record.intent) result = await step.look(ctx, record.intent)
       if (result === null && step.interaction === 'approval' && record.intent) {
         // Still waiting for the same request: nothing new is intended.
         result = WAITING
       } else if (result === null) {
-        const intent = (await step.intent(ctx)) as JsonObject
+        const intent = (await step.intent(ctx, facts.input ?? null)) as JsonObject
         await log.append({ actor: facts.actor ?? this.deps.operator, step: step.id, kind: ENTRY.stepIntent, facts: { title: step.text.title, scriptId: step.scriptId ?? step.id, confirmed: facts.confirmed ?? false, intent } })
         journal.intent(step.id, intent, this.deps.now())
         this.deps.boundary?.(step.id, 'after-intent')
         result = await step.act(ctx, intent)
       }
       await this.flushNotes(ctx)
+      await this.flushMismatches(step, ctx)
       if (result === WAITING) {
         journal.setState(step.id, 'waiting')
         return 'waiting'
@@ -86,6 +91,7 @@ export class StepRunner {
       return 'done'
     } catch (err) {
       await this.flushNotes(ctx)
+      await this.flushMismatches(step, ctx).catch(() => undefined)
       throw await this.fail(step, err)
     }
   }
@@ -104,7 +110,7 @@ export class StepRunner {
     return parsed.success ? step.evidence(parsed.data, this.context(step)) : null
   }
 
-  context(step: AnyStep): StepContext & { notes: string[] } {
+  context(step: AnyStep): StepContext & { notes: string[]; mismatches: Mismatch[] } {
     const { journal, plan, planDigest } = this.deps
     const read = <R>(ref: StepRef<R>, required: boolean): R | null => {
       let record
@@ -123,8 +129,9 @@ export class StepRunner {
       return parsed.data
     }
     const notes: string[] = []
+    const mismatches: Mismatch[] = []
     return {
-      plan, planDigest, stepId: step.id, notes,
+      plan, planDigest, stepId: step.id, notes, mismatches,
       label: (id) => labelOf(plan, id),
       now: this.deps.now,
       app: (id) => this.deps.app(id),
@@ -138,6 +145,7 @@ export class StepRunner {
       records: () => this.deps.records(),
       outage: this.deps.outage,
       recorded: () => this.deps.log.entries(),
+      mismatch: (m) => void mismatches.push(m),
     }
   }
 
@@ -170,6 +178,13 @@ export class StepRunner {
     for (const finding of ctx.notes.splice(0)) {
       this.findings.push({ stepId: ctx.stepId, finding })
       await this.deps.log.append({ actor: 'engine', step: ctx.stepId, kind: ENTRY.reconcile, facts: { finding } }).catch(() => undefined)
+    }
+  }
+
+  /** Each mismatch the step found is its own entry, before the step's refusal: the deviation register lists them. */
+  private async flushMismatches(step: AnyStep, ctx: { mismatches: Mismatch[] }): Promise<void> {
+    for (const m of ctx.mismatches.splice(0)) {
+      await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.materialsMismatch, facts: { ...m, scriptId: step.scriptId ?? step.id } })
     }
   }
 

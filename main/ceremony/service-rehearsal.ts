@@ -108,7 +108,7 @@ export class RehearsalSystems {
   }
 
   /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only). */
-  async start(targets: number, opts: { kind?: string; sites?: number }): Promise<Rehearsal> {
+  async start(targets: number, opts: { kind?: string; sites?: number; materials?: boolean }): Promise<Rehearsal> {
     const kind = opts.kind ?? 'replicate-cmk'
     const sites = opts.sites ?? 1
     if (!this.kinds().some((k) => k.kind === kind)) throw new CeremonyError('UNKNOWN_KIND', `No rehearsal of "${kind}" here`)
@@ -118,7 +118,7 @@ export class RehearsalSystems {
     const creds = (this.creds = parseCredentials(this.simulator.readyLine()))
     const apiKeys = new Map(creds.appliances.map((a) => [a.id, a.apiKey]))
     if ((kind !== 'link-cluster' && kind !== 'verify-cluster') || !this.deps.startCluster) {
-      return { plan: sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(creds), apiKeys }
+      return { plan: sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(creds, { materials: opts.materials === true }), apiKeys }
     }
     this.cluster = await this.deps.startCluster()
     const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster, ...(this.deps.software ? { software: this.deps.software } : {}) }, kind)

@@ -9,6 +9,9 @@ import { CeremonyError } from '../errors'
 import type { ReplicateCmkPlan } from './kinds/replicate-cmk/plan'
 import type { Camera } from './plan-cameras'
 import { PLAN_FORMAT, parsePlan } from './plan'
+import type { Materials } from './materials/schema'
+// The version the simulated appliances report, so a rehearsal's manifest expects what they say.
+import { SIM_VERSION } from '../simulator/routes-sys'
 
 export const CredentialsSchema = z.object({
   appliances: z.array(
@@ -53,6 +56,26 @@ export interface SimulatedPlanOptions {
   witnesses?: string[]
   /** The cameras that film it; default: one on the operator's screen, one on the appliances. */
   cameras?: Camera[]
+  /** Add a materials manifest: what the simulated chassis and bags show (materialsForRehearsal). */
+  materials?: boolean
+}
+
+/**
+ * What a rehearsal's simulated room holds: a chassis per appliance (serial, two tamper labels, the
+ * FIPS level and version the simulator reports), the laptop and ceremony drive in bags, a new
+ * archive drive, two safes; everything goes to a safe at the close.
+ */
+export function materialsForRehearsal(appliances: readonly { id: string }[]): Materials {
+  return {
+    appliances: Object.fromEntries(appliances.map((a, i) => [a.id, { serial: `FX2200-SIM-${String(i + 1).padStart(4, '0')}`, tamperLabels: [`TL-${i + 1}01`, `TL-${i + 1}02`], fipsLevel: 3, version: SIM_VERSION }])),
+    items: [
+      { id: 'ceremony-laptop', description: 'Ceremony laptop', serial: 'LT-SIM-0001', bag: 'TEB-100001' },
+      { id: 'ceremony-media', description: 'Ceremony USB drive', serial: 'USB-SIM-0001', bag: 'TEB-100002' },
+      { id: 'archive-media', description: 'Archive USB drive', serial: 'USB-SIM-0002' },
+    ],
+    safes: [{ id: 'safe-a', label: 'Safe A, operations room' }, { id: 'safe-b', label: 'Safe B, second site' }],
+    storage: [{ item: 'ceremony-laptop', to: 'safe-a' }, { item: 'ceremony-media', to: 'safe-a' }, { item: 'archive-media', to: 'safe-b' }],
+  }
 }
 
 /**
@@ -91,5 +114,6 @@ export function planForAppliances(creds: Credentials, options: SimulatedPlanOpti
       witnesses: options.witnesses ?? ['Witness One', 'Witness Two'],
     },
     cameras: options.cameras ?? DEFAULT_CAMERAS,
+    ...(options.materials ? { materials: materialsForRehearsal(creds.appliances) } : {}),
   }) as ReplicateCmkPlan
 }

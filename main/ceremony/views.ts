@@ -10,10 +10,12 @@ import { ENTRY } from './entry-kinds'
 import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
+import { describeMaterials } from './materials'
 import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
 import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
+import { typedFrom } from './step-input'
 import { scriptDigest, scriptSteps } from './script'
 import { approversOf, breakInProgress, participantsOf, presentNow, witnessesOf } from './witnessing'
 
@@ -39,7 +41,7 @@ export function planSummary(plan: Plan): PlanSummary {
   return {
     kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
     appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
-    details: kind.describe(plan),
+    details: [...kind.describe(plan), ...describeMaterials(plan)],
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     cameras: (plan.cameras ?? []).map((c) => ({ id: c.id, label: c.label, films: c.films })),
     json: JSON.stringify(plan, null, 2),
@@ -79,6 +81,7 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     confirmation: step.confirmation && rec.state !== 'done'
       ? { prompt: step.confirmation.prompt, length: 4, label: step.confirmation.label, value: confirmation ? valueView(confirmation.value) : null }
       : null,
+    input: inputView(engine, step),
     evidence: (evidence?.items ?? []).map(itemView),
     comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
     approval: approvalView(engine, step),
@@ -88,6 +91,17 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
     exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
     error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
+  }
+}
+
+/** A step's fields; a rehearsal shows what the simulated item shows, a production plan never its expected values. */
+function inputView(engine: CeremonyEngine, step: AnyStep): StepView['input'] {
+  if (!step.input) return null
+  const rec = engine.record(step.id)
+  const rehearsal = engine.plan.mode === 'rehearsal'
+  return {
+    fields: step.input.fields.map((f) => ({ id: f.id, group: f.group, label: f.label, hint: f.hint, format: f.format, options: f.options ?? null, twice: f.twice === true, simulatedShows: rehearsal ? f.rehearsal : null })),
+    earlier: rec.attempts > 0 ? typedFrom(rec.intent) : null,
   }
 }
 

@@ -3,13 +3,14 @@
 // the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
 // given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
+// --materials adds a materials manifest as the simulated room shows it (replicate-cmk, one site).
 import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
 import { planWithStations } from '../ceremony/station-plan'
 import { verifyRecord } from '../evidence'
 
-const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json
+const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] [--materials] > plan.json
        ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
                      [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
 `
@@ -29,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
         group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
-        sites: { type: 'string' },
+        sites: { type: 'string' }, materials: { type: 'boolean' },
       },
     }))
   } catch (err) {
@@ -49,8 +50,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
   }
+  if (values.materials && (sites > 1 || kind !== 'replicate-cmk')) return fail('--materials is for a replicate-cmk ceremony at one site: a plan with stations cannot carry a materials manifest yet')
   if (kind === 'replicate-cmk') {
-    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
+    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.materials ? { materials: true } : {}), ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
     return 0
   }

@@ -99,8 +99,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2
   }
   // A rehearsal's witnesses are simulated; in production each witness signs at this terminal, with
-  // their name and initials, and --present names who is in the room when the run starts. The
-  // terminal's line reader starts only after any password prompt, which reads stdin raw.
+  // their name and initials, and --present names who is in the room when the run starts. What is read
+  // in the room (a materials manifest's serials, tamper labels and bags) is typed here too in
+  // production; a rehearsal types what the simulated room shows.
   const terminal = plan.mode === 'production' ? terminalAsker() : null
   const present = (values.present ?? plan.participants.operator).split(',').map((p) => p.trim()).filter(Boolean)
   const witnessing: Witnessing = terminal ? { kind: 'ask', present, ask: terminal.ask } : { kind: 'simulated' }

@@ -51,7 +51,7 @@ const RAISED_BY: Record<string, (e: LogEntry) => { source: DeviationSource; what
     if (refused.length === 0) return null
     return { source: 'refusal', what: `Before hand-off ${str(e.facts['n'])} was accepted, the receiving station refused: ${refused.map((r) => `${str(r.code)} (${str(r.message)})`).join('; ')}` }
   },
-  'materials-mismatch': (e) => ({ source: 'refusal', what: `${str(e.facts['item'])}: ${str(e.facts['code'])}: expected ${str(e.facts['expected'])}, read ${str(e.facts['typed'])}` }),
+  'materials-mismatch': (e) => ({ source: 'refusal', what: `${str(e.facts['reference'])}: ${str(e.facts['item'])} ${str(e.facts['field'])}: ${str(e.facts['code'])}: expected ${str(e.facts['expected'])} (${str(e.facts['against'])}), read ${str(e.facts['typed'])}` }),
 }
 
 export function raisesDeviation(kind: string): boolean {

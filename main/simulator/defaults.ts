@@ -22,5 +22,7 @@ export const DEFAULT_VENDOR: Required<VendorChoices> = {
   auditLogRetentionDays: 90,
   auditLogAppScope: 'audit-permission',
   auditLogRangeUnit: 'seconds',
+  fipsLevel: 3,
+  fipsServerMode: 'Sgx',
 }
 

@@ -159,6 +159,13 @@ export interface VendorChoices {
   auditLogAppScope?: 'audit-permission' | 'member-groups'
   /** The unit of `range_from`/`range_to` ("EPOCH time"; default seconds, as `AuditLogTime` counts; unconfirmed). */
   auditLogRangeUnit?: 'seconds' | 'milliseconds'
+  /**
+   * The `fips_level` a FIPS appliance reports in GET /sys/v1/version (default 3: the FX2200's FIPS
+   * 140-2 validation is at Level 3; whether the field carries that number is not public).
+   */
+  fipsLevel?: number
+  /** The `server_mode` a FIPS appliance reports (`Software` | `Sgx`; default 'Sgx', unconfirmed for the FX2200). */
+  fipsServerMode?: 'Sgx' | 'Software'
 }
 
 /**

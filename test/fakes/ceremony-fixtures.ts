@@ -94,6 +94,7 @@ export function makeStep(overrides: Partial<StepView> & { id: string }): StepVie
     startedAt: null,
     finishedAt: null,
     confirmation: null,
+    input: null,
     evidence: [],
     comparisons: [],
     approval: null,

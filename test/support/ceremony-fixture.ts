@@ -41,10 +41,11 @@ export function engineOptions(plan: Plan, creds: Credentials, stateDir: string, 
   }
 }
 
-export async function ceremonyFixture(options: { targets: number; sim?: Partial<SimulatorOptions>; planId?: string }): Promise<Fixture> {
+/** `materials`: the plan carries the simulated materials manifest (chassis, bags, storage at the close). */
+export async function ceremonyFixture(options: { targets: number; sim?: Partial<SimulatorOptions>; planId?: string; materials?: boolean }): Promise<Fixture> {
   const sim = await startSimulator({ appliances: options.targets + 1, ...options.sim })
   const creds = credentialsOf(sim)
-  const plan = planForAppliances(creds, { id: options.planId ?? 'test-ceremony' })
+  const plan = planForAppliances(creds, { id: options.planId ?? 'test-ceremony', ...(options.materials ? { materials: true } : {}) })
   const dir = mkdtempSync(join(tmpdir(), 'dsm-ceremony-'))
   const stateDir = join(dir, 'state')
   const mediaDir = join(dir, 'media')

@@ -8,6 +8,7 @@ import { assignScriptIds } from '../../script'
 import { labelOf } from '../../plan-envelope'
 import { isMultiSite, stationOfAppliance } from '../../stations'
 import type { AnyStep } from '../../step'
+import { materialsSteps } from '../../materials'
 import { applianceLogs } from './appliance-logs'
 import { cleanup, close } from './cleanup'
 import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
@@ -19,15 +20,18 @@ import { loadBlob, unwrapApproval, unwrapResult } from './unwrap'
 import { wrapApproval, wrapResult } from './wrap'
 
 /**
- * Script ids read aloud without ambiguity: P.0 the preflight, P.1 the CMK's creation, T<n>.<k> the
+ * Script ids read aloud without ambiguity: P.0 the preflight, M.1–M.2 the appliances and materials
+ * identified (with a materials manifest), P.1 the CMK's creation, T<n>.<k> the
  * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.0 the
- * appliances' own audit logs captured and corroborated, C.1 the close. Across sites the same rule is
+ * appliances' own audit logs captured and corroborated, M.3 the storage allocation, C.1 the close. Across sites the same rule is
  * applied to the stations' steps (assignScriptIds).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
   if (isMultiSite(plan)) return multiSiteScript(plan)
   const label = (id: string) => labelOf(plan, id)
-  const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }]
+  const materials = materialsSteps(plan)
+  // The materials are identified once the preflight has reached every appliance, before anything changes.
+  const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }, ...materials.opening]
   if (plan.cmk.create) list.push({ ...createCmk(plan), scriptId: 'P.1' })
   for (const t of plan.targets) {
     const n = plan.appliances.findIndex((a) => a.id === t) + 1
@@ -46,6 +50,8 @@ function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
     }))
   }
   list.push({ ...applianceLogs(plan), scriptId: 'C.0' })
+  // The media with the appliances' logs go into their bags too: the allocation comes after C.0.
+  list.push(...materials.closing)
   list.push({ ...close(plan), scriptId: 'C.1' })
   return list
 }

@@ -4,6 +4,7 @@ import { Digest, hexGroups } from '../../components/Digest'
 import { QrCode } from '../../components/QrCode'
 import { stateText } from '../../components/StepState'
 import { Time } from '../../components/Time'
+import { MaterialsSection } from './MaterialsSection'
 import { abortOf, approvalRows, attendanceRows, eventsByStep, sealedAt, signersByStep, softwareOf } from './record-model'
 import { DeviationSection, ScriptApproval } from './RecordSections'
 
@@ -145,6 +146,7 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
       {record && <ScriptApproval record={record} />}
       {record && <Approvals record={record} scriptIds={scriptIds} />}
       {record && <Attendance record={record} />}
+      {record && <MaterialsSection record={record} scriptIds={scriptIds} />}
 
       <section aria-labelledby="record-artifacts-heading">
         <h4 id="record-artifacts-heading">Files written</h4>

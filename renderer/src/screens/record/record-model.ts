@@ -5,6 +5,7 @@
  * page shows exactly what the log — and so `ceremony verify` — holds.
  */
 import type { CeremonyRecord, LogEntryView } from '../../../../preload/contract'
+import { mismatchEvent } from './materials-model'
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v))
 
@@ -53,6 +54,7 @@ export function eventsByStep(record: CeremonyRecord): Map<string, StepEvent[]> {
       case 'reconcile': add(e, `found on resume: ${str(e.facts['finding'])}`); break
       case 'step-skipped': add(e, `skipped: ${str(e.facts['reason'])}`); break
       case 'log-repair': add(e, `audit log repaired: ${str(e.facts['removedBytes'])} bytes of a torn last line removed`); break
+      case 'materials-mismatch': add(e, mismatchEvent(e)); break
       case 'ceremony-abort': add(e, `the ceremony was stopped by ${str(e.facts['by'])}: ${str(e.facts['reason'])}`); break
       default: break
     }
