@@ -66,6 +66,8 @@ export const PlanSummarySchema = z.strictObject({
   /** The kind's own fields in words (source, targets, key names …), as the kind describes them. */
   details: z.array(z.strictObject({ label: z.string(), value: z.string() })),
   participants: z.strictObject({ operator: z.string(), custodians: z.record(z.string(), z.array(z.string())), witnesses: z.array(z.string()) }),
+  /** The cameras the plan names (its id, the label read aloud, what it films); none when it names none. */
+  cameras: z.array(z.strictObject({ id: z.string(), label: z.string(), films: z.string() })),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
   /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */
@@ -115,6 +117,23 @@ export const ApprovalViewSchema = z.strictObject({
 })
 export type ApprovalView = z.infer<typeof ApprovalViewSchema>
 
+/** One value the operator reads in the room and types for a step (a serial, tamper labels, a bag number, a receiver). */
+export const InputFieldViewSchema = z.strictObject({
+  id: z.string(),
+  /** The heading it is shown under (the item or appliance). */
+  group: z.string(),
+  label: z.string(),
+  /** Where to read it from. */
+  hint: z.string(),
+  format: z.enum(['bag', 'serial', 'labels', 'choice']),
+  options: z.array(z.strictObject({ value: z.string(), label: z.string() })).nullable(),
+  /** Typed twice (a new bag number, which nothing else records). */
+  twice: z.boolean(),
+  /** Rehearsal only: what the simulated item shows. Never sent for a production plan, whose values are read in the room. */
+  simulatedShows: z.string().nullable(),
+})
+export type InputFieldView = z.infer<typeof InputFieldViewSchema>
+
 export const StepViewSchema = z.strictObject({
   id: z.string(),
   /** How the step is read aloud and printed in the script ("T2.7"): unique in the ceremony. */
@@ -137,6 +156,8 @@ export const StepViewSchema = z.strictObject({
   finishedAt: z.string().nullable(),
   /** Irreversible steps: what the operator types (the last `length` characters of `value`), shown with what it refers to. */
   confirmation: z.strictObject({ prompt: z.string(), length: z.number(), label: z.string(), value: DigestViewSchema.nullable() }).nullable(),
+  /** Steps that take typed values: the fields, and what an earlier attempt typed (run again with it, or type anew). */
+  input: z.strictObject({ fields: z.array(InputFieldViewSchema), earlier: z.record(z.string(), z.string()).nullable() }).nullable(),
   evidence: z.array(EvidenceItemSchema),
   comparisons: z.array(ComparisonSchema),
   approval: ApprovalViewSchema.nullable(),
@@ -200,6 +221,30 @@ export const StationsViewSchema = z.strictObject({
 })
 export type StationsView = z.infer<typeof StationsViewSchema>
 
+/**
+ * The API keys in main's memory: wiped after `idleTimeoutSeconds` without operator action (at
+ * `wipesAt`, null when no key is held or there is no time-out), when the record is sealed, and on quit.
+ */
+export const SecretsViewSchema = z.strictObject({
+  idleTimeoutSeconds: z.number(),
+  wipesAt: z.string().nullable(),
+  /** The last wipe, until a key is entered again. */
+  wiped: z.strictObject({ reason: z.enum(['idle', 'sealed', 'quit', 'new-plan']), at: z.string() }).nullable(),
+})
+export type SecretsView = z.infer<typeof SecretsViewSchema>
+
+/** One line of the deviation register: what departed from the script, and how it was resolved. */
+export const DeviationSchema = z.strictObject({
+  id: z.string(), seq: z.number(), ts: z.string(), step: z.string(), scriptId: z.string().nullable(),
+  source: z.enum(['exception', 'failure', 'denial', 'retry', 'interruption', 'repair', 'refusal']),
+  what: z.string(), raisedBy: z.string(),
+  resolution: z.strictObject({
+    seq: z.number(), ts: z.string(), resolution: z.string(), allowedBy: z.string(),
+    initials: z.array(z.strictObject({ witness: z.string(), initials: z.string() })), simulated: z.boolean(),
+  }).nullable(),
+})
+export type DeviationView = z.infer<typeof DeviationSchema>
+
 export const CeremonySnapshotSchema = z.strictObject({
   plan: PlanSummarySchema.nullable(),
   phase: z.enum(['no-plan', 'setup', 'running', 'complete', 'failed', 'aborted']),
@@ -209,6 +254,12 @@ export const CeremonySnapshotSchema = z.strictObject({
   scriptApproval: z.strictObject({ digest: DigestViewSchema, approvers: z.array(z.strictObject({ name: z.string(), signed: z.boolean() })) }).nullable(),
   /** A break in progress: who stayed in the room, since when. */
   onBreak: z.strictObject({ stays: z.array(z.string()), since: z.string() }).nullable(),
+  /** The deviation register as the log has it, kept by the plan's internal witness (null: the plan names none). */
+  deviations: z.strictObject({
+    keeper: z.string().nullable(), lines: z.array(DeviationSchema),
+    /** Who in the room may allow going on (an operator, the internal witness, an approver), and the witnesses who initial. */
+    allowers: z.array(z.string()), witnessesPresent: z.array(z.string()),
+  }),
   /** Rehearsal only: the simulated custodians' sign-ins, shown on screen as the simulator prints them. */
   rehearsalCredentials: z.array(z.strictObject({ applianceId: z.string(), user: z.string(), password: z.string() })),
   participantsConfirmed: z.boolean(),
@@ -228,6 +279,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   rehearsalKinds: z.array(z.strictObject({ kind: z.string(), title: z.string() })),
   /** Across sites only (absent for a plan without stations). */
   stations: StationsViewSchema.nullable().optional(),
+  /** When the API keys are wiped (absent from snapshots made before this field existed). */
+  secrets: SecretsViewSchema.optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
 
@@ -270,6 +323,8 @@ export const CeremonyRecordSchema = z.strictObject({
   approvals: z.array(RecordItemSchema),
   signoffs: z.array(RecordItemSchema),
   exceptions: z.array(RecordItemSchema),
+  /** The deviation register, derived from the log (main/evidence/deviations.ts). */
+  deviations: z.array(DeviationSchema),
   finalDigest: z.string(),
   finalWords: z.array(z.string()),
   /** Across sites only: one segment per station leg, each ended by a hand-off whose digest was read out of band (main/evidence/segments.ts). */
@@ -281,6 +336,9 @@ const StepRef = z.strictObject({ stepId: z.string().min(1).max(120) })
 const Secret = z.string().min(1).max(4096)
 
 const Empty = z.strictObject({})
+
+/** What was typed for a step, by field id; main checks each value's format before anything is recorded. */
+const TypedInputSchema = z.record(z.string().min(1).max(160), z.string().max(400)).refine((r) => Object.keys(r).length <= 256, 'at most 256 values')
 
 interface InvokeSpec {
   channel: string
@@ -308,7 +366,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: z.string().max(1_000_000) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional() }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: z.string().min(1).max(64).optional(), sites: z.number().int().min(1).max(3).optional(), /** a materials manifest: chassis, bags and safes to type (one site, replicate-cmk) */ materials: z.boolean().optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: z.string().min(1).max(64), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */
@@ -320,7 +378,7 @@ export const invokes = {
   /** The current state of everything. */
   status: { channel: 'ceremony:status', request: Empty, response: CeremonySnapshotSchema },
   /** Runs one step (or resumes it after a restart). Irreversible steps need their typed confirmation. */
-  runStep: { channel: 'ceremony:run-step', request: StepRef.extend({ confirmation: z.string().max(64).optional() }), response: CeremonySnapshotSchema },
+  runStep: { channel: 'ceremony:run-step', request: StepRef.extend({ confirmation: z.string().max(64).optional(), input: TypedInputSchema.optional() }), response: CeremonySnapshotSchema },
   /** A custodian signs in with their own DSM user and approves or denies the step's request. */
   decideApproval: {
     channel: 'ceremony:decide-approval',
@@ -342,6 +400,18 @@ export const invokes = {
   recordException: {
     channel: 'ceremony:exception',
     request: StepRef.extend({ by: z.string().trim().min(1).max(80), note: z.string().trim().min(1).max(2000), /** This exception allows going on past the step's missing sign-offs. */ waivesSignoff: z.boolean().optional() }),
+    response: CeremonySnapshotSchema,
+  },
+  /**
+   * Resolves a line of the deviation register: the resolution, who allowed going on (an operator, the
+   * internal witness or an approver, present), and the initials of every witness in the room.
+   */
+  resolveDeviation: {
+    channel: 'ceremony:resolve-deviation',
+    request: z.strictObject({
+      deviation: z.string().trim().min(3).max(12), resolution: z.string().trim().min(1).max(2000), allowedBy: z.string().trim().min(1).max(80),
+      initials: z.array(z.strictObject({ witness: z.string().trim().min(1).max(80), initials: z.string().trim().min(1).max(4) })).min(1).max(16),
+    }),
     response: CeremonySnapshotSchema,
   },
   /** An approver named in the plan signs the plan and its script (their initials), before the first step. */
@@ -374,7 +444,7 @@ export const invokes = {
   /** The drive that carries the files: one from the list by id, or a folder main asks for (production needs an exception). */
   chooseMedia: {
     channel: 'media:choose',
-    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), folder: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
+    request: z.strictObject({ volumeId: z.string().length(16).regex(/^[0-9a-f]{16}$/).optional(), viaDialog: z.boolean().optional(), exception: z.string().trim().min(1).max(500).optional() }),
     response: CeremonySnapshotSchema,
   },
   /** Ends this station's leg: the hand-off entry (with the media's label and bag number), the bundle on the drive, the volume flushed. */

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { performance } from 'node:perf_hooks'
-import Conf from 'conf'
-import type { JournalStore } from '../main/ceremony/journal'
+import { fileJournalStore } from '../main/ceremony/journal-file'
 import { CeremonyEngine, type EngineOptions } from '../main/ceremony/engine'
 import { runToCompletion } from '../main/ceremony/driver'
 import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-plan'
@@ -37,7 +36,7 @@ async function engineFor(targets: number, latencyMs: number, poll = { initialInt
   let requests = 0
   const engine = await CeremonyEngine.open({
     plan, stateDir: dir, mediaDir: join(dir, 'media'),
-    openJournalStore: () => new Conf({ cwd: dir, configName: 'journal', projectName: 'bench' }) as unknown as JournalStore,
+    openJournalStore: () => fileJournalStore(dir),
     connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.trust.spkiSha256! }, onRequest: () => void requests++ }),
     apiKey: (id) => Buffer.from(creds.appliances.find((a) => a.id === id)!.apiKey),
     operator: 'bench', poll,

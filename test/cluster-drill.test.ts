@@ -17,7 +17,7 @@ import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type Credentia
 import { planForAppliances, parseCredentials } from '../main/ceremony/simulated-plan'
 import { runHeadless } from '../main/cli/headless'
 import { startClusterSimulator, startSimulator, type RunningCluster, type RunningSimulator } from '../main/simulator'
-import { engineOptions, signWhatIsDue } from './support/ceremony-fixture'
+import { engineOptions, resolveOpenDeviations, signWhatIsDue } from './support/ceremony-fixture'
 import { runCeremonyAsync } from './support/cli-output'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-cluster-drill-'))
@@ -74,6 +74,9 @@ describe('the failover drill in production', () => {
       const drill = engine.evidence('failover-drill')!.items.map((i) => `${i.label}: ${i.value}`)
       assert.ok(drill.some((l) => /^Failover drill: left out/.test(l)), drill.join('\n'))
       assert.equal(engine.record('failover-restore').state, 'skipped')
+      // The refused drill and the exception that left it out are in the register: resolved before the seal.
+      await assert.rejects(engine.runStep('close'), (e) => code(e) === 'DEVIATION_UNRESOLVED')
+      assert.ok((await resolveOpenDeviations(engine, 'The drill is scheduled for the next check; the group was otherwise proved')).length >= 2)
       await engine.runStep('close')
       assert.match(engine.evidence('close')!.items.find((i) => i.label === 'Failover')!.value, /left out with the exception at entry \d+/)
       assert.deepEqual(calls, [], 'a production engine never takes an appliance down')
@@ -95,6 +98,8 @@ describe('the failover drill in production', () => {
       await sim.appliances[0]!.up() // … and plugs it back in
       await engine.runStep('failover-restore')
       await signWhatIsDue(engine)
+      // The restore refused while fips-1 was still disconnected is a line of the register.
+      assert.equal((await resolveOpenDeviations(engine, 'fips-1 was plugged back in; the restore then ran')).length, 1)
       await engine.runStep('close')
       assert.deepEqual(calls, [])
     } finally {

@@ -19,6 +19,7 @@ import type { CeremonySnapshot } from '../preload/contract'
 import { clusterPlanFor, readCredentialFiles } from '../main/ceremony/simulated-cluster-plan'
 import { parseCredentials, planForAppliances } from '../main/ceremony/simulated-plan'
 import { runHeadless } from '../main/cli/headless'
+import { findBytes } from './support/memory-scan'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-cluster-service-'))
 const started: { close(): Promise<void> }[] = []
@@ -27,7 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function service(name: string, answers: string[], pushed: CeremonySnapshot[]) {
+function service(name: string, answers: string[], pushed: CeremonySnapshot[], idleTimeoutMs?: number) {
   let sim: RunningSimulator | undefined
   let cluster: RunningCluster | undefined
   const svc = new CeremonyService({
@@ -37,6 +38,7 @@ function service(name: string, answers: string[], pushed: CeremonySnapshot[]) {
     startSimulator: async (n) => (sim = await startSimulator({ appliances: n })),
     startCluster: async () => (cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })),
     onChange: (s) => pushed.push(s),
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
   })
   return { svc, sims: () => ({ sim: sim!, cluster: cluster! }) }
 }
@@ -109,6 +111,9 @@ test('a production link plan: the password to main only, the record from main\'s
   // Two production replication records (the second finds the CMK already replicated): only the first is the plan's.
   const records: string[] = []
   for (const id of ['prod-rep-1', 'prod-rep-2']) {
+    // The second comes later: appliance log times are whole seconds, and the first one's changes
+    // must fall before the second's window at C.0 (2 s margin), or they would be its findings.
+    if (id === 'prod-rep-2') await new Promise((r) => setTimeout(r, 3100))
     const r = await runHeadless({ plan: planForAppliances(creds, { id, mode: 'production', operator: 'Olga Operator' }), credentials: creds, stateDir: join(dir, id), confirm: true, witnessing: { kind: 'ask', present: ['Olga Operator', 'Witness One'], ask: witnessAnswers() } })
     assert.equal(r.ok, true, JSON.stringify(r.error))
     records.push(r.record!)
@@ -139,6 +144,9 @@ test('a production link plan: the password to main only, the record from main\'s
     await svc.checkConnections()
     await svc.confirmParticipants(['Olga Operator', 'Witness One'])
     snap = await runUntil(svc, await svc.runStep('preflight'), 'failover-drill')
+    // The scan can see the password while the administrator is signed in (one vault, with the keys).
+    assert.ok(findBytes(svc, Buffer.from(password, 'utf8')).length > 0)
+    assert.ok(cluster.state.liveSessions() > 0)
     // A step is left only once it is signed: the canary's test is not signed yet.
     await assert.rejects(svc.runStep('failover-drill'), { code: 'STEP_NOT_SIGNED' })
     const crypto = snap.steps.find((s) => s.id === 'canary-crypto')!
@@ -149,9 +157,51 @@ test('a production link plan: the password to main only, the record from main\'s
     snap = await runUntil(svc, await svc.runStep('failover-drill'))
     assert.equal(snap.phase, 'complete')
     assert.equal(snap.steps.find((s) => s.id === 'failover-drill')!.scriptId, 'V.3')
+    // Sealed: the password went with the API keys (api-key-vault.ts) and the cluster session ended.
+    assert.equal(snap.secrets?.wiped?.reason, 'sealed')
+    assert.equal(snap.signIns[0]!.hasPassword, false)
+    assert.deepEqual(findBytes(svc, Buffer.from(password, 'utf8')), [], 'no copy of the password is left in the service')
+    assert.equal(cluster.state.liveSessions(), 0)
     assert.equal(snap.steps.find((s) => s.id === 'failover-restore')!.state, 'skipped')
     const everything = JSON.stringify(pushed) + JSON.stringify(snap) + JSON.stringify(svc.getRecord())
     for (const secret of [password, ...creds.appliances.map((a) => a.apiKey)]) assert.equal(everything.includes(secret), false)
+  } finally {
+    await svc.shutdown()
+  }
+})
+
+test('the administrator\'s password is held with the API keys: the idle time-out wipes both, and a new plan does too', async () => {
+  const sim = await startSimulator({ appliances: 2 })
+  const cluster = await startClusterSimulator()
+  started.push(sim, cluster)
+  const creds = parseCredentials(sim.readyLine())
+  const set = readCredentialFiles([{ name: 'a', text: sim.readyLine() }, { name: 'c', text: cluster.readyLine() }])
+  // Only the setup screen is used here: the record the plan names is never opened.
+  const plan = clusterPlanFor(set, { kind: 'link-cluster', id: 'idle-link', mode: 'production', buildsOn: ['ab'.repeat(32)], operator: 'Olga Operator' })
+  writeFileSync(join(dir, 'idle-link.json'), JSON.stringify(plan))
+  const IDLE = 1500
+  const { svc } = service('idle', [join(dir, 'idle-link.json'), join(dir, 'idle-link.json')], [], IDLE)
+  const password = cluster.users.find((u) => u.role === 'account-admin')!.password
+  const held = () => findBytes(svc, Buffer.from(password, 'utf8'))
+  try {
+    await svc.openPlan()
+    svc.setPassword('cluster', password)
+    let snap = svc.snapshot()
+    assert.ok(snap.secrets?.wipesAt, 'a password alone starts the idle count')
+    assert.ok(held().length > 0, 'the scan finds the password while it is held')
+    svc.setApiKey(creds.appliances[0]!.id, creds.appliances[0]!.apiKey)
+    await new Promise((r) => setTimeout(r, IDLE + 500))
+    snap = svc.snapshot()
+    assert.equal(snap.secrets?.wiped?.reason, 'idle')
+    assert.deepEqual([snap.signIns[0]!.hasPassword, snap.connections[0]!.hasApiKey], [false, false])
+    assert.deepEqual(held(), [], 'no copy of the password is left after the idle time-out')
+    // Entered again, then another plan opened: the vault is wiped for it.
+    svc.setPassword('cluster', password)
+    await svc.openPlan()
+    snap = svc.snapshot()
+    assert.equal(snap.secrets?.wiped?.reason, 'new-plan')
+    assert.equal(snap.signIns[0]!.hasPassword, false)
+    assert.deepEqual(held(), [])
   } finally {
     await svc.shutdown()
   }

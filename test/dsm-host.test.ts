@@ -129,6 +129,7 @@ describe('endpoint allowlist', () => {
         'GET /sys/v1/groups read',
         'GET /sys/v1/groups/{id} read',
         'GET /sys/v1/health read',
+      'GET /sys/v1/logs read',
         'GET /sys/v1/version read',
         'POST /crypto/v1/keys write',
         'POST /crypto/v1/keys/info read',

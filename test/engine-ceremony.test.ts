@@ -33,7 +33,14 @@ for (const targets of [1, 3]) {
       const verified = verifyRecord(JSON.parse(readFileSync(path, 'utf8')), { artifactsDir: f.mediaDir })
       assert.equal(verified.ok, true, JSON.stringify(verified))
       assert.equal(record.watermark, 'REHEARSAL')
-      assert.equal(record.artifacts.length, targets * 3, 'public key, wrapped key and manifest per target')
+      assert.equal(record.artifacts.length, targets * 3 + targets + 1, 'public key, wrapped key and manifest per target, and each appliance\'s own audit log')
+      // C.0: every appliance's log shows every change this ceremony made, and nothing else in its group.
+      const logs = engine.record('appliance-logs').result as { appliances: Record<string, { sha256: string }>; ceremonyCalls: number; corroborated: number; findings: unknown[] }
+      assert.deepEqual(Object.keys(logs.appliances).sort(), f.sim.appliances.map((a) => a.id).sort())
+      assert.deepEqual(logs.findings, [])
+      assert.equal(logs.corroborated, logs.ceremonyCalls)
+      assert.ok(logs.ceremonyCalls >= targets * 9, `keys made and deleted, requests, approvals, executed operations (${logs.ceremonyCalls})`)
+      for (const a of Object.values(logs.appliances)) assert.ok(record.artifacts.some((x) => x.sha256 === a.sha256), 'each log file is an artifact of the record')
       assert.equal(record.approvals.length >= targets * 2, true)
     } finally {
       await f.cleanup()
@@ -106,6 +113,9 @@ test('a second ceremony to an already replicated target skips its steps after pr
   const f = await ceremonyFixture({ targets: 1 })
   try {
     await runToCompletion(await f.open(), { credentials: f.creds, confirm: true, witnessing: { kind: 'simulated' } })
+    // The second ceremony comes later: appliance log times are whole seconds, and the first one's
+    // changes must fall before the second's window (2 s margin), or they would be its findings.
+    await new Promise((r) => setTimeout(r, 3100))
     const { CeremonyEngine } = await import('../main/ceremony/engine')
     const { parsePlan } = await import('../main/ceremony/plan')
     const { engineOptions } = await import('./support/ceremony-fixture')

@@ -33,6 +33,19 @@ async function runUntil(f: Fixture, engine: CeremonyEngine, stepId: string): Pro
   await signWhatIsDue(engine)
 }
 
+/**
+ * C.0 stops on what others did in the ceremony's groups (the appliances' own logs): returns the
+ * findings' references and their refusal, then a witness acknowledges each by name.
+ */
+async function acknowledgeLogFindings(f: Fixture, engine: CeremonyEngine, note: string): Promise<string> {
+  await runUntil(f, engine, 'appliance-logs')
+  const err = await engine.runStep('appliance-logs').then(() => null, (e: { code: string; message: string }) => e)
+  assert.equal(err?.code, 'APPLIANCE_LOG_FINDINGS')
+  const refs = [...new Set(err.message.match(/AL-[0-9a-f]{8}/g) ?? [])]
+  await engine.recordException('appliance-logs', 'Witness One', `${refs.join(', ')}: ${note}`)
+  return err.message
+}
+
 function custodian(f: Fixture, appliance: number, i: number) {
   return f.creds.appliances[appliance]!.custodians![i]!
 }
@@ -367,6 +380,10 @@ test('an object with this ceremony’s name that it did not make is refused; one
     assert.equal(t.state.sobjects().filter((o) => o.name === 'test-ceremony-transfer-fips-2').length, 1)
     await engine.runStep('transfer-key:fips-2')
     assert.equal(t.state.sobjects().filter((o) => o.name === 'test-ceremony-transfer-fips-2').length, 1, 'adopted, not made twice')
+    // The squatter's key, made and deleted with the app's key outside the ceremony, is in the target's own log.
+    const found = await acknowledgeLogFindings(f, engine, 'the key squatting on the transfer-key name, made and deleted outside the ceremony')
+    assert.equal(found.match(new RegExp(`ADMINISTRATIVE on ${squatter.kid}`, 'g'))?.length, 2, found)
+    assert.equal(found.match(/AL-[0-9a-f]{8} \(/g)?.length, 2, 'and nothing else')
     await finishAndCheck(f, engine)
   } finally {
     await f.cleanup()
@@ -417,6 +434,9 @@ test('an unexpected inventory change blocks cleanup until an exception explains 
     const result = engine.record('cleanup:fips-2').result!
     assert.deepEqual((result['inventoryDiff'] as Record<string, { added: string[] }>)['fips-2']!.added.sort(), ['cluster-master-key (AES)', 'made-by-someone-else (AES)'])
     assert.equal(typeof result['acceptedWithException'], 'number')
+    // The appliance's own log shows the same key again at C.0, with who made it: acknowledged there too.
+    const found = await acknowledgeLogFindings(f, engine, 'made-by-someone-else, as explained at the cleanup')
+    assert.match(found, /^[^;]*1 difference\(s\).*"Created security object "made-by-someone-else""/)
     const record = await finishAndCheck(f, engine)
     assert.ok(record.exceptions.some((e: { facts: { note: string } }) => /made-by-someone-else/.test(e.facts.note)))
   } finally {

@@ -138,6 +138,13 @@ describe('SIGKILL after a file reached the media but before the journal knew', {
   test('the wrapped key written, its manifest not yet: the manifest is written for it on resume', async () => {
     await scenario({ kill: 'wrap-result:fips-2@after-artifact' })
   })
+  test('the first appliance log written at C.0, the others not: the logs are captured again under new names, and the record lists every file', async () => {
+    const { record } = await scenario({ kill: 'appliance-logs@after-artifact' })
+    const logs = record.artifacts.filter((a: { name: string }) => a.name.includes('-appliance-log-'))
+    assert.equal(logs.length, 3, 'the interrupted capture\'s one file, and a fresh one per appliance')
+    const done = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'appliance-logs')
+    assert.deepEqual(done.facts.result.findings, [])
+  })
   test('the same on an appliance that gives a result only once: no fresh approval is needed', async () => {
     const { record } = await scenario({ kill: 'wrap-result:fips-2@after-artifact', sim: { vendor: { approvalResultRereadable: false } } })
     assert.equal(record.entries.filter((e: { kind: string }) => e.kind === 'approval-restart').length, 0)

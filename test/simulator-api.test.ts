@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startSimulator, type RunningSimulator, type SimulatedAppliance } from '../main/simulator'
 import { SimClient, pemBody, vector } from './support/sim-client'
+import { validateResponse } from './support/openapi'
 
 let sim: RunningSimulator
 let a: SimulatedAppliance
@@ -62,6 +63,16 @@ describe('appliances', () => {
     const h = await c.request('GET', '/sys/v1/health')
     assert.equal(h.status, 204)
     assert.equal(h.text, '')
+  })
+
+  it('version gives the plugins digest only when asked for detailed FIPS info (VersionParams), both answers to the document', async () => {
+    const plain = await c.request('GET', '/sys/v1/version')
+    assert.equal(plain.body.plugins_digest, undefined)
+    const detailed = await c.request('GET', '/sys/v1/version?detailed_fips_info=true')
+    assert.match(String(detailed.body.plugins_digest), /^[A-Za-z0-9+/]+=*$/)
+    assert.equal(detailed.body.server_mode, 'Sgx')
+    validateResponse('GET', '/sys/v1/version', 200, plain.body)
+    validateResponse('GET', '/sys/v1/version?detailed_fips_info=true', 200, detailed.body)
   })
 
   it('a client that pins another SPKI does not get through', async () => {

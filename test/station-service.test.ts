@@ -40,6 +40,14 @@ async function runLeg(svc: CeremonyService, snap: CeremonySnapshot): Promise<Cer
       continue
     }
     const step = snap.steps.find((s) => s.id === snap.currentStepId)!
+    // The register first: the record is not sealed while a line is open (the refused words at receipt are one).
+    const open = snap.deviations.lines.find((d) => !d.resolution)
+    if (step.seals && open) {
+      await assert.rejects(svc.runStep(step.id), { code: 'DEVIATION_UNRESOLVED' })
+      const initials = snap.deviations.witnessesPresent.map((w) => ({ witness: w, initials: w.split(' ').map((x) => x[0]).join('') }))
+      snap = await svc.resolveDeviation({ deviation: open.id, resolution: 'The words were read again and matched; the bag number was re-read from the bag', allowedBy: snap.deviations.allowers[0]!, initials })
+      continue
+    }
     if (step.interaction === 'approval') {
       if (step.state !== 'waiting') snap = await svc.runStep(step.id)
       for (const c of snap.rehearsalCredentials.filter((x) => x.applianceId === snap.steps.find((s) => s.id === step.id)!.approval?.appliance)) {
@@ -128,6 +136,9 @@ test('a two-site rehearsal through the service: choose the station, hand off, re
     assert.equal(record.segments?.length, 3)
     const receipts = record.entries.filter((e) => e.kind === 'handoff-received')
     assert.deepEqual((receipts[0]!.facts['refusedBefore'] as { code: string }[]).map((r) => r.code), ['HANDOFF_WORDS_MISMATCH', 'BAG_NUMBER_MISMATCH'])
+    const refusal = record.deviations.find((d) => d.source === 'refusal')
+    assert.match(refusal?.what ?? '', /HANDOFF_WORDS_MISMATCH.*BAG_NUMBER_MISMATCH/)
+    assert.equal(refusal?.resolution?.allowedBy, 'Operator at Site B')
     assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('REHEARSAL-')).sort().map((n) => n.replace(/rehearsal-\d+/, 'ID')), ['REHEARSAL-ID-media', 'REHEARSAL-ID-site-a', 'REHEARSAL-ID-site-b'])
   } finally {
     await svc.shutdown()

@@ -51,8 +51,23 @@ describe('stations in the plan', () => {
     const plan = planWithStations(credsWithPins(2), { sites: 2, id: 'plan-test' })
     assert.deepEqual(tripsOfPlan(plan).map((t) => [t.station, t.steps]), [
       ['site-b', ['station-preflight:site-b', 'transfer-key:fips-2', 'export-pubkey:fips-2']],
-      ['site-a', ['station-preflight:site-a', 'import-pubkey:fips-2', 'wrap-request:fips-2', 'wrap-approval:fips-2', 'wrap-result:fips-2', 'delete-pubkey:fips-2']],
-      ['site-b', ['load-blob:fips-2', 'unwrap-request:fips-2', 'unwrap-approval:fips-2', 'unwrap-result:fips-2', 'delete-transfer-key:fips-2', 'close']],
+      ['site-a', ['station-preflight:site-a', 'import-pubkey:fips-2', 'wrap-request:fips-2', 'wrap-approval:fips-2', 'wrap-result:fips-2', 'delete-pubkey:fips-2', 'appliance-logs:site-a']],
+      ['site-b', ['load-blob:fips-2', 'unwrap-request:fips-2', 'unwrap-approval:fips-2', 'unwrap-result:fips-2', 'delete-transfer-key:fips-2', 'appliance-logs:site-b', 'close']],
+    ])
+  })
+
+  test('each station captures its own appliances\' logs in its last leg, with no extra trip: C.0a, C.0b… before the close C.1', () => {
+    const plan = planWithStations(credsWithPins(3), { sites: 3, id: 'plan-test' })
+    const trips = tripsOfPlan(plan)
+    assert.equal(trips.length, 5)
+    for (const station of ['site-a', 'site-b', 'site-c']) {
+      const last = trips.filter((t) => t.station === station).at(-1)!
+      assert.ok(last.steps.includes(`appliance-logs:${station}`), `${station}'s logs in its last leg`)
+      assert.ok(trips.filter((t) => t.station === station).slice(0, -1).every((t) => !t.steps.some((id) => id.startsWith('appliance-logs'))))
+    }
+    const scripted = KINDS['replicate-cmk'].steps(plan)
+    assert.deepEqual(scripted.filter((s) => s.name === 'appliance-logs' || s.name === 'close').map((s) => [s.id, s.scriptId, s.appliances]), [
+      ['appliance-logs:site-a', 'C.0a', ['fips-1']], ['appliance-logs:site-b', 'C.0b', ['fips-2']], ['appliance-logs:site-c', 'C.0c', ['fips-3']], ['close', 'C.1', []],
     ])
   })
 

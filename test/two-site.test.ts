@@ -81,6 +81,15 @@ describe('a replication across two sites', { concurrency: 2 }, () => {
         const preflightA = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'station-preflight:site-a')
         const unwrap = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === `unwrap-result:${s.plan.targets[0]}`)
         assert.equal(unwrap.facts.result.kcvSource, preflightA.facts.result.cmk.kcv)
+        // C.0 at each station: its own appliances' logs, every call of the ceremony found there, nothing else.
+        for (const [station, appliances] of [['site-a', [s.plan.source]], ['site-b', s.plan.targets]] as const) {
+          const logs = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === `appliance-logs:${station}`)
+          assert.ok(logs, `${station} captured its appliances' logs`)
+          assert.deepEqual(Object.keys(logs.facts.result.appliances).sort(), [...appliances].sort())
+          assert.deepEqual(logs.facts.result.findings, [])
+          assert.ok(logs.facts.result.ceremonyCalls >= 2 * targets && logs.facts.result.corroborated === logs.facts.result.ceremonyCalls, `${station}: ${logs.facts.result.corroborated} of ${logs.facts.result.ceremonyCalls}`)
+        }
+        assert.equal(record.artifacts.filter((a: { name: string }) => a.name.includes('-appliance-log-')).length, 1 + targets)
         assert.equal(verifyRecord(record, { artifactsDir: s.media }).ok, true)
         const verify = await runCli(['verify', last.record, '--artifacts', s.media])
         assert.equal(verify.code, 0, verify.stdout)

@@ -7,7 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'el
 import Store from 'electron-store'
 import { digestOfFile } from '../ceremony/software'
 import { CeremonyService } from '../ceremony/ceremony-service'
-import type { JournalStore } from '../ceremony/journal'
+import { fileJournalStore } from '../ceremony/journal-file'
 import { createHandlers } from '../ipc/handlers'
 import { registerContract, type IpcSender } from '../ipc/register'
 import { emit } from '../ipc/register'
@@ -57,8 +57,9 @@ function start(): void {
     ipcMain.removeAllListeners('electron-store-get-data')
     const settings = new SettingsService(store as unknown as ConstructorParameters<typeof SettingsService>[0])
 
-    // Each ceremony's journal is its own electron-store file in its state folder.
-    const journalStore = (dir: string) => new Store({ cwd: dir, name: 'journal' }) as unknown as JournalStore
+    // Each ceremony's journal is its own file in its state folder (journal-file.ts: not electron-store,
+    // whose writer can leave a truncated file when the disk fills up mid-save).
+    const journalStore = (dir: string) => fileJournalStore(dir)
     ipcMain.removeAllListeners('electron-store-get-data')
     const ceremony = new CeremonyService({
       stateRoot: join(app.getPath('userData'), 'ceremonies'),

@@ -59,17 +59,23 @@ export interface DeskDeps {
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer)
       resolve()
-    }, { once: true })
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 }
 
 export class ApprovalDesk {
   private readonly entries = new Map<string, DeskEntry>()
   private readonly watchers = new Map<string, { abort: AbortController; done: Promise<void> }>()
+  /** When each step's request was last read from the appliance (a view built, a decision answered, a poll). */
+  private readonly readAt = new Map<string, number>()
 
   constructor(private readonly deps: DeskDeps) {}
 
@@ -96,10 +102,23 @@ export class ApprovalDesk {
       decisions: previous?.request.request_id === opened.requestId ? previous.decisions : [],
     }
     this.entries.set(step.id, entry)
+    this.readAt.set(step.id, Date.now())
     const logged = this.deps.log.entries().some((e) => e.kind === ENTRY.approvalView && e.facts['viewDigest'] === viewDigest)
     if (!logged) await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.approvalView, facts: { viewDigest, ...shown, facts: { items: itemsForLog(facts.items), checks: facts.checks } } })
     this.deps.changed()
     return entry
+  }
+
+  /**
+   * The view for the request the step's journal names now: built (read from the appliance) only if
+   * there is none for that request yet. A decision rebuilds it itself, from a fresh read, right
+   * before it is sent; the step run after the decision needs no second copy.
+   */
+  async ensure(step: AnyStep): Promise<DeskEntry> {
+    const opened = this.deps.runner.context(step).find(step.approval!.request)
+    const entry = this.entries.get(step.id)
+    if (entry && opened && entry.request.request_id === opened.requestId) return entry
+    return this.refresh(step)
   }
 
   /** A custodian signs in with their own DSM user and approves or denies, bound to the view they saw. */
@@ -128,6 +147,7 @@ export class ApprovalDesk {
         : await session.approvals.deny(requestId, input.reason ?? 'denied in the DSM Key Ceremony app')
       await this.deps.log.append({ actor: input.user, step: step.id, kind: input.decision === 'approve' ? ENTRY.approval : ENTRY.denial, facts: { ...facts, status: request.status, via: 'in-app' } })
       current.request = request
+      this.readAt.set(step.id, Date.now())
       current.decisions.push({ user: input.user, decision: input.decision, at: this.deps.now().toISOString(), viewDigest: current.viewDigest, reason: input.reason ?? null })
     } finally {
       password?.fill(0)
@@ -141,6 +161,10 @@ export class ApprovalDesk {
    * Polls the request in the background until it is decided (then `onDecided` runs the step to
    * completion or failure). An appliance that stops answering for a while does not end the wait:
    * polling backs off (up to 10 s) and carries on, so approvals made in the DSM UI are still seen.
+   * The first poll comes one interval after the wait starts (the step has just read the request),
+   * and a poll is skipped while the request was read more recently than the interval (custodians
+   * deciding in the app): every request to an appliance shares its one connection, so a redundant
+   * poll would hold up the decision behind it.
    */
   watch(step: AnyStep, onDecided: () => Promise<void>): Promise<void> {
     const existing = this.watchers.get(step.id)
@@ -148,12 +172,20 @@ export class ApprovalDesk {
     const abort = new AbortController()
     const done = (async () => {
       let interval = this.deps.poll.initialIntervalMs
+      let gap = interval // the wait before the poll now due
       let outage = 1000
+      await abortableSleep(gap, abort.signal)
       while (!abort.signal.aborted) {
         try {
+          const since = Date.now() - (this.readAt.get(step.id) ?? 0)
+          if (since < gap) {
+            await abortableSleep(gap - since, abort.signal)
+            continue
+          }
           const entry = this.entries.get(step.id) ?? (await this.refresh(step))
           const app = await this.deps.runner.context(step).app(step.approval!.appliance)
           const snap = await app.approvals.snapshot(entry.request.request_id)
+          this.readAt.set(step.id, Date.now())
           entry.request = snap.request
           entry.expired = snap.request.status === 'PENDING' && isExpired(snap.request, snap.serverDate)
           this.deps.changed()
@@ -161,7 +193,8 @@ export class ApprovalDesk {
             if (!abort.signal.aborted) await onDecided()
             return
           }
-          await abortableSleep(interval, abort.signal)
+          gap = interval
+          await abortableSleep(gap, abort.signal)
           interval = Math.min(interval * 2, this.deps.poll.maxIntervalMs)
           outage = 1000
         } catch (err) {
@@ -207,6 +240,7 @@ export class ApprovalDesk {
   forget(stepId: string): void {
     this.stop(stepId)
     this.entries.delete(stepId)
+    this.readAt.delete(stepId)
   }
 
   stop(stepId: string): void {

@@ -1,27 +1,30 @@
 /**
- * The ceremony as the app's screens drive it: the plan, the API keys (main-process memory only),
- * the appliance connections, the engine, and the views the renderer shows. Electron-free: dialogs,
- * PDF printing, stores and the simulator are injected by the composition root.
+ * The ceremony as the app's screens drive it: the plan, the secrets (API keys and sign-in passwords,
+ * main-process memory only, in the vault), the appliance connections, the engine, and the views the
+ * renderer shows. Electron-free: dialogs, PDF printing, stores and the simulators are injected by
+ * the composition root.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
-import { CeremonyError, errorCode } from '../errors'
+import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningCluster, RunningSimulator } from '../simulator'
+import { ApiKeyVault } from './api-key-vault'
+import type { ResolutionInput } from './witness-desk'
 import { CeremonyEngine, type EngineOptions } from './engine'
-import { isFileSystemCode } from './error-codes'
 import { findInterrupted } from './interrupted'
 import type { JournalStore } from './journal'
-import { checkPlan, parsePlanText, planDigest, type Plan } from './plan'
-import { SignInsAndRecords, clusterRehearsal, rehearsalKinds } from './service-cluster'
+import type { Plan } from './plan'
+import { readPlanFile } from './plan-file'
+import { SignInsAndRecords } from './service-cluster'
 import { ApplianceConnections, connectTo } from './service-connections'
-import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
+import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
+import { RehearsalSystems } from './service-rehearsal'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
-import { planWithStations } from './station-plan'
-import { approvalAndBreakOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { approvalAndBreakOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
@@ -47,35 +50,30 @@ export interface CeremonyServiceDeps {
   now?: () => Date
   /** Which software runs the ceremonies (recorded in each one's first entry). */
   software?: Software
+  /** Secrets are wiped after this long without operator action (production plans); default 10 minutes. */
+  idleTimeoutMs?: number
 }
 
-/** Writes where the operator chose in main's dialog; a failure names the file, not the folder it was in. */
-async function writeChosenFile(path: string, data: string | Buffer): Promise<{ sha256: string; bytes: number }> {
-  try {
-    return await writeFileAtomic(path, data, { overwrite: true })
-  } catch (err) {
-    const code = errorCode(err, 'MEDIA_WRITE_FAILED')
-    throw new CeremonyError(isFileSystemCode(code) ? 'MEDIA_WRITE_FAILED' : code, `Could not write ${basename(path)}: check that the folder is writable and has space`)
-  }
-}
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000
 
 export class CeremonyService {
   private plan: Plan | null = null
   private engine: CeremonyEngine | null = null
   /** The one opening in progress: two calls arriving together must not open the journal and log twice. */
   private opening: Promise<CeremonyEngine> | null = null
-  /** API keys (main memory only) and the connection checks (service-connections.ts). */
-  private readonly connections = new ApplianceConnections()
-  private simulator: RunningSimulator | null = null
-  private rehearsalCreds: Credentials | null = null
+  /** API keys and sign-in passwords, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
+  private readonly secrets: ApiKeyVault
+  /** The connection checks, with the vault's keys (service-connections.ts). */
+  private readonly connections: ApplianceConnections
+  /** A rehearsal's simulated appliances and cluster (service-rehearsal.ts). */
+  private readonly rehearsal: RehearsalSystems
   private participantsConfirmed = false
   /** Who the operator confirmed in the room before the engine opened: their arrivals open the attendance log. */
   private arrivals = new Set<string>()
   private exported = new Set<'json' | 'pdf'>()
   private findings: { stepId: string; finding: string }[] = []
-  /** Sign-in passwords, earlier records, the rehearsal's outage control (service-cluster.ts). */
-  private readonly extras = new SignInsAndRecords()
-  private cluster: RunningCluster | null = null
+  /** Sign-ins (their passwords go to the vault), earlier records, the rehearsal's outage control (service-cluster.ts). */
+  private readonly extras: SignInsAndRecords
   /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
   readonly stations: StationSession
 
@@ -88,6 +86,15 @@ export class CeremonyService {
       snapshot: () => this.snapshot(), changed: () => this.changed(),
       participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
+    this.secrets = new ApiKeyVault({
+      // Simulated appliances' keys are entered for the operator, so a rehearsal has no time-out.
+      idleTimeoutMs: () => (this.plan?.mode === 'production' ? (deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0),
+      now: deps.now ?? (() => new Date()),
+      onIdle: () => void this.endSessions(),
+    })
+    this.connections = new ApplianceConnections(this.secrets)
+    this.extras = new SignInsAndRecords(this.secrets)
+    this.rehearsal = new RehearsalSystems(deps)
     // On start, an unfinished production ceremony is offered for resuming (interrupted.ts).
     ;({ plan: this.plan, findings: this.findings } = findInterrupted(deps.stateRoot, deps.journalStore))
   }
@@ -101,49 +108,25 @@ export class CeremonyService {
   async openPlan(): Promise<{ cancelled: boolean; snapshot: CeremonySnapshot }> {
     const path = await this.deps.dialogs.openPlanFile()
     if (!path) return { cancelled: true, snapshot: this.snapshot() }
-    const plan = parsePlanText(readFileSync(path, 'utf8'))
+    const plan = await readPlanFile(path) // capped, never through a link
     await this.load(plan)
     return { cancelled: false, snapshot: this.snapshot() }
   }
 
   validatePlan(text: string): { issues: { path: string; message: string }[]; summary: PlanSummary | null } {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (err) {
-      return { issues: [{ path: '(file)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], summary: null }
-    }
-    const checked = checkPlan(json)
-    return checked.ok ? { issues: [], summary: planSummary(checked.plan) } : { issues: checked.issues, summary: null }
+    return validatePlanText(text)
   }
 
-  async savePlan(text: string): Promise<{ cancelled: boolean; digest: DigestView | null }> {
-    const plan = parsePlanText(text)
-    const path = await this.deps.dialogs.savePlanFile(`${plan.id}.plan.json`)
-    if (!path) return { cancelled: true, digest: null }
-    await writeChosenFile(path, JSON.stringify(plan, null, 2) + '\n')
-    return { cancelled: false, digest: digestView(planDigest(plan)) }
+  savePlan(text: string): Promise<{ cancelled: boolean; digest: DigestView | null }> {
+    return savePlanText(text, (name) => this.deps.dialogs.savePlanFile(name))
   }
 
-  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only). */
-  async startRehearsal(targets: number, opts: { kind?: string; sites?: number } = {}): Promise<CeremonySnapshot> {
-    const kind = opts.kind ?? 'replicate-cmk'
-    const sites = opts.sites ?? 1
-    if (!rehearsalKinds(this.deps.startCluster !== undefined).some((k) => k.kind === kind)) throw new CeremonyError('UNKNOWN_KIND', `No rehearsal of "${kind}" here`)
-    if (sites > 1 && kind !== 'replicate-cmk') throw new CeremonyError('UNKNOWN_KIND', `A rehearsal across sites is of "replicate-cmk" only, not "${kind}"`)
-    await Promise.all([this.simulator?.close(), this.cluster?.close()])
-    this.cluster = null
-    this.simulator = await this.deps.startSimulator(targets + 1)
-    this.rehearsalCreds = parseCredentials(this.simulator.readyLine())
-    if ((kind === 'link-cluster' || kind === 'verify-cluster') && this.deps.startCluster) {
-      this.cluster = await this.deps.startCluster()
-      // What the rehearsed kind builds on runs first, headless, against the same simulated systems.
-      const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster, ...(this.deps.software ? { software: this.deps.software } : {}) }, kind)
-      await this.load(chain.plan)
-      this.extras.rehearse(chain.passwords, chain.records, [this.simulator])
-    } else await this.load(sites > 1 ? planWithStations(this.rehearsalCreds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(this.rehearsalCreds))
-    // Simulated appliances: their API keys are not secrets anyone holds, so they are entered for the operator.
-    for (const a of this.rehearsalCreds.appliances) this.connections.setKey(a.id, a.apiKey)
+  /** A rehearsal of one of main's kinds (default replicate-cmk), on one site or across several (replicate-cmk only); `materials` adds a manifest to type. */
+  async startRehearsal(targets: number, opts: { kind?: string; sites?: number; materials?: boolean } = {}): Promise<CeremonySnapshot> {
+    const started = await this.rehearsal.start(targets, opts)
+    await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
+    if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
+    for (const [id, key] of started.apiKeys) this.connections.setKey(id, key)
     return this.snapshot()
   }
 
@@ -155,13 +138,10 @@ export class CeremonyService {
     this.arrivals.clear()
     this.exported.clear()
     this.findings = []
-    this.connections.clear()
+    this.secrets.wipe('new-plan')
+    this.connections.forgetChecks()
     this.extras.reset()
-    if (plan.mode === 'production') {
-      this.rehearsalCreds = null
-      await this.simulator?.close()
-      this.simulator = null
-    }
+    if (plan.mode === 'production') await this.rehearsal.close()
     this.stations.reset(plan, plan.mode === 'rehearsal' ? join(this.deps.stateRoot, `REHEARSAL-${plan.id}-media`) : null)
     this.changed()
   }
@@ -193,6 +173,7 @@ export class CeremonyService {
   }
 
   async checkConnections(): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     await this.connections.check(this.requirePlan())
     this.changed()
     return this.snapshot()
@@ -210,6 +191,7 @@ export class CeremonyService {
     if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
     this.participantsConfirmed = true
     this.arrivals = new Set(present)
+    this.secrets.touch()
     // Once the ceremony is open, changes of who is present go to the attendance log.
     if (this.engine) await this.syncArrivals(this.engine)
     this.changed()
@@ -218,7 +200,7 @@ export class CeremonyService {
 
   async attendance(person: string, event: 'arrive' | 'leave'): Promise<CeremonySnapshot> {
     const engine = await this.requireEngine()
-    await engine.attendance(person, event, this.requirePlan().participants.operator)
+    await engine.attendance(person, event, this.stations.operator(this.requirePlan()))
     return this.snapshot()
   }
 
@@ -227,8 +209,15 @@ export class CeremonyService {
     return this.snapshot()
   }
 
+  async resolveDeviation(input: ResolutionInput): Promise<CeremonySnapshot> {
+    this.secrets.touch()
+    const by = this.stations.operator(this.requirePlan())
+    await (await this.requireEngine()).people((desk) => desk.resolveDeviation(input, by))
+    return this.snapshot()
+  }
+
   async takeBreak(event: 'start' | 'end', stays: string[] = []): Promise<CeremonySnapshot> {
-    const by = this.requirePlan().participants.operator
+    const by = this.stations.operator(this.requirePlan())
     await (await this.requireEngine()).people((desk) => (event === 'start' ? desk.breakStart(stays, by) : desk.breakEnd(by)))
     return this.snapshot()
   }
@@ -252,13 +241,14 @@ export class CeremonyService {
 
   // -- running ---------------------------------------------------------------------------------
 
-  async runStep(stepId: string, confirmation?: string): Promise<CeremonySnapshot> {
+  async runStep(stepId: string, confirmation?: string, input?: Record<string, string>): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     const engine = await this.requireEngine()
     // Opening the engine resumes interrupted steps; a step that is already finished is never run again.
     const state = engine.record(stepId).state
     if (state === 'done' || state === 'skipped') return this.snapshot()
     try {
-      await engine.runStep(stepId, confirmation === undefined ? {} : { confirmation })
+      await engine.runStep(stepId, { ...(confirmation === undefined ? {} : { confirmation }), ...(input === undefined ? {} : { input }) })
     } finally {
       await this.sealIfComplete()
     }
@@ -266,6 +256,7 @@ export class CeremonyService {
   }
 
   async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     const engine = await this.requireEngine()
     await engine.decideApproval(input.stepId, {
       user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
@@ -276,16 +267,19 @@ export class CeremonyService {
   }
 
   async restartApproval(stepId: string): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     await (await this.requireEngine()).restartApproval(stepId)
     return this.snapshot()
   }
 
   async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
     return this.snapshot()
   }
 
   async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
+    this.secrets.touch()
     await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
     return this.snapshot()
   }
@@ -298,28 +292,24 @@ export class CeremonyService {
   }
 
   async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; file: { name: string; bytes: number; sha256: DigestView } | null }> {
-    const engine = this.engine
-    if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
-    const record = engine.buildRecord()
-    const name = `${record.mode === 'rehearsal' ? 'REHEARSAL-' : ''}${engine.plan.id}-record.${format}`
-    if (format === 'pdf' && !this.deps.printRecordPdf) {
-      throw new CeremonyError('PDF_UNAVAILABLE', 'PDF export needs the desktop app; in the browser harness, print the record page instead')
-    }
-    const path = await this.deps.dialogs.saveRecordFile(name, format)
-    if (!path) return { cancelled: true, file: null }
-    const data = format === 'json' ? JSON.stringify(record, null, 2) + '\n' : await this.deps.printRecordPdf!()
-    const written = await writeChosenFile(path, data)
+    const exported = await exportRecordFile(this.engine, format, { saveRecordFile: this.deps.dialogs.saveRecordFile, ...(this.deps.printRecordPdf ? { printRecordPdf: this.deps.printRecordPdf } : {}) })
+    if (!exported.file) return exported
     this.exported.add(format)
     this.changed()
-    return { cancelled: false, file: { name: basename(path), bytes: written.bytes, sha256: digestView(written.sha256) } }
+    return exported
   }
 
   async shutdown(): Promise<void> {
+    this.secrets.wipe('quit')
     await this.engine?.shutdown()
-    await this.simulator?.close()
-    await this.cluster?.close()
-    this.connections.clear()
+    await this.rehearsal.close()
     this.extras.reset()
+  }
+
+  /** After the idle time-out or the seal (the secrets are already wiped): every DSM session ends, the cluster's too; the screens say so. */
+  private async endSessions(): Promise<void> {
+    await this.engine?.endSessions().catch(() => undefined)
+    this.changed()
   }
 
   // -- internals -------------------------------------------------------------------------------
@@ -354,7 +344,7 @@ export class CeremonyService {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: connectTo,
-      apiKey: (id) => this.connections.keyCopy(id),
+      apiKey: (id) => this.secrets.copy(id),
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),
@@ -369,8 +359,12 @@ export class CeremonyService {
     return engine
   }
 
+  /** The last step sealed the log: the record is written, then the secrets are wiped and every session ends. */
   private async sealIfComplete(): Promise<void> {
-    if (this.engine?.isComplete()) await this.engine.sealRecord()
+    if (!this.engine?.isComplete()) return
+    await this.engine.sealRecord()
+    this.secrets.wipe('sealed')
+    await this.endSessions()
   }
 
   private changed(): void {
@@ -389,10 +383,9 @@ export class CeremonyService {
       plan: plan ? planSummary(plan) : null,
       phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
       people: plan ? peopleOf(plan, engine, this.arrivals) : [],
-      ...approvalAndBreakOf(engine),
-      rehearsalCredentials: plan?.mode === 'rehearsal' && this.rehearsalCreds
-        ? this.rehearsalCreds.appliances.flatMap((a) => (a.custodians ?? []).map((c) => ({ applianceId: a.id, user: c.user, password: c.password })))
-        : [],
+      ...approvalAndBreakOf(plan, engine),
+      deviations: deviationRegisterOf(plan, engine),
+      rehearsalCredentials: this.rehearsal.custodians(plan),
       participantsConfirmed: this.participantsConfirmed,
       connections: plan ? this.connections.views(plan) : [],
       steps,
@@ -402,8 +395,9 @@ export class CeremonyService {
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
       record,
       ...this.extras.views(plan),
-      rehearsalKinds: rehearsalKinds(this.deps.startCluster !== undefined),
+      rehearsalKinds: this.rehearsal.kinds(),
       ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
+      secrets: this.secrets.view(),
     }
   }
 

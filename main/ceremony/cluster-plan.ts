@@ -7,11 +7,12 @@
  */
 import { z } from 'zod'
 import { UUID_RE } from '../dsm/endpoints'
-import { checkApplianceRef, checkEnvelope, hostname, label, slug, TrustSchema, type Plan } from './plan-envelope'
+import { checkApplianceRef, checkEnvelope, hostname, label, slug, spokenText, TrustSchema, type Plan } from './plan-envelope'
 import type { SignIn } from './sign-in'
 
 export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest: 64 lowercase hex characters')
-const dsmUser = z.string().trim().min(1).max(254).regex(/^[^\s:]+$/, 'a DSM user name, without spaces or ":"')
+/** Read aloud when the administrator signs in: the same rules as custodian users (plan-names.ts), and no space or ":". */
+const dsmUser = spokenText(254).regex(/^[^\s:]+$/, 'a DSM user name, without spaces or ":"')
 
 export const ClusterSchema = z.strictObject({
   id: slug.default('cluster'),
@@ -30,9 +31,10 @@ export const clusterShape = {
   cluster: ClusterSchema,
   /** The FIPS appliances (ids of `appliances`) in priority order: the first is tried first (hsm_order 0). */
   fips: z.array(slug).min(1).max(16),
-  groupName: z.string().trim().min(1).max(120).default('FIPS GROUP'),
+  /** Read aloud and typed on the cluster: spoken text (plan-names.ts), like replicate-cmk's group and CMK names. */
+  groupName: spokenText(120).default('FIPS GROUP'),
   /** The recovery canary's name: deterministic, so a resumed ceremony finds the key it made. */
-  canaryName: z.string().trim().max(120).refine((s) => s.includes('{ceremony}'), 'must contain {ceremony}').default('{ceremony}-recovery-canary'),
+  canaryName: spokenText(120).refine((s) => s.includes('{ceremony}'), 'must contain {ceremony}').default('{ceremony}-recovery-canary'),
   /** Prove failover (the first FIPS appliance taken down, the canary decrypted again); false leaves it out, recorded. */
   failoverDrill: z.boolean().default(true),
 }

@@ -10,6 +10,7 @@ import { isTransient, recoveryFor } from './error-codes'
 import type { ScriptedStep } from './kind'
 import type { Credentials } from './simulated-plan'
 import type { AnyStep } from './step'
+import { INPUT_REFUSALS, askInput, isMismatchCode, needsInput, rehearsalInput, resolveAtTerminal } from './driver-input'
 import { presentNow, witnessesOf } from './witnessing'
 
 /**
@@ -51,6 +52,9 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
   }
   for (const finding of await engine.resume()) say(`resumed ${finding.stepId}: ${finding.finding}`)
   await recordArrivals(engine, options.witnessing)
+  // Steps whose values the operator chose to type again after a mismatch.
+  const retype = new Set<string>()
+  const witnessing = options.witnessing
   for (;;) {
     const step = engine.currentStep()
     if (!step) return
@@ -59,6 +63,11 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
     const unsigned = engine.witnesses.firstUnsignedBefore(step) ?? (step === engine.steps.at(-1) && !engine.witnesses.status(step)?.complete ? step : null)
     if (unsigned) {
       await signStep(engine, unsigned, options.witnessing, say)
+      continue
+    }
+    // The record is sealed only once every line of the deviation register is resolved.
+    if (step === engine.steps.at(-1) && engine.witnesses.deviations().some((d) => !d.resolution)) {
+      await resolveDeviations(engine, options.witnessing, say)
       continue
     }
     if (options.stopAt?.(step)) return
@@ -71,7 +80,10 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
         await engine.restartApproval(step.id)
         continue
       }
-      if (recoveryFor(record.error.code) === 'fresh-request' || !(await transient(record.error.code, step.id))) {
+      // A value read in the room differs (materials): at the terminal, type again or a witness names it.
+      if (isMismatchCode(record.error.code) && witnessing.kind === 'ask') {
+        if ((await resolveAtTerminal(engine, step, witnessing.ask, say)) === 'retype') retype.add(step.id)
+      } else if (recoveryFor(record.error.code) === 'fresh-request' || !(await transient(record.error.code, step.id))) {
         throw new CeremonyError(record.error.code, `${step.text.title}: ${record.error.message}`)
       }
     }
@@ -79,11 +91,21 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
       if (step.interaction === 'approval') await approve(engine, step, options, say)
       else {
         const confirmation = options.confirm ? (engine.expectedConfirmation(step.id) ?? undefined) : undefined
-        await engine.runStep(step.id, confirmation === undefined ? {} : { confirmation })
+        // What is read in the room: the simulated room's values in a rehearsal, typed at the terminal in production.
+        const typing = retype.has(step.id) || needsInput(engine, step)
+        const input = !typing ? undefined : witnessing.kind === 'ask' ? await askInput(step, witnessing.ask, say) : rehearsalInput(step.input!.fields)
+        retype.delete(step.id)
+        await engine.runStep(step.id, { ...(confirmation === undefined ? {} : { confirmation }), ...(input ? { input } : {}) })
       }
       say(`${step.id}: ${engine.record(step.id).state}`)
     } catch (err) {
       const code = errorCode(err, '')
+      // Typed values refused before anything was recorded: at the terminal, say why and ask again.
+      if (INPUT_REFUSALS.has(code) && witnessing.kind === 'ask' && engine.record(step.id).state !== 'failed') {
+        say(`${step.scriptId}: ${code}: ${err instanceof Error ? err.message : String(err)}`)
+        retype.add(step.id)
+        continue
+      }
       // A refusal is in the journal; the top of the loop decides whether to retry, restart or stop.
       if (engine.record(step.id).state === 'failed') continue
       if (await transient(code, step.id)) continue
@@ -155,6 +177,46 @@ async function signStep(engine: CeremonyEngine, step: ScriptedStep, witnessing: 
       say(`${step.scriptId}: signed by ${witness.trim()}`)
     } catch (err) {
       say(`${step.scriptId}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}
+
+/**
+ * Before the seal: each open line of the deviation register is resolved. In a rehearsal the simulated
+ * witnesses note it (marked simulated); in production the operator writes the resolution and who
+ * allowed going on, and every witness in the room types their initials, at the terminal.
+ */
+async function resolveDeviations(engine: CeremonyEngine, witnessing: Witnessing, say: (line: string) => void): Promise<void> {
+  const present = presentNow(engine.logEntries())
+  const here = witnessesOf(engine.plan).filter((w) => present.has(w.name))
+  const by = engine.operator
+  // Who allows going on, in a rehearsal: the operator the plan names for this room.
+  const operators = [engine.plan.participants.operator, ...(engine.plan.stations ?? []).map((st) => st.operator)]
+  const operatorHere = operators.find((o) => present.has(o)) ?? by
+  for (const d of engine.witnesses.deviations().filter((x) => !x.resolution)) {
+    if (witnessing.kind === 'simulated') {
+      await engine.people((desk) => desk.resolveDeviation({
+        deviation: d.id, resolution: 'Rehearsal: noted by the simulated witnesses; the ceremony went on as the engine recorded',
+        allowedBy: operatorHere, initials: here.map((w) => ({ witness: w.name, initials: w.initials })), simulated: true,
+      }, by))
+      continue
+    }
+    say(`${d.id} (${d.ts}, ${d.step}): ${d.what}`)
+    const resolution = await witnessing.ask(`${d.id} resolution: `)
+    const allowedBy = resolution === null ? null : await witnessing.ask(`${d.id} allowed to go on by (name): `)
+    if (resolution === null || allowedBy === null) throw new CeremonyError('DEVIATION_UNRESOLVED', `${d.id} is not resolved, and no one answered at the terminal`)
+    const initials: { witness: string; initials: string }[] = []
+    for (const w of here) {
+      const typed = await witnessing.ask(`${d.id} initials of ${w.name}: `)
+      if (typed === null) throw new CeremonyError('DEVIATION_UNRESOLVED', `${d.id} is not resolved: ${w.name} did not initial it`)
+      initials.push({ witness: w.name, initials: typed })
+    }
+    try {
+      await engine.people((desk) => desk.resolveDeviation({ deviation: d.id, resolution, allowedBy: allowedBy.trim(), initials }, by))
+      say(`${d.id}: resolved`)
+    } catch (err) {
+      // Refused (wrong initials, not entitled …): the loop asks again for what is still open.
+      say(`${d.id}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
 }

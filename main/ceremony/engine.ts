@@ -6,58 +6,29 @@
  * One action at a time: a second call waits for the first.
  */
 import { join } from 'node:path'
-import type { DsmConnection } from '../dsm'
-import { AuditLog, buildRecord, type CeremonyRecord, type LogEntry } from '../evidence'
+import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
 import { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
-import { Journal, type JournalStore, type StepRecord } from './journal'
+import type { EngineOptions } from './engine-options'
+import { Journal, type StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
-import { applianceOf, type Plan, type PlanAppliance } from './plan-envelope'
+import { applianceOf, type Plan } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
-import type { ApplianceOutage } from './outage'
 import { StepRunner, type Boundary, type Finding } from './runner'
 import { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
-import type { Software } from './software'
-import { openCeremonyState } from './state-files'
+import { inputFor } from './step-input-gate'
+import type { Typed } from './step-input'
+import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
 import { WitnessDesk, type SignoffInput } from './witness-desk'
 import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
 
-export type { Boundary, Finding }
-
-export interface EngineOptions {
-  plan: Plan
-  /** Journal, audit log, lock and the sealed record live here. */
-  stateDir: string
-  /** Where artifacts go: the transfer public key, the wrapped CMK and its manifest. */
-  mediaDir: string
-  /** Opens the journal's store (conf or electron-store on the state folder); may throw on a damaged file. */
-  openJournalStore(): JournalStore
-  connect(appliance: PlanAppliance): DsmConnection
-  /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
-  apiKey(applianceId: string): Buffer | undefined
-  operator: string
-  now?: () => Date
-  poll?: { initialIntervalMs?: number; maxIntervalMs?: number }
-  /** Called whenever something the screens show has changed. */
-  onChange?(): void
-  /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
-  boundary?(stepId: string, phase: Boundary): void
-  /** A fresh copy of a sign-in's password (zeroed by the login); earlier records (parsed JSON, verified by steps). */
-  password?(signInId: string): Buffer | undefined
-  records?(): unknown[]
-  /** Rehearsal only: the simulator's outage control for the failover drill. Ignored for a production plan. */
-  outage?: ApplianceOutage
-  /** Which software runs the ceremony (recorded in the first entry). */
-  software?: Software
-  /** Multi-site plans: the station this workstation is; it runs only its own legs (stations.ts). */
-  station?: string
-}
+export type { Boundary, EngineOptions, Finding }
 
 export class CeremonyEngine {
   readonly plan: Plan
@@ -66,6 +37,10 @@ export class CeremonyEngine {
   readonly steps: ScriptedStep[]
   /** Attendance, sign-offs, exceptions: the people's side of the protocol. */
   readonly witnesses: WitnessDesk
+  /** Who runs the ceremony here (the station's operator across sites): the actor of what the engine records for them. */
+  get operator(): string {
+    return this.options.operator
+  }
   private readonly runner: StepRunner
   private readonly desk: ApprovalDesk
   /** Every DSM session of this ceremony: one per appliance, and the named users' (ceremony-sessions.ts). */
@@ -109,11 +84,11 @@ export class CeremonyEngine {
   static async open(options: EngineOptions): Promise<CeremonyEngine> {
     const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
     const now = options.now ?? (() => new Date())
-    const lock = StateLock.acquire(options.stateDir, now)
+    const lock = acquireStateLock(options.stateDir, now)
     try {
       const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
         stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
-        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now,
+        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now, ...options.stateFaults,
       })
       // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
       if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
@@ -134,7 +109,7 @@ export class CeremonyEngine {
       return engine
     } catch (err) {
       lock.release()
-      throw err
+      throw namedStateError(err)
     }
   }
 
@@ -204,8 +179,12 @@ export class CeremonyEngine {
   // ------------------------------------------------------------------------------------------
   // Actions
 
-  /** Runs the step (in order). Irreversible steps need their typed confirmation; approval steps start waiting. */
-  runStep(stepId: string, opts: { confirmation?: string } = {}): Promise<StepRecord> {
+  /**
+   * Runs the step (in order). Irreversible steps need their typed confirmation; approval steps start
+   * waiting; a step that takes input needs what was typed (validated before anything is recorded), or
+   * judges again the values its earlier attempt journaled.
+   */
+  runStep(stepId: string, opts: { confirmation?: string; input?: Record<string, string> } = {}): Promise<StepRecord> {
     return this.exclusive(async () => {
       this.assertOpen()
       const step = this.def(stepId)
@@ -219,7 +198,8 @@ export class CeremonyEngine {
       const record = this.journal.get(stepId)
       // A resumed intent was confirmed when it was first started; an approval step is confirmed per approval.
       if (step.interaction === 'run' && record.state !== 'intent') checkTyped(step, this.confirmationOf(stepId), opts.confirmation)
-      await this.execute(step, opts.confirmation !== undefined)
+      const input = inputFor(step, opts.input, record, () => this.runner.context(step))
+      await this.execute(step, opts.confirmation !== undefined, input)
       return this.journal.get(stepId)
     })
   }
@@ -253,8 +233,9 @@ export class CeremonyEngine {
         if (input.decision === 'approve') checkTyped(step, this.confirmationOf(stepId), input.confirmation)
         const entry = await this.desk.decide(step, input)
         // The decision is made; what the appliance then did (approved, denied, failed) is the step's
-        // state, journaled and shown — not an error of the custodian's call.
-        await this.execute(step, true).catch(() => undefined)
+        // state, journaled and shown — not an error of the custodian's call. Still PENDING (the
+        // appliance's answer to the decision says so): nothing changed for the step, polling goes on.
+        if (entry.request.status !== 'PENDING') await this.execute(step, true).catch(() => undefined)
         return entry
       } finally {
         input.password.fill(0)
@@ -282,32 +263,20 @@ export class CeremonyEngine {
   }
 
   signOff(stepId: string, input: SignoffInput): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.signOff(this.def(stepId), input)
-    })
+    return this.whileOpen(() => this.witnesses.signOff(this.def(stepId), input))
   }
 
   attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.attendance(person, event, recordedBy)
-    })
+    return this.whileOpen(() => this.witnesses.attendance(person, event, recordedBy))
   }
 
   /** People's acts outside the steps: approving the script, breaks. */
   people(act: (desk: WitnessDesk) => Promise<void>): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await act(this.witnesses)
-    })
+    return this.whileOpen(() => act(this.witnesses))
   }
 
   recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true)
-    })
+    return this.whileOpen(() => this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true))
   }
 
   /** Stops the ceremony for good: why, who decided, and what is left on which appliance and medium. */
@@ -344,9 +313,21 @@ export class CeremonyEngine {
   /** Seals the record into the state folder once the ceremony is complete. */
   async sealRecord(): Promise<{ path: string; record: CeremonyRecord }> {
     const record = this.buildRecord()
-    const path = join(this.options.stateDir, `${this.plan.id}${this.plan.mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`)
+    const path = join(this.options.stateDir, recordFileName(this.plan.id, this.plan.mode))
     await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n', { overwrite: true })
     return { path, record }
+  }
+
+  /**
+   * Ends every DSM session once the secrets are wiped: the app sessions and the named users' (the
+   * cluster administrator's), whose password is gone too. A waiting approval stays waiting, watched
+   * again when run.
+   */
+  endSessions(): Promise<void> {
+    return this.exclusive(async () => {
+      this.desk.stopAll()
+      await this.sessions.signOut()
+    })
   }
 
   /** Stops polling, signs out of every appliance, closes the log and releases the state folder. */
@@ -362,11 +343,11 @@ export class CeremonyEngine {
   // ------------------------------------------------------------------------------------------
   // Internals
 
-  private async execute(step: AnyStep, confirmed: boolean): Promise<void> {
+  private async execute(step: AnyStep, confirmed: boolean, input?: Typed): Promise<void> {
     try {
-      const outcome = await this.runner.run(step, { confirmed })
+      const outcome = await this.runner.run(step, { confirmed, ...(input ? { input } : {}) })
       if (outcome === 'waiting') {
-        await this.desk.refresh(step).catch(() => undefined)
+        await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now
         void this.waitForApproval(step.id)
         return
       }
@@ -410,11 +391,17 @@ export class CeremonyEngine {
     this.options.onChange?.()
   }
 
+  /** One action at a time, and only while the ceremony is open (the people's acts on the witness desk). */
+  private whileOpen(fn: () => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertOpen()
+      await fn()
+    })
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn, fn)
     this.busy = run.catch(() => undefined)
     return run
   }
 }
-
-

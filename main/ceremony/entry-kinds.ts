@@ -2,7 +2,7 @@
  * Every kind of audit-log entry the ceremony writes, in one typed list. The record, the renderer's
  * record page and `ceremony verify` read entries by these names; nothing else is written.
  */
-import { ENTRY_KINDS } from '../evidence'
+import { DEVIATION_RESOLUTION, ENTRY_KINDS } from '../evidence'
 
 export const ENTRY = {
   ceremonyOpen: 'ceremony-open',
@@ -23,12 +23,20 @@ export const ENTRY = {
   attendance: 'attendance',
   break: 'break',
   scriptApproval: 'script-approval',
+  /** A line of the deviation register resolved: the resolution, who allowed going on, every present witness's initials. */
+  deviationResolution: DEVIATION_RESOLUTION,
   ceremonyAbort: 'ceremony-abort',
   logRepair: 'log-repair',
   /** Stations (design §3b): ends a station's leg; its hash is the segment's final digest, read out of band. */
   handoff: 'handoff',
   /** The next station checked the segment, the artifacts and the words, and continues the chain. */
   handoffReceived: 'handoff-received',
+  /**
+   * A value typed in the room (a bag number, a serial, a tamper label) or reported by an appliance
+   * that is not what the plan or an earlier record says: facts { code, item, expected, typed, … }.
+   * The step refused; the deviation register lists each one.
+   */
+  materialsMismatch: 'materials-mismatch',
 } as const
 
 export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

@@ -3,10 +3,11 @@
  * first whose plan's last step is not done. A folder that cannot be read is left alone for the
  * operator to inspect, and said so; it does not stop the app.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JournalStore } from './journal'
-import { parsePlanText, type Plan } from './plan'
+import type { Plan } from './plan'
+import { readPlanFileSync } from './plan-file'
 import { kindOf } from './registry'
 
 export interface Interrupted {
@@ -21,7 +22,7 @@ export function findInterrupted(stateRoot: string, journalStore: (dir: string) =
     const planFile = join(stateRoot, name, 'plan.json')
     if (!existsSync(planFile)) continue
     try {
-      const plan = parsePlanText(readFileSync(planFile, 'utf8'))
+      const plan = readPlanFileSync(planFile) // capped, never through a link
       const journal = journalStore(join(stateRoot, name)).store as { steps?: Record<string, { state: string }> }
       const last = kindOf(plan).steps(plan).at(-1)!.id
       if (journal.steps?.[last]?.state === 'done') continue

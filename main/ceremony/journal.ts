@@ -42,6 +42,8 @@ export interface JournalData {
 export interface JournalStore {
   get store(): Record<string, unknown>
   set store(value: Record<string, unknown>)
+  /** The store fsyncs the folder after each save itself (journal-file.ts does; conf does not). */
+  readonly syncsFolder?: boolean
 }
 
 export class JournalMismatchError extends CeremonyError {
@@ -67,6 +69,33 @@ export class JournalUnsupportedError extends CeremonyError {
   }
 }
 
+/**
+ * The journal could not be saved (a full disk, an I/O error). The step does not advance: the journal
+ * in memory is put back to what is on disk, so what the screen shows is what a restart would find.
+ */
+export class JournalWriteError extends CeremonyError {
+  readonly osCode: string | undefined
+  constructor(cause: unknown) {
+    const osCode = (cause as NodeJS.ErrnoException | undefined)?.code
+    const full = osCode === 'ENOSPC' || osCode === 'EDQUOT'
+    super(
+      full ? 'STATE_DISK_FULL' : 'STATE_WRITE_FAILED',
+      full
+        ? `The ceremony journal could not be saved: the disk holding the ceremony's state is full (${osCode}). The ceremony did not advance; free space, then go on.`
+        : `The ceremony journal could not be saved (${osCode ?? 'write failed'}). The ceremony did not advance; check the disk holding the ceremony's state, then go on.`,
+    )
+    this.name = 'JournalWriteError'
+    this.osCode = osCode
+    this.cause = cause
+  }
+}
+
+/** A file-system failure (ENOSPC, EIO …) rather than a damaged file. */
+function isIoError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && code !== 'ENOENT'
+}
+
 const STATES = new Set<JournalState>(['pending', 'intent', 'waiting', 'done', 'failed', 'skipped'])
 
 function checkShape(data: Partial<JournalData>): void {
@@ -83,13 +112,16 @@ const EMPTY_RECORD: StepRecord = { state: 'pending', intent: null, result: null,
 export class Journal {
   private data: JournalData
   private readonly afterWrite: () => void
+  private readonly beforeWrite: () => void
 
   /** Opens the journal for this plan, creating it when new; a journal for another plan is refused. */
   constructor(
     private readonly store: JournalStore,
-    init: { ceremonyId: string; planDigest: string; stepIds: string[]; now: () => Date; afterWrite?: () => void },
+    init: { ceremonyId: string; planDigest: string; stepIds: string[]; now: () => Date; afterWrite?: () => void; beforeWrite?: () => void },
   ) {
     this.afterWrite = init.afterWrite ?? (() => undefined)
+    /** Fault injection only (the state-write kill loop): called just before each save. */
+    this.beforeWrite = init.beforeWrite ?? (() => undefined)
     const existing = store.store as Partial<JournalData>
     const isNew = Object.keys(existing).length === 0
     if (!isNew && existing.version !== JOURNAL_VERSION) throw new JournalUnsupportedError(existing.version)
@@ -104,8 +136,9 @@ export class Journal {
     } else {
       this.data = { version: JOURNAL_VERSION, ceremonyId: init.ceremonyId, planDigest: init.planDigest, createdAt: init.now().toISOString(), steps: {} }
     }
-    for (const id of init.stepIds) this.data.steps[id] ??= { ...EMPTY_RECORD, artifacts: {} }
-    this.flush()
+    this.write(() => {
+      for (const id of init.stepIds) this.data.steps[id] ??= { ...EMPTY_RECORD, artifacts: {} }
+    })
   }
 
   /** Opens the store, naming a damaged file instead of letting a parse error escape. */
@@ -113,6 +146,8 @@ export class Journal {
     try {
       return open()
     } catch (err) {
+      // A full disk or an I/O error is not a damaged journal: it is named as what it is.
+      if (isIoError(err)) throw new JournalWriteError(err)
       throw new JournalCorruptError(err instanceof SyntaxError ? 'the file is not valid JSON' : err instanceof Error ? err.name : 'unknown error')
     }
   }
@@ -136,54 +171,60 @@ export class Journal {
   intent(stepId: string, intent: Record<string, Json>, now: Date): void {
     assertNoSecrets(intent)
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'intent', intent, error: null, startedAt: r.startedAt ?? now.toISOString(), attempts: r.attempts + 1 }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, state: 'intent', intent, error: null, startedAt: r.startedAt ?? now.toISOString(), attempts: r.attempts + 1 }))
   }
 
   /** Moves the step to `state` without a result (an approval step starts or stops waiting). */
   setState(stepId: string, state: JournalState): void {
     const r = this.get(stepId)
     if (r.state === state) return
-    this.data.steps[stepId] = { ...r, state }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, state }))
   }
 
   /** Journals the digest of a file before its first byte is written. */
   artifact(stepId: string, name: string, sha256: string): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, artifacts: { ...r.artifacts, [name]: sha256 } }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, artifacts: { ...r.artifacts, [name]: sha256 } }))
   }
 
   done(stepId: string, result: Record<string, Json>, now: Date): void {
     assertNoSecrets(result)
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'done', result, error: null, finishedAt: now.toISOString() }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, state: 'done', result, error: null, finishedAt: now.toISOString() }))
   }
 
   skip(stepId: string, reason: string, now: Date): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: 'skipped', skipped: reason, finishedAt: now.toISOString() }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, state: 'skipped', skipped: reason, finishedAt: now.toISOString() }))
   }
 
   /** A refusal: the step stopped; `keepState` leaves an intent an intent (its outcome is unknown). */
   failed(stepId: string, error: { code: string; message: string }, keepState = false): void {
     const r = this.get(stepId)
-    this.data.steps[stepId] = { ...r, state: keepState ? r.state : 'failed', error }
-    this.flush()
+    this.write(() => void (this.data.steps[stepId] = { ...r, state: keepState ? r.state : 'failed', error }))
   }
 
   /** Puts steps back to pending (a fresh approval request after a denial); their old facts stay in the audit log. */
   reset(stepIds: string[]): void {
-    for (const id of stepIds) this.data.steps[id] = { ...EMPTY_RECORD, artifacts: {}, attempts: this.get(id).attempts }
-    this.flush()
+    const attempts = stepIds.map((id) => this.get(id).attempts)
+    this.write(() => stepIds.forEach((id, i) => void (this.data.steps[id] = { ...EMPTY_RECORD, artifacts: {}, attempts: attempts[i]! })))
   }
 
-  private flush(): void {
-    this.store.store = this.data as unknown as Record<string, unknown>
-    // The store renames a temp file into place; the rename is durable only once the folder is synced.
-    this.afterWrite()
+  /**
+   * Applies `change` and saves the whole journal. If it cannot be saved, the change is undone in
+   * memory too (JournalWriteError): memory never runs ahead of the file.
+   */
+  private write(change: () => void): void {
+    const before = { ...this.data.steps }
+    change()
+    try {
+      this.beforeWrite()
+      this.store.store = this.data as unknown as Record<string, unknown>
+      // The store renames a temp file into place; the rename is durable only once the folder is synced.
+      this.afterWrite()
+    } catch (err) {
+      this.data.steps = before
+      throw err instanceof CeremonyError ? err : new JournalWriteError(err)
+    }
   }
 }

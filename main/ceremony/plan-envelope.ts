@@ -6,15 +6,27 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
+import { checkCameras, type Camera } from './plan-cameras'
+import { isWindowsDeviceName, lookAlikes, spokenTextProblem } from './plan-names'
+import { MaterialsSchema, checkMaterials, type Materials } from './materials/schema'
 
 export const PLAN_FORMAT = 'dsm-key-ceremony/plan'
 
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/
-/** Free text that is printed and read aloud: no control characters (ANSI escapes included). */
-const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, 'must not contain control characters')
+/**
+ * Free text that is printed and read aloud: no control characters (ANSI escapes included), nothing
+ * invisible, composed Unicode, no word mixing Latin, Cyrillic or Greek letters (plan-names.ts).
+ */
+export const spokenText = (max: number) => z.string().trim().min(1).max(max).superRefine((value, ctx) => {
+  const problem = spokenTextProblem(value)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
+const text = spokenText
 
-export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
+/** Ids become file and folder names: lowercase ASCII, and never a Windows device name (CON, NUL, COM1 …). */
+export const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'use 3–64 lowercase letters, digits and dashes')
+  .refine((id) => !isWindowsDeviceName(id), 'is a Windows device name (CON, PRN, AUX, NUL, COM0–9, LPT0–9); it cannot be a file or folder name')
 export const hostname = z
   .string()
   .min(1)
@@ -45,13 +57,15 @@ export const ApplianceSchema = z.strictObject({
 /** A witness: a name (initials are then its words' first letters), or a name with the initials they sign with. */
 const WitnessSchema = z.union([person, z.strictObject({ name: person, initials: z.string().trim().regex(/^[A-Za-z]{1,4}$/, '1 to 4 letters') })])
 
-const custodianList = z.array(z.string().trim().min(1).max(254).regex(NO_CONTROL, 'must not contain control characters')).min(1).max(32)
+const custodianList = z.array(text(254)).min(1).max(32)
 
 /** Trusted roles (WebTrust key-ceremony roles), kept apart by checkRoles below. */
 export const ParticipantsSchema = z.strictObject({
   operator: person,
   /** Per appliance id: the DSM user names of its quorum custodians. */
-  custodians: z.record(slug, custodianList),
+  custodians: z
+    .record(slug, custodianList)
+    .refine((byAppliance) => Object.keys(byAppliance).length <= 16, 'custodians for at most 16 appliances'),
   witnesses: z.array(WitnessSchema).min(1).max(16),
   /** The witness who keeps the record of deviations (the deviation register). */
   internalWitness: person.optional(),
@@ -86,6 +100,9 @@ export const StationSchema = z.strictObject({
 })
 export type Station = z.output<typeof StationSchema>
 
+/** A camera filming the ceremony (plan-cameras.ts): its files are listed by this id in the video addendum. */
+export const CameraSchema = z.strictObject({ id: slug, label, films: text(160) })
+
 /** The fields every kind's plan schema starts with (spread into its strictObject). */
 export const envelopeShape = {
   format: z.literal(PLAN_FORMAT),
@@ -98,6 +115,10 @@ export const envelopeShape = {
   witnessing: WitnessingSchema.optional(),
   /** Optional: where the appliances are. Absent means one station that reaches every appliance. */
   stations: z.array(StationSchema).min(1).max(8).optional(),
+  /** Optional: the cameras that film the ceremony, so footage can be matched to steps by the on-screen clock. */
+  cameras: z.array(CameraSchema).min(1).max(8).optional(),
+  /** Optional: the materials manifest (materials/schema.ts): chassis, bags and where each item goes at the close. */
+  materials: MaterialsSchema.optional(),
 }
 
 export type PlanAppliance = z.output<typeof ApplianceSchema>
@@ -115,6 +136,8 @@ export interface Plan {
   participants: Participants
   witnessing?: z.output<typeof WitnessingSchema> | undefined
   stations?: Station[] | undefined
+  cameras?: Camera[] | undefined
+  materials?: Materials | undefined
 }
 
 type Ctx = z.RefinementCtx
@@ -132,21 +155,26 @@ export function checkEnvelope(plan: Plan, ctx: Ctx): void {
     seen.host.add(where)
     if (a.trust.spkiSha256) seen.pin.add(a.trust.spkiSha256)
   })
+  // Names told apart in the room must not look the same (an exact repeat, or a look-alike spelling).
+  const distinct = (names: string[], what: string, path: (i: number) => (string | number)[]) => {
+    for (const { index, same } of lookAlikes(names)) {
+      const name = names[index]!
+      ctx.addIssue({ code: 'custom', path: path(index), message: name === same ? `${what} "${name}" is listed twice` : `${what} "${name}" looks the same as "${same}"` })
+    }
+  }
+  distinct(plan.appliances.map((a) => a.label), 'appliance label', (i) => ['appliances', i, 'label'])
   for (const id of Object.keys(plan.participants.custodians)) {
     if (!ids.includes(id)) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id], message: `no appliance with id "${id}"` })
-    const users = plan.participants.custodians[id]!
-    users.forEach((u, i) => {
-      if (users.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'custodians', id, i], message: `custodian "${u}" is listed twice` })
-    })
+    distinct(plan.participants.custodians[id]!, 'custodian', (i) => ['participants', 'custodians', id, i])
   }
-  const names = plan.participants.witnesses.map((w) => (typeof w === 'string' ? w : w.name))
-  names.forEach((w, i) => {
-    if (names.indexOf(w) !== i) ctx.addIssue({ code: 'custom', path: ['participants', 'witnesses', i], message: `witness "${w}" is listed twice` })
-  })
+  const names = plan.participants.witnesses.map(nameOf)
+  distinct(names, 'witness', (i) => ['participants', 'witnesses', i])
   checkRoles(plan, ctx)
   const rule = plan.witnessing?.signersPerStep
   if (typeof rule === 'number' && rule > names.length) ctx.addIssue({ code: 'custom', path: ['witnessing', 'signersPerStep'], message: `${rule} signers per step, but the plan names ${names.length} witness(es)` })
   if (plan.stations) checkStations(plan, plan.stations, ctx)
+  if (plan.cameras) checkCameras(plan.cameras, ctx)
+  if (plan.materials) checkMaterials(plan, plan.materials, ctx)
 }
 
 /** Every appliance is reached from exactly one station; station witnesses are the plan's witnesses. */

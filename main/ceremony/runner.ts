@@ -9,20 +9,22 @@
  * written). The fault-injection boundaries used by the SIGKILL tests are here, not in the steps.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, promises as fsp } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppSession, UserSession } from '../dsm'
 import { AuditLog, type LogEntry } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
-import { readFileVerified, writeFileAtomic } from '../media'
+import { readFileCapped, readFileVerified, writeFileAtomic } from '../media'
 import { ENTRY } from './entry-kinds'
 import { isFileSystemCode, keepsIntent } from './error-codes'
 import type { Journal } from './journal'
 import type { ApplianceOutage } from './outage'
 import { labelOf, type Plan } from './plan-envelope'
-import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type StepContext, type StepRef } from './step'
+import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type Mismatch, type StepContext, type StepRef } from './step'
+import type { Typed } from './step-input'
 
-export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done'
+/** `media-write`: just before a file is written to the media (the state-write kill loop kills during it). */
+export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done' | 'media-write'
 
 export interface RunnerDeps {
   plan: Plan
@@ -57,7 +59,7 @@ export class StepRunner {
    * Runs one step through the protocol. Returns 'waiting' when an approval step waits for its quorum.
    * A refusal is journaled and logged, then thrown.
    */
-  async run(step: AnyStep, facts: { confirmed?: boolean; actor?: string } = {}): Promise<'done' | 'waiting'> {
+  async run(step: AnyStep, facts: { confirmed?: boolean; actor?: string; input?: Typed } = {}): Promise<'done' | 'waiting'> {
     const { journal, log } = this.deps
     const record = journal.get(step.id)
     if (record.state === 'done' || record.state === 'skipped') return 'done'
@@ -65,18 +67,22 @@ export class StepRunner {
     this.deps.boundary?.(step.id, 'before-intent')
     try {
       let result: unknown = null
-      if (record.attempts > 0 && record.intent) result = await step.look(ctx, record.intent)
+      // Values typed anew are a new attempt; without them, a step that takes input resumes from its journaled values.
+      const fresh = step.input !== undefined && facts.input !== undefined
+      if (step.input && !fresh && !(record.attempts > 0 && record.intent)) throw new CeremonyError('STEP_INPUT_REQUIRED', `"${step.text.title}" needs what is read in the room to be typed first`)
+      if (!fresh && record.attempts > 0 && record.intent) result = await step.look(ctx, record.intent)
       if (result === null && step.interaction === 'approval' && record.intent) {
         // Still waiting for the same request: nothing new is intended.
         result = WAITING
       } else if (result === null) {
-        const intent = (await step.intent(ctx)) as JsonObject
+        const intent = (await step.intent(ctx, facts.input ?? null)) as JsonObject
         await log.append({ actor: facts.actor ?? this.deps.operator, step: step.id, kind: ENTRY.stepIntent, facts: { title: step.text.title, scriptId: step.scriptId ?? step.id, confirmed: facts.confirmed ?? false, intent } })
         journal.intent(step.id, intent, this.deps.now())
         this.deps.boundary?.(step.id, 'after-intent')
         result = await step.act(ctx, intent)
       }
       await this.flushNotes(ctx)
+      await this.flushMismatches(step, ctx)
       if (result === WAITING) {
         journal.setState(step.id, 'waiting')
         return 'waiting'
@@ -85,6 +91,7 @@ export class StepRunner {
       return 'done'
     } catch (err) {
       await this.flushNotes(ctx)
+      await this.flushMismatches(step, ctx).catch(() => undefined)
       throw await this.fail(step, err)
     }
   }
@@ -103,7 +110,7 @@ export class StepRunner {
     return parsed.success ? step.evidence(parsed.data, this.context(step)) : null
   }
 
-  context(step: AnyStep): StepContext & { notes: string[] } {
+  context(step: AnyStep): StepContext & { notes: string[]; mismatches: Mismatch[] } {
     const { journal, plan, planDigest } = this.deps
     const read = <R>(ref: StepRef<R>, required: boolean): R | null => {
       let record
@@ -122,8 +129,9 @@ export class StepRunner {
       return parsed.data
     }
     const notes: string[] = []
+    const mismatches: Mismatch[] = []
     return {
-      plan, planDigest, stepId: step.id, notes,
+      plan, planDigest, stepId: step.id, notes, mismatches,
       label: (id) => labelOf(plan, id),
       now: this.deps.now,
       app: (id) => this.deps.app(id),
@@ -136,6 +144,8 @@ export class StepRunner {
       apiKey: (id) => this.deps.apiKey(id),
       records: () => this.deps.records(),
       outage: this.deps.outage,
+      recorded: () => this.deps.log.entries(),
+      mismatch: (m) => void mismatches.push(m),
     }
   }
 
@@ -171,6 +181,13 @@ export class StepRunner {
     }
   }
 
+  /** Each mismatch the step found is its own entry, before the step's refusal: the deviation register lists them. */
+  private async flushMismatches(step: AnyStep, ctx: { mismatches: Mismatch[] }): Promise<void> {
+    for (const m of ctx.mismatches.splice(0)) {
+      await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.materialsMismatch, facts: { ...m, scriptId: step.scriptId ?? step.id } })
+    }
+  }
+
   /** Journals and logs a refusal; returns the error to throw (file errors named, folders removed). */
   async fail(step: AnyStep, err: unknown): Promise<Error> {
     let code = errorCode(err, 'INTERNAL')
@@ -183,7 +200,13 @@ export class StepRunner {
     }
     const named = err instanceof CeremonyError && err.code === code && err.message === message ? err : Object.assign(new CeremonyError(code, message), { cause: err })
     // An intent stays an intent when the outcome is unknown: the next run looks before it acts.
-    this.deps.journal.failed(step.id, { code, message }, keepsIntent(code))
+    try {
+      this.deps.journal.failed(step.id, { code, message }, keepsIntent(code))
+    } catch (journalErr) {
+      // The journal cannot be saved either (a full disk): it still holds the state before this
+      // attempt, and the refusal is reported as it is.
+      if (!(journalErr instanceof CeremonyError)) throw journalErr
+    }
     await this.deps.log.append({ actor: 'engine', step: step.id, kind: ENTRY.stepFailed, facts: { code, message } }).catch(() => undefined)
     return named
   }
@@ -197,21 +220,17 @@ export class StepRunner {
     const unexpected = (name: string, why: string) =>
       new CeremonyError('UNEXPECTED_FILE', `${name} is on the media, but ${why}. It was not used and not overwritten.`)
     return {
-      exists: (name) => existsSync(pathOf(name)),
+      // A link counts as there (it is then refused by name, never followed).
+      exists: (name) => lstatSync(pathOf(name), { throwIfNoEntry: false }) !== undefined,
       journaled: (name) => journal.get(stepId).artifacts[name] ?? null,
       read: (name, sha256, maxBytes) => readFileVerified(pathOf(name), sha256, { maxBytes }),
-      readUnverified: async (name, maxBytes) => {
-        const path = pathOf(name)
-        const st = await fsp.lstat(path)
-        if (!st.isFile()) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is not a regular file`)
-        if (st.size > maxBytes) throw new CeremonyError('UNEXPECTED_FILE', `${name} on the media is ${st.size} bytes; at most ${maxBytes} are expected`)
-        return fsp.readFile(path)
-      },
+      // Never through a link, never a FIFO or device, never more than maxBytes (SYMLINK_REFUSED, NOT_A_FILE, FILE_TOO_LARGE).
+      readUnverified: (name, maxBytes) => readFileCapped(pathOf(name), maxBytes),
       write: async (name, data) => {
         const path = pathOf(name)
         const sha256 = createHash('sha256').update(data).digest('hex')
         const journaled = journal.get(stepId).artifacts[name]
-        if (existsSync(path)) {
+        if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) {
           // Only a file this step journaled before writing it, byte for byte, is ours to adopt.
           if (journaled === undefined) throw unexpected(name, 'this ceremony did not write it')
           if (journaled !== sha256) throw unexpected(name, 'it is not what this step set out to write')
@@ -219,6 +238,7 @@ export class StepRunner {
           notes.push(`found ${name} written before the interruption, byte for byte as journaled; adopted`)
         } else {
           journal.artifact(stepId, name, sha256)
+          this.deps.boundary?.(stepId, 'media-write')
           try {
             await writeFileAtomic(path, data)
           } catch (err) {

@@ -1,11 +1,13 @@
 /**
- * The appliances' API keys as the app's service holds them (main-process memory only, zeroed when
- * replaced or dropped) and the connection checks the setup screen shows: version, clock skew and
- * the TLS pin to confirm out of band, or the named error.
+ * The connection checks the setup screen shows, with the API keys the vault holds (api-key-vault.ts:
+ * main-process memory only, wiped at the seal, after the idle time-out and on quit): version, clock
+ * skew and the TLS pin to confirm out of band, or the named error. The keys themselves are never
+ * kept here, so wiping the vault leaves nothing behind.
  */
 import type { ConnectionView } from '../../preload/contract'
 import { AppSession, DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
+import type { ApiKeyVault } from './api-key-vault'
 import { trustOf, type Plan, type PlanAppliance } from './plan'
 import { digestView } from './views'
 
@@ -16,33 +18,25 @@ export function connectTo(appliance: PlanAppliance): DsmConnection {
 type Check = Pick<ConnectionView, 'state' | 'version' | 'clockSkewSeconds' | 'error'>
 
 export class ApplianceConnections {
-  private readonly keys = new Map<string, Buffer>()
   /** The last check of each appliance with its current key; a new key is unchecked. */
   private readonly checks = new Map<string, Check>()
 
-  /** Zeroes and drops every key, and forgets every check. */
-  clear(): void {
-    for (const key of this.keys.values()) key.fill(0)
-    this.keys.clear()
+  constructor(private readonly vault: ApiKeyVault) {}
+
+  /** Forgets every check (a new plan, or the keys were wiped and the sessions ended). */
+  forgetChecks(): void {
     this.checks.clear()
   }
 
   setKey(applianceId: string, apiKey: string): void {
-    this.keys.get(applianceId)?.fill(0)
-    this.keys.set(applianceId, Buffer.from(apiKey.trim(), 'utf8'))
+    this.vault.set(applianceId, apiKey)
     this.checks.delete(applianceId)
-  }
-
-  /** A fresh copy of the key for the engine (its session zeroes the copy on logout), or undefined. */
-  keyCopy(applianceId: string): Buffer | undefined {
-    const key = this.keys.get(applianceId)
-    return key ? Buffer.from(key) : undefined
   }
 
   /** Connects to every appliance that has a key, signs in and out: what answered, and how. */
   async check(plan: Plan): Promise<void> {
     for (const appliance of plan.appliances) {
-      const key = this.keyCopy(appliance.id)
+      const key = this.vault.copy(appliance.id) // the session zeroes its copy on logout
       if (!key) {
         this.checks.delete(appliance.id)
         continue
@@ -61,8 +55,9 @@ export class ApplianceConnections {
 
   views(plan: Plan): ConnectionView[] {
     return plan.appliances.map((a) => ({
-      applianceId: a.id, label: a.label, hasApiKey: this.keys.has(a.id),
-      ...(this.checks.get(a.id) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null }),
+      applianceId: a.id, label: a.label, hasApiKey: this.vault.has(a.id),
+      // A check made with a key since wiped says nothing about the connection now.
+      ...(this.vault.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
       pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null,
     }))
   }

@@ -7,7 +7,11 @@
 import { z } from 'zod'
 import { CeremonyError } from '../errors'
 import type { ReplicateCmkPlan } from './kinds/replicate-cmk/plan'
+import type { Camera } from './plan-cameras'
 import { PLAN_FORMAT, parsePlan } from './plan'
+import type { Materials } from './materials/schema'
+// The version the simulated appliances report, so a rehearsal's manifest expects what they say.
+import { SIM_VERSION } from '../simulator/routes-sys'
 
 export const CredentialsSchema = z.object({
   appliances: z.array(
@@ -50,7 +54,39 @@ export interface SimulatedPlanOptions {
   targets?: string[]
   operator?: string
   witnesses?: string[]
+  /** The cameras that film it; default: one on the operator's screen, one on the appliances. */
+  cameras?: Camera[]
+  /** Add a materials manifest: what the simulated chassis and bags show (materialsForRehearsal). */
+  materials?: boolean
 }
+
+/**
+ * What a rehearsal's simulated room holds: a chassis per appliance (serial, two tamper labels, the
+ * FIPS level and version the simulator reports), the laptop and ceremony drive in bags, a new
+ * archive drive, two safes; everything goes to a safe at the close.
+ */
+export function materialsForRehearsal(appliances: readonly { id: string }[]): Materials {
+  return {
+    appliances: Object.fromEntries(appliances.map((a, i) => [a.id, { serial: `FX2200-SIM-${String(i + 1).padStart(4, '0')}`, tamperLabels: [`TL-${i + 1}01`, `TL-${i + 1}02`], fipsLevel: 3, version: SIM_VERSION }])),
+    items: [
+      { id: 'ceremony-laptop', description: 'Ceremony laptop', serial: 'LT-SIM-0001', bag: 'TEB-100001' },
+      { id: 'ceremony-media', description: 'Ceremony USB drive', serial: 'USB-SIM-0001', bag: 'TEB-100002' },
+      { id: 'archive-media', description: 'Archive USB drive', serial: 'USB-SIM-0002' },
+    ],
+    safes: [{ id: 'safe-a', label: 'Safe A, operations room' }, { id: 'safe-b', label: 'Safe B, second site' }],
+    storage: [{ item: 'ceremony-laptop', to: 'safe-a' }, { item: 'ceremony-media', to: 'safe-a' }, { item: 'archive-media', to: 'safe-b' }],
+  }
+}
+
+/**
+ * A rehearsal films what a real ceremony films (ceremony-practice.md: ICANN's audit cameras), so the
+ * video addendum is rehearsed too: the screen, whose UTC clock and step id match footage to steps,
+ * and the room, where the appliances' front panels and the people are.
+ */
+export const DEFAULT_CAMERAS: Camera[] = [
+  { id: 'cam-screen', label: 'Screen camera', films: "the operator's screen, with the UTC clock and the step id" },
+  { id: 'cam-room', label: 'Room camera', films: "the appliances' front panels and the table" },
+]
 
 export function planForAppliances(creds: Credentials, options: SimulatedPlanOptions = {}): ReplicateCmkPlan {
   const [source, ...rest] = creds.appliances
@@ -77,5 +113,7 @@ export function planForAppliances(creds: Credentials, options: SimulatedPlanOpti
       custodians: Object.fromEntries(creds.appliances.map((a) => [a.id, (a.custodians ?? []).map((c) => c.user)]).filter(([, users]) => users!.length > 0)),
       witnesses: options.witnesses ?? ['Witness One', 'Witness Two'],
     },
+    cameras: options.cameras ?? DEFAULT_CAMERAS,
+    ...(options.materials ? { materials: materialsForRehearsal(creds.appliances) } : {}),
   }) as ReplicateCmkPlan
 }

@@ -112,14 +112,14 @@ export class StationSession {
   }
 
   /** A removable drive by the id the list gave, or (through main's own dialog) a folder, which production takes only with an exception. */
-  async chooseMedia(input: { volumeId?: string; folder?: boolean; exception?: string }): Promise<CeremonySnapshot> {
+  async chooseMedia(input: { volumeId?: string; viaDialog?: boolean; exception?: string }): Promise<CeremonySnapshot> {
     const plan = this.requirePlan()
     let media: Media
     if (input.volumeId !== undefined) {
       const volume = (await listRemovableVolumes(this.deps.volumes ?? systemVolumeDeps)).find((v) => v.id === input.volumeId)
       if (!volume) throw new CeremonyError('VOLUME_GONE', 'That drive is no longer mounted; insert it again and choose it from the list')
       media = { dir: join(volume.mountPoint, MEDIA_FOLDER), label: volume.label, removable: true, exception: null }
-    } else if (input.folder) {
+    } else if (input.viaDialog) {
       const path = await this.deps.chooseMediaFolder?.()
       if (!path) return this.host.snapshot()
       const checked = await checkMediaFolder(path, { mode: plan.mode, ...(input.exception ? { exception: input.exception } : {}) }).catch((err: unknown) => {

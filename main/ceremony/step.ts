@@ -17,6 +17,7 @@ import type { AppSession, ApprovalRequest, UserSession } from '../dsm'
 import type { LogEntry } from '../evidence'
 import type { ApplianceOutage } from './outage'
 import type { Plan } from './plan-envelope'
+import type { StepInput, Typed } from './step-input'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export type JsonObject = { [key: string]: Json }
@@ -106,6 +107,32 @@ export interface StepContext<P extends Plan = Plan> {
   records(): unknown[]
   /** Rehearsal only: takes a simulated appliance down and back (outage.ts); null in production. */
   readonly outage: ApplianceOutage | null
+  /** The ceremony's audit log as written so far, read-only: for a step that checks the record against the appliances' own logs. */
+  recorded(): readonly LogEntry[]
+  /**
+   * A value typed in the room (or reported by an appliance) that differs from what the plan or an
+   * earlier record says: logged as a `materials-mismatch` entry, which the deviation register lists.
+   * The step then refuses by the mismatch's code until an exception at the step names its reference.
+   */
+  mismatch(m: Mismatch): void
+}
+
+/** One typed or reported value that is not what was expected, with the reference an exception names to let it stand. */
+export interface Mismatch {
+  /** BAG_NUMBER_MISMATCH, APPLIANCE_SERIAL_MISMATCH, TAMPER_LABEL_MISMATCH … */
+  code: string
+  /** The item or appliance (its plan id) and how it is called. */
+  item: string
+  description: string
+  /** Which value: the step's input field, or what the appliance reported. */
+  field: string
+  expected: string
+  typed: string
+  /** Who gave the value: the operator typed it, the appliance reported it, or the plan says it (against an earlier record). */
+  source: 'operator' | 'appliance' | 'plan'
+  /** What it was compared with ("the plan", "the record …"). */
+  against: string
+  reference: string
 }
 
 export interface StepText {
@@ -153,9 +180,17 @@ export interface Step<R, I extends JsonObject = JsonObject, P extends Plan = Pla
   /** Steps that share one approval request (request, approval, result): restarted together. */
   readonly approvalGroup?: string
   readonly result: z.ZodType<R>
+  /**
+   * What the operator types to run this step (step-input.ts): validated in main before anything is
+   * recorded and given to `intent`, which must keep it (it is journaled and logged with the intent).
+   * A step that takes input must be safe to act again from its journaled intent: `look` judges the
+   * values typed at the earlier attempt, and new values are a new attempt.
+   */
+  readonly input?: StepInput<P>
   /** A reason to skip this step, decided from earlier results (e.g. a target already replicated). */
   skip?(ctx: StepContext<P>): string | null
-  intent(ctx: StepContext<P>): Promise<I> | I
+  /** `typed`: the validated input of a step that declares one (null for every other step). */
+  intent(ctx: StepContext<P>, typed?: Typed | null): Promise<I> | I
   look(ctx: StepContext<P>, earlier: I): Promise<R | null>
   act(ctx: StepContext<P>, intent: I): Promise<R | Waiting>
   verify(ctx: StepContext<P>, result: R): Promise<void> | void

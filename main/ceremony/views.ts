@@ -10,10 +10,12 @@ import { ENTRY } from './entry-kinds'
 import { recoveryFor } from './error-codes'
 import { guidanceFor } from './errors'
 import { labelOf, planDigest, type Plan } from './plan'
+import { describeMaterials } from './materials'
 import { kindOf } from './registry'
 import type { ScriptedStep } from './kind'
 import { isMultiSite, orderForStations, tripsOf } from './stations'
 import type { AnyStep, EvidenceItem } from './step'
+import { typedFrom } from './step-input'
 import { scriptDigest, scriptSteps } from './script'
 import { approversOf, breakInProgress, participantsOf, presentNow, witnessesOf } from './witnessing'
 
@@ -39,8 +41,9 @@ export function planSummary(plan: Plan): PlanSummary {
   return {
     kind: plan.kind, kindTitle: kind.title, id: plan.id, title: plan.title, mode: plan.mode, digest: digestView(planDigest(plan)),
     appliances: plan.appliances.map((a) => ({ id: a.id, label: a.label, host: a.host, port: a.port, spkiSha256: a.trust.spkiSha256 ?? null, hasCa: a.trust.caPem !== undefined, role: roles[a.id] ?? '—' })),
-    details: kind.describe(plan),
+    details: [...kind.describe(plan), ...describeMaterials(plan)],
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
+    cameras: (plan.cameras ?? []).map((c) => ({ id: c.id, label: c.label, films: c.films })),
     json: JSON.stringify(plan, null, 2),
     ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
@@ -78,15 +81,27 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
     confirmation: step.confirmation && rec.state !== 'done'
       ? { prompt: step.confirmation.prompt, length: 4, label: step.confirmation.label, value: confirmation ? valueView(confirmation.value) : null }
       : null,
+    input: inputView(engine, step),
     evidence: (evidence?.items ?? []).map(itemView),
     comparisons: (evidence?.comparisons ?? []).map((c) => ({ label: c.label, left: { label: c.left.label, value: valueView(c.left.value) }, right: { label: c.right.label, value: valueView(c.right.value) }, match: c.match })),
     approval: approvalView(engine, step),
     witnessItems: step.text.witnessItems,
-    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === rec.attempts)
+    signoffs: entries.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === engine.witnesses.signedAttempt(step))
       .map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [], simulated: e.facts['simulated'] === true })),
     signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
     exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
     error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
+  }
+}
+
+/** A step's fields; a rehearsal shows what the simulated item shows, a production plan never its expected values. */
+function inputView(engine: CeremonyEngine, step: AnyStep): StepView['input'] {
+  if (!step.input) return null
+  const rec = engine.record(step.id)
+  const rehearsal = engine.plan.mode === 'rehearsal'
+  return {
+    fields: step.input.fields.map((f) => ({ id: f.id, group: f.group, label: f.label, hint: f.hint, format: f.format, options: f.options ?? null, twice: f.twice === true, simulatedShows: rehearsal ? f.rehearsal : null })),
+    earlier: rec.attempts > 0 ? typedFrom(rec.intent) : null,
   }
 }
 
@@ -125,7 +140,8 @@ export function peopleOf(plan: Plan, engine: CeremonyEngine | null, pendingArriv
 /** The ceremony script, from the plan alone: every step in order, by the id it is read aloud by. */
 export function scriptOf(plan: Plan): ScriptView {
   const rule = plan.witnessing?.signersPerStep ?? 'all-present'
-  const steps = kindOf(plan).steps(plan)
+  // The order the engine runs them in (across sites, the stations' legs): the digest approvers sign is the engine's.
+  const steps = orderForStations(plan, kindOf(plan).steps(plan))
   return {
     plan: planSummary(plan),
     steps: scriptSteps(steps),
@@ -137,12 +153,31 @@ export function scriptOf(plan: Plan): ScriptView {
 }
 
 /** Who approved the plan and its script (when the plan names approvers), and the break in progress. */
-export function approvalAndBreakOf(engine: CeremonyEngine | null): Pick<CeremonySnapshot, 'scriptApproval' | 'onBreak'> {
-  if (!engine) return { scriptApproval: null, onBreak: null }
+export function approvalAndBreakOf(plan: Plan | null, engine: CeremonyEngine | null): Pick<CeremonySnapshot, 'scriptApproval' | 'onBreak'> {
+  if (!engine) {
+    // Before the ceremony opens, the approvers the plan names have signed nothing yet: the screen asks for them.
+    const named = plan ? approversOf(plan) : []
+    if (!plan || named.length === 0) return { scriptApproval: null, onBreak: null }
+    return { scriptApproval: { digest: scriptOf(plan).digest, approvers: named.map((a) => ({ name: a.name, signed: false })) }, onBreak: null }
+  }
   const approvers = approversOf(engine.plan)
   const pending = new Set(engine.witnesses.approversStillToSign())
   return {
     scriptApproval: approvers.length === 0 ? null : { digest: digestView(engine.witnesses.scriptDigest()), approvers: approvers.map((a) => ({ name: a.name, signed: !pending.has(a.name) })) },
     onBreak: breakInProgress(engine.logEntries()),
+  }
+}
+
+/** The register with each line's script id ("T2.7"), as the screens and the printed record read it. */
+export function deviationRegisterOf(plan: Plan | null, engine: CeremonyEngine | null): CeremonySnapshot['deviations'] {
+  const keeper = plan?.participants.internalWitness ?? null
+  if (!engine) return { keeper, lines: [], allowers: [], witnessesPresent: [] }
+  const scriptIds = new Map(engine.steps.map((s) => [s.id, s.scriptId]))
+  const present = presentNow(engine.logEntries())
+  return {
+    keeper,
+    lines: engine.witnesses.deviations().map((d) => ({ ...d, scriptId: d.scriptId ?? scriptIds.get(d.step) ?? null })),
+    allowers: engine.witnesses.allowers().filter((n) => present.has(n)),
+    witnessesPresent: witnessesOf(engine.plan).map((w) => w.name).filter((n) => present.has(n)),
   }
 }

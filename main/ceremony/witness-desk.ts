@@ -4,20 +4,31 @@
  * Every act is an audit-log entry; the gate that keeps an unsigned step from being left reads the
  * same entries (witnessing.ts), so the screen, the CLI and the record agree.
  */
-import type { AuditLog } from '../evidence'
+import { deviationsOf, type AuditLog, type Deviation } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
 import type { Journal } from './journal'
 import type { ScriptedStep } from './kind'
 import type { Plan } from './plan-envelope'
 import { scriptDigest } from './script'
-import { approversOf, breakInProgress, checkSignoff, needsSignoff, participantsOf, presentNow, signoffStatus, type SignoffStatus } from './witnessing'
+import { approversOf, breakInProgress, checkSignoff, needsSignoff, participantsOf, presentNow, signoffStatus, witnessesOf, type SignoffStatus } from './witnessing'
 
 export interface SignoffInput {
   witness: string
   initials: string
   items: string[]
   /** Rehearsal only: a simulated witness signed (the driver), marked so in the record. */
+  simulated?: boolean
+}
+
+export interface ResolutionInput {
+  deviation: string
+  resolution: string
+  /** Who allowed the ceremony to go on: an operator, the internal witness or an approver, in the room. */
+  allowedBy: string
+  /** Every witness in the room, with the initials they typed. */
+  initials: { witness: string; initials: string }[]
+  /** Rehearsal only: the simulated witnesses resolved it (the headless driver), marked so in the record. */
   simulated?: boolean
 }
 
@@ -39,7 +50,16 @@ export class WitnessDesk {
   status(step: ScriptedStep): SignoffStatus | null {
     const record = this.journal.get(step.id)
     if (!needsSignoff(step.text.witnessItems, record.state, this.seals(step))) return null
-    return signoffStatus(this.plan, this.log.entries(), step.id, record.attempts)
+    return signoffStatus(this.plan, this.log.entries(), step.id, this.signedAttempt(step))
+  }
+
+  /**
+   * The attempt witnesses sign: the one that ran. The sealing step is signed before it runs, so once
+   * it is done its signatures are those given before its last attempt began.
+   */
+  signedAttempt(step: ScriptedStep): number {
+    const record = this.journal.get(step.id)
+    return this.seals(step) && record.state === 'done' ? record.attempts - 1 : record.attempts
   }
 
   /** The first finished step before `step` whose checklist is neither signed nor excepted. */
@@ -59,6 +79,10 @@ export class WitnessDesk {
     }
     const pause = breakInProgress(this.log.entries())
     if (pause) throw new CeremonyError('BREAK_IN_PROGRESS', `A break is in progress (since ${pause.since}; ${pause.stays.join(' and ')} stayed): end it before the next step`)
+    const open = this.seals(step) ? this.deviations().filter((d) => !d.resolution) : []
+    if (open.length > 0) {
+      throw new CeremonyError('DEVIATION_UNRESOLVED', `The record cannot be sealed while ${open.length === 1 ? 'a deviation is' : `${open.length} deviations are`} unresolved (${open.map((d) => d.id).join(', ')}): write each one's resolution in the deviation register, with who allowed going on and the witnesses' initials`)
+    }
     this.refuseUnsigned(this.firstUnsignedBefore(step) ?? (this.seals(step) && !this.status(step)?.complete ? step : null))
   }
 
@@ -82,6 +106,7 @@ export class WitnessDesk {
       throw new CeremonyError('CHECKLIST_INCOMPLETE', 'A sign-off confirms every item of the step\'s checklist')
     }
     if (input.simulated && this.plan.mode !== 'rehearsal') throw new CeremonyError('SIMULATED_WITNESS', 'Only a rehearsal has simulated witnesses')
+    if (this.seals(step) && record.state === 'done') throw new CeremonyError('NOTHING_TO_SIGN', 'The record is sealed: its checklist was signed before it ran')
     checkSignoff(this.plan, this.log.entries(), { stepId: step.id, witness: input.witness, initials: input.initials, attempt: record.attempts })
     await this.log.append({
       actor: input.witness, step: step.id, kind: ENTRY.witnessSignoff,
@@ -158,6 +183,53 @@ export class WitnessDesk {
     if (waivesSignoff && (!step || !this.status(step))) throw new CeremonyError('NOTHING_TO_SIGN', 'Only a step with a checklist to sign can be passed unsigned')
     const attempt = step ? this.journal.get(step.id).attempts : null
     await this.log.append({ actor: by, step: stepId, kind: ENTRY.exception, facts: { by, note, ...(waivesSignoff ? { waivesSignoff: true, attempt } : {}), ...(step ? { scriptId: step.scriptId } : {}) } })
+    this.changed()
+  }
+
+  /** Who may allow the ceremony to go on past a deviation: the operators, the internal witness, the approvers. */
+  allowers(): string[] {
+    const p = this.plan.participants
+    return [...new Set([p.operator, ...(this.plan.stations ?? []).map((st) => st.operator), ...(p.internalWitness ? [p.internalWitness] : []), ...approversOf(this.plan).map((a) => a.name)])]
+  }
+
+  /** The deviation register as the log has it (main/evidence/deviations.ts). */
+  deviations(): Deviation[] {
+    return deviationsOf(this.log.entries())
+  }
+
+  /**
+   * Resolves a line of the register: what was done about it, who allowed going on, and the initials
+   * of every witness in the room at that moment — each their own, as the plan records them.
+   */
+  async resolveDeviation(input: ResolutionInput, recordedBy: string): Promise<void> {
+    const entries = this.log.entries()
+    const deviation = this.deviations().find((d) => d.id === input.deviation)
+    if (!deviation) throw new CeremonyError('DEVIATION_UNKNOWN', `No deviation ${input.deviation} in the register`)
+    if (deviation.resolution) throw new CeremonyError('DEVIATION_RESOLVED', `${deviation.id} was resolved at ${deviation.resolution.ts}`)
+    const resolution = input.resolution.trim()
+    if (resolution.length === 0) throw new CeremonyError('RESOLUTION_REQUIRED', 'Write what was done about the deviation')
+    if (input.simulated && this.plan.mode !== 'rehearsal') throw new CeremonyError('SIMULATED_WITNESS', 'Only a rehearsal has simulated witnesses')
+    const present = presentNow(entries)
+    if (!this.allowers().includes(input.allowedBy)) throw new CeremonyError('ALLOWED_BY_NOT_ENTITLED', `"${input.allowedBy}" cannot allow the ceremony to go on: an operator, the internal witness or an approver does`)
+    if (!present.has(input.allowedBy)) throw new CeremonyError('NOT_PRESENT', `${input.allowedBy} is not recorded as present`)
+    const witnesses = witnessesOf(this.plan)
+    const here = witnesses.filter((w) => present.has(w.name))
+    if (here.length === 0) throw new CeremonyError('NO_WITNESS_PRESENT', 'A deviation is resolved in front of the witnesses: none is recorded as present')
+    for (const given of input.initials) {
+      const w = witnesses.find((x) => x.name === given.witness)
+      if (!w) throw new CeremonyError('UNKNOWN_WITNESS', `"${given.witness}" is not a witness in the plan`)
+      if (!present.has(w.name)) throw new CeremonyError('WITNESS_NOT_PRESENT', `${w.name} is not recorded as present`)
+      if (given.initials.trim().toUpperCase() !== w.initials) throw new CeremonyError('INITIALS_WRONG', `The initials typed are not ${w.name}'s as the plan records them`)
+    }
+    const missing = here.filter((w) => !input.initials.some((g) => g.witness === w.name)).map((w) => w.name)
+    if (missing.length > 0) throw new CeremonyError('WITNESS_INITIALS_MISSING', `Every witness in the room initials the resolution: ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not`)
+    await this.log.append({
+      actor: recordedBy, step: deviation.step, kind: ENTRY.deviationResolution,
+      facts: {
+        deviation: deviation.id, resolution, allowedBy: input.allowedBy,
+        initials: here.map((w) => ({ witness: w.name, initials: w.initials })), ...(input.simulated ? { simulated: true } : {}),
+      },
+    })
     this.changed()
   }
 }

@@ -5,10 +5,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import Conf from 'conf'
-import type { JournalStore } from '../ceremony/journal'
+import { fileJournalStore } from '../ceremony/journal-file'
 import { runToCompletion, type Witnessing } from '../ceremony/driver'
-import { CeremonyEngine, type Boundary, type EngineOptions } from '../ceremony/engine'
+import { CeremonyEngine } from '../ceremony/engine'
 import type { Json } from '../ceremony/journal'
 import { trustOf, type Plan } from '../ceremony/plan'
 import { cliSoftware } from '../ceremony/software'
@@ -16,6 +15,7 @@ import type { Credentials } from '../ceremony/simulated-plan'
 import type { ApplianceOutage } from '../ceremony/outage'
 import { DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
+import { killSwitch } from './kill-switch'
 
 export interface HeadlessOptions {
   plan: Plan
@@ -47,19 +47,6 @@ export interface HeadlessSummary {
   error?: { code: string; message: string }
 }
 
-/**
- * Fault injection for the kill-and-resume tests: CEREMONY_KILL_AT=<stepId>@<boundary> makes this
- * process SIGKILL itself at that exact point, as a power cut would. Never set in normal use.
- */
-function killSwitch(): EngineOptions['boundary'] {
-  const spec = process.env.CEREMONY_KILL_AT
-  if (!spec) return undefined
-  const [stepId, phase] = spec.split('@') as [string, Boundary]
-  return (id, at) => {
-    if (id === stepId && at === phase) process.kill(process.pid, 'SIGKILL')
-  }
-}
-
 export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSummary> {
   const stateDir = resolve(options.stateDir)
   const mediaDir = resolve(options.mediaDir ?? join(stateDir, 'media'))
@@ -68,7 +55,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
   let requests = 0
   const keys = new Map(options.credentials.appliances.map((a) => [a.id, a.apiKey]))
   const summary: HeadlessSummary = { ok: false, ceremonyId: options.plan.id, kind: options.plan.kind, mode: options.plan.mode, outcome: {}, record: null, finalDigest: null, requests: 0 }
-  const boundary = killSwitch()
+  const faults = killSwitch()
   let engine: CeremonyEngine
   try {
     engine = await openEngine()
@@ -82,7 +69,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       plan: options.plan,
       stateDir,
       mediaDir,
-      openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+      openJournalStore: () => fileJournalStore(stateDir),
       connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a), onRequest: () => void requests++ }),
       apiKey: (id) => {
         const key = keys.get(id)
@@ -90,13 +77,13 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       },
       operator: options.plan.participants.operator,
       software: cliSoftware(),
-      ...(boundary ? { boundary } : {}),
       password: (id) => {
         const p = options.passwords?.get(id)
         return p ? Buffer.from(p) : undefined
       },
       records: () => options.records ?? [],
       ...(options.outage ? { outage: options.outage } : {}),
+      ...faults,
     })
   }
   try {

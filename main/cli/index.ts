@@ -9,6 +9,8 @@ const commands: Record<string, () => Command> = {
   run: () => require('./run') as Command,
   rehearse: () => require('./rehearse') as Command,
   'repair-log': () => require('./repair-log') as Command,
+  addendum: () => require('./addendum') as Command,
+  archive: () => require('./archive') as Command,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -3,14 +3,15 @@
 // the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
 // given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
-import { readFileSync } from 'node:fs'
+// --materials adds a materials manifest as the simulated room shows it (replicate-cmk, one site).
+import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
 import { membershipPlanFor } from '../ceremony/simulated-membership-plan'
 import { planWithStations } from '../ceremony/station-plan'
 import { verifyRecord } from '../evidence'
 
-const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] > plan.json
+const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id] [--id ID] [--title TITLE] [--mode rehearsal|production] [--sites N] [--materials] > plan.json
        ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
                      [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
        ceremony plan --kind add-appliance --appliances FILE[,FILE…] --cluster FILE --record RECORD… --added ID
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         kind: { type: 'string' }, appliances: { type: 'string' }, cluster: { type: 'string' }, 'load-balancer': { type: 'string' }, record: { type: 'string', multiple: true },
         group: { type: 'string' }, 'no-failover-drill': { type: 'boolean' }, targets: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' }, mode: { type: 'string' },
-        sites: { type: 'string' }, added: { type: 'string' }, source: { type: 'string' }, 'no-prove-alone': { type: 'boolean' },
+        sites: { type: 'string' }, materials: { type: 'boolean' }, added: { type: 'string' }, source: { type: 'string' }, 'no-prove-alone': { type: 'boolean' },
         failed: { type: 'string' }, 'failed-serial': { type: 'string' }, disposition: { type: 'string' }, rma: { type: 'string' }, 'evidence-file': { type: 'string' },
       },
     }))
@@ -51,13 +52,14 @@ export async function run(argv: string[]): Promise<number> {
   // Only replication is planned across sites: the cluster kinds reach the cluster from one room.
   if (sites > 1 && kind !== 'replicate-cmk') return fail(`--sites is for replicate-cmk plans only, not ${kind}`)
   const files = [...values.appliances.split(','), ...(values.cluster ? [values.cluster] : []), ...(values['load-balancer'] ? [values['load-balancer']] : [])]
-  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
+  const set = readCredentialFiles(files.map((f) => ({ name: f, text: readCappedTextSync(f) })))
   const common = {
     ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
   }
+  if (values.materials && (sites > 1 || kind !== 'replicate-cmk')) return fail('--materials is for a replicate-cmk ceremony at one site: a plan with stations cannot carry a materials manifest yet')
   if (kind === 'replicate-cmk') {
-    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
+    const plan = planWithStations(set.credentials, { ...common, sites, ...(values.materials ? { materials: true } : {}), ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)
     return 0
   }
@@ -65,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind !== 'verify-cluster' && !values.record?.length) return fail(`a ${kind} plan builds on earlier records: give --record RECORD`)
   const buildsOn: string[] = []
   for (const file of values.record ?? []) {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as unknown
+    const record = JSON.parse(readCappedTextSync(file, RECORD_MAX_BYTES)) as unknown
     const verified = verifyRecord(record)
     if (!verified.ok) {
       process.stderr.write(`${file} does not verify: entry ${verified.firstBadEntry}: ${verified.reason}\n`)

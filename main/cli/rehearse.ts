@@ -72,7 +72,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`REHEARSAL (${kind}) against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
     const chain: HeadlessSummary[] = []
     // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
-    const replication = await ceremony(stateDir, { plan: planForAppliances(credentials), credentials })
+    // The simulated room holds a materials manifest: chassis, bags and safes, typed by the simulated operator.
+    const replication = await ceremony(stateDir, { plan: planForAppliances(credentials, { materials: true }), credentials })
     chain.push(replication.summary)
     if (kind !== 'replicate-cmk' && replication.summary.ok) {
       cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })

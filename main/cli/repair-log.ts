@@ -4,10 +4,10 @@
 // Prints one JSON line. Exit 0: repaired. Exit 1: refused (nothing to repair, or the log is damaged
 // before the torn line). Exit 2: usage.
 import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ENTRY } from '../ceremony/entry-kinds'
-import { parsePlanText, planDigest } from '../ceremony/plan'
+import { planDigest } from '../ceremony/plan'
+import { readPlanFileSync } from '../ceremony/plan-file'
 import { AUDIT_LOG_FILE } from '../ceremony/state-files'
 import { StateLock } from '../ceremony/state-lock'
 import { errorCode } from '../errors'
@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE)
     return 2
   }
-  const plan = parsePlanText(readFileSync(values.plan, 'utf8'))
+  const plan = readPlanFileSync(values.plan)
   // The repair writes the log: no runner may hold it meanwhile.
   const lock = StateLock.acquire(values.state)
   try {

@@ -7,11 +7,11 @@
 // on. Witnesses sign every step: simulated in a rehearsal, at this terminal in production (--present
 // names who is in the room). --station runs one station's legs of a ceremony across sites. The last
 // line is a JSON summary. Rerun the same command after a crash to resume.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { processOutage, type ApplianceOutage } from '../ceremony/outage'
-import { parsePlanText, type Plan } from '../ceremony/plan'
+import { type Plan } from '../ceremony/plan'
+import { RECORD_MAX_BYTES, readCappedTextSync, readPlanFileSync } from '../ceremony/plan-file'
 import { kindOf } from '../ceremony/registry'
 import { clusterPasswordFor, holdsPasswords, readCredentialFiles, type CredentialSet } from '../ceremony/simulated-cluster-plan'
 import { CeremonyError } from '../errors'
@@ -66,8 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE)
     return 2
   }
-  const plan = parsePlanText(readFileSync(values.plan, 'utf8'))
-  const set = readCredentialFiles(values.credentials.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
+  const plan = readPlanFileSync(values.plan)
+  const set = readCredentialFiles(values.credentials.map((f) => ({ name: f, text: readCappedTextSync(f) })))
   if (set.credentials.appliances.length === 0) {
     process.stderr.write('The credentials files name no appliance (give appliances.json as one --credentials).\n')
     return 2
@@ -82,6 +82,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('This is a production plan. Irreversible steps need typed confirmations: run it in the app, or pass --yes to confirm them all from the terminal.\n')
     return 2
   }
+  // Read before any password is typed: a wrong record file stops the run with nothing yet in memory.
+  const records = (values.record ?? []).map((f) => {
+    const text = readCappedTextSync(f, RECORD_MAX_BYTES) // capped, never through a link; a refusal names the file
+    try {
+      return JSON.parse(text) as unknown
+    } catch {
+      throw new CeremonyError('RECORD_INVALID', `${f} is not a JSON ceremony record`)
+    }
+  })
   let passwords: Map<string, Buffer>
   try {
     passwords = await passwordsFor(plan, set)
@@ -89,16 +98,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
     return 2
   }
-  const records = (values.record ?? []).map((f) => {
-    try {
-      return JSON.parse(readFileSync(f, 'utf8')) as unknown
-    } catch {
-      throw new CeremonyError('RECORD_INVALID', `${f} is not a JSON ceremony record`)
-    }
-  })
   // A rehearsal's witnesses are simulated; in production each witness signs at this terminal, with
-  // their name and initials, and --present names who is in the room when the run starts. The
-  // terminal's line reader starts only after any password prompt, which reads stdin raw.
+  // their name and initials, and --present names who is in the room when the run starts. What is read
+  // in the room (a materials manifest's serials, tamper labels and bags) is typed here too in
+  // production; a rehearsal types what the simulated room shows.
   const terminal = plan.mode === 'production' ? terminalAsker() : null
   const present = (values.present ?? plan.participants.operator).split(',').map((p) => p.trim()).filter(Boolean)
   const witnessing: Witnessing = terminal ? { kind: 'ask', present, ask: terminal.ask } : { kind: 'simulated' }

@@ -8,12 +8,12 @@
  */
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import Conf from 'conf'
 import { runToCompletion, type Witnessing } from '../ceremony/driver'
 import { CeremonyEngine } from '../ceremony/engine'
 import { dueHandoff, handOff, readLocalLog, stationState, writeHandoffBundle, type HandoffOutcome, type MediaTag } from '../ceremony/handoff'
 import { receiveHandoff, type ReceiveOutcome } from '../ceremony/handoff-receive'
-import type { Json, JournalStore } from '../ceremony/journal'
+import type { Json } from '../ceremony/journal'
+import { fileJournalStore } from '../ceremony/journal-file'
 import { trustOf, type Plan } from '../ceremony/plan'
 import type { Credentials } from '../ceremony/simulated-plan'
 import { StateLock } from '../ceremony/state-lock'
@@ -68,7 +68,8 @@ function killSwitch(): ((point: string) => void) | undefined {
   }
 }
 
-const journalStore = (stateDir: string) => () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore
+// The journal's own store: every byte written or a named failure (a full disk never leaves a torn journal).
+const journalStore = (stateDir: string) => () => fileJournalStore(stateDir)
 
 async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
   const lock = StateLock.acquire(stateDir)

@@ -1,21 +1,28 @@
-// `ceremony verify RECORD [--artifacts DIR]`: check a ceremony record offline, for an auditor.
-// Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
-// the record as a whole, not one log entry). Exit 2: usage error or unreadable file.
+// `ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …]`: check a ceremony
+// record offline, for an auditor, with its addenda (verify-addenda.ts; by default every addendum
+// beside the record). Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
+// the record as a whole, not one log entry; "FAILED at addendum N: CODE: reason" for an
+// addendum). Exit 2: usage error or unreadable file.
 
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { readFileCappedSync } from '../media'
 import { checkSegments, segmentsOf, stationAt, verifyRecord, type LogEntry, type SegmentFailure } from '../evidence'
 import { parsePlan } from '../ceremony/plan'
 import { kindOf } from '../ceremony/registry'
 import { legOfStep, orderForStations, tripsOf } from '../ceremony/stations'
 import { hexGroups } from '../keys'
+import type { CeremonyRecord } from '../evidence'
+import { verifyRecordAddenda } from './verify-addenda'
 
-const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR]\n'
+const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …]\n'
 /** A record of 100k entries is ~40 MB; refuse absurd files before reading them. */
 const MAX_RECORD_BYTES = 512 * 1024 * 1024
 
 export async function run(argv: string[]): Promise<number> {
   let recordPath: string | undefined
   let artifactsDir: string | undefined
+  let videosDir: string | undefined
+  const addenda: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--artifacts') {
@@ -23,6 +30,13 @@ export async function run(argv: string[]): Promise<number> {
       if (!artifactsDir) return usage('--artifacts needs a directory')
     } else if (a.startsWith('--artifacts=')) {
       artifactsDir = a.slice('--artifacts='.length)
+    } else if (a === '--videos') {
+      videosDir = argv[++i]
+      if (!videosDir) return usage('--videos needs a directory')
+    } else if (a === '--addendum') {
+      const file = argv[++i]
+      if (!file) return usage('--addendum needs a file')
+      addenda.push(file)
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE)
       return 0
@@ -38,16 +52,17 @@ export async function run(argv: string[]): Promise<number> {
 
   let record: unknown
   try {
-    if (statSync(recordPath).size > MAX_RECORD_BYTES) return unreadable(recordPath, 'file is too large to be a ceremony record')
-    record = JSON.parse(readFileSync(recordPath, 'utf8'))
+    // Capped before reading, never through a link (FILE_TOO_LARGE, SYMLINK_REFUSED, NOT_A_FILE).
+    record = JSON.parse(readFileCappedSync(recordPath, MAX_RECORD_BYTES).toString('utf8'))
   } catch (err) {
     return unreadable(recordPath, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
   }
-  if (artifactsDir !== undefined) {
+  for (const dir of [artifactsDir, videosDir]) {
+    if (dir === undefined) continue
     try {
-      if (!statSync(artifactsDir).isDirectory()) return unreadable(artifactsDir, 'not a directory')
+      if (!statSync(dir).isDirectory()) return unreadable(dir, 'not a directory')
     } catch (err) {
-      return unreadable(artifactsDir, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
+      return unreadable(dir, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
     }
   }
 
@@ -59,6 +74,12 @@ export async function run(argv: string[]): Promise<number> {
   const acrossSites = checkStationsOfRecord(record)
   if (acrossSites) {
     process.stdout.write(`FAILED at ${acrossSites.station ? `station ${acrossSites.station}, ` : ''}entry ${acrossSites.seq}: ${acrossSites.reason}\n`)
+    return 1
+  }
+  // The record verified: its addenda extend it, so they are checked against it.
+  const withAddenda = await verifyRecordAddenda(recordPath, record as CeremonyRecord, { addenda, ...(videosDir === undefined ? {} : { videosDir }) })
+  if (!withAddenda.ok) {
+    process.stdout.write(`${withAddenda.failure}\n`)
     return 1
   }
   const r = record as { plan?: { id?: unknown; title?: unknown }; signoffs: unknown[]; exceptions: unknown[]; approvals: unknown[]; artifacts: unknown[] }
@@ -77,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     ...segmentLines(record),
     `  final digest:  ${hexGroups(result.finalDigest)}`,
     `  in words:      ${result.finalWords.join(' ')}`,
+    ...withAddenda.lines,
   ]
   process.stdout.write(lines.filter((l) => l !== undefined).join('\n') + '\n')
   return 0

@@ -26,6 +26,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'POST', template: '/sys/v1/session/select_account', effect: 'write' },
   { method: 'GET', template: '/sys/v1/version', effect: 'read' },
   { method: 'GET', template: '/sys/v1/health', effect: 'read' },
+  // The appliance's own audit log, read at the close to corroborate the record (AUDIT permission).
+  { method: 'GET', template: '/sys/v1/logs', effect: 'read' },
   { method: 'GET', template: '/sys/v1/groups', effect: 'read' },
   { method: 'GET', template: '/sys/v1/groups/{id}', effect: 'read' },
   // FIPS-backed groups on the non-FIPS cluster (dsm-api.md §11). A check changes nothing.

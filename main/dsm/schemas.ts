@@ -25,6 +25,8 @@ export const VersionResponseSchema = z.object({
   api_version: z.string(),
   server_mode: z.string(),
   fips_level: z.number().int().nullish(),
+  /** base64, FIPS builds only, with `detailed_fips_info=true`: an opaque digest of every plugin. */
+  plugins_digest: z.string().max(1024).nullish(),
 })
 export type VersionResponse = z.infer<typeof VersionResponseSchema>
 

@@ -368,12 +368,16 @@ export class DsmConnection {
   }
 
   /**
-   * GET /sys/v1/version (no auth) plus the appliance clock from the `Date` header. `skewMs` is
+   * GET /sys/v1/version (no auth) plus the appliance clock from the `Date` header: the version, the
+   * FIPS level and, with `detailedFipsInfo`, the plugins digest (what the API says of an appliance's
+   * identity; it gives no serial number or node id). `skewMs` is
    * server time minus local time at the midpoint of the call (positive: appliance is ahead);
    * the header has 1 s resolution.
    */
-  async version(): Promise<ApplianceVersion> {
-    const r = await this.call({ method: 'GET', path: '/sys/v1/version', expect: [200], schema: VersionResponseSchema })
+  async version(opts: { detailedFipsInfo?: boolean } = {}): Promise<ApplianceVersion> {
+    // `detailed_fips_info` adds `plugins_digest` on FIPS builds (VersionParams); the others ignore it.
+    const query = opts.detailedFipsInfo ? { detailed_fips_info: true } : undefined
+    const r = await this.call({ method: 'GET', path: '/sys/v1/version', ...(query ? { query } : {}), expect: [200], schema: VersionResponseSchema })
     const midpoint = (r.sentAt + r.receivedAt) / 2
     return {
       ...r.value,

@@ -5,7 +5,9 @@
 // how many bytes were removed and their SHA-256, so the record shows it happened.
 
 import { promises as fsp } from 'node:fs'
-import { AuditLog } from './audit-log'
+import { basename } from 'node:path'
+import { readFileCapped, SymlinkRefusedError } from '../media'
+import { AUDIT_LOG_MAX_BYTES, AuditLog } from './audit-log'
 import { sha256Hex } from './canonical-json'
 import { verifyChain } from './entry'
 import { AuditLogCorruptError } from './errors'
@@ -22,9 +24,10 @@ export class NothingToRepairError extends Error {
 }
 
 export async function repairTornTail(path: string, opts: { planDigest: string; actor: string; kind: string; clock?: () => Date }): Promise<RepairResult> {
-  const st = await fsp.lstat(path)
-  if (st.isSymbolicLink()) throw new AuditLogCorruptError('SYMLINK', 0, `${path} is a symbolic link; the audit log must be a real file`)
-  const bytes = await fsp.readFile(path)
+  const bytes = await readFileCapped(path, AUDIT_LOG_MAX_BYTES).catch((err: unknown) => {
+    if (err instanceof SymlinkRefusedError) throw new AuditLogCorruptError('SYMLINK', 0, `${basename(path)} is a symbolic link; the audit log must be a real file`)
+    throw err
+  })
   const end = bytes.lastIndexOf(0x0a) + 1 // just after the last complete line ("\n"), or 0
   if (end === bytes.length) throw new NothingToRepairError('The audit log ends with a complete entry; there is nothing to repair.')
   const lines = bytes.subarray(0, end).toString('utf8').split('\n').slice(0, -1)
@@ -39,7 +42,7 @@ export async function repairTornTail(path: string, opts: { planDigest: string; a
   const failure = verifyChain(entries, opts.planDigest, lines)
   if (failure) throw new AuditLogCorruptError('BROKEN_CHAIN', failure.seq, `${failure.reason}; the log is not repaired`)
   const removed = bytes.subarray(end)
-  const fh = await fsp.open(path, 'r+')
+  const fh = await fsp.open(path, 'r+')  // the same file: the lock is held and it was just read as a real file
   try {
     await fh.truncate(end)
     await fh.sync()

@@ -5,7 +5,8 @@
 // Appends are serialised: concurrent callers get consecutive seq numbers, never a forked chain.
 
 import { promises as fsp, constants as C } from 'node:fs'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
+import { FileTooLargeError, readFileCapped, SymlinkRefusedError } from '../media'
 import { canonicalJson, CanonicalJsonError, sha256Hex } from './canonical-json'
 import { GENESIS_PREV, ENTRY_KINDS, entryInputProblem, sealEntry, verifyChain, type EntryInput, type LogEntry } from './entry'
 import { AuditLogCorruptError, AuditLogWriteError, InvalidEntryError } from './errors'
@@ -57,7 +58,7 @@ export class AuditLog {
       fh = await (opts.openForAppend ?? defaultOpenForAppend)(path)
       if (!existing.existed) await fsyncDir(dirname(path))
     } catch (err) {
-      throw new AuditLogWriteError(`Cannot open the audit log ${path} for writing (${(err as NodeJS.ErrnoException).code ?? String(err)}). No step can run without it.`, err)
+      throw new AuditLogWriteError(`Cannot open the audit log ${basename(path)} for writing (${(err as NodeJS.ErrnoException).code ?? String(err)}). No step can run without it.`, err)
     }
     return new AuditLog(path, opts.planDigest, opts.clock ?? (() => new Date()), fh, existing)
   }
@@ -130,7 +131,7 @@ export class AuditLog {
       }
       await this.fh.sync()
     } catch (err) {
-      this.failed = new AuditLogWriteError(`Could not write audit entry ${entry.seq} to ${this.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). The step must not run.`, err)
+      this.failed = new AuditLogWriteError(`Could not write audit entry ${entry.seq} to ${basename(this.path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). The step must not run.`, err)
       throw this.failed
     }
     this.list.push(entry)
@@ -139,14 +140,22 @@ export class AuditLog {
   }
 }
 
+/**
+ * No ceremony's log comes near this (100k entries are ~40 MB); a larger file is refused before it is
+ * read rather than parsed into memory.
+ */
+export const AUDIT_LOG_MAX_BYTES = 256 * 1024 * 1024
+
 async function readExisting(path: string, planDigest: string): Promise<{ entries: LogEntry[]; lastLine: string | undefined; existed: boolean }> {
   let text: string
   try {
-    const st = await fsp.lstat(path)
-    if (st.isSymbolicLink()) throw new AuditLogCorruptError('SYMLINK', 0, `${path} is a symbolic link; the audit log must be a real file`)
-    text = await fsp.readFile(path, 'utf8')
+    // Read through a descriptor opened without following links, capped: never a link, never unbounded.
+    text = (await readFileCapped(path, AUDIT_LOG_MAX_BYTES)).toString('utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], lastLine: undefined, existed: false }
+    if (err instanceof SymlinkRefusedError) throw new AuditLogCorruptError('SYMLINK', 0, `${basename(path)} is a symbolic link; the audit log must be a real file`)
+    if (err instanceof FileTooLargeError) throw new AuditLogCorruptError('TOO_LARGE', 0, `${basename(path)} is ${err.bytes} bytes, more than any ceremony's log (${AUDIT_LOG_MAX_BYTES}); it is not read`)
+    if ((err as { code?: string }).code === 'NOT_A_FILE') throw new AuditLogCorruptError('NOT_A_FILE', 0, `${basename(path)} is not a regular file`)
     throw err
   }
   if (text === '') return { entries: [], lastLine: undefined, existed: true }

@@ -18,7 +18,7 @@ export class AuditLogWriteError extends Error {
   }
 }
 
-export type AuditLogCorruptCode = 'BROKEN_CHAIN' | 'TORN_TAIL' | 'NOT_JSON' | 'PLAN_MISMATCH' | 'SYMLINK'
+export type AuditLogCorruptCode = 'BROKEN_CHAIN' | 'TORN_TAIL' | 'NOT_JSON' | 'PLAN_MISMATCH' | 'SYMLINK' | 'TOO_LARGE' | 'NOT_A_FILE'
 
 /** An existing log file failed verification on open; it is not continued. */
 export class AuditLogCorruptError extends Error {

@@ -4,18 +4,24 @@
 // recorded it, and verifyRecord checks every list is exactly what the log says — nothing added,
 // nothing left out (an exception cannot be dropped from the summary without verification failing).
 
-import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pgpWords } from '../keys'
+import { readFileCappedSync } from '../media'
 import { canonicalJson, planDigestOf, sha256Hex } from './canonical-json'
 import { ENTRY_KINDS, verifyChain, type LogEntry } from './entry'
 import { RecordBuildError } from './errors'
+import { deviationsOf } from './deviations'
 import { checkSegments, segmentsOf } from './segments'
 
 export const RECORD_FORMAT = 'dsm-key-ceremony-record'
 export const RECORD_VERSION = 1
 
 export type CeremonyMode = 'production' | 'rehearsal'
+
+/** The sealed record's file name: `<plan-id>[-REHEARSAL]-record.json` (a rehearsal's is marked). */
+export function recordFileName(ceremonyId: string, mode: CeremonyMode): string {
+  return `${ceremonyId}${mode === 'rehearsal' ? '-REHEARSAL' : ''}-record.json`
+}
 
 // The record's shape is part of the one IPC contract (the renderer prints it); built and verified here.
 export type { CeremonyRecord, RecordItem } from '../../preload/contract'
@@ -123,6 +129,7 @@ export function buildRecord(input: BuildRecordInput): CeremonyRecord {
     approvals,
     signoffs,
     exceptions,
+    deviations: deviationsOf(entries),
     finalDigest,
     finalWords: pgpWords(finalDigest),
     ...(segments.length > 0 ? { segments } : {}),
@@ -186,6 +193,9 @@ function verifyRecordUnchecked(record: unknown, opts: { artifactsDir?: string })
     }
   }
 
+  // The deviation register is the log's, line for line: nothing dropped, nothing marked resolved that was not.
+  if (!same(r.deviations, deviationsOf(entries))) return fail(0, "the record's deviation register does not match the log (a deviation was left out or changed, or a resolution was added)")
+
   // Across sites: the segments listed are exactly the log's, and the hand-offs pair up station to station.
   const segments = segmentsOf(entries)
   if (!same(r.segments ?? [], segments)) return fail(0, "the record's segments list does not match the hand-offs in the log")
@@ -199,12 +209,20 @@ function verifyRecordUnchecked(record: unknown, opts: { artifactsDir?: string })
       // Names come from the record, which may be hostile: plain file names only.
       if (a.name === '.' || a.name === '..' || /[/\\\0]/.test(a.name)) return fail(a.seq, `artifact name ${JSON.stringify(a.name)} is not a plain file name`)
       const p = join(opts.artifactsDir, a.name)
-      if (!existsSync(p)) {
-        missing.push(a.name)
-        continue
+      let data: Buffer
+      try {
+        // Never a link, never more than the log recorded (plus one byte, to see that it is longer).
+        data = readFileCappedSync(p, a.bytes + 1)
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (code === 'ENOENT') {
+          missing.push(a.name)
+          continue
+        }
+        if (code === 'SYMLINK_REFUSED' || code === 'NOT_A_FILE') return fail(a.seq, `artifact ${a.name} is not a regular file`)
+        if (code === 'FILE_TOO_LARGE') return fail(a.seq, `artifact ${a.name} is larger than the ${a.bytes} bytes the log recorded`)
+        throw err
       }
-      if (!lstatSync(p).isFile()) return fail(a.seq, `artifact ${a.name} is not a regular file`)
-      const data = readFileSync(p)
       const digest = sha256Hex(data)
       if (digest !== a.sha256 || data.length !== a.bytes) {
         return fail(a.seq, `artifact ${a.name} has SHA-256 ${digest} (${data.length} bytes); the log recorded ${a.sha256} (${a.bytes} bytes)`)

@@ -1,15 +1,20 @@
 // Durable, atomic artifact writes (security.md §5.3). Removable media is often FAT/exFAT with
-// no journal, so: write a temp file in the same directory (O_EXCL), fsync it, rename it over the
-// target, fsync the directory (rename is only durable after that), then read the file back and
-// compare its SHA-256 with what we meant to write. On any failure the temp file is removed, and
-// the target is either the complete new file or untouched (or absent).
+// no journal, so: write a temp file in the same directory (O_EXCL), fsync it, move it into place,
+// fsync the directory (the move is only durable after that), then read the file back and compare
+// its SHA-256 with what we meant to write. On any failure the temp file is removed, and the target
+// is either the complete new file or untouched (or absent).
+//
+// A new file is moved into place without ever replacing one (no-clobber): the temp file is
+// hard-linked to the target name, which fails with EEXIST if anything (a file, a link) appeared
+// there since the check, and only then is the temp name removed. Node has no renameat2
+// (RENAME_NOREPLACE). Where the file system has no hard links (FAT, exFAT: EPERM, ENOTSUP …), the
+// target is checked again just before a plain rename; that narrow window is the only one left.
 
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fsp, constants as C } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import {
-  DigestMismatchError, FileTooLargeError, MediaWriteError, ReadBackMismatchError, SymlinkRefusedError, TargetExistsError,
-} from './errors'
+import { MediaWriteError, DigestMismatchError, ReadBackMismatchError, SymlinkRefusedError, TargetExistsError } from './errors'
+import { readFileCapped } from './safe-read'
 
 export interface WriteResult { sha256: string; bytes: number }
 export interface WriteOptions {
@@ -49,11 +54,13 @@ export async function writeFileAtomic(path: string, data: Buffer | string, opts:
     } finally {
       await fh.close()
     }
-    // Re-check just before the rename: narrows the window in which another writer could appear.
-    stage = 'checking the target'
-    await refuseExistingOrSymlink(path, opts.overwrite === true)
-    stage = 'renaming into place'
-    await fsp.rename(tmp, path)
+    stage = 'moving into place'
+    if (opts.overwrite === true) {
+      await refuseExistingOrSymlink(path, true)
+      await fsp.rename(tmp, path)
+    } else {
+      await commitNoClobber(tmp, path)
+    }
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined)
     if (err instanceof TargetExistsError || err instanceof SymlinkRefusedError) throw err
@@ -81,17 +88,37 @@ export async function writeFileAtomic(path: string, data: Buffer | string, opts:
   return { sha256: expected, bytes: bytes.length }
 }
 
-/** Read a file and check it is the one recorded (SHA-256, lowercase or upper-case hex). */
+/** Without a cap of the caller's, no artifact read is larger than this. */
+export const DEFAULT_READ_CAP = 16 * 1024 * 1024
+
+/** Read a file and check it is the one recorded (SHA-256, lowercase or upper-case hex); never a link, never over the cap. */
 export async function readFileVerified(path: string, expectedSha256: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
-  const st = await fsp.lstat(path)
-  if (st.isSymbolicLink()) throw new SymlinkRefusedError(path)
-  if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw new FileTooLargeError(path, st.size, opts.maxBytes)
-  const data = await fsp.readFile(path)
+  const data = await readFileCapped(path, opts.maxBytes ?? DEFAULT_READ_CAP)
   const actual = sha256Hex(data)
   const expected = expectedSha256.trim().toLowerCase()
   if (actual !== expected) throw new DigestMismatchError(path, expected, actual)
   return data
 }
+
+/** Links the temp file to the target name (EEXIST if anything is there), then drops the temp name. */
+async function commitNoClobber(tmp: string, path: string): Promise<void> {
+  await refuseExistingOrSymlink(path, false)
+  try {
+    await fsp.link(tmp, path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new TargetExistsError(path)
+    if (!NO_HARD_LINKS.has(code ?? '')) throw err
+    // No hard links on this file system: check again just before the rename.
+    await refuseExistingOrSymlink(path, false)
+    await fsp.rename(tmp, path)
+    return
+  }
+  await fsp.unlink(tmp)
+}
+
+/** What link() answers on file systems without hard links (FAT, exFAT, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV'])
 
 async function refuseExistingOrSymlink(path: string, overwrite: boolean): Promise<void> {
   let st

@@ -2,6 +2,7 @@
 // (authenticate -> account check -> approval check -> handler), independent of HTTP so the
 // approval machinery can replay an operation exactly as a direct call would run it.
 import { approvalRoutes, type OperationRunner } from './approvals'
+import { audited } from './audit-log'
 import { authenticate, requireAccount, sessionRoutes } from './auth'
 import { type ApplianceConfig, type Ctx, type Result, type Route, compilePattern } from './context'
 import { approvalRequired, DsmError } from './errors'
@@ -9,6 +10,7 @@ import type { ApplianceModel } from './model'
 import { cryptoRoutes } from './routes-crypto'
 import { hmgRoutes } from './routes-hmg'
 import { keyRoutes } from './routes-keys'
+import { logRoutes } from './routes-logs'
 import { sysRoutes } from './routes-sys'
 import { wrapRoutes } from './routes-wrap'
 
@@ -35,7 +37,7 @@ export class ApplianceApi implements OperationRunner {
 
   constructor(readonly model: ApplianceModel, readonly config: ApplianceConfig) {
     // Literal paths before parameterised ones (hmg/check before groups/:group_id/…).
-    const all = [...sessionRoutes, ...hmgRoutes, ...sysRoutes, ...keyRoutes, ...wrapRoutes, ...cryptoRoutes, ...approvalRoutes(this)]
+    const all = [...sessionRoutes, ...hmgRoutes, ...sysRoutes, ...logRoutes, ...keyRoutes, ...wrapRoutes, ...cryptoRoutes, ...approvalRoutes(this)]
     this.routes = all.map((route) => ({ route, ...compilePattern(route.pattern) }))
   }
 
@@ -67,7 +69,8 @@ export class ApplianceApi implements OperationRunner {
     }
     if (route.auth === 'account' && ctx.caller) requireAccount(ctx.caller)
     if (route.protection && !ctx.approved && route.protection(ctx).policyGroups.length > 0) throw approvalRequired()
-    return route.handle(ctx)
+    // An approved operation runs here, not through handle(): it is an entry of its own in the audit log.
+    return ctx.approved ? audited(ctx, route, () => route.handle(ctx)) : route.handle(ctx)
   }
 
   /** The HTTP-independent entry point: never throws, errors become plain-text responses. */
@@ -91,7 +94,7 @@ export class ApplianceApi implements OperationRunner {
         headers: req.headers,
         approved: false,
       }
-      const result = await this.run(ctx)
+      const result = await audited(ctx, target.route, () => this.run(ctx))
       return {
         status: result.status,
         ...(result.body !== undefined && result.status !== 204 ? { body: result.body, contentType: 'application/json' as const } : {}),

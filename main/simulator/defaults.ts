@@ -16,5 +16,13 @@ export const DEFAULT_VENDOR: Required<VendorChoices> = {
   hmgSecretsEchoed: false,
   cmkNameLocation: 'group-wrapping_key_name',
   virtualKeyWrapMode: 'KWP',
+  auditLogReads: 'recorded',
+  auditLogOrder: 'newest-first',
+  auditLogMaxResultWindow: 10_000,
+  auditLogRetentionDays: 90,
+  auditLogAppScope: 'audit-permission',
+  auditLogRangeUnit: 'seconds',
+  fipsLevel: 3,
+  fipsServerMode: 'Sgx',
 }
 

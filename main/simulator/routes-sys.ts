@@ -81,13 +81,20 @@ export const sysRoutes: Route[] = [
     method: 'GET',
     pattern: '/sys/v1/version',
     auth: 'none',
-    // fips_level present ⇒ FIPS mode (dsm-api.md §2); the non-FIPS cluster has none.
-    handle: (ctx) => ({
-      status: 200,
-      body: ctx.config.role === 'fips' && ctx.config.fipsMode !== false
-        ? { version: SIM_VERSION, api_version: '1.0', server_mode: 'Sgx', fips_level: 3, plugins_digest: createHash('sha256').update('no plugins').digest('base64') }
-        : { version: SIM_VERSION, api_version: '1.0', server_mode: 'Software' },
-    }),
+    // fips_level present ⇒ FIPS mode (dsm-api.md §2); the non-FIPS cluster (and a FIPS appliance taken
+    // out of FIPS mode) has none. `plugins_digest` only on a FIPS build asked for `detailed_fips_info`
+    // (VersionParams: "Only applicable to FIPS builds").
+    handle: (ctx) => {
+      if (ctx.config.role !== 'fips' || ctx.config.fipsMode === false) return { status: 200, body: { version: SIM_VERSION, api_version: '1.0', server_mode: 'Software' } }
+      const detailed = ctx.query.get('detailed_fips_info') === 'true'
+      return {
+        status: 200,
+        body: {
+          version: SIM_VERSION, api_version: '1.0', server_mode: ctx.config.vendor.fipsServerMode, fips_level: ctx.config.vendor.fipsLevel,
+          ...(detailed ? { plugins_digest: createHash('sha256').update('no plugins').digest('base64') } : {}),
+        },
+      }
+    },
   },
   { method: 'GET', pattern: '/sys/v1/health', auth: 'none', handle: () => ({ status: 204 }) },
   {

@@ -1,5 +1,6 @@
 // The HTTPS face of one appliance: TLS with its own certificate, body parsing, the request log,
 // and where faults strike (before the operation runs, or after it ran and the answer is lost).
+import { performance } from 'node:perf_hooks'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -109,7 +110,9 @@ export class ApplianceServer {
     }
 
     if (plan?.phase === 'before-apply' && (await this.strike(plan, req, res, entry, undefined))) return
+    const started = performance.now()
     const response = await this.api.handle({ method, url, headers: req.headers, body })
+    entry.handledMs = performance.now() - started
     if (plan?.phase === 'after-apply' && (await this.strike(plan, req, res, entry, response))) return
     entry.status = response.status
     if (plan && isTornPhase(plan.phase)) {

@@ -134,6 +134,38 @@ export interface VendorChoices {
   cmkNameLocation?: 'group-wrapping_key_name' | 'none'
   /** AES key wrap mode the cluster asks a FIPS appliance for when it wraps a new key under the CMK (default KWP; unconfirmed). */
   virtualKeyWrapMode?: 'KWP' | 'KW'
+  /**
+   * Whether the appliance's audit log (`GET /sys/v1/logs`) holds reads (GETs, key lookups, approval
+   * polling) as well as changes. 'recorded' (default): every call served with a known principal is
+   * an entry, reads with action_type OTHER. 'not-recorded': only sign-ins, changes and crypto
+   * operations. Which calls DSM logs is not public; the ceremony's corroboration ignores reads either way.
+   */
+  auditLogReads?: 'recorded' | 'not-recorded'
+  /** Order of `hits` in a log query (unconfirmed; default newest first, as the DSM UI lists them). */
+  auditLogOrder?: 'newest-first' | 'oldest-first'
+  /**
+   * The deepest page a log query reaches: `from + size` above it is a 400 (default 10000, the
+   * Elasticsearch default `max_result_window` the `Es…` schema names suggest; unconfirmed).
+   */
+  auditLogMaxResultWindow?: number
+  /** Days an audit-log entry is kept before the appliance purges it (default 90: Fortanix's default of 3 months). */
+  auditLogRetentionDays?: number
+  /**
+   * Which entries an app reads from `GET /sys/v1/logs` (the document: "logs visible to the
+   * requester"). 'audit-permission' (default): those of the groups where it holds the AUDIT app
+   * permission, and its own; none at all (403) without AUDIT anywhere. 'member-groups': those of
+   * every group it belongs to.
+   */
+  auditLogAppScope?: 'audit-permission' | 'member-groups'
+  /** The unit of `range_from`/`range_to` ("EPOCH time"; default seconds, as `AuditLogTime` counts; unconfirmed). */
+  auditLogRangeUnit?: 'seconds' | 'milliseconds'
+  /**
+   * The `fips_level` a FIPS appliance reports in GET /sys/v1/version (default 3: the FX2200's FIPS
+   * 140-2 validation is at Level 3; whether the field carries that number is not public).
+   */
+  fipsLevel?: number
+  /** The `server_mode` a FIPS appliance reports (`Software` | `Sgx`; default 'Sgx', unconfirmed for the FX2200). */
+  fipsServerMode?: 'Sgx' | 'Software'
 }
 
 /**
@@ -215,6 +247,8 @@ export interface RequestLogEntry {
   status: number | 'reset' | 'stall'
   at: number
   fault?: FaultKind
+  /** How long the appliance worked on it (key generation, wrapping …), in ms; for the bench's accounting. */
+  handledMs?: number
 }
 
 /** Read-only inspection for tests: metadata only, never key material. */

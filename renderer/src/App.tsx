@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react'
 import type { Mode } from '../../preload/contract'
 import { CallError } from './components/ErrorBox'
 import { ModeBadge } from './components/ModeBadge'
+import { CeremonyClock } from './components/CeremonyClock'
 import { HandoffScreen } from './screens/HandoffScreen'
 import { HomeScreen } from './screens/HomeScreen'
 import { PlanEditorScreen } from './screens/PlanEditorScreen'
@@ -83,6 +84,7 @@ function Shell(): React.JSX.Element {
         <h1 className="app-name">DSM Key Ceremony</h1>
         {mode && <ModeBadge mode={mode} />}
         {planTitle && <span className="topbar-plan">{planTitle}</span>}
+        {screen === 'run' && <CeremonyClock />}
         {mode === 'rehearsal' && (
           <p className="rehearsal-banner" data-testid="rehearsal-banner">
             REHEARSAL — simulated appliances only; nothing real is touched. Every output is marked REHEARSAL.

@@ -46,3 +46,29 @@ export async function signAsWitnesses(detail: Locator): Promise<string[]> {
   }
   return signed
 }
+
+/**
+ * The internal witness resolves every open line of the deviation register, as the room agrees it:
+ * the resolution, who allowed going on, and the initials of every witness present. Returns the ids.
+ */
+export async function resolveDeviations(page: Page, resolution: string): Promise<string[]> {
+  const register = page.getByTestId('deviation-register')
+  const resolved: string[] = []
+  for (let guard = 0; guard < 12; guard++) {
+    const button = register.getByRole('button', { name: /^Resolve D-\d+$/ }).first()
+    if ((await button.count()) === 0) break
+    const id = (await button.innerText()).replace('Resolve ', '')
+    const form = register.getByRole('form', { name: `Resolve ${id}` })
+    await form.getByLabel('Resolution: what was done about it').fill(resolution)
+    const allowed = form.getByLabel('Allowed to go on by')
+    await allowed.selectOption({ index: 1 })
+    for (const input of await form.locator('input.initials-input').all()) {
+      const label = await input.evaluate((el) => (el as HTMLInputElement).labels?.[0]?.textContent ?? '')
+      await input.fill(initialsOf(label.replace(/^Initials of /, '')))
+    }
+    await button.click()
+    await expect(register.getByTestId(`deviation-${id}`)).toContainText('✓ Resolved')
+    resolved.push(id)
+  }
+  return resolved
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import type { Locator, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
-import { confirmPeople, signAsWitnesses, startRehearsal } from './people'
+import { confirmPeople, resolveDeviations, signAsWitnesses, startRehearsal } from './people'
 
 const SCREENS = 'test-results/screens'
 
@@ -196,6 +196,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   let signoffs = 0
   let denied = false
   let waived = false
+  let deviationsResolved: string[] = []
   for (let guard = 0; guard < 80; guard++) {
     await expect(detail).toBeVisible()
     await expect(detail).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 })
@@ -224,6 +225,12 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
         approvers.push(...(await approveWithCustodians(page, detail, kind === 'wrap-approval' && approvers.length === 0 ? 'run' : null)))
       } else {
         if (kind === 'close') {
+          // The record is not sealed while a deviation is open: the denial, its fresh request and the
+          // exception are in the register, and the close waits until each is resolved.
+          await expect(detail.getByTestId('seal-waits')).toBeVisible()
+          await expect(detail.getByRole('button', { name: 'Run step' })).toBeDisabled()
+          deviationsResolved = await resolveDeviations(page, 'Rehearsal: read out and agreed by everyone in the room.')
+          await expect(detail.getByTestId('seal-waits')).toHaveCount(0)
           // Closing seals the log: the witnesses sign off before it runs.
           signoffs += (await signAsWitnesses(detail)).length
         }
@@ -294,6 +301,7 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   }
 
   expect(denied && waived).toBe(true)
+  expect(deviationsResolved.length).toBeGreaterThanOrEqual(3) // the denial, the fresh request, the exception
   expect(signoffs).toBeGreaterThanOrEqual(40) // two witnesses, every step of two targets
   expect(confirmationsTyped).toBe(2) // deleting the transfer keys, once per target
   expect(new Set(approvers).size).toBeGreaterThanOrEqual(2) // two custodians, at least, approved
@@ -320,6 +328,9 @@ test('a whole rehearsal with two targets runs through the UI and ends with a pri
   // The denial is on the record: in the approvals table, and under its step.
   await expect(page.locator('.record-approvals')).toContainText('denied: Rehearsal: the fingerprint was deliberately misread')
   await expect(page.locator('.record-steps')).toContainText('a fresh approval request was opened')
+  // The deviation register prints as its own section, every line resolved.
+  await expect(page.getByTestId('record-deviations').locator('tbody tr')).toHaveCount(deviationsResolved.length)
+  await expect(page.getByTestId('record-deviations')).not.toContainText('UNRESOLVED')
   await expect(page.getByTestId('qr-code')).toBeVisible()
   await noSeriousAxeViolations(page, 'record')
   const recordShot = await screenshot(page, 'record', 1500)

@@ -30,6 +30,21 @@ for (const [zone, local] of [['America/New_York', /\(\d{2}:\d{2}:\d{2} local, UT
       expect(text).toContain(`${finished.slice(0, 10)} ${finished.slice(11, 19)} UTC`)
       if (local) expect(text).toMatch(local)
       else expect(text).not.toContain('local')
+
+      // The clock in the top bar (issue 14 part 5): UTC whatever the workstation's zone, to the
+      // second, with the current step's id, and still in view when the page is scrolled.
+      const clock = page.getByTestId('ceremony-clock')
+      const current = utc.data.steps.find((s) => s.id === utc.data.currentStepId)!
+      // P.0 has run and stays on screen for its sign-offs: the clock says so, not that P.0 is running.
+      await expect(page.getByTestId('clock-step')).toHaveText(`Step ${current.scriptId} (viewing P.0)`)
+      const shown = clock.locator('time')
+      const iso = (await shown.getAttribute('datetime'))!
+      expect(Math.abs(Date.parse(iso) - Date.now())).toBeLessThan(5_000)
+      expect(await shown.innerText()).toBe(iso.slice(11, 19))
+      await page.mouse.wheel(0, 5_000)
+      await expect(clock).toBeInViewport()
+      // The simulated plan names the cameras a real ceremony would have.
+      await expect(page.getByRole('region', { name: 'Filmed by' })).toContainText('Screen camera')
     })
   })
 }

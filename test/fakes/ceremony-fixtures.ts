@@ -42,6 +42,10 @@ export function makePlan(overrides: Partial<PlanSummary> = {}): PlanSummary {
       custodians: { 'dsm-s': ['alice@example.test', 'bob@example.test', 'carol@example.test'], 'dsm-t1': ['dave@example.test'], 'dsm-t2': ['erin@example.test'] },
       witnesses: ['Wendy Witness', 'Walter Witness'],
     },
+    cameras: [
+      { id: 'cam-screen', label: 'Screen camera', films: "the operator's screen, with the UTC clock and the step id" },
+      { id: 'cam-room', label: 'Room camera', films: "the appliances' front panels and the table" },
+    ],
     json: '{"format":"dsm-key-ceremony/plan","id":"cmk-rehearsal"}',
     ...overrides,
   }
@@ -90,6 +94,7 @@ export function makeStep(overrides: Partial<StepView> & { id: string }): StepVie
     startedAt: null,
     finishedAt: null,
     confirmation: null,
+    input: null,
     evidence: [],
     comparisons: [],
     approval: null,
@@ -139,6 +144,7 @@ export function makeSnapshot(overrides: Partial<CeremonySnapshot> = {}): Ceremon
     ],
     scriptApproval: null,
     onBreak: null,
+    deviations: { keeper: null, lines: [], allowers: ['Olivia Operator'], witnessesPresent: ['Wendy Witness', 'Walter Witness'] },
     rehearsalCredentials: [
       { applianceId: 'dsm-s', user: 'alice@example.test', password: 'sim-pass-alice' },
       { applianceId: 'dsm-s', user: 'bob@example.test', password: 'sim-pass-bob' },
@@ -182,7 +188,7 @@ export function makeRecord(overrides: Partial<CeremonyRecord> = {}): CeremonyRec
     entries: [entry(1, 'ceremony-open', {}), entry(2, 'approval', { status: 'APPROVED' })],
     artifacts: [{ name: 'pub.pem', sha256: 'cd'.repeat(32), bytes: 451, seq: 2 }],
     approvals: [{ seq: 2, ts: '2025-01-01T10:00:00.000Z', step: 'wrap-approval:t1', actor: 'alice', facts: { status: 'APPROVED' } }],
-    signoffs: [], exceptions: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
+    signoffs: [], exceptions: [], deviations: [], finalDigest: finalDigest.hex, finalWords: finalDigest.words,
     ...overrides,
   }
 }

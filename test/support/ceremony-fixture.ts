@@ -2,8 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Conf from 'conf'
-import type { JournalStore } from '../../main/ceremony/journal'
+import { fileJournalStore } from '../../main/ceremony/journal-file'
 import { CeremonyEngine, type EngineOptions } from '../../main/ceremony/engine'
 import { planForAppliances, type Credentials } from '../../main/ceremony/simulated-plan'
 import type { Plan } from '../../main/ceremony/plan'
@@ -31,7 +30,7 @@ export function engineOptions(plan: Plan, creds: Credentials, stateDir: string, 
     plan,
     stateDir,
     mediaDir,
-    openJournalStore: () => new Conf({ cwd: stateDir, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
+    openJournalStore: () => fileJournalStore(stateDir),
     connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.trust.spkiSha256! }, responseTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 100 } }),
     apiKey: (id) => {
       const key = creds.appliances.find((a) => a.id === id)?.apiKey
@@ -42,10 +41,11 @@ export function engineOptions(plan: Plan, creds: Credentials, stateDir: string, 
   }
 }
 
-export async function ceremonyFixture(options: { targets: number; sim?: Partial<SimulatorOptions>; planId?: string }): Promise<Fixture> {
+/** `materials`: the plan carries the simulated materials manifest (chassis, bags, storage at the close). */
+export async function ceremonyFixture(options: { targets: number; sim?: Partial<SimulatorOptions>; planId?: string; materials?: boolean }): Promise<Fixture> {
   const sim = await startSimulator({ appliances: options.targets + 1, ...options.sim })
   const creds = credentialsOf(sim)
-  const plan = planForAppliances(creds, { id: options.planId ?? 'test-ceremony' })
+  const plan = planForAppliances(creds, { id: options.planId ?? 'test-ceremony', ...(options.materials ? { materials: true } : {}) })
   const dir = mkdtempSync(join(tmpdir(), 'dsm-ceremony-'))
   const stateDir = join(dir, 'state')
   const mediaDir = join(dir, 'media')
@@ -91,7 +91,23 @@ export async function signWhatIsDue(engine: CeremonyEngine): Promise<void> {
     if (!status || status.complete || (sealing && current !== step)) continue
     for (const w of witnessesOf(engine.plan)) {
       if (engine.witnesses.status(step)!.complete) break
+      // A production engine refuses simulated sign-offs: there the test signs as the witnesses themselves.
       await engine.signOff(step.id, { witness: w.name, initials: w.initials, items: step.text.witnessItems, ...(engine.plan.mode === 'rehearsal' ? { simulated: true } : {}) })
     }
   }
+}
+
+/**
+ * Resolves every open line of the deviation register as the room does: the operator allows going on,
+ * every witness present initials it (their own initials, as the plan records them). Returns the ids.
+ */
+export async function resolveOpenDeviations(engine: CeremonyEngine, resolution: string): Promise<string[]> {
+  const { presentNow, witnessesOf } = await import('../../main/ceremony/witnessing')
+  const present = presentNow(engine.logEntries())
+  const initials = witnessesOf(engine.plan).filter((w) => present.has(w.name)).map((w) => ({ witness: w.name, initials: w.initials }))
+  const open = engine.witnesses.deviations().filter((d) => !d.resolution)
+  for (const d of open) {
+    await engine.people((desk) => desk.resolveDeviation({ deviation: d.id, resolution, allowedBy: engine.plan.participants.operator, initials, ...(engine.plan.mode === 'rehearsal' ? { simulated: true } : {}) }, engine.plan.participants.operator))
+  }
+  return open.map((d) => d.id)
 }

@@ -1,7 +1,7 @@
 /**
  * Child process for the F6 kill test: writes one file with writeFileAtomic and SIGKILLs itself at a
  * named point, as a power cut would: `before-rename` (temp file written and fsynced, not yet
- * renamed) or `before-fsync` (temp file written, not yet flushed).
+ * moved into place: renamed over an old file, or hard-linked to a new name) or `before-fsync` (temp file written, not yet flushed).
  *   node --import tsx test/support/kill-mid-write.ts <target> <data file> <point> [overwrite]
  */
 import { promises as fsp, readFileSync } from 'node:fs'
@@ -12,7 +12,10 @@ const die = async (): Promise<never> => {
   process.kill(process.pid, 'SIGKILL')
   return new Promise<never>(() => undefined)
 }
-if (point === 'before-rename') fsp.rename = die
+if (point === 'before-rename') {
+  fsp.rename = die
+  fsp.link = die
+}
 else if (point === 'before-fsync') {
   const open = fsp.open
   fsp.open = (async (...args: Parameters<typeof fsp.open>) => {

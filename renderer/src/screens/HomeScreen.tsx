@@ -16,6 +16,7 @@ export function HomeScreen(): React.JSX.Element {
   // Leaving a ceremony that has begun is asked first, with what would be left behind.
   const begun = inProgress && snapshot!.phase !== 'complete' && snapshot!.phase !== 'aborted' && snapshot!.steps.some((s) => s.state !== 'pending')
   const [asking, setAsking] = useState<'open' | 'rehearsal' | null>(null)
+  const [withMaterials, setWithMaterials] = useState(false)
 
   async function openPlan(): Promise<void> {
     setAsking(null)
@@ -24,7 +25,7 @@ export function HomeScreen(): React.JSX.Element {
   async function startRehearsal(): Promise<void> {
     setAsking(null)
     const chosen = kind !== '' && kind !== kinds[0]?.kind ? kind : undefined
-    if (await stores.ceremony.getState().startRehearsal(2, chosen)) stores.ui.getState().go('plan')
+    if (await stores.ceremony.getState().startRehearsal(2, chosen, withMaterials)) stores.ui.getState().go('plan')
   }
   async function startTwoSiteRehearsal(): Promise<void> {
     if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
@@ -69,6 +70,9 @@ export function HomeScreen(): React.JSX.Element {
             Write or edit a plan
           </button>
         </div>
+        <label className="hint">
+          <input type="checkbox" checked={withMaterials} onChange={(e) => setWithMaterials(e.target.checked)} /> Rehearse the materials too: type the chassis serials, tamper labels and bag numbers, and hand each item over at the close
+        </label>
         {asking && snapshot?.plan && (
           <div className="confirm-leave" role="alertdialog" aria-labelledby="leave-heading" data-testid="confirm-leave">
             <h3 id="leave-heading">A ceremony is in progress</h3>

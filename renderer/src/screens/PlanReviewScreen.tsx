@@ -133,6 +133,9 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
           ))}
           <dt>Witnesses</dt>
           <dd>{plan.participants.witnesses.join(', ')}</dd>
+          {/* Reviewed before the ceremony: the video addendum must account for each of these cameras. */}
+          <dt>Cameras</dt>
+          <dd data-testid="plan-cameras">{plan.cameras.map((c) => `${c.label} (${c.id}): ${c.films}`).join('; ') || 'none named'}</dd>
         </dl>
       </section>
       {showJson && (

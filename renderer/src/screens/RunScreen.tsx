@@ -3,6 +3,7 @@ import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
+import { SecretsNotice } from '../components/SecretsNotice'
 import { StepError } from '../components/ErrorBox'
 import { StepStateBadge } from '../components/StepState'
 import { Time } from '../components/Time'
@@ -12,8 +13,12 @@ import { ApprovalPanel, RestartApproval } from './ApprovalPanel'
 import { AbortCeremony } from './AbortCeremony'
 import { BeginCeremony } from './BeginCeremony'
 import { ExceptionPanel, WitnessPanel } from './WitnessPanel'
+import { DeviationRegister } from './DeviationRegister'
+import { RoomPanel } from './RoomPanel'
+import { StepInputForm, formProblem, initialValues, type TypedValues } from './StepInputForm'
 import { StationBanner } from '../components/Stations'
 import { NoPlan } from '../components/NoPlan'
+import { CameraList } from '../components/CeremonyClock'
 
 /** The ceremony, one step at a time: the step list, the per-target board and the chosen step. */
 export function RunScreen(): React.JSX.Element {
@@ -80,8 +85,11 @@ export function RunScreen(): React.JSX.Element {
           </button>
         </div>
       )}
+      <CameraList cameras={snapshot.plan.cameras} />
       <ReconcileNotes />
       <StationBanner />
+      <RoomPanel />
+      <SecretsNotice />
       <TargetBoard snapshot={snapshot} />
       {phase !== 'complete' && phase !== 'aborted' && <AbortCeremony />}
       <div className="run-layout">
@@ -98,6 +106,7 @@ export function RunScreen(): React.JSX.Element {
           {step ? <StepDetail key={step.id} step={step} next={justRun ? (steps[currentIndex] ?? null) : null} /> : <p>No steps.</p>}
         </div>
       </div>
+      <DeviationRegister />
     </div>
   )
 }
@@ -193,10 +202,16 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
   const needsConfirmation = step.confirmation !== null && !isApproval
   const showConfirmation = needsConfirmation && !finished
   const confirmed = !needsConfirmation || confirmationMatches(step.confirmation!, confirmation)
+  // Values read in the room: typed for the first attempt; after a refusal, run again with them (once
+  // an exception names each mismatch) or type them again.
+  const [typed, setTyped] = useState<TypedValues>(() => (step.input ? initialValues(step.input.fields) : {}))
+  const [retype, setRetype] = useState(false)
+  const typing = step.input !== null && !finished && (step.input.earlier === null || retype)
+  const inputProblem = typing ? formProblem(step.input!.fields, typed) : null
   // A waiting approval is polled by main; there is nothing to run until it is decided. A denied,
   // failed or expired request has one way on (a fresh request), so running it again is not offered.
   const showRun = !finished && !(isApproval && step.state === 'waiting') && step.error?.recovery !== 'fresh-request'
-  const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed
+  const canRun = isCurrent && !finished && step.state !== 'running' && !running && confirmed && inputProblem === null && !(step.seals && (snapshot?.deviations.lines ?? []).some((d) => !d.resolution))
   // Main says what the way on is; the screen keeps no list of error codes.
   const restartable = step.error?.recovery === 'fresh-request' && step.approval === null
   const findings = (snapshot?.reconcile ?? []).filter((r) => r.stepId === step.id)
@@ -212,10 +227,14 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
     else if (step.state === 'done' || step.state === 'failed' || step.state === 'waiting') resultRef.current?.focus()
   }, [step.state])
 
+  // The sealing step waits for the register: every deviation resolved in front of the witnesses.
+  const openDeviations = step.seals ? (snapshot?.deviations.lines ?? []).filter((d) => !d.resolution).length : 0
   let blocked = ''
   if (finished) blocked = 'This step is finished.'
+  else if (openDeviations > 0) blocked = `${openDeviations} deviation(s) in the register below are not resolved yet: the record is sealed only once each is.`
   else if (!isCurrent) blocked = 'Steps run in order: this is not the current step.'
   else if (!confirmed) blocked = 'Type the confirmation above first: the last characters of the value shown.'
+  else if (inputProblem) blocked = inputProblem
   else if (step.state === 'running' || running) blocked = 'Running…'
 
   return (
@@ -262,10 +281,35 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
         {step.error && <StepError error={step.error} />}
       </div>
 
+      {openDeviations > 0 && !finished && (
+        <p className="warn-text" role="status" data-testid="seal-waits">
+          Before sealing: {openDeviations} deviation(s) are open. <a href="#deviations">Resolve them in the deviation register</a>.
+        </p>
+      )}
+
       {step.confirmation && showConfirmation && (
         <ConfirmBox id={`confirm-${step.id}`} confirmation={step.confirmation} warning="This cannot be undone." typed={confirmation} onChange={setConfirmation} />
       )}
 
+      {typing && <StepInputForm step={step} values={typed} onChange={setTyped} disabled={!isCurrent || running} />}
+      {step.input && !finished && !typing && step.input.earlier && (
+        <section className="step-input-earlier" aria-label="Values typed before">
+          <p>
+            <strong>Run step</strong> judges again the values typed before
+            {step.error ? ': once a witness has recorded an exception naming each mismatch above, they stand.' : '.'}
+          </p>
+          <ul className="earlier-values">
+            {step.input.fields.map((f) => (
+              <li key={f.id}>
+                {f.group} — {f.label}: <strong>{f.options?.find((o) => o.value === step.input!.earlier![f.id])?.label ?? step.input!.earlier![f.id] ?? '—'}</strong>
+              </li>
+            ))}
+          </ul>
+          <button type="button" onClick={() => setRetype(true)}>
+            A value was mistyped: type them again
+          </button>
+        </section>
+      )}
       {step.approval && <ApprovalPanel step={step} />}
       {restartable && <RestartApproval step={step} />}
 
@@ -278,7 +322,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
             aria-describedby={`run-hint-${step.id}`}
             onClick={() => {
               stores.ui.getState().selectStep(step.id)
-              void stores.ceremony.getState().runStep(step.id, needsConfirmation ? confirmation.trim() : undefined)
+              void stores.ceremony.getState().runStep(step.id, needsConfirmation ? confirmation.trim() : undefined, typing ? typed : undefined)
             }}
           >
             {running || step.state === 'running' ? 'Running…' : 'Run step'}

@@ -3,6 +3,7 @@ import type { ConnectionView } from '../../../preload/contract'
 import { Digest } from '../components/Digest'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { RehearsalCredentials } from '../components/RehearsalCredentials'
+import { SecretsNotice } from '../components/SecretsNotice'
 import { SignInsAndRecords, signInsReady } from '../components/SignInsAndRecords'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
@@ -57,6 +58,7 @@ export function SetupScreen(): React.JSX.Element {
           </button>
           {!allKeys && <span className="hint">Enter every API key first.</span>}
         </div>
+        <SecretsNotice />
       </section>
 
       <SignInsAndRecords />

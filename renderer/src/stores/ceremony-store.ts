@@ -27,6 +27,9 @@ export type CeremonyActionsBridge = Pick<
   | 'restartApproval'
   | 'signOff'
   | 'recordException'
+  | 'resolveDeviation'
+  | 'approveScript'
+  | 'takeBreak'
   | 'exportRecord'
   | 'getRecord'
   | 'onCeremonyChanged'
@@ -70,8 +73,8 @@ export interface CeremonyState {
   follow(): () => void
   /** Main shows the file dialog; resolves true when a plan was loaded (false if cancelled or refused). */
   openPlan(): Promise<boolean>
-  /** A rehearsal of a kind main offers (snapshot.rehearsalKinds); the default kind when none is given. */
-  startRehearsal(targets?: number, kind?: string): Promise<boolean>
+  /** A rehearsal of a kind main offers (snapshot.rehearsalKinds); the default kind when none is given. `materials`: the simulated room has a materials manifest to type. */
+  startRehearsal(targets?: number, kind?: string, materials?: boolean): Promise<boolean>
   setApiKey(applianceId: string, apiKey: string): Promise<boolean>
   /** A named DSM user's password (the cluster administrator's): goes to main, kept nowhere here. */
   setPassword(signInId: string, password: string): Promise<boolean>
@@ -83,11 +86,18 @@ export interface CeremonyState {
   attendance(person: string, event: 'arrive' | 'leave'): Promise<boolean>
   /** Stops the ceremony for good, with the reason. */
   abort(reason: string): Promise<boolean>
-  runStep(stepId: string, confirmation?: string): Promise<boolean>
+  /** `input`: what was typed for a step that takes values read in the room (absent: run with the earlier attempt's). */
+  runStep(stepId: string, confirmation?: string, input?: Record<string, string>): Promise<boolean>
   decideApproval(request: DecideRequest): Promise<boolean>
   restartApproval(stepId: string): Promise<boolean>
   signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<boolean>
   recordException(stepId: string, by: string, note: string, waivesSignoff?: boolean): Promise<boolean>
+  /** A line of the deviation register resolved: what was done, who allowed going on, every present witness's initials. */
+  resolveDeviation(request: { deviation: string; resolution: string; allowedBy: string; initials: { witness: string; initials: string }[] }): Promise<boolean>
+  /** An approver named in the plan signs the plan and its script, before the first step. */
+  approveScript(approver: string, initials: string): Promise<boolean>
+  /** A break starts (who stays in the room) or ends. */
+  takeBreak(event: 'start' | 'end', stays?: string[]): Promise<boolean>
   loadRecord(): Promise<boolean>
   loadScript(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
@@ -127,6 +137,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
     async function snapshotCall(key: string, call: () => Promise<Result<CeremonySnapshot>>): Promise<boolean> {
       const result = await guarded(key, call)
       if (!result.ok) {
+        // A refused step is in the journal (failed, with its error and what was typed): show it as main has it.
+        if (key.startsWith('run:')) await refresh()
         set({ error: result.error })
         return false
       }
@@ -163,8 +175,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
         return !result.data.cancelled && result.data.snapshot.plan !== null
       },
 
-      async startRehearsal(targets = 2, kind) {
-        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal(kind ? { targets, kind } : { targets }))
+      async startRehearsal(targets = 2, kind, materials = false) {
+        const ok = await snapshotCall('rehearsal', () => bridge.startRehearsal({ targets, ...(kind ? { kind } : {}), ...(materials ? { materials } : {}) }))
         if (ok) set({ record: null })
         return ok
       },
@@ -194,8 +206,8 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       abort: (reason) => snapshotCall('abort', () => bridge.abort({ reason })),
 
-      runStep: (stepId, confirmation) =>
-        snapshotCall(`run:${stepId}`, () => bridge.runStep(confirmation ? { stepId, confirmation } : { stepId })),
+      runStep: (stepId, confirmation, input) =>
+        snapshotCall(`run:${stepId}`, () => bridge.runStep({ stepId, ...(confirmation ? { confirmation } : {}), ...(input ? { input } : {}) })),
 
       decideApproval: ({ stepId, user, password, decision, requestId, viewDigest, reason, confirmation }) =>
         snapshotCall(`decide:${stepId}`, () =>
@@ -208,6 +220,12 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
 
       recordException: (stepId, by, note, waivesSignoff) =>
         snapshotCall(`exception:${stepId}`, () => bridge.recordException(waivesSignoff ? { stepId, by, note, waivesSignoff } : { stepId, by, note })),
+
+      resolveDeviation: (request) => snapshotCall(`resolve:${request.deviation}`, () => bridge.resolveDeviation(request)),
+
+      approveScript: (approver, initials) => snapshotCall('approve-script', () => bridge.approveScript({ approver, initials })),
+
+      takeBreak: (event, stays) => snapshotCall('break', () => bridge.takeBreak(event === 'start' ? { event, stays: stays ?? [] } : { event })),
 
       async loadRecord() {
         const result = await guarded('record', () => bridge.getRecord())

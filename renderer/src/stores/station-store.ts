@@ -54,7 +54,7 @@ export function createStationStore(bridge: StationBridge, ceremony: CeremonyStor
     },
     chooseStation: (stationId) => call('station', () => bridge.chooseStation({ stationId })),
     chooseVolume: (volumeId) => call('media', () => bridge.chooseMedia({ volumeId })),
-    chooseFolder: (exception) => call('media', () => bridge.chooseMedia({ folder: true, ...(exception ? { exception } : {}) })),
+    chooseFolder: (exception) => call('media', () => bridge.chooseMedia({ viaDialog: true, ...(exception ? { exception } : {}) })),
     handOff: (mediaLabel, bag) => call('handoff', () => bridge.handOff({ mediaLabel, bag })),
     // The words are an argument only: they go to main and are not kept here.
     receive: (words, mediaLabel, bag) => call('receive', () => bridge.receiveHandoff({ words, mediaLabel, bag })),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 import { checkClusterPlan, clusterShape, hex64, type ClusterPlan } from '../../cluster-plan'
-import { envelopeShape, hostname } from '../../plan-envelope'
+import { envelopeShape, hostname, spokenText } from '../../plan-envelope'
 
 export const LinkClusterPlanSchema = z
   .strictObject({
@@ -18,7 +18,7 @@ export const LinkClusterPlanSchema = z
     /** The hmg configs' `tls.validate_hostname`: the appliance (or balancer) address must be in the certificates. */
     validateHostname: z.boolean().default(true),
     /** The CMK every FIPS appliance holds (checked by KCV against the replication record). */
-    cmkName: z.string().trim().min(1).max(120).default('cluster-master-key'),
+    cmkName: spokenText(120).default('cluster-master-key'),
     /**
      * Where the group names its CMK (3.22+). Unconfirmed (dsm-api.md §11): "group-wrapping_key_name"
      * sends it as the group's `wrapping_key_name`; "none" sends nothing (the appliances' default CMK).

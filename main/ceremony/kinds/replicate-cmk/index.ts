@@ -8,6 +8,8 @@ import { assignScriptIds } from '../../script'
 import { labelOf } from '../../plan-envelope'
 import { isMultiSite, stationOfAppliance } from '../../stations'
 import type { AnyStep } from '../../step'
+import { materialsSteps } from '../../materials'
+import { applianceLogs } from './appliance-logs'
 import { cleanup, close } from './cleanup'
 import { ReplicateCmkPlanSchema, type ReplicateCmkPlan } from './plan'
 import { createCmk, preflight } from './preflight'
@@ -18,14 +20,18 @@ import { loadBlob, unwrapApproval, unwrapResult } from './unwrap'
 import { wrapApproval, wrapResult } from './wrap'
 
 /**
- * Script ids read aloud without ambiguity: P.0 the preflight, P.1 the CMK's creation, T<n>.<k> the
- * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.1 the close.
- * Across sites the same rule is applied to the stations' steps (assignScriptIds).
+ * Script ids read aloud without ambiguity: P.0 the preflight, M.1–M.2 the appliances and materials
+ * identified (with a materials manifest), P.1 the CMK's creation, T<n>.<k> the
+ * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.0 the
+ * appliances' own audit logs captured and corroborated, M.3 the storage allocation, C.1 the close. Across sites the same rule is
+ * applied to the stations' steps (assignScriptIds).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
-  if (isMultiSite(plan)) return assignScriptIds(plan, multiSiteSteps(plan))
+  if (isMultiSite(plan)) return multiSiteScript(plan)
   const label = (id: string) => labelOf(plan, id)
-  const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }]
+  const materials = materialsSteps(plan)
+  // The materials are identified once the preflight has reached every appliance, before anything changes.
+  const list: ScriptedStep[] = [{ ...preflight(plan), scriptId: 'P.0' }, ...materials.opening]
   if (plan.cmk.create) list.push({ ...createCmk(plan), scriptId: 'P.1' })
   for (const t of plan.targets) {
     const n = plan.appliances.findIndex((a) => a.id === t) + 1
@@ -43,8 +49,23 @@ function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
       skip: (ctx) => (ctx.get(refs.preflight).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null),
     }))
   }
+  list.push({ ...applianceLogs(plan), scriptId: 'C.0' })
+  // The media with the appliances' logs go into their bags too: the allocation comes after C.0.
+  list.push(...materials.closing)
   list.push({ ...close(plan), scriptId: 'C.1' })
   return list
+}
+
+/**
+ * Across sites, the script ids as on one site (P.n, T<n>.k, C.1 the close), and the appliances' logs
+ * C.0 — one per station, C.0a, C.0b… in the plan's order of stations, when there are several.
+ */
+function multiSiteScript(plan: ReplicateCmkPlan): ScriptedStep[] {
+  const all = multiSiteSteps(plan)
+  const logs = all.filter((s) => s.name === 'appliance-logs')
+  const scripted = assignScriptIds(plan, all.filter((s) => s.name !== 'appliance-logs'))
+  const suffix = (i: number) => (logs.length === 1 ? '' : String.fromCharCode(97 + i))
+  return [...scripted.slice(0, -1), ...logs.map((s, i) => ({ ...s, scriptId: `C.0${suffix(i)}` })), scripted.at(-1)!]
 }
 
 export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {

@@ -3,7 +3,7 @@
  * Cluster Master Key, the targets in order, the quorum group, and how the transfer keys are named.
  */
 import { z } from 'zod'
-import { checkApplianceRef, checkEnvelope, envelopeShape, slug, type Plan } from '../../plan-envelope'
+import { checkApplianceRef, checkEnvelope, envelopeShape, slug, spokenText, type Plan } from '../../plan-envelope'
 
 export const ReplicateCmkPlanSchema = z
   .strictObject({
@@ -12,9 +12,9 @@ export const ReplicateCmkPlanSchema = z
     source: slug,
     targets: z.array(slug).min(1).max(15),
     /** The quorum group holding the CMK on every appliance. */
-    groupName: z.string().trim().min(1).max(120),
+    groupName: spokenText(120),
     cmk: z.strictObject({
-      name: z.string().trim().min(1).max(120),
+      name: spokenText(120),
       /** First ceremony only: create the CMK on the source (AES-256, EXPORT) before replicating it. */
       create: z.boolean().default(false),
     }),

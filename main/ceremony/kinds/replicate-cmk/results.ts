@@ -78,6 +78,8 @@ export const ids = {
   cleanup: (t: string) => `cleanup:${t}`,
   // Across sites (design §3b): one preflight per station, and each side's cleanup at its own station.
   stationPreflight: (station: string) => `station-preflight:${station}`,
+  applianceLogs: 'appliance-logs',
+  stationApplianceLogs: (station: string) => `appliance-logs:${station}`,
   deletePubkey: (t: string) => `delete-pubkey:${t}`,
   deleteTransferKey: (t: string) => `delete-transfer-key:${t}`,
 }

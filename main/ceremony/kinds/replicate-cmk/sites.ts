@@ -15,6 +15,7 @@ import type { AnyStep } from '../../step'
 import { defineStep, item } from '../../step'
 import { labelOf, type Station } from '../../plan-envelope'
 import { stationOfAppliance, stationsOf } from '../../stations'
+import { stationApplianceLogs } from './appliance-logs'
 import { acceptedWith, cleanup, close, deleteAndConfirm, inventoryDiff } from './cleanup'
 import type { ReplicateCmkPlan } from './plan'
 import { createCmk, preflightOf, preflightOn } from './preflight'
@@ -114,6 +115,11 @@ export function multiSiteSteps(plan: ReplicateCmkPlan): AnyStep[] {
     ]
     // Only a target at the source's own station can be found already replicated (its KCV is comparable there).
     for (const step of perTarget) list.push({ ...step, skip: (ctx) => (preflightOf(ctx as never, t).replicated.includes(t) ? 'the CMK is already on this target with the same KCV' : null) })
+  }
+  // C.0 at each station: its appliances' own logs, captured in its last leg (stationApplianceLogs).
+  for (const s of stationsOf(plan)) {
+    const here = s.appliances.filter((a) => roles.has(a))
+    if (here.length > 0) list.push(stationApplianceLogs(plan, s, here))
   }
   list.push(close(plan))
   return list

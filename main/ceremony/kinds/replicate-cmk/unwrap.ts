@@ -14,7 +14,8 @@ import type { ReplicateCmkPlan } from './plan'
 import { applianceFacts, quorumOn, sourceCmk } from './preflight'
 import { LoadResult, UnwrapResult, ids, refs } from './results'
 import { transferFingerprint } from './transfer-key'
-import { MANIFEST_MAX_BYTES, WRAPPED_BYTES, oaepMode, paddingText } from './wrap'
+import { readWrappedBlob } from './blob-check'
+import { MANIFEST_MAX_BYTES, oaepMode, paddingText } from './wrap'
 
 type Ctx = StepContext<ReplicateCmkPlan>
 
@@ -30,9 +31,7 @@ async function readManifest(ctx: Ctx, t: string): Promise<Record<string, unknown
 
 /** The wrapped key as written and checked, read from the media again (it is never journaled). */
 async function checkedBlob(ctx: Ctx, t: string, sha256: string): Promise<Buffer> {
-  const blob = await ctx.media.read(ctx.get(refs.wrapResult(t)).file, sha256, WRAPPED_BYTES)
-  if (blob.length !== WRAPPED_BYTES) throw new CeremonyError('WRAPPED_BLOB_INVALID', `The wrapped-key file is ${blob.length} bytes, not ${WRAPPED_BYTES}`)
-  return blob
+  return readWrappedBlob(ctx, t, ctx.get(refs.wrapResult(t)).file, sha256)
 }
 
 export const loadBlob = (plan: ReplicateCmkPlan, t: string, label: (id: string) => string) => defineStep<LoadResult, { file: string; sha256: string }, ReplicateCmkPlan>({

@@ -12,10 +12,9 @@ import type { ReplicateCmkPlan } from './plan'
 import { quorumOn, sourceCmk } from './preflight'
 import { WrapResult, ids, refs } from './results'
 import { transferFingerprint } from './transfer-key'
+import { WRAPPED_BYTES, readWrappedBlob } from './blob-check'
 
 type Ctx = StepContext<ReplicateCmkPlan>
-/** RSA-2048 gives 256 bytes of ciphertext, whatever the OAEP hash. */
-export const WRAPPED_BYTES = 256
 const MANIFEST_MAX_BYTES = 16 * 1024
 
 export const blobFile = (plan: ReplicateCmkPlan, t: string) => `${plan.id}-${t}-wrapped_master_key.out`
@@ -116,7 +115,7 @@ export const wrapResult = (plan: ReplicateCmkPlan, t: string, label: (id: string
       // A result given out once, whose digest was journaled before the file was written: the file is it.
       const journaled = ctx.media.journaled(intent.file)
       if (errorCode(err, '') !== 'RESULT_LOST' || !journaled || !ctx.media.exists(intent.file)) throw err
-      blob = await ctx.media.read(intent.file, journaled, WRAPPED_BYTES)
+      blob = await readWrappedBlob(ctx, t, intent.file, journaled)
       ctx.note('the appliance gives the result only once; the file written before the interruption has exactly the digest journaled for it; adopted')
     }
     if (blob.length !== WRAPPED_BYTES) throw new CeremonyError('WRAPPED_BLOB_INVALID', `The wrapped key is ${blob.length} bytes; an RSA-2048 transfer key gives ${WRAPPED_BYTES}`)
@@ -129,4 +128,4 @@ export const wrapResult = (plan: ReplicateCmkPlan, t: string, label: (id: string
   evidence: (r) => ({ items: [...item('Wrapped key file (raw bytes)', r.file), ...item('Manifest', r.manifest), ...item('Wrapped file SHA-256', r.sha256, 'digest'), ...item('Wrapped key size (bytes)', r.bytes)], comparisons: [] }),
 })
 
-export { MANIFEST_MAX_BYTES }
+export { MANIFEST_MAX_BYTES, WRAPPED_BYTES }

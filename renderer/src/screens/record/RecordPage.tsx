@@ -4,7 +4,9 @@ import { Digest, hexGroups } from '../../components/Digest'
 import { QrCode } from '../../components/QrCode'
 import { stateText } from '../../components/StepState'
 import { Time } from '../../components/Time'
+import { MaterialsSection } from './MaterialsSection'
 import { abortOf, approvalRows, attendanceRows, eventsByStep, sealedAt, signersByStep, softwareOf } from './record-model'
+import { DeviationSection, ScriptApproval } from './RecordSections'
 
 interface Props {
   snapshot: CeremonySnapshot
@@ -140,8 +142,11 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
         <p className="hint">Signed: the initials of each witness who signed the step (* a simulated witness, rehearsal only).</p>
       </section>
 
+      {record && <DeviationSection record={record} keeper={snapshot.deviations.keeper} scriptIds={scriptIds} />}
+      {record && <ScriptApproval record={record} />}
       {record && <Approvals record={record} scriptIds={scriptIds} />}
       {record && <Attendance record={record} />}
+      {record && <MaterialsSection record={record} scriptIds={scriptIds} />}
 
       <section aria-labelledby="record-artifacts-heading">
         <h4 id="record-artifacts-heading">Files written</h4>

@@ -5,6 +5,7 @@
  * page shows exactly what the log — and so `ceremony verify` — holds.
  */
 import type { CeremonyRecord, LogEntryView } from '../../../../preload/contract'
+import { mismatchEvent } from './materials-model'
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v))
 
@@ -53,6 +54,7 @@ export function eventsByStep(record: CeremonyRecord): Map<string, StepEvent[]> {
       case 'reconcile': add(e, `found on resume: ${str(e.facts['finding'])}`); break
       case 'step-skipped': add(e, `skipped: ${str(e.facts['reason'])}`); break
       case 'log-repair': add(e, `audit log repaired: ${str(e.facts['removedBytes'])} bytes of a torn last line removed`); break
+      case 'materials-mismatch': add(e, mismatchEvent(e)); break
       case 'ceremony-abort': add(e, `the ceremony was stopped by ${str(e.facts['by'])}: ${str(e.facts['reason'])}`); break
       default: break
     }
@@ -107,4 +109,22 @@ export function sealedAt(record: CeremonyRecord): string {
 export function abortOf(record: CeremonyRecord): { by: string; reason: string; leftBehind: string[] } | null {
   const e = record.entries.find((x) => x.kind === 'ceremony-abort')
   return e ? { by: str(e.facts['by']), reason: str(e.facts['reason']), leftBehind: (e.facts['leftBehind'] as string[] | undefined) ?? [] } : null
+}
+
+/** The script's approval: who signed which script digest, and when (before the first step). */
+export function scriptApprovalRows(record: CeremonyRecord): { approver: string; initials: string; at: string; scriptDigest: string }[] {
+  return record.entries
+    .filter((e) => e.kind === 'script-approval')
+    .map((e) => ({ approver: str(e.facts['approver']), initials: str(e.facts['initials']), at: e.ts, scriptDigest: str(e.facts['scriptDigest']) }))
+}
+
+/** Each break: when it started and ended, and who stayed in the room. */
+export function breakRows(record: CeremonyRecord): { start: string; end: string | null; stays: string[] }[] {
+  const rows: { start: string; end: string | null; stays: string[] }[] = []
+  for (const e of record.entries) {
+    if (e.kind !== 'break') continue
+    if (e.facts['event'] === 'start') rows.push({ start: e.ts, end: null, stays: (e.facts['stays'] as string[] | undefined) ?? [] })
+    else if (rows.at(-1) && rows.at(-1)!.end === null) rows.at(-1)!.end = e.ts
+  }
+  return rows
 }
