@@ -82,7 +82,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${withAddenda.failure}\n`)
     return 1
   }
-  const r = record as { plan?: { id?: unknown; title?: unknown }; signoffs: unknown[]; exceptions: unknown[]; approvals: unknown[]; artifacts: unknown[] }
+  const r = record as { plan?: { id?: unknown; title?: unknown }; signoffs: unknown[]; exceptions: unknown[]; approvals: unknown[]; artifacts: unknown[]; deviations?: { resolution: unknown }[] }
+  const deviations = r.deviations ?? []
+  const unresolved = deviations.filter((d) => d.resolution === null).length
   const lines = [
     result.mode === 'rehearsal' ? '*** REHEARSAL — not a production ceremony ***' : undefined,
     `Ceremony record OK: ${String(r.plan?.id ?? '?')}${r.plan?.title ? ` — ${String(r.plan.title)}` : ''}`,
@@ -92,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     `  approvals:     ${r.approvals.length}`,
     `  sign-offs:     ${r.signoffs.length}`,
     `  exceptions:    ${r.exceptions.length}`,
+    `  deviations:    ${deviations.length}${deviations.length === 0 ? '' : unresolved === 0 ? ', every one resolved' : `, ${unresolved} NOT resolved (the record was stopped before its seal)`}`,
     `  artifacts:     ${r.artifacts.length}` + (artifactsDir === undefined
       ? ' (files not checked; pass --artifacts DIR)'
       : `, ${result.artifactsChecked.length} re-hashed OK` + (result.artifactsMissing.length ? `, not found: ${result.artifactsMissing.join(', ')}` : '')),

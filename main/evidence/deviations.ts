@@ -64,14 +64,17 @@ export function deviationsOf(entries: readonly LogEntry[]): Deviation[] {
   const byId = new Map<string, Deviation>()
   // A denial or a retry carries no script id of its own; its step's intent, logged before it, does.
   const scriptIds = new Map<string, string>()
-  for (const e of entries) {
+  for (const [i, e] of entries.entries()) {
     if (typeof e.facts['scriptId'] === 'string') scriptIds.set(e.step, e.facts['scriptId'])
     if (e.kind === DEVIATION_RESOLUTION) {
       const d = byId.get(str(e.facts['deviation']))
       if (d && !d.resolution) d.resolution = resolutionOf(e)
       continue
     }
-    const raised = RAISED_BY[e.kind]?.(e)
+    // A materials refusal is logged as its mismatches, then the step's failure: the mismatch lines say it.
+    const previous = entries[i - 1]
+    const restates = e.kind === 'step-failed' && previous?.kind === 'materials-mismatch' && previous.step === e.step
+    const raised = restates ? null : RAISED_BY[e.kind]?.(e)
     if (!raised) continue
     const d: Deviation = {
       id: `D-${e.seq}`, seq: e.seq, ts: e.ts, step: e.step, scriptId: scriptIds.get(e.step) ?? null,
