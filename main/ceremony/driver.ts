@@ -54,6 +54,7 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
   await recordArrivals(engine, options.witnessing)
   // Steps whose values the operator chose to type again after a mismatch.
   const retype = new Set<string>()
+  let registerRounds = 0
   const witnessing = options.witnessing
   for (;;) {
     const step = engine.currentStep()
@@ -67,6 +68,9 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
     }
     // The record is sealed only once every line of the deviation register is resolved.
     if (step === engine.steps.at(-1) && engine.witnesses.deviations().some((d) => !d.resolution)) {
+      // Answers the desk keeps refusing (a name not entitled, wrong initials) are asked for again, a
+      // few times, then the run stops by name instead of asking for ever.
+      if (++registerRounds > MAX_REGISTER_ROUNDS) throw new CeremonyError('DEVIATION_UNRESOLVED', `The deviation register is still open after ${MAX_REGISTER_ROUNDS} rounds of answers: resolve it in the app, or run again`)
       await resolveDeviations(engine, options.witnessing, say)
       continue
     }
@@ -186,6 +190,8 @@ async function signStep(engine: CeremonyEngine, step: ScriptedStep, witnessing: 
  * witnesses note it (marked simulated); in production the operator writes the resolution and who
  * allowed going on, and every witness in the room types their initials, at the terminal.
  */
+const MAX_REGISTER_ROUNDS = 3
+
 async function resolveDeviations(engine: CeremonyEngine, witnessing: Witnessing, say: (line: string) => void): Promise<void> {
   const present = presentNow(engine.logEntries())
   const here = witnessesOf(engine.plan).filter((w) => present.has(w.name))
