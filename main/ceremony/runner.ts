@@ -23,8 +23,15 @@ import { labelOf, type Plan } from './plan-envelope'
 import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type Mismatch, type StepContext, type StepRef } from './step'
 import type { Typed } from './step-input'
 
-/** `media-write`: just before a file is written to the media (the state-write kill loop kills during it). */
-export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done' | 'media-write'
+/**
+ * The protocol boundaries of a step, in the order one attempt passes them: before its intent is
+ * recorded; intent recorded, nothing sent; `media-write`: a file journaled, not yet written (the
+ * state-write kill loop kills during it); the file written; `after-act`: the appliances did what
+ * the step set out to do, the journal does not know yet (the resumed run must find it by looking);
+ * the result journaled, its log entry not yet written.
+ */
+export const BOUNDARIES = ['before-intent', 'after-intent', 'media-write', 'after-artifact', 'after-act', 'after-done'] as const
+export type Boundary = (typeof BOUNDARIES)[number]
 
 export interface RunnerDeps {
   plan: Plan
@@ -80,6 +87,7 @@ export class StepRunner {
         journal.intent(step.id, intent, this.deps.now())
         this.deps.boundary?.(step.id, 'after-intent')
         result = await step.act(ctx, intent)
+        this.deps.boundary?.(step.id, 'after-act')
       }
       await this.flushNotes(ctx)
       await this.flushMismatches(step, ctx)
