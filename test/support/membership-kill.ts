@@ -86,8 +86,9 @@ export async function killAtEveryBoundary(c: MembershipKillCase): Promise<ChainO
 
   // Every step died before its intent, before its act, after its act and after its result. An approval
   // step's act runs only in the attempt that records its intent: killed there, the resumed run waits on
-  // the quorum through look() and never acts again, so its after-act is passed. Nothing else is passed
-  // but the file boundaries of steps that write no file.
+  // the quorum through look() and never acts again, so its after-act is passed (its act only reads the
+  // request, as its look does: nothing differs). Nothing else is passed but the file boundaries of
+  // steps that write no file.
   const approvals = new Set(stepList.filter((s) => s.interaction === 'approval').map((s) => `${s.id}@after-act`))
   for (const step of steps) {
     for (const b of ['before-intent', 'after-intent', 'after-act', 'after-done']) {
