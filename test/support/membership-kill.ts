@@ -122,6 +122,8 @@ export async function killAtEveryBoundary(c: MembershipKillCase): Promise<ChainO
   const record = JSON.parse(readFileSync(summary.record, 'utf8'))
   const done = record.entries.filter((e: { kind: string }) => e.kind === 'step-done').map((e: { step: string }) => e.step)
   assert.deepEqual(done, steps, 'every step done once, in order')
+  assert.equal(record.finalDigest, summary.finalDigest)
+  assert.deepEqual([record.entries.at(-1).kind, record.entries.at(-1).step], ['step-done', steps.at(-1)], 'sealed by the close, nothing after it')
   // Killed after its act, the join was found and adopted on resume (and the removal found done), not repeated.
   const findings = (step: string) => record.entries.filter((e: { kind: string; step: string }) => e.kind === 'reconcile' && e.step === step).map((e: { facts: { finding: string } }) => e.facts.finding).join(' | ')
   assert.match(findings('join-group'), /added before the interruption .* adopted/)
