@@ -18,6 +18,7 @@ import { materialize, sentAsPlanned, sha256, shownConfig, type PlannedConfig } f
 import type { LinkClusterPlan } from '../link-cluster/plan'
 import type { MembershipPlan } from './plan'
 import { addressOf, onCluster, type MembershipCtx } from './preflight'
+import { balancerJoinConfig, balancerJoinGroup } from './join-balancer'
 import { JoinConfigResult, JoinGroupResult, TestJoinedResult, memberIds, memberRefs } from './results'
 
 const CERT_FILE_MAX = 64 * 1024
@@ -80,9 +81,19 @@ export async function testSavedGroup(ctx: MembershipCtx, groupId: string): Promi
   }
 }
 
+function balancerJoinText(plan: MembershipPlan) {
+  const label = applianceOf(plan, plan.added).label
+  return {
+    where: `every FIPS appliance → media → ${plan.cluster.label}`,
+    title: `Read the certificates, test the load balancer's config with ${label} added, and show it`,
+    explain: `Each appliance's certificate is read over its pinned connection and kept on the media: they are what the cluster will pin. The load balancer's config with ${label}'s API key and certificate added, and the key of every appliance that stays sent again (the cluster replaces a config whole and never shows its keys), is tested by the cluster: every key must sign in through the balancer, so the balancer must already route to ${label}. Nothing is saved. It is shown with every API key masked; its digest is what the next step asks to be typed.`,
+    witnessItems: [`The load balancer now routes to ${label} (its administrator added it as a backend)`, 'The cluster accepted every API key through the balancer', 'The config digest was read aloud'],
+  }
+}
+
 export const joinConfig = (plan: MembershipPlan) => defineStep<JoinConfigResult, { file: string; hsmOrder: number }, MembershipPlan>({
   id: memberIds.joinConfig, name: 'join-config', group: 'join', appliances: [plan.added], interaction: 'run', confirmation: null, result: JoinConfigResult,
-  text: {
+  text: plan.loadBalancer ? balancerJoinText(plan) : {
     where: `${applianceOf(plan, plan.added).label} → media → ${plan.cluster.label}`,
     title: `Read ${applianceOf(plan, plan.added).label}'s certificate, test its connection and show its config`,
     explain: `The certificate is read over the pinned connection and kept on the media: it is what the cluster will pin. The config that adds the appliance to "${plan.groupName}" at the next priority is tested by the cluster (nothing is saved) and shown with its API key masked. Its digest is what the next step asks to be typed.`,
@@ -94,6 +105,7 @@ export const joinConfig = (plan: MembershipPlan) => defineStep<JoinConfigResult,
   },
   look: async () => null, // the file is adopted by the media write only if this step journaled it; a test changes nothing
   async act(ctx, intent) {
+    if (ctx.plan.loadBalancer) return balancerJoinConfig(ctx, intent.file)
     const a = applianceOf(ctx.plan, ctx.plan.added)
     const chain = await readPeerCertificates({ host: a.host, port: a.port, trust: trustOf(a) })
     if (a.trust.spkiSha256 && chain[0]!.spkiSha256 !== a.trust.spkiSha256) throw new CeremonyError('CERTIFICATE_PIN_MISMATCH', `${a.label} presents a certificate whose key is not the pinned one`)
@@ -110,7 +122,10 @@ export const joinConfig = (plan: MembershipPlan) => defineStep<JoinConfigResult,
   verify() {},
   evidence: (r) => ({
     items: [
-      ...item('Certificate (SHA-256)', r.planned.certificates[0]!, 'fingerprint'), ...item('Connection test by the cluster', 'accepted'),
+      ...(r.planned.balanced
+        ? item('Certificates to pin, the new appliance\'s last (SHA-256)', r.planned.certificates.join(', '))
+        : item('Certificate (SHA-256)', r.planned.certificates[0]!, 'fingerprint')),
+      ...item('Connection test by the cluster', 'accepted'),
       ...item('Change to send (API key masked)', r.shown), ...item('Config digest', r.configDigest, 'digest'),
     ],
     comparisons: [],
@@ -125,7 +140,9 @@ export const joinGroup = (plan: MembershipPlan) => defineStep<JoinGroupResult, J
   text: {
     where: plan.cluster.label,
     title: `Add ${applianceOf(plan, plan.added).label} to "${plan.groupName}"`,
-    explain: 'The group is changed with the config just shown (add_hmg); the API key goes to the cluster inside it and nowhere else. The group is looked at first, so a resumed ceremony never adds a second config.',
+    explain: plan.loadBalancer
+      ? 'The load balancer\'s config is replaced with the one just shown (mod_hmg): every API key goes to the cluster inside it and nowhere else. The config is looked at first: changed by anyone else since the preflight, nothing is sent.'
+      : 'The group is changed with the config just shown (add_hmg); the API key goes to the cluster inside it and nowhere else. The group is looked at first, so a resumed ceremony never adds a second config.',
     witnessItems: ['The config was added once, as shown'],
   },
   intent: (ctx) => {
@@ -133,6 +150,8 @@ export const joinGroup = (plan: MembershipPlan) => defineStep<JoinGroupResult, J
     return { groupId: ctx.get(memberRefs.preflight).groupId, url: j.planned.url, hsmOrder: j.planned.hsmOrder, configDigest: j.configDigest }
   },
   async look(ctx, earlier) {
+    // Through a balancer the keys the config holds cannot be read back: act looks, and sends the whole config again if need be.
+    if (ctx.plan.loadBalancer) return null
     const group = await (await clusterSession(onCluster(ctx))).groups.get(earlier.groupId)
     const found = configFor(group, ctx.get(memberRefs.joinConfig).planned)
     if (!found) return null
@@ -141,6 +160,7 @@ export const joinGroup = (plan: MembershipPlan) => defineStep<JoinGroupResult, J
     return { groupId: earlier.groupId, configId: found.id, url: earlier.url, hsmOrder: earlier.hsmOrder }
   },
   async act(ctx, intent) {
+    if (ctx.plan.loadBalancer) return balancerJoinGroup(ctx, intent, await certificatesOnMedia(ctx))
     const admin = await clusterSession(onCluster(ctx))
     const planned = ctx.get(memberRefs.joinConfig).planned
     if (configFor(await admin.groups.get(intent.groupId), planned)) throw new CeremonyError('APPLIANCE_ALREADY_IN_GROUP', `A config for ${intent.url} appeared in the group after the preflight; this ceremony did not add it. Nothing was changed.`)
@@ -153,7 +173,12 @@ export const joinGroup = (plan: MembershipPlan) => defineStep<JoinGroupResult, J
     return { groupId: intent.groupId, configId: added.id, url: intent.url, hsmOrder: intent.hsmOrder }
   },
   verify() {},
-  evidence: (r, ctx) => ({ items: [...item('Group', r.groupId), ...item(`Config for ${ctx.label(ctx.plan.added)}`, `${r.configId} (${r.url}, priority ${r.hsmOrder ?? '-'})`)], comparisons: [] }),
+  evidence: (r, ctx) => ({
+    items: [...item('Group', r.groupId), ...(ctx.plan.loadBalancer
+      ? item('The load balancer\'s config', `${r.configId} (${r.url}): the API keys of ${ctx.plan.fips.map((id) => ctx.label(id)).join(', ')}`)
+      : item(`Config for ${ctx.label(ctx.plan.added)}`, `${r.configId} (${r.url}, priority ${r.hsmOrder ?? '-'})`))],
+    comparisons: [],
+  }),
 })
 
 export const testJoined = (plan: MembershipPlan) => defineStep<TestJoinedResult, { groupId: string; configId: string }, MembershipPlan>({
