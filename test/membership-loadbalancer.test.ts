@@ -10,6 +10,7 @@
  * differs from the group's, are refused by name.
  */
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -59,15 +60,22 @@ async function rawGroup(groupId: string): Promise<{ hmg: Record<string, { url: s
   return g.body
 }
 
-async function planAndRun(name: string, extra: string[] = [], edit: (plan: Record<string, unknown>) => void = () => {}) {
-  const records = ['--record', replicationFile, '--record', linkFile]
-  const planOut = await runCeremonyAsync(['plan', '--kind', 'add-appliance', '--appliances', `${f1.file},${f2.file},${f3.file}`, '--added', 'fips-3', '--cluster', cluster.file, ...records, '--id', name, ...extra], { canaries })
+const records = () => ['--record', replicationFile, '--record', linkFile]
+
+/** `ceremony run` of the plan NAME (again, to resume it); `killAt` makes it SIGKILL itself there (kill-switch.ts). */
+async function runPlan(name: string, killAt?: string) {
+  const run = await runCeremonyAsync(['run', '--plan', join(dir, `${name}.plan.json`), ...[f1.file, f2.file, f3.file, cluster.file].flatMap((c) => ['--credentials', c]), ...records(), '--state', join(dir, 'state', name)],
+    { canaries, ...(killAt ? { env: { ...process.env, CEREMONY_KILL_AT: killAt } } : {}) })
+  return { run, summary: killAt ? null : last(run.stdout) }
+}
+
+async function planAndRun(name: string, edit: (plan: Record<string, unknown>) => void = () => {}, killAt?: string) {
+  const planOut = await runCeremonyAsync(['plan', '--kind', 'add-appliance', '--appliances', `${f1.file},${f2.file},${f3.file}`, '--added', 'fips-3', '--cluster', cluster.file, ...records(), '--id', name], { canaries })
   assert.equal(planOut.status, 0, planOut.stderr)
   const plan = JSON.parse(planOut.stdout)
   edit(plan)
   writeFileSync(join(dir, `${name}.plan.json`), JSON.stringify(plan))
-  const run = await runCeremonyAsync(['run', '--plan', join(dir, `${name}.plan.json`), ...[f1.file, f2.file, f3.file, cluster.file].flatMap((c) => ['--credentials', c]), ...records, '--state', join(dir, 'state', name)], { canaries })
-  return { plan, run, summary: last(run.stdout) }
+  return { plan, ...(await runPlan(name, killAt)) }
 }
 
 before(async () => {
@@ -95,7 +103,7 @@ after(async () => {
 
 describe('add-appliance through a load balancer, every system in its own process', () => {
   test('a plan adding one config per appliance to a group linked through a balancer is refused at preflight, both modes named', async () => {
-    const { run, summary } = await planAndRun('add-lb-mode', [], (plan) => { delete plan['loadBalancer'] })
+    const { run, summary } = await planAndRun('add-lb-mode', (plan) => { delete plan['loadBalancer'] })
     assert.equal(run.status, 1)
     assert.equal(summary.error.code, 'GROUP_MODE_MISMATCH', summary.error.message)
     assert.match(summary.error.message, /one config per appliance.*load balancer at 127\.0\.0\.1:\d+/)
@@ -126,9 +134,20 @@ describe('add-appliance through a load balancer, every system in its own process
     const port = lb.ready.loadBalancer.port as number
     await lb.kill()
     lb = await balancer([f1, f2, f3], port)
-    const { plan, run, summary } = await planAndRun('add-lb')
+    const { plan, run: killed } = await planAndRun('add-lb', undefined, 'join-group@after-intent')
     assert.deepEqual(plan.loadBalancer, { host: '127.0.0.1', port }, 'the mode and the address come from the link record')
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr.slice(-1500))
+
+    // The power cut came as the change went out: the config pins the planned certificates, but someone slipped a key of their own in with it.
+    const [before] = await groupsNamed(admin, 'FIPS GROUP')
+    const [configId, config] = Object.entries(before!.hmg ?? {})[0]!
+    const certs = await Promise.all([f1, f2, f3].map(der))
+    const keys = [f1, f2, f3].map((f) => f.entry.apiKey)
+    await admin.groups.patch(before!.group_id, { mod_hmg: { [configId]: buildFipsClusterConfig({ address: config.url!, certificates: certs, validateHostname: true, apiKeys: [...keys, Buffer.from(`${randomUUID()}:intruders-own-secret`).toString('base64')].map((k) => Buffer.from(k)) }) } })
+
+    const { run, summary } = await runPlan('add-lb')
     assert.equal(run.status, 0, run.stderr.slice(-2500) + run.stdout.slice(-1500))
+    assert.match(run.stderr + readFileSync(summary.record, 'utf8'), /cannot be read back, so the whole config as shown is sent again/)
     assert.equal(summary.outcome.addedKcv, summary.outcome.kcv)
     assert.deepEqual([summary.outcome.provedAlone, summary.outcome.canaryMatch], [true, true], 'fips-1 and fips-2 were down when the canary decrypted')
     assert.deepEqual(summary.outcome.members, ['fips-1', 'fips-2', 'fips-3'])
@@ -139,8 +158,7 @@ describe('add-appliance through a load balancer, every system in its own process
     const configs = Object.values(raw.hmg)
     assert.equal(configs.length, 1, 'still one config, at the balancer')
     assert.equal(configs[0]!.url, `127.0.0.1:${port}`)
-    assert.deepEqual(configs[0]!.credentials, [f1.entry.apiKey, f2.entry.apiKey, f3.entry.apiKey], 'no key lost, the new one added')
-    const certs = await Promise.all([f1, f2, f3].map(der))
+    assert.deepEqual(configs[0]!.credentials, keys, 'no key lost, the new one added, the intruder\'s not adopted')
     assert.deepEqual([...configs[0]!.tls.ca.pinned].sort(), certs.map((c) => c.toString('base64')).sort(), 'every appliance\'s certificate pinned')
     await admin.groups.checkHmg(groups[0]!.group_id) // the saved group, with the others back
 
