@@ -84,14 +84,33 @@ export async function balancerFacts(plan: MembershipPlan, group: Group, members:
   if (config.kind.toLowerCase() !== 'fortanixfipscluster') diffs.push(`kind ${config.kind}`)
   if (config.tls?.['mode'] !== 'required' || config.tls?.['validate_hostname'] !== plan.validateHostname) diffs.push('TLS mode or host-name validation')
   const pinned = pinnedOf(config.tls)
-  const chains = await chainsOf(plan, members)
-  const expected = certificatesOf([...chains.values()])
+  // A failed appliance cannot be asked for its certificate: its pinned one is known by the key the plan pins for it.
+  const failedPin = plan.failed ? applianceOf(plan, plan.failed.id).trust.spkiSha256 : undefined
+  const failedPinned = failedPin ? pinnedKeys(config.tls).filter((p) => p.spkiSha256 === failedPin).map((p) => p.sha256) : []
+  const live = members.filter((id) => id !== plan.failed?.id)
+  const chains = await chainsOf(plan, live)
+  const expected = [...certificatesOf([...chains.values()]), ...failedPinned]
   const foreign = pinned.filter((h) => !expected.includes(h))
   if (foreign.length > 0) diffs.push(`it pins ${foreign.length} certificate(s) none of ${members.map(label).join(', ')} presents (SHA-256 ${foreign.map((h) => `${h.slice(0, 16)}…`).join(', ')}): someone else's`)
   const missing = [...chains].filter(([, chain]) => !pinned.includes(chain[0]!.sha256)).map(([id]) => label(id))
+  if (plan.failed && failedPinned.length === 0) missing.push(`${label(plan.failed.id)} (by the key the plan pins for it)`)
   if (missing.length > 0) diffs.push(`it does not pin the certificate of ${missing.join(', ')}`)
   if (diffs.length > 0) throw new CeremonyError('GROUP_CONFLICT', `The load balancer's config in "${plan.groupName}" (${configId}) is not the one the records describe: ${diffs.join('; ')}. It was not changed.`)
-  return { configId, url: lb, pinned, keysOf: members }
+  return { configId, url: lb, pinned, keysOf: members, failedPinned }
+}
+
+/** Each pinned certificate of a config: its SHA-256, the SHA-256 of its key (SPKI), and its DER. */
+export function pinnedKeys(tls: Record<string, unknown> | null | undefined): { sha256: string; spkiSha256: string; der: Buffer }[] {
+  const list = (tls?.['ca'] as Record<string, unknown> | undefined)?.['pinned']
+  if (!Array.isArray(list)) return []
+  try {
+    return list.map((b) => {
+      const x = new X509Certificate(Buffer.from(String(b), 'base64'))
+      return { sha256: sha256(x.raw), spkiSha256: sha256(x.publicKey.export({ type: 'spki', format: 'der' })), der: Buffer.from(x.raw) }
+    })
+  } catch {
+    return []
+  }
 }
 
 /** The balancer's config after this change: the keys of `keysOf`, and the certificates found plus the new appliance's. */
@@ -127,3 +146,11 @@ export function balancerState(group: Group, configId: string, before: string[], 
 
 /** The PEM text of these chains (what the media keeps). */
 export const pemOf = (ders: Buffer[]) => ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`).join('')
+
+/**
+ * replace-appliance, after the proof: the balancer's config without the failed appliance's key and
+ * the certificates only it presented; the key of every appliance of the group after the change.
+ */
+export function removalOf(plan: MembershipPlan, facts: BalancerFacts, joined: PlannedConfig): PlannedConfig {
+  return { ...joined, keysOf: [...plan.fips], certificates: joined.certificates.filter((h) => !facts.failedPinned.includes(h)) }
+}

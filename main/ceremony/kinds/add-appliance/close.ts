@@ -10,7 +10,7 @@ import { refs as replicationRefs } from '../replicate-cmk/results'
 import type { MembershipPlan } from './plan'
 import { membersOf, onCluster, type MembershipCtx } from './preflight'
 import { decryptsCanary } from './prove'
-import { balancerState } from './balancer'
+import { balancerState, removalOf } from './balancer'
 import { testSavedGroup } from './join'
 import type { Group } from '../../../dsm'
 import { MembershipCloseResult, memberRefs } from './results'
@@ -27,8 +27,10 @@ export const afterwardsId = 'group-afterwards'
  */
 async function behindBalancer(ctx: MembershipCtx, group: Group): Promise<string[]> {
   const facts = ctx.get(memberRefs.preflight).balancer
-  const planned = ctx.get(memberRefs.joinConfig).planned
-  const state = facts ? balancerState(group, facts.configId, facts.pinned, planned) : ['no load balancer config was found by the preflight']
+  const joined = ctx.get(memberRefs.joinConfig).planned
+  // After a replacement, the config as the removal left it.
+  const planned = facts && ctx.plan.failed ? removalOf(ctx.plan, facts, joined) : joined
+  const state = facts ? balancerState(group, facts.configId, ctx.plan.failed ? joined.certificates : facts.pinned, planned) : ['no load balancer config was found by the preflight']
   if (state !== 'planned') throw new CeremonyError('GROUP_NOT_AS_PLANNED', `The load balancer's config in "${ctx.plan.groupName}" is not as sent${Array.isArray(state) ? ` (${state.join('; ')})` : ''}`)
   await testSavedGroup(ctx, group.group_id)
   return planned.keysOf

@@ -13,11 +13,11 @@ import { CeremonyError } from '../../../errors'
 import { clusterSession, hmgRefusal } from '../../cluster-steps'
 import { applianceOf } from '../../plan-envelope'
 import { materialize, sentAsPlanned } from '../link-cluster/group'
-import { balancerState, certificatesOf, chainsOf, modDigest, pemOf, plannedBalancer, shownMod } from './balancer'
+import { balancerState, certificatesOf, chainsOf, modDigest, pemOf, pinnedKeys, plannedBalancer, shownMod } from './balancer'
 import { onCluster, type MembershipCtx } from './preflight'
 import { memberRefs, type JoinConfigResult, type JoinGroupResult } from './results'
 
-const balancerOf = (ctx: MembershipCtx) => {
+export const balancerOf = (ctx: MembershipCtx) => {
   const facts = ctx.get(memberRefs.preflight).balancer
   if (!facts) throw new CeremonyError('JOURNAL_INCOMPLETE', 'The preflight found no load balancer config')
   return facts
@@ -27,16 +27,22 @@ const balancerOf = (ctx: MembershipCtx) => {
 export async function balancerJoinConfig(ctx: MembershipCtx, file: string): Promise<JoinConfigResult> {
   const { plan } = ctx
   const facts = balancerOf(ctx)
-  const keysOf = plan.fips
-  const chains = await chainsOf(plan, keysOf)
-  const staying = certificatesOf(keysOf.filter((id) => id !== plan.added).map((id) => chains.get(id)!))
+  // A failed appliance's key stays until the replacement has proved the canary (replace-appliance's removal step).
+  const keysOf = [...facts.keysOf, plan.added]
+  const live = keysOf.filter((id) => id !== plan.failed?.id)
+  const chains = await chainsOf(plan, live)
+  const staying = certificatesOf(live.filter((id) => id !== plan.added).map((id) => chains.get(id)!))
   const changed = staying.filter((h) => !facts.pinned.includes(h))
   if (changed.length > 0) throw new CeremonyError('GROUP_CONFLICT', `An appliance behind the load balancer presents a certificate the preflight did not find pinned (SHA-256 ${changed.map((h) => `${h.slice(0, 16)}…`).join(', ')}). Nothing was changed.`)
-  const all = [...chains.values()].flat()
-  const written = await ctx.media.write(file, Buffer.from(pemOf([...new Map(all.map((c) => [c.sha256, c.der])).values()]), 'utf8'))
-  const planned = plannedBalancer(plan, facts, keysOf, chains.get(plan.added)!)
-  const config = materialize(planned, new Map(all.map((c) => [c.sha256, c.der])), (id) => ctx.apiKey(id))
   const admin = await clusterSession(onCluster(ctx))
+  // The failed appliance cannot present its certificate: the one the preflight found pinned (by its key) is kept.
+  const failedCerts = facts.failedPinned.length === 0 ? [] : pinnedKeys((await admin.groups.get(ctx.get(memberRefs.preflight).groupId)).hmg?.[facts.configId]?.tls)
+    .filter((p) => facts.failedPinned.includes(p.sha256)).map((p) => ({ sha256: p.sha256, der: p.der }))
+  const ders = new Map([...[...chains.values()].flat(), ...failedCerts].map((c) => [c.sha256, c.der]))
+  const written = await ctx.media.write(file, Buffer.from(pemOf([...ders.values()]), 'utf8'))
+  const planned = plannedBalancer(plan, facts, keysOf, chains.get(plan.added)!)
+  // Nothing can accept the failed appliance's key: the cluster tests the config without it.
+  const config = materialize({ ...planned, keysOf: live }, ders, (id) => ctx.apiKey(id))
   const label = applianceOf(plan, plan.added).label
   await admin.groups.checkHmgConfig(config).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the load balancer's config with ${label}'s key added (does the balancer route to ${label} yet?)`)))
   return { planned, file: written.name, fileSha256: written.sha256, shown: JSON.stringify(shownMod(plan, facts.configId, planned), null, 2), configDigest: modDigest(plan, facts.configId, planned) }

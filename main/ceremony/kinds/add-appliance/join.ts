@@ -18,18 +18,18 @@ import { materialize, sentAsPlanned, sha256, shownConfig, type PlannedConfig } f
 import type { LinkClusterPlan } from '../link-cluster/plan'
 import type { MembershipPlan } from './plan'
 import { addressOf, onCluster, type MembershipCtx } from './preflight'
+import { pemOf, pinnedOf } from './balancer'
 import { balancerJoinConfig, balancerJoinGroup } from './join-balancer'
 import { JoinConfigResult, JoinGroupResult, TestJoinedResult, memberIds, memberRefs } from './results'
 
 const CERT_FILE_MAX = 64 * 1024
-const pemOf = (ders: Buffer[]) => ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`).join('')
 
 /** What witnesses see and the operator confirms: the PATCH body, the API key masked. */
 export const shownPatch = (plan: MembershipPlan, c: PlannedConfig) => ({ add_hmg: [shownConfig(plan as unknown as LinkClusterPlan, c)] })
 export const patchDigest = (plan: MembershipPlan, c: PlannedConfig) => sha256(canonicalJson(shownPatch(plan, c)))
 
-/** The new appliance's certificates, from their file on the media (checked by digest). */
-async function certificatesOnMedia(ctx: MembershipCtx): Promise<Map<string, Buffer>> {
+/** The certificates of the join, from their file on the media (checked by digest). */
+export async function certificatesOnMedia(ctx: MembershipCtx): Promise<Map<string, Buffer>> {
   const joined = ctx.get(memberRefs.joinConfig)
   const pem = (await ctx.media.read(joined.file, joined.fileSha256, CERT_FILE_MAX)).toString('utf8')
   const out = new Map<string, Buffer>()
@@ -38,16 +38,6 @@ async function certificatesOnMedia(ctx: MembershipCtx): Promise<Map<string, Buff
     out.set(sha256(der), der)
   }
   return out
-}
-
-function pinned(tls: Record<string, unknown> | null | undefined): string[] {
-  const list = (tls?.['ca'] as Record<string, unknown> | undefined)?.['pinned']
-  if (!Array.isArray(list)) return []
-  try {
-    return list.map((b) => sha256(new X509Certificate(Buffer.from(String(b), 'base64')).raw))
-  } catch {
-    return []
-  }
 }
 
 /** The config for `c.url` in the group, and what differs from the planned one ([] when exactly as planned). */
@@ -59,19 +49,29 @@ export function configFor(group: Group, c: PlannedConfig): { id: string; diffs: 
   if (x.kind.toLowerCase() !== 'fortanixfipscluster') diffs.push(`kind ${x.kind}`)
   if ((x.hsm_order ?? null) !== c.hsmOrder) diffs.push(`priority ${x.hsm_order ?? 'none'}`)
   if (x.tls?.['mode'] !== 'required' || x.tls?.['validate_hostname'] !== c.validateHostname) diffs.push('TLS mode or host-name validation')
-  if ([...pinned(x.tls)].sort().join() !== [...c.certificates].sort().join()) diffs.push('pinned certificates')
+  if ([...pinnedOf(x.tls)].sort().join() !== [...c.certificates].sort().join()) diffs.push('pinned certificates')
   return { id, diffs }
 }
 
 /**
  * The cluster's test of the saved group: every connection at once, or, while a failed appliance is
  * still in it (replace-appliance, before its removal), every connection but that one's, one by one.
+ * Behind a load balancer there is one config; while it still holds the failed appliance's key
+ * (which nothing can accept) the cluster tests, against the group and its CMK, the same config
+ * without that key.
  */
 export async function testSavedGroup(ctx: MembershipCtx, groupId: string): Promise<void> {
   const admin = await clusterSession(onCluster(ctx))
   const refuse = (what: string) => (err: unknown) => Promise.reject(hmgRefusal(err, what))
   const failed = ctx.plan.failed ? addressOf(ctx.plan, ctx.plan.failed.id) : null
   const group = await admin.groups.get(groupId)
+  const facts = ctx.plan.loadBalancer ? ctx.get(memberRefs.preflight).balancer : null
+  if (facts && ctx.plan.failed && facts.failedPinned.some((h) => pinnedOf(group.hmg?.[facts.configId]?.tls).includes(h))) {
+    const planned = ctx.get(memberRefs.joinConfig).planned
+    const config = materialize({ ...planned, keysOf: planned.keysOf.filter((id) => id !== ctx.plan.failed!.id) }, await certificatesOnMedia(ctx), (id) => ctx.apiKey(id))
+    await admin.groups.checkHmg(groupId, { config }).catch(refuse(`the test of the load balancer's config without ${ctx.label(ctx.plan.failed.id)}'s key`))
+    return
+  }
   if (!failed || !Object.values(group.hmg ?? {}).some((c) => c.url === failed)) {
     await admin.groups.checkHmg(groupId).catch(refuse(`the test of "${ctx.plan.groupName}"`))
     return
@@ -86,7 +86,7 @@ function balancerJoinText(plan: MembershipPlan) {
   return {
     where: `every FIPS appliance → media → ${plan.cluster.label}`,
     title: `Read the certificates, test the load balancer's config with ${label} added, and show it`,
-    explain: `Each appliance's certificate is read over its pinned connection and kept on the media: they are what the cluster will pin. The load balancer's config with ${label}'s API key and certificate added, and the key of every appliance that stays sent again (the cluster replaces a config whole and never shows its keys), is tested by the cluster: every key must sign in through the balancer, so the balancer must already route to ${label}. Nothing is saved. It is shown with every API key masked; its digest is what the next step asks to be typed.`,
+    explain: `Each appliance's certificate is read over its pinned connection and kept on the media: they are what the cluster will pin. The load balancer's config with ${label}'s API key and certificate added, and the key of every appliance that stays sent again (the cluster replaces a config whole and never shows its keys), is tested by the cluster: every key must sign in through the balancer, so the balancer must already route to ${label}.${plan.failed ? ` The failed ${applianceOf(plan, plan.failed.id).label}'s key and certificate stay in the config until ${label} has proved the canary (they are removed after it); nothing can accept that key, so the test leaves it out.` : ''} Nothing is saved. It is shown with every API key masked; its digest is what the next step asks to be typed.`,
     witnessItems: [`The load balancer now routes to ${label} (its administrator added it as a backend)`, 'The cluster accepted every API key through the balancer', 'The config digest was read aloud'],
   }
 }

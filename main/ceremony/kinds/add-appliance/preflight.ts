@@ -64,7 +64,6 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
       if ([...before].sort().join() !== [...base.members].sort().join()) {
         throw new CeremonyError('GROUP_CONFLICT', `The records show ${base.members.join(', ') || 'no appliance'} behind the load balancer; the plan expects ${before.join(', ')}`)
       }
-      if (p.failed) throw new CeremonyError('GROUP_MODE_MISMATCH', 'Replacing an appliance behind a load balancer is not supported yet: its key would have to stay in the config until the replacement is proved')
       balancer = await balancerFacts(p, group, before, (id) => ctx.label(id))
     } else {
       if (members.some((m) => m.appliance === p.added)) throw new CeremonyError('APPLIANCE_ALREADY_IN_GROUP', `${ctx.label(p.added)} is already in "${p.groupName}"; this ceremony did not add it`)

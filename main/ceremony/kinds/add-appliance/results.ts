@@ -32,6 +32,8 @@ export const BalancerFacts = z.strictObject({
   pinned: z.array(hex64),
   /** Whose API keys the config holds, as the records show (the cluster never shows them). */
   keysOf: z.array(z.string()),
+  /** replace-appliance: the pinned certificates that carry the failed appliance's pinned key (it cannot be asked). */
+  failedPinned: z.array(hex64).default([]),
 })
 export type BalancerFacts = z.infer<typeof BalancerFacts>
 
