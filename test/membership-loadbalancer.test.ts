@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -34,6 +34,7 @@ let admin: UserSession
 let canaries: string[]
 let replicationFile = ''
 let linkFile = ''
+let addFile = ''
 const lbFile = () => join(dir, 'load-balancer.json')
 const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
 const backends = (list: FipsProcess[]) => list.map((f) => `127.0.0.1:${f.entry.port}`).join(',')
@@ -169,8 +170,48 @@ describe('add-appliance through a load balancer, every system in its own process
     for (const f of [f1, f2, f3]) assert.equal(shown.includes(f.entry.apiKey), false, 'every key masked in what was shown')
     assert.equal(readFileSync(summary.record, 'utf8').includes(f3.entry.apiKey), false)
 
-    // fips-1 and fips-2 gone for good: the canary made by the link decrypts through the balancer and fips-3.
-    await Promise.all([f1.process.kill(), f2.process.kill()])
+    addFile = summary.record
+  })
+
+  test('replace-appliance behind the balancer: fips-1 fails for good, fips-4 joins; only after the proof is fips-1\'s key removed; the canary decrypts through fips-4 alone', async () => {
+    assert.ok(addFile, 'builds on the add-appliance record')
+    await f1.process.kill() // for good
+    const f4 = await fipsProcess(dir, 'fips-4', { cmk: false })
+    canaries.push(...secretsOf([f4], cluster))
+    const port = lb.ready.loadBalancer.port as number
+    await lb.kill() // its administrator adds fips-4 (fips-1, dead, is still listed: the balancer skips it)
+    lb = await balancer([f1, f2, f3, f4], port)
+    const recs = ['--record', replicationFile, '--record', linkFile, '--record', addFile]
+    const planOut = await runCeremonyAsync(['plan', '--kind', 'replace-appliance', '--appliances', [f1, f2, f3, f4].map((f) => f.file).join(','), '--cluster', cluster.file, ...recs,
+      '--added', 'fips-4', '--failed', 'fips-1', '--failed-serial', 'FX2200-SIM-0001', '--disposition', 'destroyed', '--evidence-file', 'fips-1-destruction.txt', '--id', 'replace-lb'], { canaries })
+    assert.equal(planOut.status, 0, planOut.stderr)
+    const plan = JSON.parse(planOut.stdout)
+    assert.deepEqual([plan.fips, plan.loadBalancer], [['fips-2', 'fips-3', 'fips-4'], { host: '127.0.0.1', port }])
+    writeFileSync(join(dir, 'replace-lb.plan.json'), planOut.stdout)
+    const state = join(dir, 'state', 'replace-lb')
+    mkdirSync(join(state, 'media'), { recursive: true })
+    writeFileSync(join(state, 'media', 'fips-1-destruction.txt'), 'REHEARSAL: destruction certificate of FX2200-SIM-0001\n')
+    const run = await runCeremonyAsync(['run', '--plan', join(dir, 'replace-lb.plan.json'), ...[f1, f2, f3, f4].map((f) => f.file).concat(cluster.file).flatMap((c) => ['--credentials', c]), ...recs, '--state', state], { canaries })
+    assert.equal(run.status, 0, run.stderr.slice(-2500) + run.stdout.slice(-1500))
+    const summary = last(run.stdout)
+    assert.deepEqual([summary.outcome.members, summary.outcome.removed, summary.outcome.provedAlone], [['fips-2', 'fips-3', 'fips-4'], 'fips-1', true])
+
+    const [group] = await groupsNamed(admin, 'FIPS GROUP')
+    const configs = Object.values((await rawGroup(group!.group_id)).hmg)
+    assert.equal(configs.length, 1)
+    assert.deepEqual(configs[0]!.credentials, [f2, f3, f4].map((f) => f.entry.apiKey), 'fips-1\'s key gone, every other kept, fips-4\'s added')
+    assert.deepEqual([...configs[0]!.tls.ca.pinned].sort(), (await Promise.all([f2, f3, f4].map(der))).map((c) => c.toString('base64')).sort(), 'fips-1\'s certificate no longer pinned')
+
+    const record = JSON.parse(readFileSync(summary.record, 'utf8'))
+    assert.equal(verifyRecord(record, { artifactsDir: join(state, 'media') }).ok, true)
+    const done = record.entries.filter((e: { kind: string }) => e.kind === 'step-done').map((e: { step: string }) => e.step)
+    assert.ok(done.indexOf('prove-canary') < done.indexOf('remove-failed'), 'removed only after the proof')
+    assert.equal(done.filter((s: string) => s === 'remove-failed').length, 1, 'removed once')
+    const joined = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'join-config').facts.result.planned
+    assert.deepEqual(joined.keysOf, ['fips-2', 'fips-3', 'fips-1', 'fips-4'], 'the failed appliance\'s key stayed through the join')
+
+    // fips-2 and fips-3 gone too: the canary made by the link, before the failure, decrypts through the balancer and fips-4.
+    await Promise.all([f2.process.kill(), f3.process.kill()])
     const linkRecord = JSON.parse(readFileSync(linkFile, 'utf8'))
     const c = linkRecord.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'canary-crypto').facts.result
     const plain = await admin.crypto.decrypt({ key: { kid: c.kid }, mode: 'GCM', cipher: Buffer.from(c.cipher, 'base64'), iv: Buffer.from(c.iv, 'base64'), tag: Buffer.from(c.tag, 'base64') })

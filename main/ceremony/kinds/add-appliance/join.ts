@@ -183,7 +183,12 @@ export const joinGroup = (plan: MembershipPlan) => defineStep<JoinGroupResult, J
 
 export const testJoined = (plan: MembershipPlan) => defineStep<TestJoinedResult, { groupId: string; configId: string }, MembershipPlan>({
   id: memberIds.testJoined, name: 'test-joined', group: 'join', appliances: plan.fips, interaction: 'run', confirmation: null, result: TestJoinedResult,
-  text: {
+  text: plan.loadBalancer ? {
+    where: plan.cluster.label,
+    title: `Test the saved group through the load balancer`,
+    explain: `The cluster tests the load balancer's config as saved: every API key it holds must sign in through the balancer${plan.failed ? ` (all but the failed ${applianceOf(plan, plan.failed.id).label}'s, which nothing can accept: the config is tested without it)` : ''}, ${applianceOf(plan, plan.added).label}'s among them, and the CMK must be found.`,
+    witnessItems: ['The saved group passed the cluster\'s test, the new appliance\'s key among those signed in'],
+  } : {
     where: plan.cluster.label,
     title: `Test the saved group, and ${applianceOf(plan, plan.added).label}'s connection alone`,
     explain: `The cluster tests the group as saved${plan.failed ? ` (every connection but the failed ${applianceOf(plan, plan.failed.id).label}'s)` : ''}, then the new connection on its own: it reaches the new appliance with the API key it holds and finds the CMK there.`,
@@ -194,9 +199,15 @@ export const testJoined = (plan: MembershipPlan) => defineStep<TestJoinedResult,
   async act(ctx, intent) {
     const admin = await clusterSession(onCluster(ctx))
     await testSavedGroup(ctx, intent.groupId)
-    await admin.groups.checkHmg(intent.groupId, { id: intent.configId }).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the test of ${ctx.label(ctx.plan.added)}'s connection`)))
+    // Behind a balancer the one config is the group: its test above is the new key's too.
+    if (!ctx.plan.loadBalancer) await admin.groups.checkHmg(intent.groupId, { id: intent.configId }).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the test of ${ctx.label(ctx.plan.added)}'s connection`)))
     return { groupId: intent.groupId, configId: intent.configId, groupPassed: true as const, newConfigPassed: true as const }
   },
   verify() {},
-  evidence: (r, ctx) => ({ items: [...item('The saved group', 'passed the cluster\'s test'), ...item(`${ctx.label(ctx.plan.added)} on its own`, 'passed the cluster\'s test')], comparisons: [] }),
+  evidence: (r, ctx) => ({
+    items: [...item('The saved group', 'passed the cluster\'s test'), ...(ctx.plan.loadBalancer
+      ? item(`${ctx.label(ctx.plan.added)}'s key`, 'signed in through the load balancer')
+      : item(`${ctx.label(ctx.plan.added)} on its own`, 'passed the cluster\'s test'))],
+    comparisons: [],
+  }),
 })
