@@ -173,7 +173,7 @@ describe('add-appliance through a load balancer, every system in its own process
     addFile = summary.record
   })
 
-  test('replace-appliance behind the balancer: fips-1 fails for good, fips-4 joins; only after the proof is fips-1\'s key removed; the canary decrypts through fips-4 alone', async () => {
+  test('replace-appliance behind the balancer: fips-1 fails for good, fips-4 joins; only after the proof is fips-1\'s key removed, once, an intruder\'s key slipped in at a crash not adopted; the canary decrypts through fips-4 alone', async () => {
     assert.ok(addFile, 'builds on the add-appliance record')
     await f1.process.kill() // for good
     const f4 = await fipsProcess(dir, 'fips-4', { cmk: false })
@@ -191,15 +191,24 @@ describe('add-appliance through a load balancer, every system in its own process
     const state = join(dir, 'state', 'replace-lb')
     mkdirSync(join(state, 'media'), { recursive: true })
     writeFileSync(join(state, 'media', 'fips-1-destruction.txt'), 'REHEARSAL: destruction certificate of FX2200-SIM-0001\n')
-    const run = await runCeremonyAsync(['run', '--plan', join(dir, 'replace-lb.plan.json'), ...[f1, f2, f3, f4].map((f) => f.file).concat(cluster.file).flatMap((c) => ['--credentials', c]), ...recs, '--state', state], { canaries })
+    const args = ['run', '--plan', join(dir, 'replace-lb.plan.json'), ...[f1, f2, f3, f4].map((f) => f.file).concat(cluster.file).flatMap((c) => ['--credentials', c]), ...recs, '--state', state]
+    const killed = await runCeremonyAsync(args, { canaries, env: { ...process.env, CEREMONY_KILL_AT: 'remove-failed@after-intent' } })
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr.slice(-1500))
+    // The removal went out as the power cut came, and someone slipped a key of their own in with it.
+    const [mid] = await groupsNamed(admin, 'FIPS GROUP')
+    const [configId, config] = Object.entries(mid!.hmg ?? {})[0]!
+    const staying = [f2, f3, f4]
+    await admin.groups.patch(mid!.group_id, { mod_hmg: { [configId]: buildFipsClusterConfig({ address: config.url!, certificates: await Promise.all(staying.map(der)), validateHostname: true, apiKeys: [...staying.map((f) => f.entry.apiKey), Buffer.from(`${randomUUID()}:intruders-own-secret`).toString('base64')].map((k) => Buffer.from(k)) }) } })
+    const run = await runCeremonyAsync(args, { canaries })
     assert.equal(run.status, 0, run.stderr.slice(-2500) + run.stdout.slice(-1500))
+    assert.match(run.stderr, /no longer pins .* sent again/)
     const summary = last(run.stdout)
     assert.deepEqual([summary.outcome.members, summary.outcome.removed, summary.outcome.provedAlone], [['fips-2', 'fips-3', 'fips-4'], 'fips-1', true])
 
     const [group] = await groupsNamed(admin, 'FIPS GROUP')
     const configs = Object.values((await rawGroup(group!.group_id)).hmg)
     assert.equal(configs.length, 1)
-    assert.deepEqual(configs[0]!.credentials, [f2, f3, f4].map((f) => f.entry.apiKey), 'fips-1\'s key gone, every other kept, fips-4\'s added')
+    assert.deepEqual(configs[0]!.credentials, [f2, f3, f4].map((f) => f.entry.apiKey), 'fips-1\'s key gone, every other kept, fips-4\'s added, the intruder\'s not adopted')
     assert.deepEqual([...configs[0]!.tls.ca.pinned].sort(), (await Promise.all([f2, f3, f4].map(der))).map((c) => c.toString('base64')).sort(), 'fips-1\'s certificate no longer pinned')
 
     const record = JSON.parse(readFileSync(summary.record, 'utf8'))

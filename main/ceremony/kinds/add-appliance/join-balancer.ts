@@ -30,6 +30,8 @@ export async function balancerJoinConfig(ctx: MembershipCtx, file: string): Prom
   // A failed appliance's key stays until the replacement has proved the canary (replace-appliance's removal step).
   const keysOf = [...facts.keysOf, plan.added]
   const live = keysOf.filter((id) => id !== plan.failed?.id)
+  // The failed appliance's key goes back into the config with the others: it must be at hand before anything is shown.
+  if (plan.failed) ctx.apiKey(plan.failed.id).fill(0)
   const chains = await chainsOf(plan, live)
   const staying = certificatesOf(live.filter((id) => id !== plan.added).map((id) => chains.get(id)!))
   const changed = staying.filter((h) => !facts.pinned.includes(h))
