@@ -7,7 +7,9 @@
  * balancer's config, replaced by mod_hmg, holds the three keys and the three certificates, the
  * saved group passes the cluster's test, and the canary decrypts with fips-1 and fips-2 down. A
  * key planted in the balancer's config by someone else before the join, and a plan whose mode
- * differs from the group's, are refused by name.
+ * differs from the group's, are refused by name; a key slipped in at a crash is not adopted. Then
+ * replace-appliance, built on that record: fips-1 fails for good, fips-4 joins with fips-1's key
+ * still in the config, and only after the proof is fips-1's key removed.
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
