@@ -14,6 +14,7 @@ export const MEMBERSHIP_GUIDANCE: Record<string, { safe: string; next: string }>
   APPLIANCE_ALREADY_IN_GROUP: { safe: NOTHING, next: 'The group already has a connection to the new appliance that this ceremony did not add. Investigate with the cluster administrator before going on.' },
   FAILED_STILL_ANSWERS: { safe: 'Nothing more was changed.', next: 'The appliance recorded as failed still answers at its address with its pinned key. Stop: it must not be recorded as zeroised, destroyed or returned while it runs.' },
   DESTRUCTION_EVIDENCE_MISSING: { safe: 'Nothing more was changed.', next: 'Put the evidence of what happened to the failed appliance (destruction certificate, zeroisation report or RMA receipt) on the media under the name in the plan, then run the step again.' },
+  GROUP_MODE_MISMATCH: { safe: NOTHING, next: 'The plan and the group (or the records) disagree on whether the appliances are reached through a load balancer (the message names both). Make the plan again from the link record, or with --load-balancer for the balancer the group uses.' },
   REMOVAL_NOT_AS_PLANNED: { safe: 'The group is as the message says.', next: 'The failed appliance\'s connection is not the one the preflight found. Stop and inspect the group with the cluster administrator.' },
   GROUP_MISSING: {
     safe: NOTHING,

@@ -20,6 +20,8 @@ export interface MembershipPlanOptions {
   mode?: 'production' | 'rehearsal'
   groupName?: string
   proveAlone?: boolean
+  /** Load-balancer mode: the balancer's address (its file, or the link record's plan). */
+  loadBalancer?: { host: string; port: number }
   admin?: string
   operator?: string
   witnesses?: string[]
@@ -51,6 +53,7 @@ export function membershipPlanFor(set: CredentialSet, o: MembershipPlanOptions):
     ...(first?.groupName ? { quorumGroupName: first.groupName } : {}),
     ...(first?.cmkName ? { cmkName: first.cmkName } : {}),
     ...(o.proveAlone === false ? { proveAlone: false } : {}),
+    ...(o.loadBalancer ? { loadBalancer: { host: o.loadBalancer.host, port: o.loadBalancer.port } } : {}),
     buildsOn: o.buildsOn,
     participants: {
       operator: o.operator ?? 'Rehearsal operator',

@@ -12,11 +12,14 @@ import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershi
 import { afterwards, membershipClose } from '../add-appliance/close'
 import { asClusterPlan } from '../add-appliance/plan'
 import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
+import { removalConfig, removeFailedBalancer } from './remove-balancer'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
-  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
+  // Behind a load balancer the removal is a change of its one config, shown before it is confirmed.
+  const remove = plan.loadBalancer ? [removalConfig(plan), removeFailedBalancer(plan)] : [removeFailed(plan)]
+  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
@@ -31,7 +34,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
   groupOutcome(plan, group, results) {
-    if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)} removed` : null
+    if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)}${plan.loadBalancer ? '\'s key' : ''} removed` : null
     if (group === 'dispose') return results.find(replaceRefs.destruction) ? plan.failed.disposition : null
     return addAppliance.groupOutcome(plan as never, group, results)
   },
@@ -44,6 +47,6 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   buildsOn: (plan) => plan.buildsOn,
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
-    ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s config is still in "${plan.groupName}": remove it once the replacement is proved`]),
+    ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s ${plan.loadBalancer ? 'key is still in the load balancer\'s config' : 'config is still'} in "${plan.groupName}": remove it once the replacement is proved`]),
   ],
 }
