@@ -68,12 +68,13 @@ export function followRecordChain(newest: CeremonyRecord, given: readonly { name
     for (const digest of buildsOnOf(record)) {
       if (seen.has(digest)) continue
       seen.add(digest)
-      const file = nameOf.get(digest) ?? `the record ${short(digest)}`
+      const file = nameOf.get(digest) ?? `final digest ${short(digest)} (not given)`
       let earlier: CeremonyRecord
       try {
         earlier = findEarlierRecord(given.map((g) => g.record), digest, { mode: newest.mode })
       } catch (err) {
-        return { ok: false, code: 'RECORD_CHAIN_BROKEN', record: file, reason: `${errorCode(err, 'RECORD_INVALID')}: named by ${name} (${links.find((l) => l.name === name)!.ceremonyId}): ${err instanceof Error ? err.message : String(err)}` }
+        const by = links.find((l) => l.name === name)!
+        return { ok: false, code: 'RECORD_CHAIN_BROKEN', record: file, reason: `${errorCode(err, 'RECORD_INVALID')}: ${by.kind} ${by.ceremonyId} (${name}) builds on it: ${err instanceof Error ? err.message : String(err)}` }
       }
       links.push(describe(earlier, file, digest, name))
       queue.push({ record: earlier, name: file })
