@@ -4,8 +4,8 @@
  * renderer shows. Electron-free: dialogs, PDF printing, stores and the simulators are injected by
  * the composition root.
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
@@ -40,8 +40,9 @@ export interface CeremonyServiceDeps {
   /** The record page as PDF (Electron's printToPDF); absent where no Electron renders the page. */
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
-  startSimulator(appliances: number): Promise<RunningSimulator>
-  /** A simulated non-FIPS cluster, for rehearsals of link-cluster and verify-cluster. */
+  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named). */
+  startSimulator(appliances: number, ids?: string[]): Promise<RunningSimulator>
+  /** A simulated non-FIPS cluster, for rehearsals of the cluster and membership kinds. */
   startCluster?(): Promise<RunningCluster>
   /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
   chooseMediaFolder?(): Promise<string | null>
@@ -126,6 +127,10 @@ export class CeremonyService {
     const started = await this.rehearsal.start(targets, opts)
     await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
     if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
+    // What the simulated room brings on the media (the failed appliance's zeroisation report), where this ceremony reads its media.
+    const mediaDir = this.stations.mediaDir(this.stateDir(started.plan))
+    if (started.mediaFiles.length > 0) mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+    for (const f of started.mediaFiles) writeFileSync(join(mediaDir, basename(f.name)), f.text, { mode: 0o600 })
     for (const [id, key] of started.apiKeys) this.connections.setKey(id, key)
     return this.snapshot()
   }
