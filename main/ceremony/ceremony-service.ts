@@ -4,8 +4,8 @@
  * renderer shows. Electron-free: dialogs, PDF printing, stores and the simulators are injected by
  * the composition root.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
@@ -21,6 +21,7 @@ import { SignInsAndRecords } from './service-cluster'
 import { ApplianceConnections, connectTo } from './service-connections'
 import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
 import { RehearsalSystems } from './service-rehearsal'
+import { putOnMedia } from './rehearsal-chain'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
@@ -127,10 +128,7 @@ export class CeremonyService {
     const started = await this.rehearsal.start(targets, opts)
     await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
     if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
-    // What the simulated room brings on the media (the failed appliance's zeroisation report), where this ceremony reads its media.
-    const mediaDir = this.stations.mediaDir(this.stateDir(started.plan))
-    if (started.mediaFiles.length > 0) mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
-    for (const f of started.mediaFiles) writeFileSync(join(mediaDir, basename(f.name)), f.text, { mode: 0o600 })
+    putOnMedia(this.stations.mediaDir(this.stateDir(started.plan)), started.mediaFiles)
     for (const [id, key] of started.apiKeys) this.connections.setKey(id, key)
     return this.snapshot()
   }

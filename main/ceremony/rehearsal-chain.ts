@@ -12,6 +12,8 @@
  * records before it by final digest and is handed them. The rehearsed kind itself is returned, not
  * run: the CLI runs it headless too, the app hands it to the operator.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { CeremonyError } from '../errors'
 import type { RunningCluster, RunningLoadBalancer, RunningSimulator } from '../simulator'
 import type { ApplianceOutage } from './outage'
@@ -116,4 +118,10 @@ export async function rehearsalChain(kind: RehearsalKind, systems: RehearsalSyst
     mediaFiles: [{ name: evidenceFile, text: `REHEARSAL: zeroisation report of ${failed}, serial ${serial}, signed by ${plan.participants.witnesses.join(' and ')}\n` }],
     notContacted: [failed],
   })
+}
+
+/** What the simulated room brings on the ceremony's media (a replacement's zeroisation report), where the ceremony reads its media. */
+export function putOnMedia(mediaDir: string, files: readonly { name: string; text: string }[]): void {
+  if (files.length > 0) mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
+  for (const f of files) writeFileSync(join(mediaDir, basename(f.name)), f.text, { mode: 0o600 })
 }

@@ -8,12 +8,12 @@
 // verify-cluster: all of that, then a check of the group on its own, building on the link's record.
 // add-appliance: all of that, then a spare appliance is added, proved with every other appliance down.
 // replace-appliance: all of that, then fips-1 fails for good and the spare (fips-4 with one target) replaces it.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { inProcessOutage } from '../ceremony/outage'
-import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, rehearsalApplianceIds, rehearsalChain, type ChainCeremony } from '../ceremony/rehearsal-chain'
+import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, putOnMedia, rehearsalApplianceIds, rehearsalChain, type ChainCeremony } from '../ceremony/rehearsal-chain'
 import { verifyRecord } from '../evidence'
 import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
 import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
@@ -80,8 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
     const runOne = async (c: ChainCeremony) => {
       const dir = c.plan.kind === 'replicate-cmk' ? stateDir : join(stateDir, c.plan.kind)
-      mkdirSync(join(dir, 'media'), { recursive: true, mode: 0o700 })
-      for (const f of c.mediaFiles) writeFileSync(join(dir, 'media', f.name), f.text, { mode: 0o600 })
+      putOnMedia(join(dir, 'media'), c.mediaFiles)
       const done = await ceremony(dir, {
         plan: c.plan, credentials: c.set.credentials, records: c.records,
         ...(c.plan.kind === 'replicate-cmk' ? {} : { outage, passwords: new Map([...c.passwords].map(([id, p]) => [id, Buffer.from(p, 'utf8')])) }),
