@@ -118,5 +118,8 @@ describe('ceremony verify --record: the chain of records', () => {
     const usage = await runCeremonyAsync(['verify', files.replace, '--record'])
     assert.equal(usage.status, 2)
     assert.match(usage.stderr, /--record needs a file/)
+    const unreadable = await runCeremonyAsync(['verify', files.replace, '--record', join(dir, 'no-such-record.json')])
+    assert.equal(unreadable.status, 2)
+    assert.match(unreadable.stderr, /cannot read .*no-such-record\.json: ENOENT/)
   })
 })
