@@ -3,14 +3,14 @@
 // ceremony's own preflight makes). The first that is missing, does not verify or is of another mode
 // is named; so is a file given that the chain never reaches.
 import { basename } from 'node:path'
-import { followRecordChain } from '../ceremony/record-chain'
+import { buildsOnOf, followRecordChain } from '../ceremony/record-chain'
 import type { CeremonyRecord } from '../evidence'
 import { hexGroups } from '../keys'
 
 export type ChainVerdict = { ok: true; lines: string[] } | { ok: false; failure: string }
 
 export function verifyChainOf(record: CeremonyRecord, given: { name: string; record: unknown }[]): ChainVerdict {
-  const named = ((record.plan as { buildsOn?: unknown }).buildsOn as unknown[] | undefined)?.length ?? 0
+  const named = buildsOnOf(record).length
   if (given.length === 0) {
     return { ok: true, lines: named === 0 ? [] : [`  builds on:     ${named} record(s), not followed (pass --record FILE for each)`] }
   }
