@@ -52,6 +52,9 @@ export const onboarding = (plan: ReplaceAppliancePlan) => {
   })
 }
 
+/** The config id (a UUID) as the run screen shows every value typed back: hex in groups. Its last 4 characters are the id's own. */
+const hexOfId = (id: string) => id.replace(/-/g, '')
+
 const failedConfig = (ctx: MembershipCtx) => {
   const failed = ctx.plan.failed!.id
   const m = ctx.get(memberRefs.preflight).members.find((x) => x.appliance === failed)
@@ -61,7 +64,7 @@ const failedConfig = (ctx: MembershipCtx) => {
 
 export const removeFailed = (plan: ReplaceAppliancePlan) => defineStep<z.infer<typeof RemoveResult>, { groupId: string; configId: string; url: string; provedBy: string }, ReplaceAppliancePlan>({
   id: replaceRefs.remove.id, name: 'remove-failed', group: 'remove', appliances: [], interaction: 'run', result: RemoveResult,
-  confirmation: { prompt: `Type the last 4 characters of the config id to remove ${applianceOf(plan, plan.failed.id).label} from the group`, label: 'Config of the failed appliance', value: (ctx) => failedConfig(ctx as MembershipCtx).configId },
+  confirmation: { prompt: `Type the last 4 characters of the config id to remove ${applianceOf(plan, plan.failed.id).label} from the group`, label: 'Config of the failed appliance', value: (ctx) => hexOfId(failedConfig(ctx as MembershipCtx).configId) },
   text: {
     where: plan.cluster.label,
     title: `Remove the failed ${applianceOf(plan, plan.failed.id).label} from "${plan.groupName}"`,
