@@ -115,6 +115,7 @@ describe('link-cluster refuses by name, and creates nothing on the cluster', () 
     await new Promise((r) => setTimeout(r, 3000))
     const first = await link('link-once', { group: 'G twice' })
     assert.equal(first.summary.ok, true, JSON.stringify(first.summary.error))
+    await new Promise((r) => setTimeout(r, 3000)) // out of link-once's last seconds in the same group
     const again = await link('link-again', { group: 'G twice' })
     assert.equal(again.summary.ok, true, JSON.stringify(again.summary.error))
     assert.equal((again.summary.outcome['group'] as { alreadyLinked: boolean }).alreadyLinked, true)

@@ -61,9 +61,9 @@ function steps(plan: LinkClusterPlan): ScriptedStep[] {
   const scripted = assignScriptIds(plan, [preflight(plan), certificates(plan), ...tests, groupConfig(plan), createGroup(plan), testGroup(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
   return withClusterLogs(scripted, clusterApplianceLogs(plan, {
     groupId: (ctx) => ctx.find(linkRefs.createGroup)?.groupId ?? ctx.find(linkRefs.preflight)?.existingGroup?.groupId ?? null,
-    calls: (ctx, admin) => {
+    calls: (ctx, app) => {
       const created = ctx.find(linkRefs.createGroup)
-      return created ? [{ appliance: plan.cluster.id, actor: admin, object: created.groupId, action: 'ADMINISTRATIVE', what: `created the group "${created.name}" (${created.groupId})` }] : []
+      return created ? [{ appliance: plan.cluster.id, actor: app(plan.cluster.id), object: created.groupId, action: 'ADMINISTRATIVE', what: `created the group "${created.name}" (${created.groupId})` }] : []
     },
   }))
 }

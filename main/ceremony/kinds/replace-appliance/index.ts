@@ -10,13 +10,21 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershipSummary } from '../add-appliance'
 import { afterwards, membershipClose } from '../add-appliance/close'
+import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
+import { withClusterLogs } from '../verify-cluster/appliance-logs'
 import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
-  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
+  const logs = membershipApplianceLogs(plan, {
+    groupChanges: (ctx) => {
+      const removed = ctx.find(replaceRefs.remove)
+      return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []
+    },
+  })
+  return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {

@@ -24,8 +24,12 @@ export const CLUSTER_LOGS_ID = 'appliance-logs'
 export interface ClusterLogsOptions {
   /** The group the ceremony worked in, from earlier results (null if it never got one). */
   groupId(ctx: Ctx): string | null
-  /** The kind's own changes on the cluster before the verification (the link's group creation). */
-  calls?(ctx: Ctx, admin: string): CeremonyCall[]
+  /**
+   * The kind's own changes besides the verification's: the link's group creation; a membership
+   * ceremony's replication (on the FIPS appliances, by the app) and its changes to the group.
+   * `app(id)` is the session the log was read with: the administrator on the cluster.
+   */
+  calls?(ctx: Ctx, app: (appliance: string) => string): CeremonyCall[]
 }
 
 /** The verification's changes on the cluster (shared by both kinds): the canary and its uses. */
@@ -54,10 +58,7 @@ export function clusterApplianceLogs<P extends ClusterPlan>(plan: P, opts: Clust
       const group = opts.groupId(ctx as never)
       return group ? [group] : []
     },
-    calls: (ctx, app) => {
-      const admin = app(cluster)
-      return [...(opts.calls?.(ctx as never, admin) ?? []), ...canaryCalls(ctx as never, admin)]
-    },
+    calls: (ctx, app) => [...(opts.calls?.(ctx as never, app) ?? []), ...canaryCalls(ctx as never, app(cluster))],
     through: cluster,
   })
 }
