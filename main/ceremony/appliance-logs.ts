@@ -18,7 +18,7 @@
  */
 import { z } from 'zod'
 import { AuditLogTooLargeError, ForbiddenError, LogsApi, UserSession, auditTimeMs, type AppSession, type AuditLogEntry } from '../dsm'
-import { assertNoSecrets, sha256Hex, type LogEntry } from '../evidence'
+import { assertNoSecrets, sha256Hex, verifyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
 import { actingWindows, earlierCeremonies } from './log-windows'
@@ -200,9 +200,10 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
     const g = opts.groups(ctx, id)
     return g === 'all' ? g : g.map((x) => x.toLowerCase())
   }
-  // The records this ceremony builds on, as the operator provided them (a step before verified each).
+  // The records this ceremony builds on, as the operator provided them: only one that verifies (its
+  // hash chain ends in the digest the plan names) may account for anything.
   const buildsOn = (ctx.plan as { buildsOn?: unknown }).buildsOn
-  const earlierRecords = Array.isArray(buildsOn) ? ctx.records().filter((r) => buildsOn.includes((r as { finalDigest?: unknown } | null)?.finalDigest)) : []
+  const earlierRecords = Array.isArray(buildsOn) ? ctx.records().filter((r) => buildsOn.includes((r as { finalDigest?: unknown } | null)?.finalDigest) && verifyRecord(r).ok) : []
   const earlier = earlierRecords.length > 0 ? earlierCeremonies(earlierRecords) : null
   const opened = openedAt(ctx.recorded())
   const via = opts.through && parsed[opts.through] ? parsed[opts.through]! : null
