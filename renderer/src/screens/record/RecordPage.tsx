@@ -112,9 +112,9 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
           <dd>
             {plan.participants.operator}; {plan.participants.witnesses.join(', ')}
           </dd>
-          {/* The cameras the video addendum must account for: the auditor matches its files to these. */}
+          {/* The cameras the video addendum must account for, by label and id (what each films is in the plan's JSON). */}
           <dt>Cameras</dt>
-          <dd data-testid="record-cameras">{plan.cameras.map((c) => `${c.label} (${c.id}): ${c.films}`).join('; ') || 'none named'}</dd>
+          <dd data-testid="record-cameras">{plan.cameras.map((c) => `${c.label} (${c.id})`).join('; ') || 'none named'}</dd>
         </dl>
       </section>
 
