@@ -102,7 +102,7 @@ test('a link-cluster rehearsal from the home screen: replication first, then eve
     snap = await runUntil(svc, await svc.runStep('preflight')) // the first step opens the engine
     assert.equal(snap.phase, 'complete')
     // Read aloud and printed by the same ids: P.0 the preflight, L.k the link, V.k the verification, C.1 the close.
-    assert.deepEqual(snap.steps.map((s) => s.scriptId), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
+    assert.deepEqual(snap.steps.map((s) => s.scriptId), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.0', 'C.1'])
     assert.deepEqual(svc.script().steps.map((s) => s.scriptId), snap.steps.map((s) => s.scriptId), 'the printed script numbers the steps as the run screen does')
     assert.ok(svc.script().steps.every((s) => s.witnessItems.length > 0), 'every step has a checklist for the witnesses')
     // The close is signed before it runs (its sign-off is in the record, below); every other step after it ran.

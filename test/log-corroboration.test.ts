@@ -149,7 +149,7 @@ describe('C.0 against a real appliance (in-process, over TLS)', () => {
   it('an app without the AUDIT permission is refused by name (APPLIANCE_LOG_FORBIDDEN); with it, a secret-looking message is withheld, its digest kept', async () => {
     const { model, seeded, server, session } = await appliance()
     try {
-      const step = applianceLogsStep({ id: 'unit' } as unknown as Plan, { id: 'appliance-logs', appliances: () => ['fips-x'], groups: () => [seeded.groupId], calls: () => [] })
+      const step = applianceLogsStep({ id: 'unit', appliances: [{ id: 'fips-x' }] } as unknown as Plan, { id: 'appliance-logs', appliances: () => ['fips-x'], groups: () => [seeded.groupId], calls: () => [] })
       const written = new Map<string, Buffer>()
       const ctx = context(session, written)
       const intent = await step.intent(ctx)

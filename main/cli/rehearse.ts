@@ -17,6 +17,7 @@ import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, putOnMedia, rehearsalA
 import { verifyRecord } from '../evidence'
 import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
 import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
+import { rehearsalAddendum } from './rehearse-addendum'
 import { rehearseSites } from './rehearse-sites'
 
 const USAGE = `usage: ceremony rehearse [--kind ${REHEARSAL_KINDS.join('|')}] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n`
@@ -38,6 +39,7 @@ async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateD
     summary.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
   } else {
     process.stderr.write(`${options.plan.kind} record verified: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+    await rehearsalAddendum(summary, record, stateDir) // the whole auditor's package: a sample video addendum
   }
   return { summary, record }
 }

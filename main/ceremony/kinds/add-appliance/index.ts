@@ -10,6 +10,8 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import type { AnyStep } from '../../step'
 import { refs as replicationRefs } from '../replicate-cmk/results'
+import { withClusterLogs } from '../verify-cluster/appliance-logs'
+import { membershipApplianceLogs } from './appliance-logs'
 import { afterwards, membershipClose } from './close'
 import { joinConfig, joinGroup, testJoined } from './join'
 import { AddAppliancePlanSchema, asClusterPlan, type AddAppliancePlan, type MembershipPlan } from './plan'
@@ -33,7 +35,8 @@ export function addSteps(plan: MembershipPlan): AnyStep[] {
 }
 
 function steps(plan: AddAppliancePlan): ScriptedStep[] {
-  return assignScriptIds(plan, [...addSteps(plan), afterwards(plan), membershipClose(plan, () => null)], membershipPrefix)
+  // C.0, the appliances' own logs, just before the close (after the check of the group afterwards, C.1).
+  return withClusterLogs(assignScriptIds(plan, [...addSteps(plan), afterwards(plan), membershipClose(plan, () => null)], membershipPrefix), membershipApplianceLogs(plan))
 }
 
 export function membershipDescribe(plan: MembershipPlan): { label: string; value: string }[] {

@@ -10,7 +10,9 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershipSummary } from '../add-appliance'
 import { afterwards, membershipClose } from '../add-appliance/close'
+import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
+import { withClusterLogs } from '../verify-cluster/appliance-logs'
 import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { removalConfig, removeFailedBalancer } from './remove-balancer'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
@@ -19,7 +21,13 @@ function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
   // Behind a load balancer the removal is a change of its one config, shown before it is confirmed.
   const remove = plan.loadBalancer ? [removalConfig(plan), removeFailedBalancer(plan)] : [removeFailed(plan)]
-  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
+  const logs = membershipApplianceLogs(plan, {
+    groupChanges: (ctx) => {
+      const removed = ctx.find(replaceRefs.remove)
+      return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []
+    },
+  })
+  return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
