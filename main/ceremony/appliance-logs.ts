@@ -18,10 +18,11 @@
  */
 import { z } from 'zod'
 import { AuditLogTooLargeError, ForbiddenError, LogsApi, UserSession, auditTimeMs, type AppSession, type AuditLogEntry } from '../dsm'
-import { assertNoSecrets, sha256Hex, verifyRecord, type LogEntry } from '../evidence'
+import { assertNoSecrets, sha256Hex, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
 import { actingWindows, earlierCeremonies } from './log-windows'
+import { recordsReached } from './record-chain'
 import { LogFinding, corroborate, recordedRequests, type CeremonyCall, type LoggedEntry } from './log-corroboration'
 import type { Plan } from './plan-envelope'
 import { defineStep, item, type Step, type StepContext } from './step'
@@ -200,10 +201,10 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
     const g = opts.groups(ctx, id)
     return g === 'all' ? g : g.map((x) => x.toLowerCase())
   }
-  // The records this ceremony builds on, as the operator provided them: only one that verifies (its
-  // hash chain ends in the digest the plan names) may account for anything.
+  // The records this ceremony builds on, and those they build on, as the operator provided them:
+  // only one that verifies (its hash chain ends in a digest the chain names) may account for anything.
   const buildsOn = (ctx.plan as { buildsOn?: unknown }).buildsOn
-  const earlierRecords = Array.isArray(buildsOn) ? ctx.records().filter((r) => buildsOn.includes((r as { finalDigest?: unknown } | null)?.finalDigest) && verifyRecord(r).ok) : []
+  const earlierRecords = Array.isArray(buildsOn) ? recordsReached(ctx.records(), buildsOn.filter((d): d is string => typeof d === 'string')) : []
   const earlier = earlierRecords.length > 0 ? earlierCeremonies(earlierRecords) : null
   const opened = openedAt(ctx.recorded())
   const via = opts.through && parsed[opts.through] ? parsed[opts.through]! : null

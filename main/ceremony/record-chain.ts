@@ -34,6 +34,25 @@ export function buildsOnOf(record: CeremonyRecord): string[] {
   return Array.isArray(named) ? named.filter((d): d is string => typeof d === 'string') : []
 }
 
+/**
+ * The verified records among `records` that `named` reaches, directly or through the records they
+ * build on (a verification builds on the link, which builds on the replication). Only a record
+ * that verifies is followed; one that does not is left out, as if not provided.
+ */
+export function recordsReached(records: readonly unknown[], named: readonly string[]): CeremonyRecord[] {
+  const reached = new Map<string, CeremonyRecord>()
+  const queue = [...named]
+  while (queue.length > 0) {
+    const digest = queue.shift()!
+    if (reached.has(digest)) continue
+    const record = records.find((r) => digestOf(r) === digest)
+    if (record === undefined || !verifyRecord(record).ok) continue
+    reached.set(digest, record as CeremonyRecord)
+    queue.push(...buildsOnOf(record as CeremonyRecord))
+  }
+  return [...reached.values()]
+}
+
 export interface ChainLink {
   /** The given file (or "the record" for the newest). */
   name: string

@@ -95,7 +95,8 @@ export async function rehearsalChain(kind: RehearsalKind, systems: RehearsalSyst
   if (kind === 'link-cluster') return link
   const linked = await run(link)
   if (!linked) return null
-  const verify = ceremony(clusterPlanFor(group, { kind: 'verify-cluster', buildsOn: [linked.finalDigest] }), [linked.record])
+  // Each ceremony is handed every earlier record of the chain: the ones its plan names, and theirs.
+  const verify = ceremony(clusterPlanFor(group, { kind: 'verify-cluster', buildsOn: [linked.finalDigest] }), [linked.record, replicated.record])
   if (kind === 'verify-cluster') return verify
   const verified = await run(verify)
   if (!verified) return null
