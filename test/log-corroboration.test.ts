@@ -46,6 +46,17 @@ describe('the corroboration rule', () => {
     assert.deepEqual(oneShort.findings.map((f) => [f.kind, f.object, f.message]), [['missing', transferKey, 'deleted']])
   })
 
+  it('the end of the earlier ceremony in the first seconds does not take the place of this ceremony\'s own change of the same object', () => {
+    // The link's "Created group" and this ceremony's "Updated group": same actor, object and action.
+    const created = entry({ actorType: 'User', object: group, message: 'Created group' })
+    const updated = entry({ actorType: 'User', object: group, message: 'Updated group' })
+    const r = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })], earlier: (e) => e.id === created.id })
+    assert.deepEqual(r, { relevant: 2, corroborated: 1, findings: [] })
+    // Without the earlier ceremony to account for it, the second change is one more than this ceremony made.
+    const alone = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })] })
+    assert.deepEqual(alone.findings.map((f) => [f.kind, f.message]), [['unexplained', 'Updated group']])
+  })
+
   it('a change by anyone else in the ceremony\'s group is a finding; other groups, sign-ins and reads are not', () => {
     const extra = entry({ actorType: 'User', actor: mallory, object: randomUUID(), message: 'Created security object "extra"' })
     const r = judge({

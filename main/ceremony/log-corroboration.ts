@@ -147,7 +147,11 @@ export function corroborate(input: CorroborationInput): Corroboration {
   })
   let corroborated = 0
 
-  for (const e of relevant) {
+  // An entry the earlier ceremony may account for (the end of the one this builds on, in the first
+  // seconds of the window) is matched last: the link's "Created group" must not take the place of
+  // this ceremony's own change of the same group, leaving that change unexplained.
+  const earlierLast = input.earlier ? relevant.filter((e) => !input.earlier!(e)).concat(relevant.filter((e) => input.earlier!(e))) : relevant
+  for (const e of earlierLast) {
     const request = requests.get(e.object)
     if (e.severity !== 'INFO') {
       if (e.actor !== app && !(request && e.actorType === 'User')) findings.push(fromEntry(e, 'refused'))
