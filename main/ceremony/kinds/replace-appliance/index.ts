@@ -11,12 +11,15 @@ import { assignScriptIds } from '../../script'
 import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershipSummary } from '../add-appliance'
 import { afterwards, membershipClose } from '../add-appliance/close'
 import { asClusterPlan } from '../add-appliance/plan'
-import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
+import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs } from './onboard-api'
+import { onboardingSignIn, ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
-  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
+  // With `onboarding` in the plan the group and the app are made through the API after the witnessed checklist.
+  const api = plan.onboarding ? [onboardGroup(plan), onboardApp(plan)] : []
+  return assignScriptIds(plan, [onboarding(plan), ...api, ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
@@ -27,6 +30,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   describe: (plan) => [
     { label: 'Failed appliance', value: `${labelOf(plan, plan.failed.id)}, serial ${plan.failed.serial}: to be ${plan.failed.disposition}${plan.failed.rmaNumber ? ` (RMA ${plan.failed.rmaNumber})` : ''}; evidence ${plan.failed.evidenceFile}` },
     ...membershipDescribe(plan),
+    { label: 'Onboarding', value: plan.onboarding ? `through the API, signed in as ${plan.onboarding.sysadmin}: the quorum group "${plan.quorumGroupName}" as the records show it and the app "${plan.onboarding.appName}" (its API key shown once); the physical setup and the accounts witnessed` : 'witnessed: the group and the app are made by hand' },
   ],
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
@@ -37,10 +41,13 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   },
   summary: (plan, results) => ({
     ...membershipSummary(plan, results),
+    onboardedGroup: results.find(onboardRefs.group)?.groupId ?? null,
+    onboardedApp: results.find(onboardRefs.app)?.appId ?? null,
     removed: results.find(replaceRefs.remove) ? plan.failed.id : null,
     disposition: results.find(replaceRefs.destruction)?.disposition ?? null,
   }),
-  signIns: (plan) => [clusterSignIn(asClusterPlan(plan))],
+  signIns: (plan) => [clusterSignIn(asClusterPlan(plan)), ...(plan.onboarding ? [onboardingSignIn(plan)] : [])],
+  madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
