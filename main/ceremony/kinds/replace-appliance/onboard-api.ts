@@ -36,7 +36,7 @@ export const ONBOARDING_APP_PERMISSIONS = ['ENCRYPT', 'DECRYPT', 'WRAPKEY', 'UNW
 const Member = z.strictObject({ email: z.string(), userId: z.string() })
 export const OnboardGroupResult = z.strictObject({
   appliance: z.string(), groupId: z.string(), name: z.string(), n: z.number().int(), members: z.array(Member),
-  requirePassword: z.boolean(), protectCryptoOperations: z.literal(true), baseline: QuorumFacts,
+  approveWithLogin: z.boolean(), protectCryptoOperations: z.literal(true), baseline: QuorumFacts,
   /** The failed appliance's custodians as the records name them (null: no record names them). */
   recorded: z.array(z.string()).nullable(),
 })
@@ -72,7 +72,7 @@ export function recordedCustodians(ctx: Ctx): string[] | null {
 }
 
 type GroupIntent = {
-  name: string; description: string; n: number; members: { email: string; userId: string }[]; requirePassword: boolean
+  name: string; description: string; n: number; members: { email: string; userId: string }[]; approveWithLogin: boolean
   baseline: { n: number; of: number; approveWithLogin: boolean }; recorded: string[] | null
 }
 
@@ -93,7 +93,7 @@ async function plannedGroup(ctx: Ctx): Promise<GroupIntent> {
   if (missing.length > 0) throw new CeremonyError('CUSTODIAN_ACCOUNT_MISSING', `${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no user account on ${label}: the account administrators make the custodians' accounts first (the onboarding checklist)`)
   return {
     name: p.quorumGroupName, description: `Quorum group for the Cluster Master Key, made by ceremony ${p.id} (${nonce()})`,
-    n: base.n, members, requirePassword: base.approveWithLogin, baseline: base, recorded,
+    n: base.n, members, approveWithLogin: base.approveWithLogin, baseline: base, recorded,
   }
 }
 
@@ -102,14 +102,14 @@ export function groupDifferences(group: Group, intent: GroupIntent): { weaker: s
   const q = groupQuorum(group)
   const userIds = (q?.members ?? []).map((m) => m.user?.toLowerCase() ?? (m.app ? `app ${m.app}` : 'a nested quorum'))
   const found = { n: q?.n ?? 0, of: q?.members.length ?? 0, approveWithLogin: q?.require_password === true }
-  const weaker = weakerThan(found, { n: intent.n, of: intent.members.length, approveWithLogin: intent.requirePassword })
+  const weaker = weakerThan(found, { n: intent.n, of: intent.members.length, approveWithLogin: intent.approveWithLogin })
   if (group.approval_policy?.protect_crypto_operations !== true) weaker.push('its crypto operations (wrap, unwrap, export) do not need the quorum')
   const other: string[] = []
   if (found.n > intent.n) other.push(`quorum ${found.n} where the records show ${intent.n}`)
   if (found.of > intent.members.length) other.push(`${found.of} members where the records show ${intent.members.length}`)
   const strangers = userIds.filter((id) => !intent.members.some((m) => m.userId === id))
   if (strangers.length > 0) other.push(`members the plan does not name (${strangers.join(', ')})`)
-  if (!intent.requirePassword && found.approveWithLogin) other.push('a password asked at approval where the records show none')
+  if (!intent.approveWithLogin && found.approveWithLogin) other.push('a password asked at approval where the records show none')
   if (q?.require_2fa === true) other.push('two-factor approval, which the records do not show')
   if ((group.description ?? '') !== intent.description) other.push('it was not made by this ceremony (its description is not the one this ceremony gave)')
   return { weaker, other }
@@ -123,7 +123,7 @@ function refuseGroup(ctx: Ctx, intent: GroupIntent, d: { weaker: string[]; other
 
 const groupResult = (ctx: Ctx, group: Group, intent: GroupIntent): OnboardGroupResult => ({
   appliance: ctx.plan.added, groupId: group.group_id, name: group.name, n: intent.n, members: intent.members,
-  requirePassword: intent.requirePassword, protectCryptoOperations: true, baseline: intent.baseline, recorded: intent.recorded,
+  approveWithLogin: intent.approveWithLogin, protectCryptoOperations: true, baseline: intent.baseline, recorded: intent.recorded,
 })
 
 /** The group there now, adopted only if it is exactly the intended one; null when there is none. */
@@ -155,7 +155,7 @@ export const onboardGroup = (plan: ReplaceAppliancePlan) => {
       try {
         const group = await session.groups.create({
           name: intent.name, description: intent.description,
-          approval_policy: { quorum: { n: intent.n, members: intent.members.map((m) => ({ user: m.userId })), require_password: intent.requirePassword, require_2fa: false }, protect_crypto_operations: true },
+          approval_policy: { quorum: { n: intent.n, members: intent.members.map((m) => ({ user: m.userId })), require_password: intent.approveWithLogin, require_2fa: false }, protect_crypto_operations: true },
         })
         return groupResult(ctx, group, intent)
       } catch (err) {
@@ -166,14 +166,14 @@ export const onboardGroup = (plan: ReplaceAppliancePlan) => {
     async verify(ctx, r) {
       // Read back by id: the group is exactly what was asked (its description is checked by look and act).
       const group = await (await accounts(ctx)).session.groups.get(r.groupId)
-      const asMade: GroupIntent = { name: r.name, description: group.description ?? '', n: r.n, members: r.members, requirePassword: r.requirePassword, baseline: r.baseline, recorded: r.recorded }
+      const asMade: GroupIntent = { name: r.name, description: group.description ?? '', n: r.n, members: r.members, approveWithLogin: r.approveWithLogin, baseline: r.baseline, recorded: r.recorded }
       const d = groupDifferences(group, asMade)
       if (d.weaker.length > 0 || d.other.length > 0) refuseGroup(ctx, asMade, d)
     },
     evidence: (r, ctx) => ({
       items: [
         ...item('Group', `"${r.name}" (${r.groupId}) on ${ctx.label(r.appliance)}`),
-        ...item('Quorum', `${r.n} of ${r.members.length}${r.requirePassword ? ', password at approval' : ''}; wrap, unwrap and export need it`),
+        ...item('Quorum', `${r.n} of ${r.members.length}${r.approveWithLogin ? ', password at approval' : ''}; wrap, unwrap and export need it`),
         ...item('Members', r.members.map((m) => m.email).join(', ')),
         ...item('The records show', `${r.baseline.n} of ${r.baseline.of}${r.baseline.approveWithLogin ? ', password at approval' : ''}${r.recorded ? `; custodians ${r.recorded.join(', ')}` : ''}`),
       ],

@@ -1,0 +1,178 @@
+/**
+ * Issue 12, replace-appliance with its onboarding through the API, every appliance and the cluster
+ * in its own simulator process. fips-1 → fips-2 replicated and linked; fips-1 dies; fips-4 is a
+ * fresh appliance (`ceremony simulate --fresh`): a system administrator and the custodians' user
+ * accounts, made by its account administrators (the witnessed checklist), and nothing else.
+ *
+ * - The attack first: someone pre-makes a "Quorum Group" with a weaker policy on a replacement
+ *   (fips-5): the onboarding refuses it by name (QUORUM_WEAKER) and makes nothing.
+ * - The replacement: the group on fips-4 is made with exactly the policy and members the earlier
+ *   records show; the app's API key never appears in the journal, the log, the record, the media
+ *   or the output. The run is killed between the group's creation and its result, the app's answer
+ *   is lost once, and the run is killed again after the app was made: each rerun adopts what the
+ *   earlier attempt made (one group, one app) and reads the key again.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync, rmSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { AccountsApi, DsmConnection, UserSession, groupQuorum, type Group } from '../main/dsm'
+import { spawn } from 'node:child_process'
+import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
+import { adminOf, clusterProcess, failedStep, filesUnder, fipsProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess } from './support/cluster-fixture'
+import { spawnSimulator, stopAllSimulators } from './support/sim-processes'
+
+const dir = mkdtempSync(join(tmpdir(), 'dsm-onboard-'))
+let f1: FipsProcess
+let f2: FipsProcess
+let f4: FipsProcess & { sysadmin: { user: string; password: string }; accountId: string }
+let f5: typeof f4
+let cluster: ClusterProcess
+let canaries: string[]
+let records: string[]
+const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
+
+/** A fresh replacement in its own process: the custodians' accounts carry the e-mails the records name. */
+async function freshProcess(id: string, emails: string[], faults: string[] = []): Promise<typeof f4> {
+  const p = await spawnSimulator(['--appliances', '1', '--id', id, '--fresh', '--custodian-users', emails.join(','), '--write-config', dir, '--config-name', `${id}.json`, ...faults.flatMap((f) => ['--fault', f])])
+  const entry = p.ready.appliances[0]
+  return { id, process: p, entry, file: join(dir, `${id}.json`), sysadmin: entry.sysadmin, accountId: entry.accountId }
+}
+
+async function sysadminOf(a: typeof f4): Promise<UserSession> {
+  const conn = new DsmConnection({ host: a.entry.host, port: a.entry.port, trust: { spkiSha256: a.entry.spkiSha256 }, retry: { maxAttempts: 1 } })
+  return UserSession.login(conn, { username: a.sysadmin.user, password: Buffer.from(a.sysadmin.password), accountId: a.accountId })
+}
+
+async function planFor(added: typeof f4, id: string): Promise<string> {
+  const out = await runCeremonyAsync(['plan', '--kind', 'replace-appliance', '--appliances', `${f1.file},${f2.file},${added.file}`, '--cluster', cluster.file, ...records,
+    '--added', added.id, '--failed', 'fips-1', '--failed-serial', 'FX2200-SIM-0001', '--disposition', 'zeroised', '--evidence-file', 'fips-1-zeroisation.txt', '--id', id], { canaries })
+  assert.equal(out.status, 0, out.stderr)
+  const plan = JSON.parse(out.stdout)
+  assert.deepEqual(plan.onboarding, { sysadmin: added.sysadmin.user, accountId: added.accountId, appName: 'Key Ceremony App' }, 'a fresh replacement is onboarded through the API')
+  const file = join(dir, `${id}.plan.json`)
+  writeFileSync(file, out.stdout)
+  const state = join(dir, 'state', id)
+  mkdirSync(join(state, 'media'), { recursive: true })
+  writeFileSync(join(state, 'media', 'fips-1-zeroisation.txt'), 'REHEARSAL: zeroisation report of FX2200-SIM-0001\n')
+  return file
+}
+
+const runArgs = (planFile: string, added: typeof f4, id: string) => ['run', '--plan', planFile, ...[f1.file, f2.file, added.file, cluster.file].flatMap((c) => ['--credentials', c]), ...records, '--state', join(dir, 'state', id)]
+
+before(async () => {
+  ;[f1, f2, cluster] = await Promise.all([fipsProcess(dir, 'fips-1'), fipsProcess(dir, 'fips-2', { cmk: false }), clusterProcess(dir)])
+  const emails = f1.entry.custodians.map((c) => c.user)
+  // fips-4 holds back the answer to its first group creation and drops the one to its first app creation, after making them.
+  ;[f4, f5] = await Promise.all([
+    freshProcess('fips-4', emails, ['once:POST:/sys/v1/groups:stall:after-apply', 'once:POST:/sys/v1/apps:reset:after-apply']),
+    freshProcess('fips-5', emails),
+  ])
+  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
+  const replication = await replicate(join(dir, 'state'), [f1, f2], 'replicate-ob')
+  const linkPlan = await runCeremonyAsync(['plan', '--kind', 'link-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', replication.file, '--no-failover-drill', '--id', 'link-ob'], { canaries })
+  writeFileSync(join(dir, 'link.plan.json'), linkPlan.stdout)
+  const link = await runCeremonyAsync(['run', '--plan', join(dir, 'link.plan.json'), '--credentials', f1.file, '--credentials', f2.file, '--credentials', cluster.file, '--record', replication.file, '--state', join(dir, 'state', 'link-ob')], { canaries })
+  assert.equal(link.status, 0, link.stderr.slice(-2000))
+  records = ['--record', replication.file, '--record', last(link.stdout).record as string]
+  await f1.process.kill() // for good
+})
+after(async () => {
+  await stopAllSimulators()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('a weaker "Quorum Group" someone made on the replacement beforehand is refused by name, and nothing is made', async () => {
+  const admin = await sysadminOf(f5)
+  const api = new AccountsApi(admin)
+  const custodian = (await api.users()).find((u) => u.user_email === f5.entry.custodians[0]!.user)!
+  // One member, quorum of one, no password: the attacker's group.
+  const planted = await admin.groups.create({ name: 'Quorum Group', description: 'Quorum group for the Cluster Master Key', approval_policy: { quorum: { n: 1, members: [{ user: custodian.user_id }], require_password: false, require_2fa: false }, protect_crypto_operations: true } })
+  const planFile = await planFor(f5, 'replace-weak')
+  const run = await runCeremonyAsync(runArgs(planFile, f5, 'replace-weak'), { canaries })
+  assert.equal(run.status, 1, run.stderr.slice(-1500))
+  assert.equal(last(run.stdout).error.code, 'QUORUM_WEAKER')
+  assert.match(last(run.stdout).error.message, /quorum 1 where the records show 2; 1 member\(s\) where the records show 3; no password asked at approval/)
+  assert.deepEqual(failedStep(join(dir, 'state', 'replace-weak')), { step: 'onboard-group', code: 'QUORUM_WEAKER' })
+  const groups = (await admin.groups.list()).filter((g) => g.name === 'Quorum Group')
+  assert.deepEqual(groups.map((g) => [g.group_id, groupQuorum(g)?.n]), [[planted.group_id, 1]], 'the planted group is left as it was, and no second one made')
+  assert.deepEqual(await api.apps(), [], 'no app was made')
+  await admin.logout()
+})
+
+test('fips-4 is onboarded through the API: the group as the records show it, the key never recorded, lost answers and a kill adopted', async () => {
+  const planFile = await planFor(f4, 'replace-ob')
+  const state = join(dir, 'state', 'replace-ob')
+  const outputs: string[] = []
+  const attempt = async (env: Record<string, string> = {}) => {
+    const r = await runCeremonyAsync(runArgs(planFile, f4, 'replace-ob'), { canaries, env: { ...process.env, ...env } })
+    outputs.push(r.stdout, r.stderr)
+    return r
+  }
+  // 1. A crash between the group's creation and its result: the appliance made the group and holds
+  //    the answer back; the ceremony process is killed as soon as the group is there.
+  const admin = await sysadminOf(f4)
+  const child = spawn(process.execPath, [CEREMONY_BIN, ...runArgs(planFile, f4, 'replace-ob')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let crashed = ''
+  child.stdout!.on('data', (c: Buffer) => { crashed += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { crashed += c.toString() })
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)))
+  const deadline = Date.now() + 60_000
+  while (!(await admin.groups.list()).some((g) => g.name === 'Quorum Group')) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the group was never made: ${crashed.slice(-1500)}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  child.kill('SIGKILL')
+  assert.equal(await exited, 'SIGKILL')
+  outputs.push(crashed)
+  const logged = readFileSync(join(state, 'audit-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: string })
+  assert.deepEqual(logged.filter((e) => e.step === 'onboard-group').map((e) => e.kind), ['step-intent'], 'the group step was left with its intent only')
+  // 2. The rerun adopts the group (no second one); the app is made but its answer is lost (the
+  //    driver looks again and adopts it); the run is killed once the app's result is journaled.
+  const second = await attempt({ CEREMONY_KILL_AT: 'onboard-app@after-done' })
+  assert.equal(second.signal, 'SIGKILL', second.stderr.slice(-1500))
+  // 3. The key lost with the process is read again before the next step needs it; the ceremony completes.
+  const run = await attempt()
+  assert.equal(run.status, 0, run.stderr.slice(-2500) + run.stdout.slice(-1500))
+  const summary = last(run.stdout)
+  assert.deepEqual([summary.outcome.members, summary.outcome.removed], [['fips-2', 'fips-4'], 'fips-1'])
+  assert.equal(summary.outcome.addedKcv, summary.outcome.kcv)
+
+  // One group and one app on fips-4, made by this ceremony.
+  const api = new AccountsApi(admin)
+  const groups: Group[] = (await admin.groups.list()).filter((g) => g.name === 'Quorum Group')
+  assert.equal(groups.length, 1, 'one quorum group')
+  const apps = await api.apps()
+  assert.deepEqual(apps.map((a) => a.name), ['Key Ceremony App'], 'one app')
+  assert.deepEqual(summary.outcome.onboardedGroup, groups[0]!.group_id)
+  assert.deepEqual(summary.outcome.onboardedApp, apps[0]!.app_id)
+
+  // The group's policy is the records': 2 of the 3 custodians the replication record names for fips-1, password at approval.
+  const q = groupQuorum(groups[0]!)!
+  const users = await api.users()
+  const emailOf = (id: string | null | undefined) => users.find((u) => u.user_id === id)?.user_email
+  const replicationRecord = JSON.parse(readFileSync(records[1]!, 'utf8'))
+  assert.deepEqual([q.n, q.require_password, groups[0]!.approval_policy?.protect_crypto_operations], [2, true, true])
+  assert.deepEqual(q.members.map((m) => emailOf(m.user)).sort(), [...replicationRecord.plan.participants.custodians['fips-1']].sort())
+  const record = JSON.parse(readFileSync(summary.record, 'utf8'))
+  const done = (step: string) => record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === step).facts.result
+  assert.deepEqual([done('onboard-group').n, done('onboard-group').members.length, done('onboard-group').baseline], [2, 3, { n: 2, of: 3, approveWithLogin: true }])
+  assert.deepEqual([done('onboard-app').appId, done('onboard-app').keyShown], [apps[0]!.app_id, false], 'the record holds the app id, and that the key was not shown (no terminal)')
+  const found = record.entries.filter((e: { kind: string }) => e.kind === 'reconcile').map((e: { facts: { finding: string } }) => e.facts.finding).join('\n')
+  assert.match(found, /quorum group "Quorum Group" this ceremony made before the interruption is there exactly as intended/)
+  assert.match(found, /the app "Key Ceremony App" \(.*\) this ceremony made before the interruption was adopted; its API key was read again/)
+  assert.match(found, /was read again after the restart \(held in memory, not shown\)/)
+
+  // The API key: in no file of the state folder (journal, log, record, media) and in no output.
+  const key = await api.apiKey(apps[0]!.app_id)
+  const forms = canaryForms([key.toString('utf8')])
+  assert.equal(forms.length, 3, 'the key, its app id and secret, and the secret alone')
+  for (const file of filesUnder(state)) {
+    const text = readFileSync(file, 'latin1')
+    for (const f of forms) assert.ok(!text.includes(f), `${file} holds the API key (${f.slice(0, 4)}…)`)
+  }
+  for (const text of outputs) for (const f of forms) assert.ok(!text.includes(f), 'the output holds the API key')
+  key.fill(0)
+  await admin.logout()
+})
