@@ -17,6 +17,8 @@ import { readFileSync, rmSync, mkdtempSync, mkdirSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { parsePlan } from '../main/ceremony/plan'
+import { kindOf } from '../main/ceremony/registry'
 import { AccountsApi, DsmConnection, UserSession, groupQuorum, type Group } from '../main/dsm'
 import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
@@ -28,6 +30,7 @@ let f1: FipsProcess
 let f2: FipsProcess
 let f4: FipsProcess & { sysadmin: { user: string; password: string }; accountId: string }
 let f5: typeof f4
+let f6: typeof f4
 let cluster: ClusterProcess
 let canaries: string[]
 let records: string[]
@@ -65,11 +68,12 @@ before(async () => {
   ;[f1, f2, cluster] = await Promise.all([fipsProcess(dir, 'fips-1'), fipsProcess(dir, 'fips-2', { cmk: false }), clusterProcess(dir)])
   const emails = f1.entry.custodians.map((c) => c.user)
   // fips-4 holds back the answer to its first group creation and drops the one to its first app creation, after making them.
-  ;[f4, f5] = await Promise.all([
+  ;[f4, f5, f6] = await Promise.all([
     freshProcess('fips-4', emails, ['once:POST:/sys/v1/groups:stall:after-apply', 'once:POST:/sys/v1/apps:reset:after-apply']),
     freshProcess('fips-5', emails),
+    freshProcess('fips-6', emails),
   ])
-  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
+  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5, f6].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
   const replication = await replicate(join(dir, 'state'), [f1, f2], 'replicate-ob')
   const linkPlan = await runCeremonyAsync(['plan', '--kind', 'link-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', replication.file, '--no-failover-drill', '--id', 'link-ob'], { canaries })
   writeFileSync(join(dir, 'link.plan.json'), linkPlan.stdout)
@@ -99,6 +103,33 @@ test('a weaker "Quorum Group" someone made on the replacement beforehand is refu
   assert.deepEqual(groups.map((g) => [g.group_id, groupQuorum(g)?.n]), [[planted.group_id, 1]], 'the planted group is left as it was, and no second one made')
   assert.deepEqual(await api.apps(), [], 'no app was made')
   await admin.logout()
+})
+
+test('a group with exactly the records\' policy, made by someone else, is not adopted either (GROUP_CONFLICT)', async () => {
+  const admin = await sysadminOf(f6)
+  const api = new AccountsApi(admin)
+  const ids = (await api.users()).filter((u) => f6.entry.custodians.some((c) => c.user === u.user_email)).map((u) => ({ user: u.user_id }))
+  await admin.groups.create({ name: 'Quorum Group', description: 'Quorum group for the Cluster Master Key', approval_policy: { quorum: { n: 2, members: ids, require_password: true, require_2fa: false }, protect_crypto_operations: true } })
+  const planFile = await planFor(f6, 'replace-twin')
+  const run = await runCeremonyAsync(runArgs(planFile, f6, 'replace-twin'), { canaries })
+  assert.equal(run.status, 1, run.stderr.slice(-1500))
+  assert.equal(last(run.stdout).error.code, 'GROUP_CONFLICT')
+  assert.match(last(run.stdout).error.message, /not made by this ceremony/)
+  assert.equal((await admin.groups.list()).length, 1)
+  assert.deepEqual(await api.apps(), [])
+  await admin.logout()
+})
+
+test('the plan: the system administrator is no custodian of the group they make, and the new appliance\'s custodians are named', async () => {
+  const plan = JSON.parse(readFileSync(await planFor(f6, 'replace-plan'), 'utf8'))
+  assert.deepEqual(kindOf(parsePlan(plan)).signIns!(parsePlan(plan)).map((x) => [x.id, x.user, x.port]), [['cluster', plan.cluster.admin, cluster.ready.port], ['onboarding-sysadmin', f6.sysadmin.user, f6.entry.port]])
+  assert.deepEqual(kindOf(parsePlan(plan)).steps(parsePlan(plan)).slice(0, 4).map((x) => `${x.scriptId} ${x.id}`), ['P.0 onboarding', 'P.1 onboard-group', 'P.2 onboard-app', 'P.3 appliance-preflight'])
+  const custodians = plan.participants.custodians['fips-6']
+  assert.throws(() => parsePlan({ ...plan, onboarding: { ...plan.onboarding, sysadmin: custodians[0] } }), /ROLE_CONFLICT: the system administrator who makes the quorum group/)
+  const { 'fips-6': _gone, ...others } = plan.participants.custodians
+  assert.throws(() => parsePlan({ ...plan, participants: { ...plan.participants, custodians: others } }), /name the custodians of "fips-6"/)
+  const { onboarding: _o, ...witnessedOnly } = plan
+  assert.deepEqual(kindOf(parsePlan(witnessedOnly)).steps(parsePlan(witnessedOnly)).slice(0, 2).map((x) => x.id), ['onboarding', 'appliance-preflight'], 'without onboarding the group and the app are witnessed, as before')
 })
 
 test('fips-4 is onboarded through the API: the group as the records show it, the key never recorded, lost answers and a kill adopted', async () => {
