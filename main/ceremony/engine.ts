@@ -10,7 +10,7 @@ import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEnt
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
-import { recallMadeKeys } from './made-keys'
+import { holdMadeKey, recallMadeKeys } from './made-keys'
 import { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
@@ -69,7 +69,7 @@ export class CeremonyEngine {
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
       user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
-      madeApiKey: (id, key, show) => this.holdMadeKey(id, key, show),
+      madeApiKey: (id, key, show) => holdMadeKey(options, applianceOf(this.plan, id).label, id, key, show),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
@@ -345,28 +345,16 @@ export class CeremonyEngine {
   // ------------------------------------------------------------------------------------------
   // Internals
 
-  /** A key the ceremony made goes where typed keys go (the vault); without a holder it is refused, never dropped silently. */
-  private holdMadeKey(applianceId: string, key: Buffer, show: boolean): boolean {
-    if (!this.options.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', `This workstation cannot hold the API key made for ${applianceOf(this.plan, applianceId).label}: run the ceremony in the app or with ceremony run`)
-    return this.options.madeApiKey(applianceId, key, show)
-  }
-
   private async execute(step: AnyStep, confirmed: boolean, input?: Typed): Promise<void> {
     try {
       // Keys this ceremony made and the vault lost in a restart are read again before any step needs them.
-      const made = this.kind.madeApiKeys?.(this.plan, this.results()) ?? []
-      if (made.length > 0 && this.options.madeApiKey) {
-        const recalled = await recallMadeKeys(made, {
-          held: (id) => { const k = this.options.apiKey(id); k?.fill(0); return !!k && k.length > 0 },
-          user: (id) => this.sessions.user(id),
-          keep: (id, key) => void this.options.madeApiKey!(id, key, false),
-        })
-        for (const id of recalled) {
-          const finding = `the API key of the app this ceremony made on ${applianceOf(this.plan, id).label} was read again after the restart (held in memory, not shown)`
+      await recallMadeKeys(this.kind.madeApiKeys?.(this.plan, this.results()) ?? [], {
+        options: this.options, user: (id) => this.sessions.user(id), label: (id) => applianceOf(this.plan, id).label,
+        found: async (finding) => {
           this.runner.findings.push({ stepId: step.id, finding })
           await this.log.append({ actor: 'engine', step: step.id, kind: ENTRY.reconcile, facts: { finding } })
-        }
-      }
+        },
+      })
       const outcome = await this.runner.run(step, { confirmed, ...(input ? { input } : {}) })
       if (outcome === 'waiting') {
         await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now
