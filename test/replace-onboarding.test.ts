@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { parsePlan } from '../main/ceremony/plan'
 import { kindOf } from '../main/ceremony/registry'
-import { AccountsApi, DsmConnection, UserSession, groupQuorum, type Group } from '../main/dsm'
+import { AccountsApi, DsmConnection, LogsApi, UserSession, groupQuorum, type Group } from '../main/dsm'
 import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
 import { adminOf, clusterProcess, failedStep, filesUnder, fipsProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess } from './support/cluster-fixture'
@@ -31,6 +31,8 @@ let f2: FipsProcess
 let f4: FipsProcess & { sysadmin: { user: string; password: string }; accountId: string }
 let f5: typeof f4
 let f6: typeof f4
+let f7: typeof f4
+let f8: typeof f4
 let cluster: ClusterProcess
 let canaries: string[]
 let records: string[]
@@ -68,12 +70,14 @@ before(async () => {
   ;[f1, f2, cluster] = await Promise.all([fipsProcess(dir, 'fips-1'), fipsProcess(dir, 'fips-2', { cmk: false }), clusterProcess(dir)])
   const emails = f1.entry.custodians.map((c) => c.user)
   // fips-4 holds back the answer to its first group creation and drops the one to its first app creation, after making them.
-  ;[f4, f5, f6] = await Promise.all([
+  ;[f4, f5, f6, f7, f8] = await Promise.all([
     freshProcess('fips-4', emails, ['once:POST:/sys/v1/groups:stall:after-apply', 'once:POST:/sys/v1/apps:reset:after-apply']),
     freshProcess('fips-5', emails),
     freshProcess('fips-6', emails),
+    freshProcess('fips-7', emails.slice(0, 2)),
+    freshProcess('fips-8', emails),
   ])
-  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5, f6].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
+  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5, f6, f7, f8].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
   const replication = await replicate(join(dir, 'state'), [f1, f2], 'replicate-ob')
   const linkPlan = await runCeremonyAsync(['plan', '--kind', 'link-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', replication.file, '--no-failover-drill', '--id', 'link-ob'], { canaries })
   writeFileSync(join(dir, 'link.plan.json'), linkPlan.stdout)
@@ -117,6 +121,41 @@ test('a group with exactly the records\' policy, made by someone else, is not ad
   assert.match(last(run.stdout).error.message, /not made by this ceremony/)
   assert.equal((await admin.groups.list()).length, 1)
   assert.deepEqual(await api.apps(), [])
+  await admin.logout()
+})
+
+test('custodians other than the records name, or without an account on the replacement, are refused by name, and nothing is made', async () => {
+  // fips-7's account administrators made accounts for two of the three custodians only.
+  const planFile = await planFor(f7, 'replace-members')
+  const run = await runCeremonyAsync(runArgs(planFile, f7, 'replace-members'), { canaries })
+  assert.equal(last(run.stdout).error?.code, 'QUORUM_MEMBERS_DIFFER', run.stderr.slice(-1500))
+  assert.match(last(run.stdout).error.message, /the records name .* for FIPS appliance 1 \(fips-1\)/)
+  // The plan corrected to the records' three: the third has no account there.
+  const plan = JSON.parse(readFileSync(planFile, 'utf8'))
+  const recorded = f1.entry.custodians.map((c) => c.user)
+  plan.participants.custodians['fips-7'] = recorded
+  writeFileSync(planFile, JSON.stringify(plan))
+  const again = await runCeremonyAsync(runArgs(planFile, f7, 'replace-members-2'), { canaries })
+  assert.equal(last(again.stdout).error?.code, 'CUSTODIAN_ACCOUNT_MISSING', again.stderr.slice(-1500))
+  assert.match(last(again.stdout).error.message, new RegExp(`${recorded[2]!.replace(/[.]/g, '\\.')} has no user account on FIPS appliance 3 \\(fips-7\\)`))
+  const admin = await sysadminOf(f7)
+  assert.deepEqual([(await admin.groups.list()).length, (await new AccountsApi(admin).apps()).length], [0, 0])
+  await admin.logout()
+})
+
+test('an app of the ceremony\'s name made by someone else is refused (APP_CONFLICT) and its key never read', async () => {
+  const admin = await sysadminOf(f8)
+  const api = new AccountsApi(admin)
+  const other = await admin.groups.create({ name: 'Other group' })
+  const planted = await api.create({ name: 'Key Ceremony App', description: 'planted', groupId: other.group_id, permissions: ['ENCRYPT'] })
+  const planFile = await planFor(f8, 'replace-app')
+  const run = await runCeremonyAsync(runArgs(planFile, f8, 'replace-app'), { canaries })
+  assert.equal(last(run.stdout).error?.code, 'APP_CONFLICT', run.stderr.slice(-1500))
+  assert.deepEqual(failedStep(join(dir, 'state', 'replace-app')), { step: 'onboard-app', code: 'APP_CONFLICT' })
+  assert.deepEqual((await api.apps()).map((a) => a.app_id), [planted.app_id], 'no second app')
+  const messages = (await new LogsApi(admin).query({ size: 1000 })).map((e) => e._source.message)
+  assert.ok(messages.some((m) => m.startsWith('Created app "Key Ceremony App"')), 'the appliance logs what it serves')
+  assert.ok(!messages.some((m) => m.startsWith('Read the credential')), 'the planted app\'s credential was never read')
   await admin.logout()
 })
 
