@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startSimulator, type RunningSimulator, type SimulatedAppliance } from '../main/simulator'
+import { AccountsApi, DsmConnection, UserSession } from '../main/dsm'
+import { validateRequest } from './support/openapi'
 import { SimClient } from './support/sim-client'
+import { parseArgs } from '../main/cli/simulate'
 
 describe('a fresh appliance onboarded through the API', () => {
   let sim: RunningSimulator
@@ -69,5 +72,28 @@ describe('a fresh appliance onboarded through the API', () => {
     const none = await c.request('POST', '/sys/v1/apps', { auth: admin, body: { name: 'A3' } })
     assert.equal(none.status, 400)
     assert.match(none.text, /add_groups/)
+  })
+
+  it('the product\'s own client sends what the OpenAPI document describes (ListUsers, CreateGroup with a quorum, CreateApp, GetAppCredential)', async () => {
+    const sent: { method: string; path: string; body: unknown }[] = []
+    const conn = new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.spkiSha256 }, retry: { maxAttempts: 1 }, onRequest: (e) => void sent.push({ method: e.method, path: e.path, body: e.body }) })
+    const session = await UserSession.login(conn, { username: a.sysadmin!.user, password: Buffer.from(a.sysadmin!.password), accountId: a.accountId })
+    const api = new AccountsApi(session)
+    const members = (await api.users()).filter((u) => emails.includes(u.user_email)).map((u) => ({ user: u.user_id }))
+    const group = await session.groups.create({ name: 'Client Group', description: 'd', approval_policy: { quorum: { n: 2, members, require_password: true, require_2fa: false }, protect_crypto_operations: true } })
+    const app = await api.create({ name: 'Client App', description: 'd', groupId: group.group_id, permissions: ['ENCRYPT', 'AUDIT'] })
+    assert.equal(await api.appByName('Client App').then((x) => x?.app_id), app.app_id)
+    const key = await api.apiKey(app.app_id)
+    assert.match(Buffer.from(key.toString('utf8'), 'base64').toString('utf8'), new RegExp(`^${app.app_id}:[A-Za-z0-9_-]{86}$`))
+    key.fill(0)
+    await session.logout()
+    for (const r of sent.filter((x) => x.path.startsWith('/sys/v1/users') || x.path.startsWith('/sys/v1/apps') || x.path.startsWith('/sys/v1/groups'))) validateRequest(r.method, r.path, r.body)
+    assert.deepEqual(sent.filter((x) => x.method === 'POST' && x.path === '/sys/v1/apps').map((x) => Object.keys(x.body as object).sort()), [['add_groups', 'app_type', 'default_group', 'description', 'name', 'role']])
+  })
+
+  it('ceremony simulate: --fresh, and --custodian-users only with it for one appliance', () => {
+    assert.deepEqual(parseArgs(['--appliances', '1', '--id', 'fips-4', '--fresh', '--custodian-users', 'a@x.test,b@x.test']).options.custodianUsers, ['a@x.test', 'b@x.test'])
+    assert.throws(() => parseArgs(['--appliances', '1', '--custodian-users', 'a@x.test']), /--custodian-users needs --fresh and --appliances 1/)
+    assert.throws(() => parseArgs(['--appliances', '2', '--fresh', '--custodian-users', 'a@x.test']), /--custodian-users needs --fresh and --appliances 1/)
   })
 })
