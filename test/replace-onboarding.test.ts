@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { parsePlan } from '../main/ceremony/plan'
 import { kindOf } from '../main/ceremony/registry'
+import { guidanceFor } from '../main/ceremony/errors'
 import { AccountsApi, DsmConnection, LogsApi, UserSession, groupQuorum, type Group } from '../main/dsm'
 import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
@@ -167,6 +168,9 @@ test('the plan: the system administrator is no custodian of the group they make,
   assert.throws(() => parsePlan({ ...plan, onboarding: { ...plan.onboarding, sysadmin: custodians[0] } }), /ROLE_CONFLICT: the system administrator who makes the quorum group/)
   const { 'fips-6': _gone, ...others } = plan.participants.custodians
   assert.throws(() => parsePlan({ ...plan, participants: { ...plan.participants, custodians: others } }), /name the custodians of "fips-6"/)
+  for (const code of ['QUORUM_WEAKER', 'QUORUM_MEMBERS_DIFFER', 'CUSTODIAN_ACCOUNT_MISSING', 'GROUP_CONFLICT', 'APP_CONFLICT', 'APP_NEEDS_APPROVAL', 'API_KEY_NOT_HELD', 'API_KEY_MISSING']) {
+    assert.notEqual(guidanceFor(code).next, guidanceFor('NO_SUCH_CODE').next, `${code} has its own guidance`)
+  }
   const { onboarding: _o, ...witnessedOnly } = plan
   assert.deepEqual(kindOf(parsePlan(witnessedOnly)).steps(parsePlan(witnessedOnly)).slice(0, 2).map((x) => x.id), ['onboarding', 'appliance-preflight'], 'without onboarding the group and the app are witnessed, as before')
 })
