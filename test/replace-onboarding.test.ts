@@ -5,7 +5,11 @@
  * accounts, made by its account administrators (the witnessed checklist), and nothing else.
  *
  * - The attack first: someone pre-makes a "Quorum Group" with a weaker policy on a replacement
- *   (fips-5): the onboarding refuses it by name (QUORUM_WEAKER) and makes nothing.
+ *   (fips-5): the onboarding refuses it by name (QUORUM_WEAKER) and makes nothing. So are a group
+ *   with the exact policy made by someone else (fips-6), custodians other than the records name or
+ *   without an account (fips-7), and an app of the ceremony's name made by someone else (fips-8).
+ * - An appliance that keeps an app's key behind the quorum (fips-9): a named stop, then the key the
+ *   custodians let the operator read is checked to be the app's and used.
  * - The replacement: the group on fips-4 is made with exactly the policy and members the earlier
  *   records show; the app's API key never appears in the journal, the log, the record, the media
  *   or the output. The run is killed between the group's creation and its result, the app's answer
@@ -25,6 +29,11 @@ import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
 import { adminOf, clusterProcess, failedStep, filesUnder, fipsProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess } from './support/cluster-fixture'
 import { spawnSimulator, stopAllSimulators } from './support/sim-processes'
+import { SimClient } from './support/sim-client'
+import { CeremonyEngine } from '../main/ceremony/engine'
+import { fileJournalStore } from '../main/ceremony/journal-file'
+import { trustOf } from '../main/ceremony/plan'
+import { clusterPasswordFor, readCredentialFiles } from '../main/ceremony/simulated-cluster-plan'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-onboard-'))
 let f1: FipsProcess
@@ -34,14 +43,15 @@ let f5: typeof f4
 let f6: typeof f4
 let f7: typeof f4
 let f8: typeof f4
+let f9: typeof f4
 let cluster: ClusterProcess
 let canaries: string[]
 let records: string[]
 const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
 
 /** A fresh replacement in its own process: the custodians' accounts carry the e-mails the records name. */
-async function freshProcess(id: string, emails: string[], faults: string[] = []): Promise<typeof f4> {
-  const p = await spawnSimulator(['--appliances', '1', '--id', id, '--fresh', '--custodian-users', emails.join(','), '--write-config', dir, '--config-name', `${id}.json`, ...faults.flatMap((f) => ['--fault', f])])
+async function freshProcess(id: string, emails: string[], faults: string[] = [], extra: string[] = []): Promise<typeof f4> {
+  const p = await spawnSimulator(['--appliances', '1', '--id', id, '--fresh', '--custodian-users', emails.join(','), '--write-config', dir, '--config-name', `${id}.json`, ...faults.flatMap((f) => ['--fault', f]), ...extra])
   const entry = p.ready.appliances[0]
   return { id, process: p, entry, file: join(dir, `${id}.json`), sysadmin: entry.sysadmin, accountId: entry.accountId }
 }
@@ -71,14 +81,16 @@ before(async () => {
   ;[f1, f2, cluster] = await Promise.all([fipsProcess(dir, 'fips-1'), fipsProcess(dir, 'fips-2', { cmk: false }), clusterProcess(dir)])
   const emails = f1.entry.custodians.map((c) => c.user)
   // fips-4 holds back the answer to its first group creation and drops the one to its first app creation, after making them.
-  ;[f4, f5, f6, f7, f8] = await Promise.all([
+  ;[f4, f5, f6, f7, f8, f9] = await Promise.all([
     freshProcess('fips-4', emails, ['once:POST:/sys/v1/groups:stall:after-apply', 'once:POST:/sys/v1/apps:reset:after-apply']),
     freshProcess('fips-5', emails),
     freshProcess('fips-6', emails),
     freshProcess('fips-7', emails.slice(0, 2)),
     freshProcess('fips-8', emails),
+    // fips-9 keeps an app's credential behind the quorum of its group.
+    freshProcess('fips-9', emails, [], ['--credential-approval']),
   ])
-  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5, f6, f7, f8].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
+  canaries = [...secretsOf([f1, f2], cluster), ...[f4, f5, f6, f7, f8, f9].flatMap((a) => [a.sysadmin.password, ...a.entry.custodians.map((c) => c.password)])]
   const replication = await replicate(join(dir, 'state'), [f1, f2], 'replicate-ob')
   const linkPlan = await runCeremonyAsync(['plan', '--kind', 'link-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', replication.file, '--no-failover-drill', '--id', 'link-ob'], { canaries })
   writeFileSync(join(dir, 'link.plan.json'), linkPlan.stdout)
@@ -158,6 +170,57 @@ test('an app of the ceremony\'s name made by someone else is refused (APP_CONFLI
   assert.ok(messages.some((m) => m.startsWith('Created app "Key Ceremony App"')), 'the appliance logs what it serves')
   assert.ok(!messages.some((m) => m.startsWith('Read the credential')), 'the planted app\'s credential was never read')
   await admin.logout()
+})
+
+test('an appliance that keeps the app\'s key behind the quorum: a named stop, then the key the custodians let the operator read is used', async () => {
+  const planFile = await planFor(f9, 'replace-cred')
+  const state = join(dir, 'state', 'replace-cred')
+  const run = await runCeremonyAsync(runArgs(planFile, f9, 'replace-cred'), { canaries })
+  assert.equal(last(run.stdout).error?.code, 'APP_KEY_NEEDS_APPROVAL', run.stderr.slice(-1500))
+  assert.deepEqual(failedStep(state), { step: 'onboard-app', code: 'APP_KEY_NEEDS_APPROVAL' })
+  // The custodians approve reading the credential (as in the DSM UI); the operator enters the key.
+  const c = new SimClient({ url: `https://${f9.entry.host}:${f9.entry.port}`, spkiSha256: f9.entry.spkiSha256, certPem: `-----BEGIN CERTIFICATE-----\n${(f9.entry as unknown as { certDer: string }).certDer}\n-----END CERTIFICATE-----\n` })
+  const sys = await c.userSession(f9.sysadmin.user, f9.sysadmin.password, f9.accountId)
+  const apps = (await c.request('GET', '/sys/v1/apps', { auth: sys })).body as { app_id: string; name: string }[]
+  assert.deepEqual(apps.map((a) => a.name), ['Key Ceremony App'], 'the app was made once')
+  const direct = await c.request('GET', `/sys/v1/apps/${apps[0]!.app_id}/credential`, { auth: sys })
+  assert.deepEqual([direct.status, direct.text], [403, 'This operation requires approval'])
+  const req = await c.request('POST', '/sys/v1/approval_requests', { auth: sys, body: { method: 'GET', operation: `/sys/v1/apps/${apps[0]!.app_id}/credential` } })
+  assert.equal(req.status, 201, req.text)
+  for (const custodian of f9.entry.custodians.slice(0, 2)) {
+    const s = await c.userSession(custodian.user, custodian.password, f9.accountId)
+    const ok = await c.request('POST', `/sys/v1/approval_requests/${req.body.request_id}/approve`, { auth: s, body: { password: custodian.password } })
+    assert.equal(ok.status, 200, ok.text)
+  }
+  const result = await c.request('POST', `/sys/v1/approval_requests/${req.body.request_id}/result`, { auth: sys })
+  const apiKey = Buffer.from(`${apps[0]!.app_id}:${result.body.body.credential.secret}`).toString('base64')
+  const entered = JSON.parse(readFileSync(f9.file, 'utf8'))
+  entered.appliances[0].apiKey = apiKey
+  writeFileSync(f9.file, JSON.stringify(entered))
+  // `ceremony run` stops at a refused step; the operator runs it again (as on the run screen) with the key entered.
+  const set = readCredentialFiles([f1.file, f2.file, f9.file, cluster.file].map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
+  const plan = parsePlan(JSON.parse(readFileSync(planFile, 'utf8')))
+  const passwords = clusterPasswordFor(set, plan)
+  const engine = await CeremonyEngine.open({
+    plan, stateDir: state, mediaDir: join(state, 'media'), openJournalStore: () => fileJournalStore(state), operator: plan.participants.operator,
+    connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a) }),
+    apiKey: (id) => { const k = set.credentials.appliances.find((a) => a.id === id)?.apiKey; return k ? Buffer.from(k) : undefined },
+    password: (id) => (passwords.has(id) ? Buffer.from(passwords.get(id)!) : undefined),
+    records: () => records.filter((r) => r !== '--record').map((f) => JSON.parse(readFileSync(f, 'utf8')) as unknown),
+    madeApiKey: () => assert.fail('no key is made or read: the entered one is used'),
+  })
+  try {
+    await engine.runStep('onboard-app')
+    assert.equal(engine.record('onboard-app').state, 'done')
+  } finally {
+    await engine.shutdown()
+  }
+  const logged = readFileSync(join(state, 'audit-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: string; facts: { result?: { appId: string; keyShown: boolean }; finding?: string } })
+  const done = logged.find((e) => e.kind === 'step-done' && e.step === 'onboard-app')!
+  assert.deepEqual([done.facts.result!.appId, done.facts.result!.keyShown], [apps[0]!.app_id, false])
+  assert.ok(logged.some((e) => e.kind === 'reconcile' && /keeps the credential of the app .* behind the quorum; the API key entered for it is this app's/.test(e.facts.finding ?? '')))
+  assert.equal(((await c.request('GET', '/sys/v1/apps', { auth: sys })).body as unknown[]).length, 1, 'still one app')
+  for (const file of filesUnder(state)) assert.ok(!readFileSync(file, 'latin1').includes(result.body.body.credential.secret), `${file} holds the secret`)
 })
 
 test('the plan: the system administrator is no custodian of the group they make, and the new appliance\'s custodians are named', async () => {

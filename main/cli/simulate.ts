@@ -31,6 +31,8 @@ export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [opt
                         line gives the administrator instead of an API key
   --custodian-users E,E…  with --fresh and one appliance: the custodians' e-mails (the same
                         people as on the failed appliance)
+  --credential-approval reading an app's credential needs its quorum group's approval
+                        (vendor choice appCredentialApproval=quorum-group)
   --cmk-name NAME       name of that key (default cluster-master-key)
   --quorum N            approvals needed (default 2)
   --custodians M        custodian users per appliance (default 3)
@@ -146,6 +148,7 @@ export function parseArgs(argv: string[]): Parsed {
       case '--no-cmk': parsed.options.createCmk = false; break
       case '--no-fips': parsed.options.fipsMode = false; break
       case '--fresh': parsed.options.fresh = true; break
+      case '--credential-approval': parsed.options.vendor = { ...parsed.options.vendor, appCredentialApproval: 'quorum-group' }; break
       case '--custodian-users': parsed.options.custodianUsers = listOf(flag, value()); break
       case '--cmk-name': parsed.options.cmkName = value(); break
       case '--quorum': parsed.options.quorum = num(flag, value(), { int: true, min: 1 }); break

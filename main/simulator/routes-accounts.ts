@@ -8,7 +8,7 @@ import type { Caller, Ctx, Route } from './context'
 import { principalOf } from './context'
 import { badRequest, conflict, DsmError, forbidden, notFound } from './errors'
 import type { App } from './model'
-import { canSeeGroup } from './policy'
+import { canSeeGroup, hasQuorum } from './policy'
 
 /** AppPermissions the simulator knows (the vendor has more; an unknown one is refused, as a typo would be). */
 const PERMISSIONS = new Set([
@@ -94,6 +94,14 @@ export const accountRoutes: Route[] = [
     method: 'GET',
     pattern: '/sys/v1/apps/:app_id/credential',
     auth: 'account',
+    // Some appliances put the credential of an app in a quorum group behind that quorum (VendorChoices.appCredentialApproval).
+    protection(ctx) {
+      const app = appOf(ctx)
+      const quorum = ctx.config.vendor.appCredentialApproval === 'quorum-group'
+        ? Object.keys(app.groups).filter((g) => { const p = ctx.model.groups.get(g)?.approvalPolicy; return !!p && hasQuorum(p) })
+        : []
+      return { policyGroups: quorum, subjects: Object.keys(app.groups).map((group) => ({ group })) }
+    },
     handle(ctx) {
       userCaller(ctx)
       const app = appOf(ctx)

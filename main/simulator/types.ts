@@ -166,6 +166,14 @@ export interface VendorChoices {
   fipsLevel?: number
   /** The `server_mode` a FIPS appliance reports (`Software` | `Sgx`; default 'Sgx', unconfirmed for the FX2200). */
   fipsServerMode?: 'Sgx' | 'Software'
+  /**
+   * Whether reading an app's credential (GET /sys/v1/apps/{id}/credential) needs the quorum of the
+   * app's groups. The vendor's Go client has RequestApprovalToGetAppCredential, so some appliances
+   * ask; when is not public. 'none' (default): an account administrator reads it directly.
+   * 'quorum-group': an app in a group with a quorum policy answers 403 "This operation requires
+   * approval", and the credential is read through an approval request.
+   */
+  appCredentialApproval?: 'none' | 'quorum-group'
 }
 
 /**

@@ -193,9 +193,40 @@ function appDifferences(app: DsmApp, intent: AppIntent): string[] {
   return d
 }
 
-/** Reads the app's API key as the system administrator, shows it (once per attempt) and hands it to the vault. */
+/** Is the key held for the new appliance (one the operator entered) this app's? Only its app id part is decoded. */
+function heldKeyIsFor(ctx: Ctx, appId: string): boolean {
+  let key: Buffer
+  try {
+    key = ctx.apiKey(ctx.plan.added)
+  } catch {
+    return false
+  }
+  try {
+    // base64("<36-character app id>:<secret>"): the first 48 characters are the app id alone.
+    return Buffer.from(key.subarray(0, 48).toString('utf8'), 'base64').toString('utf8').toLowerCase() === appId.toLowerCase()
+  } finally {
+    key.fill(0)
+  }
+}
+
+/**
+ * Reads the app's API key as the system administrator, shows it (once per attempt) and hands it to
+ * the vault. An appliance that keeps an app's credential behind its group's quorum (the vendor's
+ * client has RequestApprovalToGetAppCredential) answers "requires approval": then a key the operator
+ * entered for this very app is used (not shown, it was typed), and without one the step stops by name.
+ */
 async function takeKey(ctx: Ctx, api: AccountsApi, appId: string): Promise<boolean> {
-  const key = await api.apiKey(appId)
+  let key: Buffer
+  try {
+    key = await api.apiKey(appId)
+  } catch (err) {
+    if (!(err instanceof ApprovalRequiredError)) throw err
+    if (heldKeyIsFor(ctx, appId)) {
+      ctx.note(`${ctx.label(ctx.plan.added)} keeps the credential of the app ${appId} behind the quorum; the API key entered for it is this app's and is used`)
+      return false
+    }
+    throw new CeremonyError('APP_KEY_NEEDS_APPROVAL', `${ctx.label(ctx.plan.added)} asks the quorum's approval to read the API key of the app ${appId} this ceremony made. The custodians approve reading it (a credential request in the DSM UI), the operator enters that key for ${ctx.label(ctx.plan.added)}, and the step is run again: it adopts the app and uses the key`)
+  }
   try {
     return ctx.madeApiKey(ctx.plan.added, key, true)
   } finally {
