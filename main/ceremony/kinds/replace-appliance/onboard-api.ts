@@ -104,6 +104,8 @@ export function groupDifferences(group: Group, intent: GroupIntent): { weaker: s
   const found = { n: q?.n ?? 0, of: q?.members.length ?? 0, approveWithLogin: q?.require_password === true }
   const weaker = weakerThan(found, { n: intent.n, of: intent.members.length, approveWithLogin: intent.approveWithLogin })
   if (group.approval_policy?.protect_crypto_operations !== true) weaker.push('its crypto operations (wrap, unwrap, export) do not need the quorum')
+  // One person listed twice counts twice toward the quorum: fewer people than members.
+  if (new Set(userIds).size < userIds.length) weaker.push(`${userIds.length - new Set(userIds).size} member(s) listed twice`)
   const other: string[] = []
   if (found.n > intent.n) other.push(`quorum ${found.n} where the records show ${intent.n}`)
   if (found.of > intent.members.length) other.push(`${found.of} members where the records show ${intent.members.length}`)
