@@ -24,6 +24,7 @@ import { after, before, test } from 'node:test'
 import { parsePlan } from '../main/ceremony/plan'
 import { kindOf } from '../main/ceremony/registry'
 import { guidanceFor } from '../main/ceremony/errors'
+import { verifyRecord } from '../main/evidence'
 import { AccountsApi, DsmConnection, LogsApi, UserSession, groupQuorum, type Group } from '../main/dsm'
 import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
@@ -293,6 +294,7 @@ test('fips-4 is onboarded through the API: the group as the records show it, the
   assert.deepEqual([q.n, q.require_password, groups[0]!.approval_policy?.protect_crypto_operations], [2, true, true])
   assert.deepEqual(q.members.map((m) => emailOf(m.user)).sort(), [...replicationRecord.plan.participants.custodians['fips-1']].sort())
   const record = JSON.parse(readFileSync(summary.record, 'utf8'))
+  assert.equal(verifyRecord(record, { artifactsDir: join(state, 'media') }).ok, true, 'the record verifies')
   const done = (step: string) => record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === step).facts.result
   assert.deepEqual([done('onboard-group').n, done('onboard-group').members.length, done('onboard-group').baseline], [2, 3, { n: 2, of: 3, approveWithLogin: true }])
   assert.deepEqual([done('onboard-app').appId, done('onboard-app').keyShown], [apps[0]!.app_id, false], 'the record holds the app id, and that the key was not shown (no terminal)')
