@@ -348,6 +348,12 @@ export class CeremonyService {
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: connectTo,
       apiKey: (id) => this.secrets.copy(id),
+      // A key the ceremony made (replace-appliance's onboarding) is held in the vault like a typed one.
+      // The screens do not show it yet: the step records that it was not shown.
+      madeApiKey: (id, key) => {
+        this.secrets.set(id, key.toString('utf8'))
+        return false
+      },
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),

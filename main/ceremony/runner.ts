@@ -46,6 +46,8 @@ export interface RunnerDeps {
   /** Named DSM users' sessions, earlier records and the rehearsal outage control (step.ts StepContext). */
   user(signInId: string): Promise<UserSession>
   apiKey(applianceId: string): Buffer
+  /** A key the ceremony made: to the vault, and shown once when asked (step.ts StepContext.madeApiKey). */
+  madeApiKey?(applianceId: string, key: Buffer, show: boolean): boolean
   records(): unknown[]
   outage: ApplianceOutage | null
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
@@ -150,6 +152,10 @@ export class StepRunner {
       exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
       user: (id) => this.deps.user(id),
       apiKey: (id) => this.deps.apiKey(id),
+      madeApiKey: (id, key, show) => {
+        if (!this.deps.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', 'This runner cannot hold an API key the ceremony makes')
+        return this.deps.madeApiKey(id, key, show)
+      },
       records: () => this.deps.records(),
       outage: this.deps.outage,
       recorded: () => this.deps.log.entries(),

@@ -13,12 +13,15 @@ import { afterwards, membershipClose } from '../add-appliance/close'
 import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
 import { withClusterLogs } from '../verify-cluster/appliance-logs'
-import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
+import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs } from './onboard-api'
+import { onboardingSignIn, ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { removalConfig, removeFailedBalancer } from './remove-balancer'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
+  // With `onboarding` in the plan the group and the app are made through the API after the witnessed checklist.
+  const api = plan.onboarding ? [onboardGroup(plan), onboardApp(plan)] : []
   // Behind a load balancer the removal is a change of its one config, shown before it is confirmed.
   const remove = plan.loadBalancer ? [removalConfig(plan), removeFailedBalancer(plan)] : [removeFailed(plan)]
   const logs = membershipApplianceLogs(plan, {
@@ -27,7 +30,7 @@ function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
       return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []
     },
   })
-  return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
+  return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...api, ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
@@ -38,6 +41,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   describe: (plan) => [
     { label: 'Failed appliance', value: `${labelOf(plan, plan.failed.id)}, serial ${plan.failed.serial}: to be ${plan.failed.disposition}${plan.failed.rmaNumber ? ` (RMA ${plan.failed.rmaNumber})` : ''}; evidence ${plan.failed.evidenceFile}` },
     ...membershipDescribe(plan),
+    { label: 'Onboarding', value: plan.onboarding ? `through the API, signed in as ${plan.onboarding.sysadmin}: the quorum group "${plan.quorumGroupName}" as the records show it and the app "${plan.onboarding.appName}" (its API key shown once); the physical setup and the accounts witnessed` : 'witnessed: the group and the app are made by hand' },
   ],
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
@@ -48,10 +52,13 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   },
   summary: (plan, results) => ({
     ...membershipSummary(plan, results),
+    onboardedGroup: results.find(onboardRefs.group)?.groupId ?? null,
+    onboardedApp: results.find(onboardRefs.app)?.appId ?? null,
     removed: results.find(replaceRefs.remove) ? plan.failed.id : null,
     disposition: results.find(replaceRefs.destruction)?.disposition ?? null,
   }),
-  signIns: (plan) => [clusterSignIn(asClusterPlan(plan))],
+  signIns: (plan) => [clusterSignIn(asClusterPlan(plan)), ...(plan.onboarding ? [onboardingSignIn(plan)] : [])],
+  madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),

@@ -35,15 +35,31 @@ export const dispositionText = (r: DestructionResult) => `${r.appliance} (serial
 
 export const onboarding = (plan: ReplaceAppliancePlan) => {
   const label = applianceOf(plan, plan.added).label
-  const checklist = [
+  const physical = [
     `${label} is racked, powered and on the network at ${addressOf(plan, plan.added)}, its TLS key the one the plan pins`,
     `Its account is made and its account administrators are in place (guide §5: the configuration of ${applianceOf(plan, plan.failed.id).label} was not backed up)`,
-    `The quorum group "${plan.quorumGroupName}" is made with the custodians the plan names for it and a policy no weaker than the records show`,
-    'The app is made in that group and its API key was entered on this workstation, never written down',
   ]
+  // With API onboarding the next two steps make the group and the app; the people make only what the API cannot.
+  const checklist = plan.onboarding
+    ? [
+      ...physical,
+      `The system administrator ${plan.onboarding.sysadmin} has a user account on it and will type their own password on this workstation`,
+      `The account administrators made a user account for each custodian: ${(plan.participants.custodians[plan.added] ?? []).join(', ')}`,
+      `No group named "${plan.quorumGroupName}" and no app named "${plan.onboarding.appName}" was made by hand: the next steps make them`,
+    ]
+    : [
+      ...physical,
+      `The quorum group "${plan.quorumGroupName}" is made with the custodians the plan names for it and a policy no weaker than the records show`,
+      'The app is made in that group and its API key was entered on this workstation, never written down',
+    ]
   return defineStep<z.infer<typeof OnboardingResult>, Record<string, never>, ReplaceAppliancePlan>({
     id: replaceRefs.onboarding.id, name: 'onboarding', group: null, appliances: [], interaction: 'run', confirmation: null, result: OnboardingResult,
-    text: { where: label, title: `Witness the onboarding of ${label}`, explain: 'What the app cannot do through the API was done by hand before this step; the witnesses check each item and sign. The next step checks the appliance against the records.', witnessItems: checklist },
+    text: {
+      where: label, title: `Witness the onboarding of ${label}`, witnessItems: checklist,
+      explain: plan.onboarding
+        ? 'The physical setup and the accounts were done by hand before this step (the app cannot do them through the API); the witnesses check each item and sign. The next steps make the quorum group and the app through the API.'
+        : 'What the app cannot do through the API was done by hand before this step; the witnesses check each item and sign. The next step checks the appliance against the records.',
+    },
     intent: () => ({}),
     look: async () => null,
     act: async (ctx) => ({ appliance: ctx.plan.added, checklist }),
