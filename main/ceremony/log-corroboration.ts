@@ -44,6 +44,8 @@ export interface CeremonyCall {
   action: CallAction
   /** In words, for a finding when its entry is missing. */
   what: string
+  /** Made at least once and possibly again, a number the record cannot know (a key read again after a restart): further like entries are this call's too. */
+  repeats?: true
 }
 
 /** An entry of an appliance's log, as the corroboration reads it. */
@@ -158,8 +160,9 @@ export function corroborate(input: CorroborationInput): Corroboration {
       continue
     }
     const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
-    if (match) {
-      match.found = true
+    const again = match ? null : pending.find((p) => p.found && p.call.repeats && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
+    if (match || again) {
+      if (match) match.found = true
       matched.push(e)
       corroborated++
       continue

@@ -22,6 +22,8 @@ const afterwardsRef = stepRef(afterwardsId, AfterwardsResult)
 export interface MembershipLogsOptions {
   /** Changes to the group after the proof (replace-appliance: the failed appliance's config removed). */
   groupChanges?(ctx: Ctx): { object: string; what: string }[]
+  /** Calls on the FIPS appliances besides the replication's (replace-appliance: the onboarding's on the new one). */
+  more?(ctx: Ctx): CeremonyCall[]
 }
 
 export function membershipApplianceLogs(plan: MembershipPlan, opts: MembershipLogsOptions = {}) {
@@ -31,7 +33,7 @@ export function membershipApplianceLogs(plan: MembershipPlan, opts: MembershipLo
     calls: (anyCtx, app) => {
       const ctx = anyCtx as unknown as Ctx
       const admin = app(cluster)
-      const calls: CeremonyCall[] = replicationCalls({ ...ctx, plan: replicationView(ctx.plan) } as never, app)
+      const calls: CeremonyCall[] = [...replicationCalls({ ...ctx, plan: replicationView(ctx.plan) } as never, app), ...(opts.more?.(ctx) ?? [])]
       const onCluster = (object: string, action: CeremonyCall['action'], what: string) => calls.push({ appliance: cluster, actor: admin, object, action, what })
       const joined = ctx.find(memberRefs.joinGroup)
       if (joined) onCluster(joined.groupId, 'ADMINISTRATIVE', `added ${ctx.label(ctx.plan.added)}'s config ${joined.configId} to the group`)

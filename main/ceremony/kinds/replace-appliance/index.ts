@@ -13,7 +13,7 @@ import { afterwards, membershipClose } from '../add-appliance/close'
 import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
 import { withClusterLogs } from '../verify-cluster/appliance-logs'
-import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs } from './onboard-api'
+import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs, onboardingCalls } from './onboard-api'
 import { onboardingSignIn, ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { removalConfig, removeFailedBalancer } from './remove-balancer'
 import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
@@ -25,6 +25,7 @@ function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   // Behind a load balancer the removal is a change of its one config, shown before it is confirmed.
   const remove = plan.loadBalancer ? [removalConfig(plan), removeFailedBalancer(plan)] : [removeFailed(plan)]
   const logs = membershipApplianceLogs(plan, {
+    more: (ctx) => onboardingCalls(ctx as never),
     groupChanges: (ctx) => {
       const removed = ctx.find(replaceRefs.remove)
       return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []

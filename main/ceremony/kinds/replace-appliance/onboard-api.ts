@@ -26,6 +26,7 @@ import { defineStep, item, stepRef, type StepContext } from '../../step'
 import { onCluster } from '../add-appliance/preflight'
 import { BUILDS_ON_KINDS, baselineOf, weakerThan } from '../add-appliance/records'
 import { QuorumFacts } from '../add-appliance/results'
+import type { CeremonyCall } from '../../appliance-logs'
 import { ONBOARDING_SIGN_IN, type ReplaceAppliancePlan } from './plan'
 
 type Ctx = StepContext<ReplaceAppliancePlan>
@@ -37,12 +38,16 @@ const Member = z.strictObject({ email: z.string(), userId: z.string() })
 export const OnboardGroupResult = z.strictObject({
   appliance: z.string(), groupId: z.string(), name: z.string(), n: z.number().int(), members: z.array(Member),
   approveWithLogin: z.boolean(), protectCryptoOperations: z.literal(true), baseline: QuorumFacts,
+  /** The system administrator's DSM user id: whose entries in the appliance's own log are this step's (C.0). */
+  by: z.string(),
   /** The failed appliance's custodians as the records name them (null: no record names them). */
   recorded: z.array(z.string()).nullable(),
 })
 export type OnboardGroupResult = z.infer<typeof OnboardGroupResult>
 export const OnboardAppResult = z.strictObject({
   appliance: z.string(), appId: z.string(), name: z.string(), groupId: z.string(), permissions: z.array(z.string()),
+  /** The system administrator's DSM user id (C.0). */
+  by: z.string(),
   /** The key was put before the operator's eyes once (false: no screen to show it on; it was still held). */
   keyShown: z.boolean(),
 })
@@ -123,8 +128,9 @@ function refuseGroup(ctx: Ctx, intent: GroupIntent, d: { weaker: string[]; other
   throw new CeremonyError('GROUP_CONFLICT', `A group ${where} is already there and is not the one this ceremony makes: ${d.other.join('; ')}. Nothing was changed`)
 }
 
-const groupResult = (ctx: Ctx, group: Group, intent: GroupIntent): OnboardGroupResult => ({
-  appliance: ctx.plan.added, groupId: group.group_id, name: group.name, n: intent.n, members: intent.members,
+const signedInAs = async (ctx: Ctx) => (await ctx.user(ONBOARDING_SIGN_IN)).entityId
+const groupResult = async (ctx: Ctx, group: Group, intent: GroupIntent): Promise<OnboardGroupResult> => ({
+  by: await signedInAs(ctx), appliance: ctx.plan.added, groupId: group.group_id, name: group.name, n: intent.n, members: intent.members,
   approveWithLogin: intent.approveWithLogin, protectCryptoOperations: true, baseline: intent.baseline, recorded: intent.recorded,
 })
 
@@ -244,8 +250,8 @@ async function existingApp(ctx: Ctx, api: AccountsApi, intent: AppIntent): Promi
   return app
 }
 
-const appResult = (ctx: Ctx, app: DsmApp, intent: AppIntent, keyShown: boolean): OnboardAppResult => ({
-  appliance: ctx.plan.added, appId: app.app_id, name: app.name, groupId: intent.groupId, permissions: intent.permissions, keyShown,
+const appResult = async (ctx: Ctx, app: DsmApp, intent: AppIntent, keyShown: boolean): Promise<OnboardAppResult> => ({
+  by: await signedInAs(ctx), appliance: ctx.plan.added, appId: app.app_id, name: app.name, groupId: intent.groupId, permissions: intent.permissions, keyShown,
 })
 
 export const onboardApp = (plan: ReplaceAppliancePlan) => {
@@ -304,4 +310,24 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
 /** The key this ceremony made, for the engine to read again after a restart (made-keys.ts). */
 export function madeApiKeysOf(plan: ReplaceAppliancePlan, app: OnboardAppResult | null) {
   return plan.onboarding && app ? [{ applianceId: app.appliance, signInId: ONBOARDING_SIGN_IN, appId: app.appId }] : []
+}
+
+/**
+ * The onboarding's own entries in the new appliance's log (C.0): the group and the app made, and the
+ * app's credential read by the system administrator. The credential is read once by the step and
+ * again after each restart that lost the key (made-keys.ts), a number the record cannot know when a
+ * kill fell between the read and the result: any number of reads of this app's credential by this
+ * system administrator are the ceremony's, at least one; a read by anyone else is a finding.
+ */
+export function onboardingCalls(ctx: Ctx): CeremonyCall[] {
+  const group = ctx.find(onboardRefs.group)
+  const app = ctx.find(onboardRefs.app)
+  const on = ctx.plan.added
+  return [
+    ...(group ? [{ appliance: on, actor: group.by, object: group.groupId, action: 'ADMINISTRATIVE' as const, what: `made the quorum group "${group.name}"` }] : []),
+    ...(app ? [
+      { appliance: on, actor: app.by, object: app.appId, action: 'ADMINISTRATIVE' as const, what: `made the app "${app.name}"` },
+      { appliance: on, actor: app.by, object: app.appId, action: 'ADMINISTRATIVE' as const, what: `read the API key of the app "${app.name}"`, repeats: true as const },
+    ] : []),
+  ]
 }
