@@ -137,6 +137,8 @@ export async function networkBench(row: (name: string, value: string) => void): 
     // own work, in this process) and what is left for the engine (TLS and JSON on both ends,
     // validation, journal serialisation).
     const restMs = processingMs - r.fsyncMs - r.applianceMs
+    // Set-up and fsyncs alone, with no CPU at all: the ratio sequential requests could reach at best.
+    row(`  floor from set-up and fsyncs alone`, ((r.requests * RTT_MS + setupMs + r.fsyncMs) / (r.requests * RTT_MS)).toFixed(2))
     row(`    of which the appliances' own work`, `${(r.applianceMs / 1000).toFixed(2)} s; the rest (engine, TLS and JSON on both ends) ${(restMs / 1000).toFixed(2)} s (${(restMs / r.requests).toFixed(1)} ms per request)`)
   }
   // What one more target costs: the difference between the runs, per target.

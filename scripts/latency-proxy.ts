@@ -62,7 +62,8 @@ export async function startLatencyProxy(target: { host: string; port: number }, 
       s.on('error', () => undefined) // a reset shows as 'close', which reaches the other side in order
       s.on('close', () => open.delete(s))
       s.on('data', (chunk: Buffer) => {
-        seen.lastData = Date.now()
+        // Idle is counted up to the close: what crosses after it (the appliance's own close) does not count.
+        if (seen.closedBy === 'open') seen.lastData = Date.now()
         if (s === client) seen.fromClient += chunk.length
       })
       // Who ended the connection first, as the proxy sees it.
