@@ -200,6 +200,19 @@ export const SecretsViewSchema = z.strictObject({
 })
 export type SecretsView = z.infer<typeof SecretsViewSchema>
 
+/**
+ * An API key the ceremony made (replace-appliance's onboarding) that the operator may reveal once on
+ * the run screen (main/ceremony/key-reveal.ts). Never the key: only whether it may still be shown.
+ */
+export const KeyRevealViewSchema = z.strictObject({
+  applianceId: z.string(), label: z.string(), stepId: z.string(),
+  state: z.enum(['offered', 'shown', 'lapsed']),
+  shownAt: z.string().nullable(),
+  /** Why it can no longer be shown: the secrets were wiped, or another key was entered for it. */
+  lapsed: z.enum(['wiped', 'replaced']).nullable(),
+})
+export type KeyRevealView = z.infer<typeof KeyRevealViewSchema>
+
 /** One line of the deviation register: what departed from the script, and how it was resolved. */
 export const DeviationSchema = z.strictObject({
   id: z.string(), seq: z.number(), ts: z.string(), step: z.string(), scriptId: z.string().nullable(),
@@ -248,6 +261,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   stations: StationsViewSchema.nullable().optional(),
   /** When the API keys are wiped (absent from snapshots made before this field existed). */
   secrets: SecretsViewSchema.optional(),
+  /** Keys the ceremony made that the operator may reveal once (absent from snapshots made before this field existed). */
+  keyReveals: z.array(KeyRevealViewSchema).optional(),
 })
 export type CeremonySnapshot = z.infer<typeof CeremonySnapshotSchema>
 

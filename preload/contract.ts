@@ -147,6 +147,12 @@ export const invokes = {
   // -- Kinds that sign in as a named user or build on earlier records (link-cluster, verify-cluster).
   /** A named DSM user's password (the cluster administrator's): goes straight to main memory, never comes back. */
   setPassword: { channel: 'session:set-password', request: z.strictObject({ signInId: oneLine(z.string().min(1).max(64)), password: Secret }), response: CeremonySnapshotSchema },
+  /**
+   * The operator asks, on the run screen, to see once the API key the ceremony made for an appliance
+   * (replace-appliance's onboarding). The only channel that carries a key to the renderer: answered
+   * once per offer (then KEY_ALREADY_SHOWN), recorded in the log (never the key) before it answers.
+   */
+  revealApiKey: { channel: 'session:reveal-api-key', request: z.strictObject({ applianceId: oneLine(z.string().min(1).max(64)) }), response: z.strictObject({ applianceId: z.string(), apiKey: z.string().min(1).max(4096) }) },
   /** Main shows the open-file dialog for an earlier ceremony record, reads and verifies it; the renderer never sees the path. */
   openRecord: { channel: 'session:open-record', request: Empty, response: z.strictObject({ cancelled: z.boolean(), snapshot: CeremonySnapshotSchema }) },
   /** Stations: which station this workstation is (a plan across sites). */

@@ -22,6 +22,8 @@ export interface VaultOptions {
   now: () => Date
   /** Called after an idle wipe (the caller ends the DSM sessions and tells the screens). */
   onIdle(): void
+  /** Called at every wipe, whatever its reason (a key's one-time reveal lapses: key-reveal.ts). */
+  onWipe?(reason: WipeReason): void
 }
 
 export class ApiKeyVault {
@@ -37,6 +39,11 @@ export class ApiKeyVault {
   /** Stores the key as typed (trimmed), replacing and zeroing any earlier one; counts as activity. */
   set(applianceId: string, key: string): void {
     this.hold(this.keys, applianceId, Buffer.from(key.trim(), 'utf8'))
+  }
+
+  /** Stores a copy of a key the ceremony made (the caller zeroes its own); counts as activity. */
+  setCopy(applianceId: string, key: Buffer): void {
+    this.hold(this.keys, applianceId, Buffer.from(key))
   }
 
   /** Stores a sign-in's password, replacing and zeroing any earlier one; counts as activity. */
@@ -102,6 +109,7 @@ export class ApiKeyVault {
       map.clear()
     }
     if (held) this.last = { reason, at: this.options.now().toISOString() }
+    this.options.onWipe?.(reason)
   }
 
   view(): SecretsView {

@@ -11,6 +11,9 @@ import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningCluster, RunningSimulator } from '../simulator'
 import { ApiKeyVault } from './api-key-vault'
+import { ENTRY } from './entry-kinds'
+import { KeyReveals } from './key-reveal'
+import { labelOf } from './plan-envelope'
 import type { ResolutionInput } from './witness-desk'
 import { CeremonyEngine, type EngineOptions } from './engine'
 import { findInterrupted } from './interrupted'
@@ -65,6 +68,8 @@ export class CeremonyService {
   private opening: Promise<CeremonyEngine> | null = null
   /** API keys and sign-in passwords, main-process memory only: wiped at the seal, after the idle time-out, on quit. */
   private readonly secrets: ApiKeyVault
+  /** Keys the ceremony made that the operator may see once on the run screen (key-reveal.ts); never the keys themselves. */
+  private readonly reveals: KeyReveals
   /** The connection checks, with the vault's keys (service-connections.ts). */
   private readonly connections: ApplianceConnections
   /** A rehearsal's simulated appliances and cluster (service-rehearsal.ts). */
@@ -93,7 +98,9 @@ export class CeremonyService {
       idleTimeoutMs: () => (this.plan?.mode === 'production' ? (deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0),
       now: deps.now ?? (() => new Date()),
       onIdle: () => void this.endSessions(),
+      onWipe: () => this.reveals.lapse('wiped'),
     })
+    this.reveals = new KeyReveals(deps.now ?? (() => new Date()))
     this.connections = new ApplianceConnections(this.secrets)
     this.extras = new SignInsAndRecords(this.secrets)
     this.rehearsal = new RehearsalSystems(deps)
@@ -142,6 +149,7 @@ export class CeremonyService {
     this.exported.clear()
     this.findings = []
     this.secrets.wipe('new-plan')
+    this.reveals.reset()
     this.connections.forgetChecks()
     this.extras.reset()
     if (plan.mode === 'production') await this.rehearsal.close()
@@ -155,6 +163,8 @@ export class CeremonyService {
     const plan = this.requirePlan()
     if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
     this.connections.setKey(applianceId, apiKey)
+    // A key typed over the one the ceremony made: the made one is gone, and so is its reveal.
+    this.reveals.lapse('replaced', applianceId)
     this.changed()
     return this.snapshot()
   }
@@ -240,6 +250,36 @@ export class CeremonyService {
   private async syncArrivals(engine: CeremonyEngine): Promise<void> {
     const here = new Set(peopleOf(engine.plan, engine, this.arrivals).filter((p) => p.present).map((p) => p.name))
     for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
+  }
+
+  /**
+   * The operator asked to see, once, the API key the ceremony made for an appliance (key-reveal.ts):
+   * the offer is taken first (a second call answers KEY_ALREADY_SHOWN), the reveal is recorded in
+   * the log (never the key), and only then does the key leave main, as the answer to this call.
+   */
+  async revealApiKey(applianceId: string): Promise<{ applianceId: string; apiKey: string }> {
+    const plan = this.requirePlan()
+    if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
+    const label = labelOf(plan, applianceId)
+    const claim = this.reveals.claim(applianceId, label)
+    const engine = this.engine
+    const key = engine && engine.record(claim.stepId).state === 'done' ? this.secrets.copy(applianceId) : undefined
+    if (!engine || !key) {
+      claim.undo()
+      throw new CeremonyError('KEY_NOT_OFFERED', `The API key made for ${label} is shown once its step is done and while it is held in memory`)
+    }
+    try {
+      await engine.people((desk) => desk.apiKeyShown(claim.stepId, applianceId, this.stations.operator(plan)))
+    } catch (err) {
+      claim.undo()
+      key.fill(0)
+      throw err
+    }
+    this.secrets.touch()
+    const apiKey = key.toString('utf8')
+    key.fill(0)
+    this.changed()
+    return { applianceId, apiKey }
   }
 
   // -- running ---------------------------------------------------------------------------------
@@ -343,16 +383,20 @@ export class CeremonyService {
     for (const d of [stateDir, mediaDir]) mkdirSync(d, { recursive: true, mode: 0o700 })
     const planCopy = join(stateDir, 'plan.json')
     if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
+    let opened: CeremonyEngine | null = null
     const options: EngineOptions = {
       plan, stateDir, mediaDir,
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: connectTo,
       apiKey: (id) => this.secrets.copy(id),
-      // A key the ceremony made (replace-appliance's onboarding) is held in the vault like a typed one.
-      // The screens do not show it yet: the step records that it was not shown.
-      madeApiKey: (id, key) => {
-        this.secrets.set(id, key.toString('utf8'))
-        return false
+      // A key the ceremony made (replace-appliance's onboarding) is held in the vault like a typed one
+      // and, when its step asks, offered for one reveal on the run screen (revealApiKey), unless the
+      // log says it was shown already (a step run again after a restart reads the same key).
+      madeApiKey: (id, key, show, stepId) => {
+        this.secrets.setCopy(id, key)
+        if (!show || !stepId) return 'held'
+        const shownBefore = (opened?.logEntries() ?? []).some((e) => e.kind === ENTRY.apiKeyShown && e.facts['appliance'] === id)
+        return this.reveals.offer(id, stepId, shownBefore)
       },
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
@@ -361,7 +405,7 @@ export class CeremonyService {
       ...(this.deps.now ? { now: this.deps.now } : {}),
       ...this.extras.engineOptions(),
     }
-    const engine = await CeremonyEngine.open(options)
+    const engine = (opened = await CeremonyEngine.open(options))
     await this.syncArrivals(engine)
     this.findings = await engine.resume()
     this.engine = engine
@@ -407,6 +451,7 @@ export class CeremonyService {
       rehearsalKinds: this.rehearsal.kinds(),
       ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
       secrets: this.secrets.view(),
+      keyReveals: plan ? this.reveals.views((id) => labelOf(plan, id)) : [],
     }
   }
 

@@ -12,6 +12,9 @@ import type { Plan, PlanAppliance } from './plan-envelope'
 import type { Boundary } from './runner'
 import type { Software } from './software'
 
+/** What became of a key the ceremony made (EngineOptions.madeApiKey). */
+export type MadeKeyShown = 'shown' | 'offered' | 'held'
+
 export interface EngineOptions {
   plan: Plan
   /** Journal, audit log, lock and the sealed record live here. */
@@ -26,10 +29,12 @@ export interface EngineOptions {
   /**
    * An API key the ceremony made (replace-appliance's onboarding), to be held like a typed one (the
    * vault: never persisted) so `apiKey` answers it from now on, and, when `show`, shown once to the
-   * operator. Returns whether it was shown. `key` is the caller's: copy it. Without this option a
-   * ceremony that makes a key refuses (API_KEY_NOT_HELD).
+   * operator: at once on a terminal ('shown'), or offered for one reveal the operator asks for on
+   * the run screen ('offered'; the reveal is its own log entry, made by `stepId`'s key). 'held': not
+   * shown. `key` is the caller's: copy it. Without this option a ceremony that makes a key refuses
+   * (API_KEY_NOT_HELD).
    */
-  madeApiKey?(applianceId: string, key: Buffer, show: boolean): boolean
+  madeApiKey?(applianceId: string, key: Buffer, show: boolean, stepId?: string): MadeKeyShown
   operator: string
   now?: () => Date
   poll?: { initialIntervalMs?: number; maxIntervalMs?: number }

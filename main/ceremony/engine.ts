@@ -69,7 +69,7 @@ export class CeremonyEngine {
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
       user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
-      madeApiKey: (id, key, show) => holdMadeKey(options, applianceOf(this.plan, id).label, id, key, show),
+      madeApiKey: (id, key, show, stepId) => holdMadeKey(options, applianceOf(this.plan, id).label, id, key, show, stepId),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })

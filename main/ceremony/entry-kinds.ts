@@ -37,6 +37,11 @@ export const ENTRY = {
    * The step refused; the deviation register lists each one.
    */
   materialsMismatch: 'materials-mismatch',
+  /**
+   * The operator revealed, once, on the run screen, an API key the ceremony made (replace-appliance's
+   * onboarding): facts { appliance, by }. Never the key. Its step's result says it was offered.
+   */
+  apiKeyShown: 'api-key-shown',
 } as const
 
 export type EntryKind = (typeof ENTRY)[keyof typeof ENTRY]

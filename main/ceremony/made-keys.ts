@@ -8,14 +8,14 @@
  */
 import { AccountsApi, type UserSession } from '../dsm'
 import { CeremonyError } from '../errors'
-import type { EngineOptions } from './engine-options'
+import type { EngineOptions, MadeKeyShown } from './engine-options'
 
 export interface MadeKey { applianceId: string; signInId: string; appId: string }
 
 /** A key the ceremony made goes where typed keys go; without a holder it is refused, never dropped silently. */
-export function holdMadeKey(options: Pick<EngineOptions, 'madeApiKey'>, label: string, applianceId: string, key: Buffer, show: boolean): boolean {
+export function holdMadeKey(options: Pick<EngineOptions, 'madeApiKey'>, label: string, applianceId: string, key: Buffer, show: boolean, stepId?: string): MadeKeyShown {
   if (!options.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', `This workstation cannot hold the API key made for ${label}: run the ceremony in the app or with ceremony run`)
-  return options.madeApiKey(applianceId, key, show)
+  return options.madeApiKey(applianceId, key, show, stepId)
 }
 
 export interface RecallDeps {

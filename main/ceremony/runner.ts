@@ -18,6 +18,7 @@ import { readFileCapped, readFileVerified, writeFileAtomic } from '../media'
 import { ENTRY } from './entry-kinds'
 import { isFileSystemCode, keepsIntent } from './error-codes'
 import type { Journal } from './journal'
+import type { MadeKeyShown } from './engine-options'
 import type { ApplianceOutage } from './outage'
 import { labelOf, type Plan } from './plan-envelope'
 import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type Mismatch, type StepContext, type StepRef } from './step'
@@ -47,7 +48,7 @@ export interface RunnerDeps {
   user(signInId: string): Promise<UserSession>
   apiKey(applianceId: string): Buffer
   /** A key the ceremony made: to the vault, and shown once when asked (step.ts StepContext.madeApiKey). */
-  madeApiKey?(applianceId: string, key: Buffer, show: boolean): boolean
+  madeApiKey?(applianceId: string, key: Buffer, show: boolean, stepId: string): MadeKeyShown
   records(): unknown[]
   outage: ApplianceOutage | null
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
@@ -154,7 +155,7 @@ export class StepRunner {
       apiKey: (id) => this.deps.apiKey(id),
       madeApiKey: (id, key, show) => {
         if (!this.deps.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', 'This runner cannot hold an API key the ceremony makes')
-        return this.deps.madeApiKey(id, key, show)
+        return this.deps.madeApiKey(id, key, show, step.id)
       },
       records: () => this.deps.records(),
       outage: this.deps.outage,

@@ -15,6 +15,7 @@
 import type { z } from 'zod'
 import type { AppSession, ApprovalRequest, UserSession } from '../dsm'
 import type { LogEntry } from '../evidence'
+import type { MadeKeyShown } from './engine-options'
 import type { ApplianceOutage } from './outage'
 import type { Plan } from './plan-envelope'
 import type { StepInput, Typed } from './step-input'
@@ -103,11 +104,11 @@ export interface StepContext<P extends Plan = Plan> {
   apiKey(applianceId: string): Buffer
   /**
    * An API key this ceremony made (replace-appliance's onboarding): handed to the secrets vault like
-   * a typed one, never journaled, logged or written, and, when `show`, shown once to the operator.
-   * Returns whether it was shown (false: this workstation has no screen for it). The caller keeps
-   * and zeroes its own Buffer.
+   * a typed one, never journaled, logged or written, and, when `show`, shown once to the operator:
+   * 'shown' at once (a terminal), 'offered' for one reveal the operator asks for on the run screen,
+   * 'held' not at all (no screen for it). The caller keeps and zeroes its own Buffer.
    */
-  madeApiKey(applianceId: string, key: Buffer, show: boolean): boolean
+  madeApiKey(applianceId: string, key: Buffer, show: boolean): MadeKeyShown
   /** A named DSM user's session at one of the kind's sign-ins (the cluster administrator, sign-in.ts). */
   user(signInId: string): Promise<UserSession>
   /** Earlier ceremony records the operator provided, as parsed JSON: unverified until a step verifies them. */

@@ -138,6 +138,12 @@ export class WitnessDesk {
   }
 
   /** Someone named in the plan arrives in or leaves the room. */
+  /** The operator revealed a key the step made, once (key-reveal.ts): recorded before the key leaves main. */
+  async apiKeyShown(stepId: string, applianceId: string, by: string): Promise<void> {
+    await this.log.append({ actor: by, step: stepId, kind: ENTRY.apiKeyShown, facts: { appliance: applianceId, by, shown: 'once, on the run screen, at the operator\'s request' } })
+    this.changed()
+  }
+
   async attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
     const known = participantsOf(this.plan).find((p) => p.name === person)
     if (!known) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${person}" is not named in the plan`)

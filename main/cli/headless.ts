@@ -87,7 +87,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       madeApiKey: (id, key, show) => {
         made.get(id)?.fill(0)
         made.set(id, Buffer.from(key))
-        return show && options.showApiKey ? options.showApiKey(id, key) : false
+        return show && options.showApiKey?.(id, key) ? 'shown' : 'held'
       },
       operator: options.plan.participants.operator,
       software: cliSoftware(),

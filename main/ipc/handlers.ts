@@ -47,6 +47,7 @@ export function createHandlers(services: Services): Handlers {
     exportRecord: ({ format }) => ceremony.exportRecord(format),
     getRecord: () => ceremony.getRecord(),
     setPassword: ({ signInId, password }) => ceremony.setPassword(signInId, password),
+    revealApiKey: ({ applianceId }) => ceremony.revealApiKey(applianceId),
     openRecord: () => ceremony.openRecord(),
     chooseStation: ({ stationId }) => ceremony.stations.choose(stationId),
     listVolumes: () => ceremony.stations.listVolumes(),

@@ -14,7 +14,7 @@
  * - `onboard-app` makes the ceremony's app in that group, reads its API key once through the
  *   credential endpoint, shows it once to the operator and hands it to the secrets vault. The key is
  *   never in the journal, the log, the record or on the media: the record holds the app id and
- *   whether the key was shown. An app of that name is used only if this ceremony's intent made it.
+ *   whether the key was shown or offered (the reveal itself is a log entry). An app of that name is used only if this ceremony's intent made it.
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
@@ -48,8 +48,15 @@ export const OnboardAppResult = z.strictObject({
   appliance: z.string(), appId: z.string(), name: z.string(), groupId: z.string(), permissions: z.array(z.string()),
   /** The system administrator's DSM user id (C.0). */
   by: z.string(),
-  /** The key was put before the operator's eyes once (false: no screen to show it on; it was still held). */
+  /** The key was put before the operator's eyes at once, on a terminal (`ceremony run`). */
   keyShown: z.boolean(),
+  /**
+   * The app offered the key for one reveal on the run screen. Whether the operator revealed it is
+   * not this step's fact (it happens after the step, when the operator asks): it is the log's own
+   * `api-key-shown` entry, and the witnesses' sign-off of this step attests it was not copied.
+   * Absent in results journaled before the app could show it: false.
+   */
+  keyOffered: z.boolean().default(false),
 })
 export type OnboardAppResult = z.infer<typeof OnboardAppResult>
 
@@ -223,7 +230,10 @@ function heldKeyIsFor(ctx: Ctx, appId: string): boolean {
  * client has RequestApprovalToGetAppCredential) answers "requires approval": then a key the operator
  * entered for this very app is used (not shown, it was typed), and without one the step stops by name.
  */
-async function takeKey(ctx: Ctx, api: AccountsApi, appId: string): Promise<boolean> {
+type KeyFate = { keyShown: boolean; keyOffered: boolean }
+const HELD: KeyFate = { keyShown: false, keyOffered: false }
+
+async function takeKey(ctx: Ctx, api: AccountsApi, appId: string): Promise<KeyFate> {
   let key: Buffer
   try {
     key = await api.apiKey(appId)
@@ -231,12 +241,13 @@ async function takeKey(ctx: Ctx, api: AccountsApi, appId: string): Promise<boole
     if (!(err instanceof ApprovalRequiredError)) throw err
     if (heldKeyIsFor(ctx, appId)) {
       ctx.note(`${ctx.label(ctx.plan.added)} keeps the credential of the app ${appId} behind the quorum; the API key entered for it is this app's and is used`)
-      return false
+      return HELD
     }
     throw new CeremonyError('APP_KEY_NEEDS_APPROVAL', `${ctx.label(ctx.plan.added)} asks the quorum's approval to read the API key of the app ${appId} this ceremony made. The custodians approve reading it (a credential request in the DSM UI), the operator enters that key for ${ctx.label(ctx.plan.added)}, and the step is run again: it adopts the app and uses the key`)
   }
   try {
-    return ctx.madeApiKey(ctx.plan.added, key, true)
+    const fate = ctx.madeApiKey(ctx.plan.added, key, true)
+    return { keyShown: fate === 'shown', keyOffered: fate === 'offered' }
   } finally {
     key.fill(0)
   }
@@ -250,8 +261,8 @@ async function existingApp(ctx: Ctx, api: AccountsApi, intent: AppIntent): Promi
   return app
 }
 
-const appResult = async (ctx: Ctx, app: DsmApp, intent: AppIntent, keyShown: boolean): Promise<OnboardAppResult> => ({
-  by: await signedInAs(ctx), appliance: ctx.plan.added, appId: app.app_id, name: app.name, groupId: intent.groupId, permissions: intent.permissions, keyShown,
+const appResult = async (ctx: Ctx, app: DsmApp, intent: AppIntent, fate: KeyFate): Promise<OnboardAppResult> => ({
+  by: await signedInAs(ctx), appliance: ctx.plan.added, appId: app.app_id, name: app.name, groupId: intent.groupId, permissions: intent.permissions, ...fate,
 })
 
 export const onboardApp = (plan: ReplaceAppliancePlan) => {
@@ -262,8 +273,8 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
     text: {
       where: `${label}, signed in as ${plan.onboarding?.sysadmin ?? 'its system administrator'}`,
       title: `Make the app "${name}" in "${plan.quorumGroupName}" and show its API key once`,
-      explain: 'The app the ceremony uses on the new appliance is made in the quorum group. Its API key is read once, shown once on this screen and kept in this workstation\'s memory for the rest of the ceremony (wiped at the seal, after the idle time-out and on quit). It is never written to the journal, the log, the record or the media: the record keeps the app id and that the key was shown.',
-      witnessItems: ['The app id was read aloud', 'The API key was shown once and not written down or photographed'],
+      explain: 'The app the ceremony uses on the new appliance is made in the quorum group. Its API key is read once, offered once on this screen (the operator asks to see it, to confirm it was made; it is typed nowhere) and kept in this workstation\'s memory for the rest of the ceremony (wiped at the seal, after the idle time-out and on quit). It is never written to the journal, the log, the record or the media: the record keeps the app id, that the key was offered, and when it was shown.',
+      witnessItems: ['The app id was read aloud', 'The API key was shown at most once, and not written down, photographed or typed anywhere'],
     },
     intent: (ctx) => ({ name, description: `Key ceremony app, made by ceremony ${ctx.plan.id} (${nonce()})`, groupId: ctx.get(onboardRefs.group).groupId, permissions: [...ONBOARDING_APP_PERMISSIONS] }),
     async look(ctx, earlier) {
@@ -271,9 +282,9 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
       const app = await existingApp(ctx, api, earlier)
       if (!app) return null
       // The vault never outlives the process: the key is read again through the credential endpoint.
-      const shown = await takeKey(ctx, api, app.app_id)
-      ctx.note(`the app "${app.name}" (${app.app_id}) this ceremony made before the interruption was adopted; its API key was read again by ${ctx.plan.onboarding?.sysadmin ?? 'the system administrator'}${shown ? ' and shown again' : ''}`)
-      return appResult(ctx, app, earlier, shown)
+      const fate = await takeKey(ctx, api, app.app_id)
+      ctx.note(`the app "${app.name}" (${app.app_id}) this ceremony made before the interruption was adopted; its API key was read again by ${ctx.plan.onboarding?.sysadmin ?? 'the system administrator'}${fate.keyShown ? ' and shown again' : fate.keyOffered ? ' and offered again for one reveal' : ''}`)
+      return appResult(ctx, app, earlier, fate)
     },
     async act(ctx, intent) {
       const { api } = await accounts(ctx)
@@ -300,7 +311,9 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
         ...item('App', `"${r.name}" (${r.appId}) on ${ctx.label(r.appliance)}`),
         ...item('In the group', r.groupId),
         ...item('Permissions', r.permissions.join(', ')),
-        ...item('API key', r.keyShown ? 'shown once to the operator; held in this workstation\'s memory only' : 'held in this workstation\'s memory only (no screen to show it on)'),
+        ...item('API key', r.keyShown ? 'shown once to the operator; held in this workstation\'s memory only'
+          : r.keyOffered ? 'offered once to the operator on the run screen (the reveal, if asked for, is its own log entry); held in this workstation\'s memory only'
+            : 'held in this workstation\'s memory only (no screen to show it on)'),
       ],
       comparisons: [],
     }),

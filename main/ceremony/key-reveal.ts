@@ -1,0 +1,86 @@
+/**
+ * The one-time reveal, on the run screen, of an API key the ceremony made (replace-appliance's
+ * onboarding, P.2 `onboard-app`). The key itself stays in the secrets vault (api-key-vault.ts):
+ * this module holds only which appliance's key may be revealed, by which step, and what became of
+ * the offer. The attacker it is written against is anyone at the screen (or a compromised
+ * renderer) who would see the key more than once, or after it was meant to be gone:
+ *   - the key crosses IPC only on the operator's explicit request, and only once: the offer is
+ *     claimed before the key leaves main, so a second request, even one racing the first, answers
+ *     KEY_ALREADY_SHOWN;
+ *   - only a key its step verified is revealed (the step is done: its key opened a session that
+ *     reaches the quorum group);
+ *   - an offer lapses, never to come back, when the vault is wiped (idle, seal, new plan, quit) or
+ *     the operator types another key for that appliance; a key revealed once is never offered again
+ *     in this ceremony (a step run again reads the same key: the log's `api-key-shown` entry says it
+ *     was shown, across restarts too).
+ * The reveal is recorded (the log's `api-key-shown` entry, never the key) before the key is handed
+ * over; if that fails, nothing is shown and the offer stands.
+ */
+import type { KeyRevealView } from '../../preload/contract'
+import { CeremonyError } from '../errors'
+
+type Lapse = NonNullable<KeyRevealView['lapsed']>
+
+interface Offer {
+  stepId: string
+  state: KeyRevealView['state']
+  shownAt: string | null
+  lapsed: Lapse | null
+}
+
+export class KeyReveals {
+  private readonly offers = new Map<string, Offer>()
+
+  constructor(private readonly now: () => Date) {}
+
+  /**
+   * The step made a key to show: offered, unless this appliance's key was already shown in this
+   * ceremony (here, or as the log records it) — then it is only held.
+   */
+  offer(applianceId: string, stepId: string, shownBefore: boolean): 'offered' | 'held' {
+    if (shownBefore || this.offers.get(applianceId)?.state === 'shown') return 'held'
+    this.offers.set(applianceId, { stepId, state: 'offered', shownAt: null, lapsed: null })
+    return 'offered'
+  }
+
+  /**
+   * Takes the one reveal: the offer is 'shown' from here on. `undo` puts it back when the reveal
+   * could not be recorded (nothing was shown then).
+   */
+  claim(applianceId: string, label: string): { stepId: string; undo(): void } {
+    const offer = this.offers.get(applianceId)
+    if (!offer) throw new CeremonyError('KEY_NOT_OFFERED', `No API key this ceremony made for ${label} is waiting to be shown`)
+    if (offer.state === 'shown') throw new CeremonyError('KEY_ALREADY_SHOWN', `The API key made for ${label} was shown once, at ${offer.shownAt}; it is not shown again`)
+    if (offer.state === 'lapsed') throw new CeremonyError('KEY_REVEAL_LAPSED', `The API key made for ${label} can no longer be shown: ${LAPSED[offer.lapsed ?? 'wiped']}`)
+    offer.state = 'shown'
+    offer.shownAt = this.now().toISOString()
+    return {
+      stepId: offer.stepId,
+      undo: () => {
+        offer.state = 'offered'
+        offer.shownAt = null
+      },
+    }
+  }
+
+  /** Every offer not yet taken lapses for good (the vault was wiped, or a key was typed over it). */
+  lapse(why: Lapse, applianceId?: string): void {
+    for (const [id, offer] of this.offers) {
+      if (offer.state === 'offered' && (applianceId === undefined || id === applianceId)) Object.assign(offer, { state: 'lapsed', lapsed: why })
+    }
+  }
+
+  /** A new plan: nothing carries over. */
+  reset(): void {
+    this.offers.clear()
+  }
+
+  views(label: (applianceId: string) => string): KeyRevealView[] {
+    return [...this.offers].map(([applianceId, o]) => ({ applianceId, label: label(applianceId), stepId: o.stepId, state: o.state, shownAt: o.shownAt, lapsed: o.lapsed }))
+  }
+}
+
+const LAPSED: Record<Lapse, string> = {
+  wiped: 'the secrets were wiped from this workstation\'s memory before it was shown',
+  replaced: 'another API key was entered for that appliance before it was shown',
+}
