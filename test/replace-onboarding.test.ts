@@ -28,8 +28,8 @@ import { verifyRecord } from '../main/evidence'
 import { AccountsApi, DsmConnection, LogsApi, UserSession, groupQuorum, type Group } from '../main/dsm'
 import { spawn } from 'node:child_process'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
-import { adminOf, clusterProcess, failedStep, filesUnder, fipsProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess } from './support/cluster-fixture'
-import { spawnSimulator, stopAllSimulators } from './support/sim-processes'
+import { adminOf, clusterProcess, failedStep, filesUnder, fipsProcess, freshProcess as freshFipsProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess, type FreshProcess } from './support/cluster-fixture'
+import { stopAllSimulators } from './support/sim-processes'
 import { SimClient } from './support/sim-client'
 import { CeremonyEngine } from '../main/ceremony/engine'
 import { fileJournalStore } from '../main/ceremony/journal-file'
@@ -39,7 +39,7 @@ import { clusterPasswordFor, readCredentialFiles } from '../main/ceremony/simula
 const dir = mkdtempSync(join(tmpdir(), 'dsm-onboard-'))
 let f1: FipsProcess
 let f2: FipsProcess
-let f4: FipsProcess & { sysadmin: { user: string; password: string }; accountId: string }
+let f4: FreshProcess
 let f5: typeof f4
 let f6: typeof f4
 let f7: typeof f4
@@ -51,11 +51,7 @@ let records: string[]
 const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
 
 /** A fresh replacement in its own process: the custodians' accounts carry the e-mails the records name. */
-async function freshProcess(id: string, emails: string[], faults: string[] = [], extra: string[] = []): Promise<typeof f4> {
-  const p = await spawnSimulator(['--appliances', '1', '--id', id, '--fresh', '--custodian-users', emails.join(','), '--write-config', dir, '--config-name', `${id}.json`, ...faults.flatMap((f) => ['--fault', f]), ...extra])
-  const entry = p.ready.appliances[0]
-  return { id, process: p, entry, file: join(dir, `${id}.json`), sysadmin: entry.sysadmin, accountId: entry.accountId }
-}
+const freshProcess = (id: string, emails: string[], faults: string[] = [], extra: string[] = []) => freshFipsProcess(dir, id, emails, faults, extra)
 
 async function sysadminOf(a: typeof f4): Promise<UserSession> {
   const conn = new DsmConnection({ host: a.entry.host, port: a.entry.port, trust: { spkiSha256: a.entry.spkiSha256 }, retry: { maxAttempts: 1 } })

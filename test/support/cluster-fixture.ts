@@ -36,6 +36,17 @@ export async function fipsProcess(dir: string, id: string, opts: { cmk?: boolean
   return { id, process: p, entry: p.ready.appliances[0], file: join(dir, `${id}.json`) }
 }
 
+/**
+ * A fresh replacement in its own process (`ceremony simulate --fresh`): a system administrator and
+ * the custodians' user accounts with the e-mails the records name, nothing else.
+ */
+export type FreshProcess = FipsProcess & { sysadmin: { user: string; password: string }; accountId: string }
+export async function freshProcess(dir: string, id: string, emails: string[], faults: string[] = [], extra: string[] = []): Promise<FreshProcess> {
+  const p = await spawnSimulator(['--appliances', '1', '--id', id, '--fresh', '--custodian-users', emails.join(','), '--write-config', dir, '--config-name', `${id}.json`, ...faults.flatMap((f) => ['--fault', f]), ...extra])
+  const entry = p.ready.appliances[0]
+  return { id, process: p, entry, file: join(dir, `${id}.json`), sysadmin: entry.sysadmin, accountId: entry.accountId }
+}
+
 export async function clusterProcess(dir: string, opts: { connectTimeoutMs?: number; responseTimeoutMs?: number } = {}): Promise<ClusterProcess> {
   const p = await spawnSimulator(['--role', 'cluster', '--write-config', dir, '--fips-connect-timeout', String(opts.connectTimeoutMs ?? 1000), '--fips-response-timeout', String(opts.responseTimeoutMs ?? 4000)])
   return { process: p, ready: p.ready.cluster, file: join(dir, 'cluster.json') }

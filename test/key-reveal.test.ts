@@ -1,0 +1,60 @@
+/**
+ * The one-time reveal's bookkeeping (main/ceremony/key-reveal.ts), with the vault that wipes it: an
+ * offer is taken once; it lapses for good when the secrets are wiped or another key is typed for
+ * that appliance; a key once shown is never offered again (here, or as the log says); a reveal that
+ * could not be recorded gives the offer back.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ApiKeyVault } from '../main/ceremony/api-key-vault'
+import { KeyReveals } from '../main/ceremony/key-reveal'
+
+const at = new Date('2026-12-02T10:00:00.000Z')
+const code = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+  return 'NO_ERROR'
+}
+
+test('an offer is taken once; a second claim answers KEY_ALREADY_SHOWN, and an unknown one KEY_NOT_OFFERED', () => {
+  const r = new KeyReveals(() => at)
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_NOT_OFFERED')
+  assert.equal(r.offer('fips-4', 'onboard-app', false), 'offered')
+  assert.equal(r.claim('fips-4', 'fips-4').stepId, 'onboard-app')
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_ALREADY_SHOWN')
+  assert.deepEqual(r.views((id) => `label ${id}`), [{ applianceId: 'fips-4', label: 'label fips-4', stepId: 'onboard-app', state: 'shown', shownAt: at.toISOString(), lapsed: null }])
+  assert.equal(r.offer('fips-4', 'onboard-app', false), 'held', 'a step run again reads the same key: it is not offered again')
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_ALREADY_SHOWN')
+})
+
+test('a key the log says was shown is only held; a claim not recorded is given back', () => {
+  const r = new KeyReveals(() => at)
+  assert.equal(r.offer('fips-4', 'onboard-app', true), 'held')
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_NOT_OFFERED')
+  r.offer('fips-5', 'onboard-app', false)
+  r.claim('fips-5', 'fips-5').undo()
+  assert.deepEqual(r.views(String).map((v) => [v.state, v.shownAt]), [['offered', null]])
+  assert.equal(r.claim('fips-5', 'fips-5').stepId, 'onboard-app')
+})
+
+test('the vault\'s wipe lapses every offer not taken, for good; a typed key lapses only its appliance\'s', () => {
+  const r = new KeyReveals(() => at)
+  const vault = new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => at, onIdle: () => undefined, onWipe: () => r.lapse('wiped') })
+  r.offer('fips-4', 'onboard-app', false)
+  r.offer('fips-5', 'onboard-app', false)
+  r.offer('fips-6', 'onboard-app', false)
+  r.claim('fips-6', 'fips-6')
+  r.lapse('replaced', 'fips-5')
+  assert.equal(code(() => r.claim('fips-5', 'fips-5')), 'KEY_REVEAL_LAPSED')
+  vault.setCopy('fips-4', Buffer.from('k'))
+  vault.wipe('idle')
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_REVEAL_LAPSED')
+  vault.setCopy('fips-4', Buffer.from('k'))
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_REVEAL_LAPSED', 'a key entered again does not bring the offer back')
+  assert.deepEqual(r.views(String).map((v) => [v.applianceId, v.state, v.lapsed]), [['fips-4', 'lapsed', 'wiped'], ['fips-5', 'lapsed', 'replaced'], ['fips-6', 'shown', null]], 'a key already shown stays shown')
+  r.reset()
+  assert.deepEqual(r.views(String), [])
+})
