@@ -25,6 +25,7 @@ import { AccountsApi, DsmConnection, UserSession } from '../main/dsm'
 import type { CeremonySnapshot } from '../preload/contract'
 import { canaryForms, runCeremonyAsync } from './support/cli-output'
 import { clusterProcess, filesUnder, fipsProcess, freshProcess, replicate, secretsOf, type ClusterProcess, type FipsProcess, type FreshProcess } from './support/cluster-fixture'
+import { findBytes } from './support/memory-scan'
 import { stopAllSimulators } from './support/sim-processes'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-reveal-'))
@@ -138,7 +139,11 @@ test('the key P.2 made is revealed once on the operator\'s request, recorded as 
     assert.equal(snap.steps.find((s) => s.id === 'appliance-preflight')!.state, 'done')
 
     const forms = canaryForms([expected.toString('utf8')])
+    const bytes = Buffer.from(expected)
     expected.fill(0)
+    // In main's memory the key is the vault's alone (the reveal's bookkeeping holds none); the quit wipes it.
+    const inMemory = findBytes(svc, bytes)
+    assert.ok(inMemory.length > 0 && inMemory.every((h) => h.startsWith('$.secrets.keys')), inMemory.join(', '))
     const kept = [
       ...pushed.map((s, i) => [`snapshot ${i}`, JSON.stringify(s)]),
       ['the record', JSON.stringify(svc.getRecord())],
@@ -146,6 +151,8 @@ test('the key P.2 made is revealed once on the operator\'s request, recorded as 
     ]
     assert.ok(kept.length > 10)
     for (const [where, text] of kept) for (const f of forms) assert.ok(!text!.includes(f), `${where} holds the API key (${f.slice(0, 4)}…)`)
+    await svc.shutdown()
+    assert.deepEqual(findBytes(svc, bytes), [], 'no copy of the key is left after the quit')
   } finally {
     await admin.logout()
     await svc.shutdown()
