@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { CeremonySnapshot, StepView } from '../../../preload/contract'
 import { Comparison } from '../components/Comparison'
 import { Digest } from '../components/Digest'
+import { KeyReveals } from '../components/KeyReveal'
 import { ReconcileNotes } from '../components/ReconcileNotes'
 import { SecretsNotice } from '../components/SecretsNotice'
 import { StepError } from '../components/ErrorBox'
@@ -280,6 +281,7 @@ function StepDetail({ step, next }: { step: StepView; next: StepView | null }): 
       <div ref={resultRef} tabIndex={-1} className="step-result" role="region" aria-label="Result of this step">
         {step.error && <StepError error={step.error} />}
       </div>
+      <KeyReveals step={step} />
 
       {openDeviations > 0 && !finished && (
         <p className="warn-text" role="status" data-testid="seal-waits">

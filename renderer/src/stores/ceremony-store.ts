@@ -4,7 +4,8 @@
  * follow() keeps the snapshot current while main works (approvals arriving, steps finishing).
  *
  * Secrets (API keys, custodian passwords) pass through the actions' arguments straight to the bridge
- * and are never written into this store.
+ * and are never written into this store; the one key main ever answers (revealApiKey) goes back to
+ * the component that asked, never into it.
  */
 import { createStore } from 'zustand/vanilla'
 import type { CeremonyBridge, CeremonyRecord, CeremonySnapshot, DigestView, IpcError, Result, ScriptView } from '../../../preload/contract'
@@ -32,6 +33,7 @@ export type CeremonyActionsBridge = Pick<
   | 'takeBreak'
   | 'exportRecord'
   | 'getRecord'
+  | 'revealApiKey'
   | 'onCeremonyChanged'
 >
 
@@ -98,6 +100,11 @@ export interface CeremonyState {
   approveScript(approver: string, initials: string): Promise<boolean>
   /** A break starts (who stays in the room) or ends. */
   takeBreak(event: 'start' | 'end', stays?: string[]): Promise<boolean>
+  /**
+   * The one-time reveal of a key the ceremony made: answered to the caller (a component's state, while
+   * shown) and never written into this store; null when main refused (the error is kept, as for any call).
+   */
+  revealApiKey(applianceId: string): Promise<string | null>
   loadRecord(): Promise<boolean>
   loadScript(): Promise<boolean>
   exportRecord(format: 'json' | 'pdf'): Promise<boolean>
@@ -157,6 +164,17 @@ export function createCeremonyStore(bridge: CeremonyActionsBridge) {
       lastExport: null,
 
       load: () => snapshotCall('status', () => bridge.status()),
+      revealApiKey: async (applianceId) => {
+        const result = await guarded(`reveal:${applianceId}`, () => bridge.revealApiKey({ applianceId }))
+        // Shown or refused, main's offer changed (or was already gone): the snapshot says which.
+        await refresh()
+        if (!result.ok) {
+          set({ error: result.error })
+          return null
+        }
+        set({ error: null })
+        return result.data.apiKey
+      },
 
       follow() {
         return bridge.onCeremonyChanged((snapshot) => {
