@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { act, cleanup, fireEvent, screen } from '@testing-library/react'
 import type { CeremonySnapshot, KeyRevealView } from '../../preload/contract'
-import { fail, makeSnapshot, makeStep, ok } from '../fakes/ceremony-fixtures'
+import { fail, makeRecord, makeSnapshot, makeStep, ok } from '../fakes/ceremony-fixtures'
+import { eventsByStep } from '../../renderer/src/screens/record/record-model'
 import { bridgeWith, renderApp } from '../fakes/render-app'
 import type { Stores } from '../../renderer/src/stores'
 
@@ -106,5 +107,12 @@ describe('the one-time reveal of the API key P.2 made', () => {
     await act(async () => stores.ui.getState().selectStep('onboard-app'))
     expect(screen.getByText(/can no longer be shown: the secrets were wiped/)).toBeTruthy()
     expect(showButton()).toBeNull()
+  })
+
+  test('the printed record lists the reveal at its step, by whom, without the key', () => {
+    const base = makeRecord()
+    const shown = { ...base.entries[0]!, seq: 3, step: 'onboard-app', actor: 'Olivia Operator', kind: 'api-key-shown', facts: { appliance: 'fips-4', by: 'Olivia Operator', shown: 'once, on the run screen, at the operator\'s request' } }
+    const events = eventsByStep({ ...base, entries: [...base.entries, shown] })
+    expect(events.get('onboard-app')!.map((e) => e.text)).toEqual(['the API key the ceremony made for fips-4 was shown once to Olivia Operator, at their request (never recorded)'])
   })
 })

@@ -55,6 +55,7 @@ export function eventsByStep(record: CeremonyRecord): Map<string, StepEvent[]> {
       case 'step-skipped': add(e, `skipped: ${str(e.facts['reason'])}`); break
       case 'log-repair': add(e, `audit log repaired: ${str(e.facts['removedBytes'])} bytes of a torn last line removed`); break
       case 'materials-mismatch': add(e, mismatchEvent(e)); break
+      case 'api-key-shown': add(e, `the API key the ceremony made for ${str(e.facts['appliance'])} was shown once to ${str(e.facts['by'])}, at their request (never recorded)`); break
       case 'ceremony-abort': add(e, `the ceremony was stopped by ${str(e.facts['by'])}: ${str(e.facts['reason'])}`); break
       default: break
     }
