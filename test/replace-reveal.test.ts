@@ -118,6 +118,17 @@ test('the key P.2 made is revealed once on the operator\'s request, recorded as 
     assert.deepEqual([result().keyShown, result().keyOffered], [false, true], 'the step says the key was offered; that it was seen is the reveal\'s own entry')
     await assert.rejects(svc.revealApiKey('fips-2'), { code: 'KEY_NOT_OFFERED' }, 'a typed key is never revealed')
     await assert.rejects(svc.revealApiKey('fips-9'), { code: 'UNKNOWN_APPLIANCE' })
+    // Not during a break, nor with no witness in the room to see it: refused, and the offer stands.
+    const custodian = plan.participants.custodians['fips-4']![0]!
+    await svc.attendance(custodian, 'arrive')
+    await svc.takeBreak('start', [plan.participants.operator, custodian])
+    await assert.rejects(svc.revealApiKey('fips-4'), { code: 'BREAK_IN_PROGRESS' })
+    await svc.takeBreak('end')
+    await svc.attendance(witness, 'leave')
+    await assert.rejects(svc.revealApiKey('fips-4'), { code: 'NO_WITNESS_PRESENT' })
+    await svc.attendance(witness, 'arrive')
+    assert.deepEqual(svc.snapshot().keyReveals!.map((r) => r.state), ['offered'], 'a refused reveal gives the offer back')
+    assert.equal(svc.getRecord().record.entries.filter((e) => e.kind === 'api-key-shown').length, 0)
 
     // Two requests racing: the key is answered once between them.
     const raced = await Promise.allSettled([svc.revealApiKey('fips-4'), svc.revealApiKey('fips-4')])

@@ -138,8 +138,17 @@ export class WitnessDesk {
   }
 
   /** Someone named in the plan arrives in or leaves the room. */
-  /** The operator revealed a key the step made, once (key-reveal.ts): recorded before the key leaves main. */
+  /**
+   * The operator reveals a key the step made, once (key-reveal.ts): recorded before the key leaves
+   * main. Not during a break, and only with a witness in the room to see it shown (and attest, at
+   * the step's sign-off, that it was not copied).
+   */
   async apiKeyShown(stepId: string, applianceId: string, by: string): Promise<void> {
+    const entries = this.log.entries()
+    const pause = breakInProgress(entries)
+    if (pause) throw new CeremonyError('BREAK_IN_PROGRESS', `A break is in progress (since ${pause.since}): the API key is shown after it, with the witnesses back`)
+    const present = presentNow(entries)
+    if (!witnessesOf(this.plan).some((w) => present.has(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'The API key is shown only with a witness in the room: record a witness\'s arrival first')
     await this.log.append({ actor: by, step: stepId, kind: ENTRY.apiKeyShown, facts: { appliance: applianceId, by, shown: 'once, on the run screen, at the operator\'s request' } })
     this.changed()
   }
