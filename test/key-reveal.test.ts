@@ -10,6 +10,7 @@ import { ApiKeyVault } from '../main/ceremony/api-key-vault'
 import { KeyReveals } from '../main/ceremony/key-reveal'
 
 const at = new Date('2026-12-02T10:00:00.000Z')
+const vaultOf = () => new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => at, onIdle: () => undefined })
 const code = (fn: () => unknown) => {
   try {
     fn()
@@ -20,7 +21,7 @@ const code = (fn: () => unknown) => {
 }
 
 test('an offer is taken once; a second claim answers KEY_ALREADY_SHOWN, and an unknown one KEY_NOT_OFFERED', () => {
-  const r = new KeyReveals(() => at)
+  const r = new KeyReveals(vaultOf(), () => at)
   assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_NOT_OFFERED')
   assert.equal(r.offer('fips-4', 'onboard-app', false), 'offered')
   assert.equal(r.claim('fips-4', 'fips-4').stepId, 'onboard-app')
@@ -31,7 +32,7 @@ test('an offer is taken once; a second claim answers KEY_ALREADY_SHOWN, and an u
 })
 
 test('a key the log says was shown is only held; a claim not recorded is given back', () => {
-  const r = new KeyReveals(() => at)
+  const r = new KeyReveals(vaultOf(), () => at)
   assert.equal(r.offer('fips-4', 'onboard-app', true), 'held')
   assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_NOT_OFFERED')
   r.offer('fips-5', 'onboard-app', false)
@@ -41,8 +42,8 @@ test('a key the log says was shown is only held; a claim not recorded is given b
 })
 
 test('the vault\'s wipe lapses every offer not taken, for good; a typed key lapses only its appliance\'s', () => {
-  const r = new KeyReveals(() => at)
-  const vault = new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => at, onIdle: () => undefined, onWipe: () => r.lapse('wiped') })
+  const vault: ApiKeyVault = new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => at, onIdle: () => undefined, onWipe: () => r.lapse('wiped') })
+  const r = new KeyReveals(vault, () => at)
   r.offer('fips-4', 'onboard-app', false)
   r.offer('fips-5', 'onboard-app', false)
   r.offer('fips-6', 'onboard-app', false)
@@ -57,4 +58,17 @@ test('the vault\'s wipe lapses every offer not taken, for good; a typed key laps
   assert.deepEqual(r.views(String).map((v) => [v.applianceId, v.state, v.lapsed]), [['fips-4', 'lapsed', 'wiped'], ['fips-5', 'lapsed', 'replaced'], ['fips-6', 'shown', null]], 'a key already shown stays shown')
   r.reset()
   assert.deepEqual(r.views(String), [])
+})
+
+test('a made key goes to the vault (a copy: the caller zeroes its own); it is offered only when its step asks and the log does not say it was shown', () => {
+  const vault = vaultOf()
+  const r = new KeyReveals(vault, () => at)
+  const key = Buffer.from('a key the ceremony made, long enough')
+  assert.equal(r.made('fips-4', key, null, []), 'held', 'read again after a restart: held, not shown')
+  key.fill(0)
+  assert.equal(vault.copy('fips-4')!.toString(), 'a key the ceremony made, long enough')
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_NOT_OFFERED')
+  const shown = [{ kind: 'api-key-shown', facts: { appliance: 'fips-4' } }] as never[]
+  assert.equal(r.made('fips-4', Buffer.from('k'), 'onboard-app', shown), 'held', 'the log says it was shown: not again')
+  assert.equal(r.made('fips-5', Buffer.from('k'), 'onboard-app', shown), 'offered', 'another appliance\'s key is its own')
 })

@@ -11,7 +11,6 @@ import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import type { RunningCluster, RunningSimulator } from '../simulator'
 import { ApiKeyVault } from './api-key-vault'
-import { ENTRY } from './entry-kinds'
 import { KeyReveals } from './key-reveal'
 import { labelOf } from './plan-envelope'
 import type { ResolutionInput } from './witness-desk'
@@ -100,7 +99,7 @@ export class CeremonyService {
       onIdle: () => void this.endSessions(),
       onWipe: () => this.reveals.lapse('wiped'),
     })
-    this.reveals = new KeyReveals(deps.now ?? (() => new Date()))
+    this.reveals = new KeyReveals(this.secrets, deps.now ?? (() => new Date()))
     this.connections = new ApplianceConnections(this.secrets)
     this.extras = new SignInsAndRecords(this.secrets)
     this.rehearsal = new RehearsalSystems(deps)
@@ -252,34 +251,12 @@ export class CeremonyService {
     for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
   }
 
-  /**
-   * The operator asked to see, once, the API key the ceremony made for an appliance (key-reveal.ts):
-   * the offer is taken first (a second call answers KEY_ALREADY_SHOWN), the reveal is recorded in
-   * the log (never the key), and only then does the key leave main, as the answer to this call.
-   */
+  /** The operator asks to see, once, the API key the ceremony made for an appliance (key-reveal.ts). */
   async revealApiKey(applianceId: string): Promise<{ applianceId: string; apiKey: string }> {
     const plan = this.requirePlan()
-    if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
-    const label = labelOf(plan, applianceId)
-    const claim = this.reveals.claim(applianceId, label)
-    const engine = this.engine
-    const key = engine && engine.record(claim.stepId).state === 'done' ? this.secrets.copy(applianceId) : undefined
-    if (!engine || !key) {
-      claim.undo()
-      throw new CeremonyError('KEY_NOT_OFFERED', `The API key made for ${label} is shown once its step is done and while it is held in memory`)
-    }
-    try {
-      await engine.people((desk) => desk.apiKeyShown(claim.stepId, applianceId, this.stations.operator(plan)))
-    } catch (err) {
-      claim.undo()
-      key.fill(0)
-      throw err
-    }
-    this.secrets.touch()
-    const apiKey = key.toString('utf8')
-    key.fill(0)
+    const revealed = await this.reveals.reveal(plan, applianceId, this.engine, this.stations.operator(plan))
     this.changed()
-    return { applianceId, apiKey }
+    return revealed
   }
 
   // -- running ---------------------------------------------------------------------------------
@@ -389,15 +366,9 @@ export class CeremonyService {
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: connectTo,
       apiKey: (id) => this.secrets.copy(id),
-      // A key the ceremony made (replace-appliance's onboarding) is held in the vault like a typed one
-      // and, when its step asks, offered for one reveal on the run screen (revealApiKey), unless the
-      // log says it was shown already (a step run again after a restart reads the same key).
-      madeApiKey: (id, key, show, stepId) => {
-        this.secrets.setCopy(id, key)
-        if (!show || !stepId) return 'held'
-        const shownBefore = (opened?.logEntries() ?? []).some((e) => e.kind === ENTRY.apiKeyShown && e.facts['appliance'] === id)
-        return this.reveals.offer(id, stepId, shownBefore)
-      },
+      // A key the ceremony made (replace-appliance's onboarding): held in the vault like a typed one and,
+      // when its step asks, offered for one reveal on the run screen (revealApiKey).
+      madeApiKey: (id, key, show, stepId) => this.reveals.made(id, key, show ? stepId ?? null : null, opened?.logEntries() ?? []),
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),

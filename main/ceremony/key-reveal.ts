@@ -17,7 +17,19 @@
  * over; if that fails, nothing is shown and the offer stands.
  */
 import type { KeyRevealView } from '../../preload/contract'
+import type { LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
+import type { ApiKeyVault } from './api-key-vault'
+import type { MadeKeyShown } from './engine-options'
+import { ENTRY } from './entry-kinds'
+import { labelOf, type Plan } from './plan-envelope'
+import type { WitnessDesk } from './witness-desk'
+
+/** What a reveal needs of the open ceremony (the engine): its steps' states and the witness desk that logs the reveal. */
+export interface RevealEngine {
+  record(stepId: string): { state: string }
+  people(act: (desk: WitnessDesk) => Promise<void>): Promise<void>
+}
 
 type Lapse = NonNullable<KeyRevealView['lapsed']>
 
@@ -31,7 +43,50 @@ interface Offer {
 export class KeyReveals {
   private readonly offers = new Map<string, Offer>()
 
-  constructor(private readonly now: () => Date) {}
+  constructor(
+    private readonly secrets: ApiKeyVault,
+    private readonly now: () => Date,
+  ) {}
+
+  /**
+   * A key the ceremony made (EngineOptions.madeApiKey): held in the vault like a typed one and, when
+   * `offerBy` (the step that made it) asks, offered for one reveal — unless the log says this
+   * appliance's key was shown already (a step run again after a restart reads the same key).
+   */
+  made(applianceId: string, key: Buffer, offerBy: string | null, entries: readonly LogEntry[]): MadeKeyShown {
+    this.secrets.setCopy(applianceId, key)
+    if (offerBy === null) return 'held'
+    const shownBefore = entries.some((e) => e.kind === ENTRY.apiKeyShown && e.facts['appliance'] === applianceId)
+    return this.offer(applianceId, offerBy, shownBefore)
+  }
+
+  /**
+   * The operator asked to see the key: the offer is taken first (a second call answers
+   * KEY_ALREADY_SHOWN), only a key its step verified and the vault still holds is shown, the reveal is
+   * logged (never the key; refused during a break or with no witness present, the offer then given
+   * back), and only then does the key leave main, as the answer to this call.
+   */
+  async reveal(plan: Plan, applianceId: string, engine: RevealEngine | null, operator: string): Promise<{ applianceId: string; apiKey: string }> {
+    if (!plan.appliances.some((a) => a.id === applianceId)) throw new CeremonyError('UNKNOWN_APPLIANCE', `The plan has no appliance "${applianceId}"`)
+    const label = labelOf(plan, applianceId)
+    const claim = this.claim(applianceId, label)
+    const key = engine && engine.record(claim.stepId).state === 'done' ? this.secrets.copy(applianceId) : undefined
+    if (!engine || !key) {
+      claim.undo()
+      throw new CeremonyError('KEY_NOT_OFFERED', `The API key made for ${label} is shown once its step is done and while it is held in memory`)
+    }
+    try {
+      await engine.people((desk) => desk.apiKeyShown(claim.stepId, applianceId, operator))
+    } catch (err) {
+      claim.undo()
+      key.fill(0)
+      throw err
+    }
+    this.secrets.touch()
+    const apiKey = key.toString('utf8')
+    key.fill(0)
+    return { applianceId, apiKey }
+  }
 
   /**
    * The step made a key to show: offered, unless this appliance's key was already shown in this
