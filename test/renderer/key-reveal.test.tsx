@@ -98,6 +98,7 @@ describe('the one-time reveal of the API key P.2 made', () => {
     await act(async () => fireEvent.click(showButton()!))
     expect(screen.queryByTestId('revealed-key')).toBeNull()
     expect(stores.ceremony.getState().error?.code).toBe('KEY_ALREADY_SHOWN')
+    expect(screen.getByText(/was shown once; it is not shown again/)).toBeTruthy()
     expect(screen.getByTestId('key-reveal').dataset.state).toBe('shown')
   })
 

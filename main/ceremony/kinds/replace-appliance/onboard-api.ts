@@ -273,7 +273,7 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
     text: {
       where: `${label}, signed in as ${plan.onboarding?.sysadmin ?? 'its system administrator'}`,
       title: `Make the app "${name}" in "${plan.quorumGroupName}" and show its API key once`,
-      explain: 'The app the ceremony uses on the new appliance is made in the quorum group. Its API key is read once, offered once on this screen (the operator asks to see it, to confirm it was made; it is typed nowhere) and kept in this workstation\'s memory for the rest of the ceremony (wiped at the seal, after the idle time-out and on quit). It is never written to the journal, the log, the record or the media: the record keeps the app id, that the key was offered, and when it was shown.',
+      explain: 'The app the ceremony uses on the new appliance is made in the quorum group. Its API key is read once and shown once to the operator, so that they and the witnesses see it was made (on the terminal at once; in the app when the operator asks, on this step\'s screen); it is typed nowhere, and kept in this workstation\'s memory for the rest of the ceremony (wiped at the seal, after the idle time-out and on quit). It is never written to the journal, the log, the record or the media: the record keeps the app id, that the key was offered, and when it was shown.',
       witnessItems: ['The app id was read aloud', 'The API key was shown at most once, and not written down, photographed or typed anywhere'],
     },
     intent: (ctx) => ({ name, description: `Key ceremony app, made by ceremony ${ctx.plan.id} (${nonce()})`, groupId: ctx.get(onboardRefs.group).groupId, permissions: [...ONBOARDING_APP_PERMISSIONS] }),
