@@ -9,17 +9,18 @@
 import type { LogEntry } from '../../evidence'
 import { ENTRY } from '../entry-kinds'
 import type { Plan } from '../plan-envelope'
+import { canonical } from '../step-input'
 import { STORAGE_STEP_ID } from './previous-record'
 import { UNSEAL_STEP_ID } from './unseal-step'
 
 type Entries = readonly Pick<LogEntry, 'kind' | 'step' | 'facts'>[]
 
-/** Bag number -> the media sealed in it and at which hand-off. */
+/** Bag number (in capitals, as the manifest keeps them) -> the media sealed in it and at which hand-off. */
 export function handoffBags(entries: Entries): Map<string, string> {
   const bags = new Map<string, string>()
   for (const e of entries) {
     const media = e.kind === ENTRY.handoff ? (e.facts['media'] as { bag?: unknown; label?: unknown } | undefined) : undefined
-    if (typeof media?.bag === 'string') bags.set(media.bag, `the media ${String(media.label)} (hand-off ${String(e.facts['n'])})`)
+    if (typeof media?.bag === 'string') bags.set(canonical(media.bag), `the media ${String(media.label)} (hand-off ${String(e.facts['n'])})`)
   }
   return bags
 }
