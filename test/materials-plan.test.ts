@@ -128,6 +128,22 @@ for (const [name, mutate, expected] of siteRefusals) {
   })
 }
 
+test('across sites an item at a station the replication never visits (no source or target there) is refused by field, and adds no leg', () => {
+  const plan = acrossSites()
+  plan.appliances.push({ id: 'fips-3', label: 'FIPS 3 (rack C)', host: '10.0.0.13', trust: { spkiSha256: 'd'.repeat(64) } })
+  plan.participants.witnesses.push('Cy')
+  plan.stations.push({ id: 'site-c', label: 'Site C', operator: 'Cat', witnesses: ['Cy'], appliances: ['fips-3'] })
+  plan.materials.appliances['fips-3'] = { serial: 'FX2200-0003', tamperLabels: ['TL-301'] }
+  const fine = checkPlan(plan)
+  assert.equal(fine.ok, true, JSON.stringify(!fine.ok && fine.issues))
+  if (fine.ok) assert.equal(kindOf(fine.plan).steps(fine.plan).some((s) => s.id.endsWith(':site-c')), false, 'nothing runs at site C')
+  plan.materials.items[1].station = 'site-c'
+  plan.materials.storage[1].to = 'Cy'
+  const checked = checkPlan(plan)
+  assert.equal(checked.ok, false)
+  if (!checked.ok) assert.match(checked.issues.map((i) => `${i.path}: ${i.message}`).join('\n'), /materials\.items\.1\.station: station "site-c" reaches neither the source nor a target/)
+})
+
 test('without stations an item or safe that names a station is refused: only a plan with stations says where things are', () => {
   const plan = structuredClone(valid) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
   plan.materials.items[0].station = 'site-a'

@@ -11,7 +11,7 @@
  * simulated appliances.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -26,7 +26,9 @@ import { legOfStep } from '../main/ceremony/stations'
 import { deviationsOf, verifyRecord } from '../main/evidence'
 import { startSimulator } from '../main/simulator'
 import { runStation } from '../main/cli/station-run'
+import { checkPlan } from '../main/ceremony/plan'
 import { credentialsOf, engineOptions } from './support/ceremony-fixture'
+import { runCli } from './support/two-site'
 
 const UNSEAL_B = 'materials-unseal:site-b'
 const STORAGE_B = 'materials-storage:site-b'
@@ -127,6 +129,35 @@ test('two sites with a materials manifest: each station checks its own appliance
     assert.deepEqual(record.deviations.map((d: { id: string }) => d.id), register.map((d) => d.id))
   } finally {
     await sim.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('`ceremony plan --sites 2 --materials` writes a plan whose manifest each site checks; `ceremony rehearse --sites 2` types it, in three legs, and the record verifies', { timeout: 240_000 }, async () => {
+  const sim = await startSimulator({ appliances: 3 })
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-two-site-materials-cli-'))
+  try {
+    writeFileSync(join(dir, 'appliances.json'), sim.readyLine())
+    const planned = await runCli(['plan', '--appliances', join(dir, 'appliances.json'), '--sites', '2', '--materials', '--id', 'cli-sites-materials'])
+    assert.equal(planned.code, 0, planned.stderr)
+    const checked = checkPlan(JSON.parse(planned.stdout))
+    assert.equal(checked.ok, true)
+    if (!checked.ok) return
+    assert.deepEqual(checked.plan.materials!.items.map((i) => [i.id, i.station]), [['laptop-a', 'site-a'], ['laptop-b', 'site-b'], ['archive-media', 'site-b']])
+    assert.equal(tripsOfPlan(checked.plan).length, 3)
+  } finally {
+    await sim.close()
+  }
+  try {
+    const rehearsed = await runCli(['rehearse', '--sites', '2', '--targets', '2', '--state', join(dir, 'rehearsal')])
+    assert.equal(rehearsed.code, 0, rehearsed.stderr.slice(-1500))
+    assert.match(rehearsed.stderr, /across 2 sites, 3 legs/)
+    assert.match(rehearsed.stderr, /record verified across 3 legs/)
+    const record = JSON.parse(readFileSync(rehearsed.summary.record, 'utf8'))
+    const ran = (step: string) => record.entries.some((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === step)
+    for (const step of ['materials-appliances:site-a', 'materials-unseal:site-a', 'materials-storage:site-a', 'materials-appliances:site-b', 'materials-unseal:site-b', 'materials-storage:site-b']) assert.ok(ran(step), step)
+    assert.equal(verifyRecord(record, { artifactsDir: join(dir, 'rehearsal', 'media') }).ok, true)
+  } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 })
