@@ -105,6 +105,7 @@ test('across sites each station gets its own M.1, M.2 and M.3, for what is at th
     ['M.3a', 'materials-storage:site-a', [], 'site-a', ['item:laptop:to', 'item:laptop:bag']],
     ['M.3b', 'materials-storage:site-b', [], 'site-b', ['item:archive:to', 'item:archive:bag']],
   ])
+  assert.equal(planSummary(checked.plan).details.find((d) => d.label === 'Materials at each station')?.value, 'Site A: the chassis of fips-1, Ceremony laptop (bag TEB-000101); Site B: the chassis of fips-2, Archive USB drive')
   // The receivers offered at a station are the people and safes there.
   const offered = (id: string) => steps.find((s) => s.id === id)!.input!.fields.find((f) => f.format === 'choice')!.options!.map((o) => o.value)
   assert.deepEqual(offered('materials-storage:site-a').sort(), ['Ana', 'Wes', 'c1@example.com', 'c2@example.com', 'safe-a'].sort())

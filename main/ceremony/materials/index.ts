@@ -64,6 +64,15 @@ export function describeMaterials(plan: Plan): { label: string; value: string }[
         m.safes?.length ? `${m.safes.length} safe(s)` : null,
       ].filter(Boolean).join('; '),
     },
+    // Across sites: what each station checks and stores itself (stationMaterialsSteps).
+    ...((plan.stations?.length ?? 0) > 1 ? [{
+      label: 'Materials at each station',
+      value: plan.stations!.map((st) => {
+        const chassis = st.appliances.filter((a) => m.appliances?.[a])
+        const items = m.items.filter((i) => i.station === st.id).map((i) => `${i.description}${i.bag ? ` (bag ${i.bag})` : ''}`)
+        return `${st.label}: ${[chassis.length > 0 ? `the chassis of ${chassis.join(', ')}` : null, ...items].filter(Boolean).join(', ') || 'nothing'}`
+      }).join('; '),
+    }] : []),
     ...(m.storage.length > 0 ? [{ label: 'Storage at the close', value: m.storage.map((s) => `${description(s.item)} → ${who.find((w) => w.value === s.to)?.label ?? s.to}${s.bag ? ` (bag ${s.bag})` : ''}`).join('; ') }] : []),
   ]
 }
