@@ -12,7 +12,8 @@ import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershi
 import { afterwards, membershipClose } from '../add-appliance/close'
 import { asClusterPlan } from '../add-appliance/plan'
 import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
-import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
+import { destructionRecord, dispositionText } from './destruction'
+import { onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
