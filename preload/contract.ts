@@ -70,6 +70,8 @@ export const PlanSummarySchema = z.strictObject({
   cameras: z.array(z.strictObject({ id: z.string(), label: z.string(), films: z.string() })),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
+  /** Kinds that build on earlier ceremonies: each earlier record's final digest, as the plan names them (read aloud, opened at setup). */
+  buildsOn: z.array(DigestViewSchema).optional(),
   /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */
   trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.array(z.string()) })).optional(),
 })

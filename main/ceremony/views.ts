@@ -45,6 +45,7 @@ export function planSummary(plan: Plan): PlanSummary {
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     cameras: (plan.cameras ?? []).map((c) => ({ id: c.id, label: c.label, films: c.films })),
     json: JSON.stringify(plan, null, 2),
+    ...(kind.buildsOn ? { buildsOn: kind.buildsOn(plan).map(digestView) } : {}),
     ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
 }

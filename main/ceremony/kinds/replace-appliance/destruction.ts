@@ -21,7 +21,7 @@ import type { ReplaceAppliancePlan } from './plan'
 const EVIDENCE_MAX = 32 * 1024 * 1024
 export const DESTRUCTION_STEP_ID = 'destruction-record'
 const DISPOSITIONS = ['zeroised', 'destroyed', 'returned-rma'] as const
-const DISPOSITION: Record<string, string> = { zeroised: 'zeroised', destroyed: 'destroyed', 'returned-rma': 'returned to the vendor under RMA' }
+export const DISPOSITION: Record<string, string> = { zeroised: 'zeroised', destroyed: 'destroyed', 'returned-rma': 'returned to the vendor under RMA' }
 
 export const DestructionResult = z.strictObject({
   appliance: z.string(), serial: z.string(), disposition: z.string(), rmaNumber: z.string().nullable(),

@@ -11,8 +11,9 @@ import { assignScriptIds } from '../../script'
 import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershipSummary } from '../add-appliance'
 import { afterwards, membershipClose } from '../add-appliance/close'
 import { asClusterPlan } from '../add-appliance/plan'
+import { addressOf } from '../add-appliance/preflight'
 import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
-import { destructionRecord, dispositionText } from './destruction'
+import { DISPOSITION, destructionRecord, dispositionText } from './destruction'
 import { onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
@@ -25,15 +26,20 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   title: 'Replace a failed FIPS appliance',
   schema: ReplaceAppliancePlanSchema as never,
   steps,
+  // One fact a line: the custodians check each against the chassis, the paperwork and the media.
   describe: (plan) => [
-    { label: 'Failed appliance', value: `${labelOf(plan, plan.failed.id)}, serial ${plan.failed.serial}: to be ${plan.failed.disposition}${plan.failed.rmaNumber ? ` (RMA ${plan.failed.rmaNumber})` : ''}; evidence ${plan.failed.evidenceFile}` },
+    { label: 'Failed appliance (removed from the group, never contacted)', value: `${labelOf(plan, plan.failed.id)} at ${addressOf(plan, plan.failed.id)}` },
+    { label: 'Its serial (typed off the chassis at the destruction record)', value: plan.failed.serial },
+    { label: 'What is done with it', value: `${DISPOSITION[plan.failed.disposition]}${plan.failed.rmaNumber ? ` ${plan.failed.rmaNumber}` : ''}` },
+    { label: 'Evidence on the media', value: plan.failed.evidenceFile },
     ...membershipDescribe(plan),
   ],
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
   groupOutcome(plan, group, results) {
     if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)} removed` : null
-    if (group === 'dispose') return results.find(replaceRefs.destruction) ? plan.failed.disposition : null
+    const fate = results.find(replaceRefs.destruction)
+    if (group === 'dispose') return fate ? `${DISPOSITION[fate.disposition] ?? fate.disposition}${fate.rmaNumber ? ` ${fate.rmaNumber}` : ''}, serial ${fate.serial}, evidence SHA-256 ${fate.evidenceSha256}` : null
     return addAppliance.groupOutcome(plan as never, group, results)
   },
   summary: (plan, results) => ({

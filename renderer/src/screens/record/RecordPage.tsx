@@ -105,6 +105,21 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
           <dd>
             <code className="digest-hex">{plan.digest.hexGroups}</code>
           </dd>
+          {plan.buildsOn && (
+            <>
+              {/* The chain of records: each earlier ceremony by its final digest, verified before any step ran. */}
+              <dt>Builds on the records</dt>
+              <dd data-testid="record-builds-on">
+                {plan.buildsOn.length === 0
+                  ? 'none'
+                  : plan.buildsOn.map((d) => (
+                      <code key={d.hex} className="digest-hex record-digest-line">
+                        {d.hexGroups}
+                      </code>
+                    ))}
+              </dd>
+            </>
+          )}
           <dt>Appliances</dt>
           <dd>{plan.appliances.map((a) => `${a.label} (${a.role}, ${a.host}:${a.port})`).join('; ')}</dd>
           <dt>Operator</dt>
@@ -113,6 +128,22 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
           <dd>{plan.participants.witnesses.join(', ')}</dd>
         </dl>
       </section>
+
+      {snapshot.groups.some((g) => g.outcome) && (
+        <section aria-labelledby="record-outcome-heading">
+          <h4 id="record-outcome-heading">Outcome, part by part</h4>
+          <table className="record-outcome">
+            <tbody>
+              {snapshot.groups.map((g) => (
+                <tr key={g.id}>
+                  <th scope="row">{g.label}</th>
+                  <td>{g.outcome ?? stateText(g.state)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
 
       <section aria-labelledby="record-steps-heading">
         <h4 id="record-steps-heading">Steps</h4>
