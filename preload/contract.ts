@@ -184,6 +184,8 @@ export const ConnectionViewSchema = z.strictObject({
   /** The pin the workstation enforces, to confirm out of band with the appliance's administrator. */
   pin: DigestViewSchema.nullable(),
   error: IpcErrorSchema.nullable(),
+  /** False for an appliance the plan names but this ceremony never signs in to (a replaced, failed one): no key, no check. */
+  contacted: z.boolean().optional(),
 })
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 

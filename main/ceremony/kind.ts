@@ -38,6 +38,11 @@ export interface CeremonyKind<P extends Plan = Plan> {
   signIns?(plan: P): SignIn[]
   /** Final digests of the earlier ceremony records this plan builds on (the operator provides the files). */
   buildsOn?(plan: P): string[]
+  /**
+   * Appliances the plan names that this ceremony never signs in to (replace-appliance's failed one,
+   * named so its config in the group is found): no API key is asked for them, nor a connection checked.
+   */
+  notContacted?(plan: P): string[]
   /** What an aborted ceremony leaves on which appliance or medium, in words, for the record. */
   leftBehind?(plan: P, results: ResultReader): string[]
 }

@@ -68,6 +68,26 @@ describe('plan review of the membership kinds', () => {
   })
 })
 
+describe('setup of a replacement', () => {
+  test('the failed appliance asks for no key and no check; the steps open once the others are connected', async () => {
+    const ok_ = (id: string) => ({ applianceId: id, label: replace.plan!.appliances.find((a) => a.id === id)!.label, hasApiKey: true, state: 'ok' as const, version: '4.23.0', clockSkewSeconds: 0, pin: digest('ab'.repeat(32)), error: null })
+    const failed = { applianceId: 'fips-1', label: 'FIPS appliance 1 (fips-1)', hasApiKey: false, state: 'unknown' as const, version: null, clockSkewSeconds: null, pin: digest('aa'.repeat(32)), error: null, contacted: false }
+    const snap = { ...replace, phase: 'setup' as const, participantsConfirmed: true, connections: [failed, ok_('fips-2'), ok_('fips-4')] }
+    await renderApp(bridgeWith(snap), 'setup')
+    expect(screen.getByTestId('conn-state-fips-1').textContent).toContain('Not contacted by this ceremony')
+    expect(screen.queryByLabelText('API key for FIPS appliance 1 (fips-1)')).toBeNull()
+    expect(screen.getByLabelText('API key for FIPS appliance 2 (fips-2)')).toBeTruthy()
+    expect(screen.getByRole('group', { name: 'TLS pin of FIPS appliance 1 (fips-1)' })).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(false)
+    cleanup()
+    // Another appliance without its key still holds the ceremony back.
+    await renderApp(bridgeWith({ ...snap, connections: [failed, { ...ok_('fips-2'), hasApiKey: false, state: 'unknown' as const }, ok_('fips-4')] }), 'setup')
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(true)
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+  })
+})
+
 describe('plan editor with the membership kinds', () => {
   test('each kind\'s template is a plan of that kind whose only problems are the values to fill in', () => {
     const fillIn = /^(appliances\.\d+\.trust\.spkiSha256|cluster\.trust\.spkiSha256|cluster\.accountId|cluster\.admin|buildsOn\.0|failed\.serial|participants\..*)$/

@@ -49,6 +49,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   }),
   signIns: (plan) => [clusterSignIn(asClusterPlan(plan))],
   buildsOn: (plan) => plan.buildsOn,
+  notContacted: (plan) => [plan.failed.id],
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
     ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s config is still in "${plan.groupName}": remove it once the replacement is proved`]),
