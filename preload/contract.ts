@@ -270,6 +270,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   connections: z.array(ConnectionViewSchema),
   steps: z.array(StepViewSchema),
   currentStepId: z.string().nullable(),
+  /** Before the first step has run (no steps yet): the step Begin runs, the plan's first (across sites, see stations.beginStep). */
+  beginStep: z.string().optional(),
   /** The board: one line per group of steps (e.g. per target), with the kind's outcome for it. */
   groups: z.array(z.strictObject({ id: z.string(), label: z.string(), state: StepStateSchema, outcome: z.string().nullable(), done: z.number(), total: z.number() })),
   /** What a resume found on the appliances for interrupted steps. */

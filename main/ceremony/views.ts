@@ -50,6 +50,11 @@ export function planSummary(plan: Plan): PlanSummary {
   }
 }
 
+/** The step Begin runs: the plan's first, in the order the engine runs them (kinds begin differently: replace-appliance with its onboarding). */
+export function beginStepOf(plan: Plan): string {
+  return orderForStations(plan, kindOf(plan).steps(plan))[0]!.id
+}
+
 /** The plan review shows the trips before the ceremony: each leg, its station and its steps in words. */
 function tripsWithTitles(plan: Plan): NonNullable<PlanSummary['trips']> {
   const steps = orderForStations(plan, kindOf(plan).steps(plan))

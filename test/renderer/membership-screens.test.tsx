@@ -11,7 +11,8 @@ import type { CeremonySnapshot } from '../../preload/contract'
 import { checkPlan } from '../../main/ceremony/plan'
 import { PLAN_TEMPLATES } from '../../renderer/src/stores/plan-templates'
 import { digest, makeRecord, ok, withStep } from '../fakes/ceremony-fixtures'
-import { EARLIER, membershipSnapshot } from '../fakes/membership-snapshot'
+import { EARLIER, membershipPlan, membershipSnapshot } from '../fakes/membership-snapshot'
+import { beginStepOf } from '../../main/ceremony/views'
 import { bridgeWith, renderApp } from '../fakes/render-app'
 
 afterEach(cleanup)
@@ -85,6 +86,18 @@ describe('setup of a replacement', () => {
     await renderApp(bridgeWith({ ...snap, connections: [failed, { ...ok_('fips-2'), hasApiKey: false, state: 'unknown' as const }, ok_('fips-4')] }), 'setup')
     expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(true)
     expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+  })
+})
+
+describe('beginning a membership ceremony', () => {
+  test('Begin runs the plan\'s own first step (a replacement\'s onboarding, an addition\'s preflight), as main names it', async () => {
+    expect([beginStepOf(membershipPlan('replace-appliance')), beginStepOf(membershipPlan('add-appliance'))]).toEqual(['onboarding', 'appliance-preflight'])
+    const before = { ...replace, phase: 'setup' as const, steps: [], groups: [], currentStepId: null, beginStep: 'onboarding' }
+    const bridge = bridgeWith(before)
+    bridge.runStep.mockResolvedValue(ok(replace))
+    await renderApp(bridge, 'run')
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: /^Begin: / })))
+    expect(bridge.runStep).toHaveBeenCalledWith({ stepId: 'onboarding' })
   })
 })
 
