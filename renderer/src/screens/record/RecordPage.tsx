@@ -122,28 +122,28 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
           )}
           <dt>Appliances</dt>
           <dd>{plan.appliances.map((a) => `${a.label} (${a.role}, ${a.host}:${a.port})`).join('; ')}</dd>
+          {plan.buildsOn && snapshot.groups.some((g) => g.outcome) && (
+            <>
+              {/* A ceremony in a chain of records says what it leaves for the next, part by part, as the kind says it. A
+                  replication's outcome (each target's KCV) is already in its steps' checks, and its record keeps its page budget. */}
+              <dt>Outcome</dt>
+              <dd>
+                <ul className="record-outcome" aria-label="Outcome, part by part">
+                  {snapshot.groups.map((g) => (
+                    <li key={g.id}>
+                      {g.label}: {g.outcome ?? stateText(g.state)}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
           <dt>Operator</dt>
           <dd>{plan.participants.operator}</dd>
           <dt>Witnesses</dt>
           <dd>{plan.participants.witnesses.join(', ')}</dd>
         </dl>
       </section>
-
-      {snapshot.groups.some((g) => g.outcome) && (
-        <section aria-labelledby="record-outcome-heading">
-          <h4 id="record-outcome-heading">Outcome, part by part</h4>
-          <table className="record-outcome">
-            <tbody>
-              {snapshot.groups.map((g) => (
-                <tr key={g.id}>
-                  <th scope="row">{g.label}</th>
-                  <td>{g.outcome ?? stateText(g.state)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-      )}
 
       <section aria-labelledby="record-steps-heading">
         <h4 id="record-steps-heading">Steps</h4>
