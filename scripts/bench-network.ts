@@ -9,14 +9,15 @@
  *    Node server, closes after 5 s idle and says so in its Keep-Alive header);
  *  - requests per target (what one more target costs) against the step table's minimum.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseCredentials, planForAppliances } from '../main/ceremony/simulated-plan'
 import { runHeadless } from '../main/cli/headless'
 import { startSimulator } from '../main/simulator'
-import { startLatencyProxy } from './latency-proxy'
+import { countFsyncs } from './bench-fsync'
+import { startLatencyProxy, type ConnectionEnd } from './latency-proxy'
 
 const ONE_WAY_MS = 25
 const RTT_MS = 2 * ONE_WAY_MS
@@ -62,6 +63,12 @@ interface RunFigures {
   byEndpoint: Map<string, number>
   /** time the simulated appliances spent working on requests (key generation, wrapping …) */
   applianceMs: number
+  /** per appliance, how the connection before each new one ended (the first entry follows the pin-only probe) */
+  reconnects: ConnectionEnd[][]
+  /** fsync calls (files and folders) during the run, and the wall time they blocked */
+  fsyncs: number
+  fsyncMs: number
+  steps: number
 }
 
 async function proxiedRehearsal(targets: number): Promise<RunFigures> {
@@ -73,9 +80,11 @@ async function proxiedRehearsal(targets: number): Promise<RunFigures> {
     // The plan names the proxies; the appliances' certificates name 127.0.0.1, so TLS checks hold.
     const credentials = { appliances: creds.appliances.map((a, i) => ({ ...a, host: '127.0.0.1', port: proxies[i]!.port })) }
     const plan = planForAppliances(credentials, { id: `bench-net-${targets}` })
+    const fsync = await countFsyncs()
     const t0 = performance.now()
-    const summary = await runHeadless({ plan, credentials, stateDir: dir, confirm: true, witnessing: { kind: 'simulated' } })
+    const summary = await runHeadless({ plan, credentials, stateDir: dir, confirm: true, witnessing: { kind: 'simulated' } }).finally(() => fsync.stop())
     const wallMs = performance.now() - t0
+    const steps = Object.keys((JSON.parse(readFileSync(join(dir, 'journal.json'), 'utf8')) as { steps: object }).steps).length
     if (!summary.ok) throw new Error(`bench rehearsal failed: ${summary.error?.code} ${summary.error?.message}`)
     const byEndpoint = new Map<string, number>()
     let applianceMs = 0
@@ -86,7 +95,10 @@ async function proxiedRehearsal(targets: number): Promise<RunFigures> {
         byEndpoint.set(key, (byEndpoint.get(key) ?? 0) + 1)
       }
     })
-    return { targets, wallMs, requests: summary.requests, connections: proxies.map((p) => p.connections()), byEndpoint, applianceMs }
+    return {
+      targets, wallMs, requests: summary.requests, connections: proxies.map((p) => p.connections()), byEndpoint, applianceMs,
+      reconnects: proxies.map((p) => p.reconnects()), fsyncs: fsync.count(), fsyncMs: fsync.ms(), steps,
+    }
   } finally {
     await Promise.all(proxies.map((p) => p.close()))
     await sim.close()
@@ -105,15 +117,29 @@ export async function networkBench(row: (name: string, value: string) => void): 
     const [source, ...rest] = r.connections
     const handshakes = r.connections.reduce((a, b) => a + b, 0)
     row(`  TLS handshakes per appliance  [goal 1]`, `source ${source}, targets ${rest.join(' ')} (each includes 1 pin-only certificate probe)`)
+    // Why each verified socket after the first was opened: the one before it had sat idle until the
+    // client's keep-alive limit (1 s inside what the appliance announces) closed it, or it was
+    // re-made while in use (idle under a second: a socket per request or per session; goal 0).
+    const reopened = r.reconnects.flatMap((list) => list.slice(1))
+    const inUse = reopened.filter((e) => e.closedBy === 'open' || e.idleMs < 1000)
+    const idleClosed = reopened.filter((e) => !inUse.includes(e))
+    const idleRange = idleClosed.length ? `${(Math.min(...idleClosed.map((e) => e.idleMs)) / 1000).toFixed(1)}–${(Math.max(...idleClosed.map((e) => e.idleMs)) / 1000).toFixed(1)} s` : '-'
+    row(`    sockets re-opened while in use  [goal 0]`, `${inUse.length}`)
+    row(`    sockets re-opened after an idle close`, `${idleClosed.length} (idle ${idleRange}; by ${[...new Set(idleClosed.map((e) => e.closedBy))].join(', ') || '-'}; the appliance announces Keep-Alive timeout=5)`)
     // Where the time beyond one round trip per request goes: connection set-up (TCP + TLS, 2 RTT
-    // each) and processing in this one process (engine, journal and audit fsyncs, simulator crypto).
+    // each), fsyncs (journal, audit log, media; synchronous or awaited, so on the critical path) and
+    // the rest of the processing in this one process.
     const setupMs = handshakes * 2 * RTT_MS
     const processingMs = r.wallMs - r.requests * RTT_MS - setupMs
     row(`  beyond requests × RTT`, `connection set-up ${(setupMs / 1000).toFixed(2)} s, processing ${(processingMs / 1000).toFixed(2)} s (${(processingMs / r.requests).toFixed(1)} ms per request)`)
-    // Of the processing, what the simulated appliances themselves spent (RSA key generation, wrapping,
-    // KCVs: an HSM's own work, in this process) and what is left for the engine (journal and log
-    // fsyncs, TLS and JSON on both ends, validation).
-    row(`    of which the appliances' own work`, `${(r.applianceMs / 1000).toFixed(2)} s; the engine and transport ${((processingMs - r.applianceMs) / 1000).toFixed(2)} s (${((processingMs - r.applianceMs) / r.requests).toFixed(1)} ms per request)`)
+    row(`    of which fsyncs`, `${(r.fsyncMs / 1000).toFixed(2)} s: ${r.fsyncs} fsyncs for ${r.steps} steps (${(r.fsyncs / r.steps).toFixed(1)} per step, ${(r.fsyncMs / r.fsyncs).toFixed(1)} ms each)`)
+    // What the simulated appliances themselves spent (RSA key generation, wrapping, KCVs: an HSM's
+    // own work, in this process) and what is left for the engine (TLS and JSON on both ends,
+    // validation, journal serialisation).
+    const restMs = processingMs - r.fsyncMs - r.applianceMs
+    // Set-up and fsyncs alone, with no CPU at all: the ratio sequential requests could reach at best.
+    row(`  floor from set-up and fsyncs alone`, ((r.requests * RTT_MS + setupMs + r.fsyncMs) / (r.requests * RTT_MS)).toFixed(2))
+    row(`    of which the appliances' own work`, `${(r.applianceMs / 1000).toFixed(2)} s; the rest (engine, TLS and JSON on both ends) ${(restMs / 1000).toFixed(2)} s (${(restMs / r.requests).toFixed(1)} ms per request)`)
   }
   // What one more target costs: the difference between the runs, per target.
   const [one, ten] = runs as [RunFigures, RunFigures]

@@ -101,7 +101,7 @@ describe('replicate, link and verify, every system in its own process', () => {
     const drill = linkRecord.entries.find((e) => e.kind === 'step-done' && e.step === 'failover-drill')!
     assert.equal((drill.facts['result'] as { workstationSaw: string }).workstationSaw, 'UNREACHABLE')
     // Every step by its script id, signed by the rehearsal's simulated witnesses (and marked so).
-    assert.deepEqual(scriptIdsSigned(linkRecord), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
+    assert.deepEqual(scriptIdsSigned(linkRecord), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.0', 'C.1'])
     assert.ok(scanFiles(join(dir, 'state')) >= 8, 'journals, logs, records and media files were scanned')
   })
 
@@ -116,7 +116,7 @@ describe('replicate, link and verify, every system in its own process', () => {
     assert.equal(summary.outcome.failover, true)
     assert.equal((await keysNamed(admin, 'verify-proc-recovery-canary')).length, 1)
     assert.equal((await groupsNamed(admin, 'FIPS GROUP')).length, 1, 'still one group')
-    assert.deepEqual(scriptIdsSigned(JSON.parse(readFileSync(summary.record, 'utf8'))), ['P.0', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
+    assert.deepEqual(scriptIdsSigned(JSON.parse(readFileSync(summary.record, 'utf8'))), ['P.0', 'V.1', 'V.2', 'V.3', 'V.4', 'C.0', 'C.1'])
     scanFiles(join(dir, 'state', 'verify-proc'))
   })
 

@@ -46,6 +46,9 @@ after(async () => {
 
 /** A production check of the linked group, with an outage control the engine must not use. */
 async function productionCheck(id: string) {
+  // C.0 reads each log from two seconds before the check opened (log times are whole seconds): the
+  // earlier ceremonies' last changes are left out of that window, as between real ceremonies.
+  await new Promise((r) => setTimeout(r, 3000))
   const plan = clusterPlanFor(set, { kind: 'verify-cluster', id, buildsOn: [], mode: 'production' })
   const stateDir = join(dir, id)
   mkdirSync(join(stateDir, 'media'), { recursive: true })
@@ -74,6 +77,9 @@ describe('the failover drill in production', () => {
       const drill = engine.evidence('failover-drill')!.items.map((i) => `${i.label}: ${i.value}`)
       assert.ok(drill.some((l) => /^Failover drill: left out/.test(l)), drill.join('\n'))
       assert.equal(engine.record('failover-restore').state, 'skipped')
+      // C.0: the cluster's and the FIPS appliances' own logs show this check and nothing else.
+      await engine.runStep('appliance-logs')
+      await signWhatIsDue(engine)
       // The refused drill and the exception that left it out are in the register: resolved before the seal.
       await assert.rejects(engine.runStep('close'), (e) => code(e) === 'DEVIATION_UNRESOLVED')
       assert.ok((await resolveOpenDeviations(engine, 'The drill is scheduled for the next check; the group was otherwise proved')).length >= 2)
@@ -100,6 +106,8 @@ describe('the failover drill in production', () => {
       await signWhatIsDue(engine)
       // The restore refused while fips-1 was still disconnected is a line of the register.
       assert.equal((await resolveOpenDeviations(engine, 'fips-1 was plugged back in; the restore then ran')).length, 1)
+      await engine.runStep('appliance-logs')
+      await signWhatIsDue(engine)
       await engine.runStep('close')
       assert.deepEqual(calls, [])
     } finally {
@@ -117,7 +125,7 @@ test('`ceremony rehearse --kind link-cluster`: replicate, link and verify in one
   assert.deepEqual(summary.earlier.map((s: { kind: string; ok: boolean }) => [s.kind, s.ok]), [['replicate-cmk', true]])
   assert.equal(summary.outcome.failover, true)
   assert.match(r.stderr, /replicate-cmk record verified[\s\S]*link-cluster record verified/)
-  const bad = await runCeremonyAsync(['rehearse', '--kind', 'add-appliance'])
+  const bad = await runCeremonyAsync(['rehearse', '--kind', 'rotate-cmk'])
   assert.equal(bad.status, 2)
-  assert.match(bad.stderr, /--kind must be one of replicate-cmk, link-cluster, verify-cluster/)
+  assert.match(bad.stderr, /--kind must be one of replicate-cmk, link-cluster, verify-cluster, add-appliance, replace-appliance/)
 })

@@ -35,7 +35,7 @@ function service(name: string, answers: string[], pushed: CeremonySnapshot[], id
     stateRoot: join(dir, name),
     dialogs: { openPlanFile: async () => answers.shift() ?? null, savePlanFile: async () => null, saveRecordFile: async () => null, openRecordFile: async () => answers.shift() ?? null },
     journalStore: (d) => new Conf({ cwd: d, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
-    startSimulator: async (n) => (sim = await startSimulator({ appliances: n })),
+    startSimulator: async (n, ids) => (sim = await startSimulator({ appliances: n, ...(ids ? { ids } : {}) })),
     startCluster: async () => (cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })),
     onChange: (s) => pushed.push(s),
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
@@ -73,7 +73,18 @@ async function runUntil(svc: CeremonyService, snap: CeremonySnapshot, stopAt: st
       snap = await svc.resolveDeviation({ deviation: open.id, resolution: 'The drill is done at the next check; the group was otherwise proved', allowedBy: snap.deviations.allowers[0]!, initials: snap.deviations.witnessesPresent.map((w) => ({ witness: w, initials: w.split(' ').map((x) => x[0]).join('') })) })
       continue
     }
-    snap = await svc.runStep(step.id, step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined)
+    const typed = step.confirmation?.value ? step.confirmation.value.hex.slice(-4) : undefined
+    // A quorum request (a replication's export): the rehearsal's simulated custodians approve at this screen, as many as the quorum needs.
+    const pending = step.approval?.status === 'PENDING' && step.approval.approvals.length === 0 ? step.approval : null
+    if (pending) {
+      for (const c of snap.rehearsalCredentials.filter((x) => pending.custodians.includes(x.user)).slice(0, pending.quorum.n)) {
+        snap = await svc.decideApproval({ stepId: step.id, user: c.user, password: c.password, decision: 'approve', requestId: pending.requestId, viewDigest: pending.viewDigest, ...(typed ? { confirmation: typed } : {}) })
+      }
+      continue
+    }
+    // What is read in the room (a replacement's destruction record): typed as the simulated chassis shows it, as the operator does on screen.
+    const input = step.input && step.input.earlier === null ? Object.fromEntries(step.input.fields.flatMap((f) => (f.twice ? [f.id, `${f.id}:again`] : [f.id]).map((id) => [id, f.simulatedShows ?? '']))) : undefined
+    snap = await svc.runStep(step.id, typed, input)
     assert.notEqual(snap.steps.find((s) => s.id === step.id)!.state, 'failed', JSON.stringify(snap.steps.find((s) => s.id === step.id)!.error))
   }
   return snap
@@ -83,7 +94,7 @@ test('a link-cluster rehearsal from the home screen: replication first, then eve
   const pushed: CeremonySnapshot[] = []
   const { svc, sims } = service('rehearsal', [], pushed)
   try {
-    assert.deepEqual(svc.snapshot().rehearsalKinds.map((k) => k.kind), ['replicate-cmk', 'link-cluster', 'verify-cluster'])
+    assert.deepEqual(svc.snapshot().rehearsalKinds.map((k) => k.kind), ['replicate-cmk', 'link-cluster', 'verify-cluster', 'add-appliance', 'replace-appliance'])
     let snap = await svc.startRehearsal(1, { kind: 'link-cluster' })
     assert.equal(snap.plan?.kind, 'link-cluster')
     assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true], 'the simulated administrator signs in for the operator')
@@ -93,7 +104,7 @@ test('a link-cluster rehearsal from the home screen: replication first, then eve
     snap = await runUntil(svc, await svc.runStep('preflight')) // the first step opens the engine
     assert.equal(snap.phase, 'complete')
     // Read aloud and printed by the same ids: P.0 the preflight, L.k the link, V.k the verification, C.1 the close.
-    assert.deepEqual(snap.steps.map((s) => s.scriptId), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.1'])
+    assert.deepEqual(snap.steps.map((s) => s.scriptId), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'V.3', 'V.4', 'C.0', 'C.1'])
     assert.deepEqual(svc.script().steps.map((s) => s.scriptId), snap.steps.map((s) => s.scriptId), 'the printed script numbers the steps as the run screen does')
     assert.ok(svc.script().steps.every((s) => s.witnessItems.length > 0), 'every step has a checklist for the witnesses')
     // The close is signed before it runs (its sign-off is in the record, below); every other step after it ran.
@@ -215,6 +226,34 @@ test('the administrator\'s password is held with the API keys: the idle time-out
     assert.equal(snap.secrets?.wiped?.reason, 'new-plan')
     assert.equal(snap.signIns[0]!.hasPassword, false)
     assert.deepEqual(held(), [])
+  } finally {
+    await svc.shutdown()
+  }
+})
+
+test('a replace-appliance rehearsal from the home screen: replication, link and verification first, fips-1 failed for good, then the replacement through the service', async () => {
+  const pushed: CeremonySnapshot[] = []
+  const { svc, sims } = service('replace-rehearsal', [], pushed)
+  try {
+    let snap = await svc.startRehearsal(1, { kind: 'replace-appliance' })
+    const plan = JSON.parse(snap.plan!.json) as { kind: string; id: string; fips: string[]; added: string; failed: { id: string; evidenceFile: string } }
+    assert.deepEqual([plan.kind, plan.fips, plan.added, plan.failed.id], ['replace-appliance', ['fips-2', 'fips-4'], 'fips-4', 'fips-1'])
+    assert.deepEqual(snap.plan!.appliances.map((a) => [a.id, a.role]), [['fips-1', 'Failed appliance (removed, not contacted)'], ['fips-2', 'Source of the CMK, priority 0'], ['fips-4', 'Replacement']])
+    assert.deepEqual(snap.buildsOn.map((r) => r.provided), [true, true, true], 'the replication, link and verification records are handed on')
+    assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true])
+    const { sim } = sims()
+    assert.deepEqual(sim.appliances.map((a) => [a.id, a.isUp]), [['fips-1', false], ['fips-2', true], ['fips-4', true]], 'fips-1 has failed for good; fips-4 is the spare')
+    assert.deepEqual(snap.connections.map((c) => [c.applianceId, c.hasApiKey]), [['fips-1', false], ['fips-2', true], ['fips-4', true]], 'no key is entered for the appliance never contacted')
+    const evidence = join(dir, 'replace-rehearsal', `REHEARSAL-${plan.id}-media`, plan.failed.evidenceFile)
+    assert.match(readFileSync(evidence, 'utf8'), /^REHEARSAL: zeroisation report of fips-1/)
+    snap = await svc.checkConnections()
+    assert.deepEqual(snap.connections.filter((c) => c.hasApiKey).map((c) => c.state), ['ok', 'ok'])
+    await svc.confirmParticipants(['Rehearsal operator', 'Witness One'])
+    snap = await runUntil(svc, await svc.runStep('onboarding')) // the first step opens the engine
+    const cur = snap.steps.find((s) => s.id === snap.currentStepId)
+    assert.equal(snap.phase, 'complete', JSON.stringify([cur?.id, cur?.state, cur?.error, cur?.approval, cur?.input]))
+    const afterwards = svc.getRecord().record.entries.find((e) => e.kind === 'step-done' && e.step === 'group-afterwards')!.facts['result'] as { members: string[] }
+    assert.deepEqual(afterwards.members, ['fips-2', 'fips-4'], 'the group names fips-2 and fips-4, no longer fips-1')
   } finally {
     await svc.shutdown()
   }

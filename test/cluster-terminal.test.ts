@@ -94,6 +94,6 @@ test('production link-cluster at a terminal: the administrator types the passwor
 
   const record = JSON.parse(readFileSync(summary.record, 'utf8')) as { entries: { kind: string; facts: Record<string, unknown> }[] }
   const signoffs = record.entries.filter((e) => e.kind === 'witness-signoff')
-  assert.deepEqual(signoffs.map((e) => e.facts['scriptId']), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'C.1'], 'the drill and the restore were left out by the plan: nothing to sign')
+  assert.deepEqual(signoffs.map((e) => e.facts['scriptId']), ['P.0', 'L.1', 'L.2', 'L.3', 'L.4', 'L.5', 'L.6', 'V.1', 'V.2', 'C.0', 'C.1'], 'the drill and the restore were left out by the plan: nothing to sign')
   assert.ok(signoffs.every((e) => e.facts['witness'] === 'Witness One' && e.facts['initials'] === 'WO' && e.facts['simulated'] === undefined), 'the witness signed, not a simulation')
 })

@@ -130,6 +130,10 @@ describe('endpoint allowlist', () => {
         'GET /sys/v1/groups/{id} read',
         'GET /sys/v1/health read',
       'GET /sys/v1/logs read',
+        'GET /sys/v1/users read',
+        'GET /sys/v1/apps read',
+        'POST /sys/v1/apps write',
+        'GET /sys/v1/apps/{id}/credential read',
         'GET /sys/v1/version read',
         'POST /crypto/v1/keys write',
         'POST /crypto/v1/keys/info read',
@@ -170,8 +174,11 @@ describe('endpoint allowlist', () => {
 
   it('refuses endpoints outside the list, and ids that are not UUIDs', () => {
     for (const [m, p] of [
-      ['POST', '/sys/v1/apps'],
-      ['GET', '/sys/v1/apps/0b0e8a0c-1234-4abc-8def-0123456789ab/credential'],
+      // The onboarding makes an app and reads its credential; it never resets, deletes or changes one.
+      ['POST', '/sys/v1/apps/0b0e8a0c-1234-4abc-8def-0123456789ab/reset_secret'],
+      ['DELETE', '/sys/v1/apps/0b0e8a0c-1234-4abc-8def-0123456789ab'],
+      ['GET', '/sys/v1/apps/not-a-uuid/credential'],
+      ['POST', '/sys/v1/users'],
       ['DELETE', '/sys/v1/groups/0b0e8a0c-1234-4abc-8def-0123456789ab'],
       ['POST', '/crypto/v1/sign'],
       ['POST', '/sys/v1/groups/0b0e8a0c-1234-4abc-8def-0123456789ab/hmg/scan'],

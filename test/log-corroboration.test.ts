@@ -46,6 +46,28 @@ describe('the corroboration rule', () => {
     assert.deepEqual(oneShort.findings.map((f) => [f.kind, f.object, f.message]), [['missing', transferKey, 'deleted']])
   })
 
+  it('the end of the earlier ceremony in the first seconds does not take the place of this ceremony\'s own change of the same object', () => {
+    // The link's "Created group" and this ceremony's "Updated group": same actor, object and action.
+    const created = entry({ actorType: 'User', object: group, message: 'Created group' })
+    const updated = entry({ actorType: 'User', object: group, message: 'Updated group' })
+    const r = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })], earlier: (e) => e.id === created.id })
+    assert.deepEqual(r, { relevant: 2, corroborated: 1, findings: [] })
+    // Without the earlier ceremony to account for it, the second change is one more than this ceremony made.
+    const alone = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })] })
+    assert.deepEqual(alone.findings.map((f) => [f.kind, f.message]), [['unexplained', 'Updated group']])
+  })
+
+  it('a call that may repeat (a key read again after a restart) takes every like entry of its actor, needs one, and no one else\'s', () => {
+    const read = call({ actor: alice, object: request, what: 'read the API key', repeats: true })
+    const reads = [entry({ actorType: 'User', actor: alice, object: request }), entry({ actorType: 'User', actor: alice, object: request })]
+    assert.deepEqual(judge({ entries: reads, calls: [read] }), { relevant: 2, corroborated: 2, findings: [] })
+    assert.deepEqual(judge({ entries: [], calls: [read] }).findings.map((f) => f.kind), ['missing'])
+    const other = entry({ actorType: 'User', actor: mallory, object: request })
+    assert.deepEqual(judge({ entries: [...reads, other], calls: [read] }).findings.map((f) => [f.kind, f.actor]), [['unexplained', mallory]])
+    // Without `repeats`, the second read is one more than the ceremony made.
+    assert.equal(judge({ entries: reads, calls: [{ ...read, repeats: undefined }] }).findings.length, 1)
+  })
+
   it('a change by anyone else in the ceremony\'s group is a finding; other groups, sign-ins and reads are not', () => {
     const extra = entry({ actorType: 'User', actor: mallory, object: randomUUID(), message: 'Created security object "extra"' })
     const r = judge({
@@ -149,7 +171,7 @@ describe('C.0 against a real appliance (in-process, over TLS)', () => {
   it('an app without the AUDIT permission is refused by name (APPLIANCE_LOG_FORBIDDEN); with it, a secret-looking message is withheld, its digest kept', async () => {
     const { model, seeded, server, session } = await appliance()
     try {
-      const step = applianceLogsStep({ id: 'unit' } as unknown as Plan, { id: 'appliance-logs', appliances: () => ['fips-x'], groups: () => [seeded.groupId], calls: () => [] })
+      const step = applianceLogsStep({ id: 'unit', appliances: [{ id: 'fips-x' }] } as unknown as Plan, { id: 'appliance-logs', appliances: () => ['fips-x'], groups: () => [seeded.groupId], calls: () => [] })
       const written = new Map<string, Buffer>()
       const ctx = context(session, written)
       const intent = await step.intent(ctx)

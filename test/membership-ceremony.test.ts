@@ -105,6 +105,11 @@ describe('add-appliance, every system in its own process', () => {
     const pre = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'appliance-preflight')
     assert.deepEqual(pre.facts.result.records.map((r: { kind: string }) => r.kind), ['replicate-cmk', 'link-cluster'], 'the record links back to both')
     const ids = record.entries.filter((e: { kind: string }) => e.kind === 'step-done').map((e: { facts: { scriptId: string } }) => e.facts.scriptId)
-    assert.deepEqual(ids, ['P.0', 'R.1', 'R.2', 'R.3', 'R.4', 'R.5', 'R.6', 'R.7', 'R.8', 'R.9', 'R.10', 'R.11', 'R.12', 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'C.1', 'C.2'])
+    assert.deepEqual(ids, ['P.0', 'R.1', 'R.2', 'R.3', 'R.4', 'R.5', 'R.6', 'R.7', 'R.8', 'R.9', 'R.10', 'R.11', 'R.12', 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'C.1', 'C.0', 'C.2'])
+    // C.0: the cluster's and every FIPS appliance's own log, and this ceremony's changes all found in them.
+    const logs = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'appliance-logs').facts.result
+    assert.deepEqual(Object.keys(logs.appliances).sort(), ['cluster', 'fips-1', 'fips-2', 'fips-3'])
+    assert.deepEqual([logs.findings, logs.corroborated], [[], logs.ceremonyCalls])
+    assert.ok(logs.ceremonyCalls >= 10, 'the replication, the approvals, the group changed and the canary decrypted')
   })
 })

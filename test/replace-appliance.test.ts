@@ -79,7 +79,12 @@ test('fips-1 fails for good and is replaced by fips-4: the group names fips-2 an
   const destruction = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'destruction-record').facts.result
   assert.deepEqual([destruction.serial, destruction.disposition, destruction.evidenceSha256], ['FX2200-SIM-0001', 'zeroised', createHash('sha256').update(evidence).digest('hex')])
   const ids = record.entries.filter((e: { kind: string }) => e.kind === 'step-done').map((e: { facts: { scriptId: string } }) => e.facts.scriptId)
-  assert.deepEqual(ids, ['P.0', 'P.1', 'R.1', 'R.2', 'R.3', 'R.4', 'R.5', 'R.6', 'R.7', 'R.8', 'R.9', 'R.10', 'R.11', 'R.12', 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'X.1', 'X.2', 'D.1', 'C.1'])
+  assert.deepEqual(ids, ['P.0', 'P.1', 'R.1', 'R.2', 'R.3', 'R.4', 'R.5', 'R.6', 'R.7', 'R.8', 'R.9', 'R.10', 'R.11', 'R.12', 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'X.1', 'X.2', 'D.1', 'C.0', 'C.1'])
+  // C.0: the cluster's and every FIPS appliance's own log, and this ceremony's changes all found in them.
+  const logs = record.entries.find((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'appliance-logs').facts.result
+  assert.deepEqual(Object.keys(logs.appliances).sort(), ['cluster', 'fips-2', 'fips-4'])
+  assert.deepEqual([logs.findings, logs.corroborated], [[], logs.ceremonyCalls])
+  assert.ok(logs.ceremonyCalls >= 10, 'the replication, the approvals, the group changed and the canary decrypted')
   assert.equal(record.entries.filter((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === 'remove-failed').length, 1, 'removed once')
 
   await f2.process.kill()

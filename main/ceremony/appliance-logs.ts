@@ -17,10 +17,12 @@
  * are captured afresh under new names.
  */
 import { z } from 'zod'
-import { AuditLogTooLargeError, ForbiddenError, LogsApi, auditTimeMs, type AuditLogEntry } from '../dsm'
+import { AuditLogTooLargeError, ForbiddenError, LogsApi, UserSession, auditTimeMs, type AppSession, type AuditLogEntry } from '../dsm'
 import { assertNoSecrets, sha256Hex, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
+import { actingWindows, earlierCeremonies } from './log-windows'
+import { recordsReached } from './record-chain'
 import { LogFinding, corroborate, recordedRequests, type CeremonyCall, type LoggedEntry } from './log-corroboration'
 import type { Plan } from './plan-envelope'
 import { defineStep, item, type Step, type StepContext } from './step'
@@ -39,8 +41,11 @@ export interface ApplianceLogsOptions<P extends Plan> {
   id: string
   /** Every appliance (and cluster) the ceremony touched, by plan id. */
   appliances(plan: P): string[]
-  /** The ceremony's groups on an appliance (ids), from earlier results. */
-  groups(ctx: StepContext<P>, appliance: string): string[]
+  /**
+   * The ceremony's groups on an appliance (ids), from earlier results; 'all' where the app read with
+   * is the one the ceremony gave another system (log-corroboration.ts): all it may read is in scope.
+   */
+  groups(ctx: StepContext<P>, appliance: string): string[] | 'all'
   /**
    * The kind's own state-changing calls (keys created and deleted, approved operations executed),
    * from earlier results; `app` gives the ceremony's app id on an appliance. Approval requests and
@@ -51,6 +56,17 @@ export interface ApplianceLogsOptions<P extends Plan> {
   where?: string
   /** The appliance's clock difference (seconds, appliance minus workstation) when the ceremony began, if known. */
   skewAtStart?(ctx: StepContext<P>, appliance: string): number | null
+  /** The session the log is read with (default: the ceremony's app; the cluster's is its administrator's). */
+  session?(ctx: StepContext<P>, appliance: string): Promise<AppSession | UserSession>
+  /** How an appliance is named (default: its label in the plan). */
+  label?(ctx: StepContext<P>, appliance: string): string
+  /**
+   * The system that uses the other appliances with the ceremony's app on its behalf (the cluster,
+   * through its group's connections): an entry of the app on another appliance is the ceremony's
+   * when it falls within one of this system's logged actions in its groups or by its session
+   * (log-windows.ts); any other is judged as usual.
+   */
+  through?: string
 }
 
 const Hit = z.object({ _id: z.string(), _source: z.record(z.string(), z.unknown()) })
@@ -58,6 +74,7 @@ const LogFile = z.object({
   format: z.literal(FILE_FORMAT),
   appliance: z.string(),
   app: z.string(),
+  clockDifferenceSeconds: z.object({ atCapture: z.number().nullable() }).optional(),
   query: z.object({ range_from: z.number(), range_to: z.number(), pages: z.number() }),
   entries: z.array(Hit),
 })
@@ -106,8 +123,17 @@ function loggedEntry(hit: z.infer<typeof Hit>): LoggedEntry {
   return {
     id: hit._id, at: auditTimeMs(text('time')), action: text('action_type'), actorType: text('actor_type'), actor: text('actor_id').toLowerCase(),
     object: text('object_id').toLowerCase(), groups: Array.isArray(s['group_ids']) ? (s['group_ids'] as string[]).map((g) => g.toLowerCase()) : [],
-    message: text('message'), severity: text('severity'),
+    message: text('message'), severity: text('severity'), ...durationOf(s['response_time']),
   }
+}
+
+function durationOf(v: unknown): { ms?: number } {
+  const t = v as { secs?: unknown; nanos?: unknown } | null | undefined
+  return typeof t?.secs === 'number' && typeof t.nanos === 'number' ? { ms: t.secs * 1000 + Math.floor(t.nanos / 1e6) } : {}
+}
+
+function labelFor<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P>, id: string): string {
+  return opts.label?.(ctx, id) ?? ctx.label(id)
 }
 
 function openedAt(entries: readonly LogEntry[]): number {
@@ -117,7 +143,7 @@ function openedAt(entries: readonly LogEntry[]): number {
 }
 
 async function capture<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P>, intent: Intent, id: string): Promise<Buffer> {
-  const app = await ctx.app(id)
+  const app = await (opts.session?.(ctx, id) ?? ctx.app(id))
   const version = await app.connection.version()
   const now = version.skewMs === undefined ? null : Math.round(version.skewMs / 1000)
   // A difference of a second is the resolution of the Date header (it is floored), not a clock
@@ -132,8 +158,11 @@ async function capture<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepC
   try {
     read = await new LogsApi(app).window({ rangeFrom, rangeTo })
   } catch (err) {
-    if (err instanceof ForbiddenError) throw new CeremonyError('APPLIANCE_LOG_FORBIDDEN', `${ctx.label(id)} does not let this ceremony's app read its audit log (${err.message}). Give the app the AUDIT permission in the group (it only reads), then run the step again.`)
-    if (err instanceof AuditLogTooLargeError) throw new CeremonyError(err.code, `${ctx.label(id)}: ${err.message}`)
+    if (err instanceof ForbiddenError) {
+      const fix = app instanceof UserSession ? `Give ${app.username} a role that may read the audit log (it only reads)` : 'Give the app the AUDIT permission in the group (it only reads)'
+      throw new CeremonyError('APPLIANCE_LOG_FORBIDDEN', `${labelFor(opts, ctx, id)} does not let this ceremony's ${app instanceof UserSession ? 'administrator' : 'app'} read its audit log (${err.message}). ${fix}, then run the step again.`)
+    }
+    if (err instanceof AuditLogTooLargeError) throw new CeremonyError(err.code, `${labelFor(opts, ctx, id)}: ${err.message}`)
     throw err
   }
   // Log times are whole seconds: entries of one second keep the appliance's own order, read oldest
@@ -146,7 +175,7 @@ async function capture<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepC
   const entries = (newestFirst ? [...listed].reverse() : listed).map((e, i) => ({ e, i })).sort((a, b) => at(a.e) - at(b.e) || a.i - b.i).map((x) => x.e)
   const file = {
     format: FILE_FORMAT, version: 1, ceremonyId: ctx.plan.id, planDigest: ctx.planDigest, mode: ctx.plan.mode,
-    appliance: id, label: ctx.label(id), app: app.entityId, capturedAt: intent.capturedAt,
+    appliance: id, label: labelFor(opts, ctx, id), app: app.entityId, capturedAt: intent.capturedAt,
     clockDifferenceSeconds: { atStart: opts.skewAtStart?.(ctx, id) ?? null, atCapture: now },
     query: { range_from: rangeFrom, range_to: rangeTo, pages: read.pages },
     order: `by time; entries of one second in the appliance's own order, read oldest first (it listed them ${newestFirst ? 'newest' : 'oldest'} first)`,
@@ -159,7 +188,7 @@ async function capture<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepC
 function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P>, intent: Intent, files: Record<string, { name: string; sha256: string; data: Buffer }>): ApplianceLogsResult {
   const parsed = Object.fromEntries(Object.entries(files).map(([id, f]) => {
     const content = LogFile.safeParse(JSON.parse(f.data.toString('utf8')))
-    if (!content.success || content.data.appliance !== id) throw new CeremonyError('UNEXPECTED_FILE', `${f.name} is not ${ctx.label(id)}'s log as this step wrote it`)
+    if (!content.success || content.data.appliance !== id) throw new CeremonyError('UNEXPECTED_FILE', `${f.name} is not ${labelFor(opts, ctx, id)}'s log as this step wrote it`)
     return [id, content.data]
   }))
   const recorded = recordedRequests(ctx.recorded())
@@ -168,11 +197,26 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
   const findings: LogFinding[] = []
   let corroborated = 0
   let ceremonyCalls = 0
+  const groupsOf = (id: string) => {
+    const g = opts.groups(ctx, id)
+    return g === 'all' ? g : g.map((x) => x.toLowerCase())
+  }
+  // The records this ceremony builds on, and those they build on, as the operator provided them:
+  // only one that verifies (its hash chain ends in a digest the chain names) may account for anything.
+  const buildsOn = (ctx.plan as { buildsOn?: unknown }).buildsOn
+  const earlierRecords = Array.isArray(buildsOn) ? recordsReached(ctx.records(), buildsOn.filter((d): d is string => typeof d === 'string')) : []
+  const earlier = earlierRecords.length > 0 ? earlierCeremonies(earlierRecords) : null
+  const opened = openedAt(ctx.recorded())
+  const via = opts.through && parsed[opts.through] ? parsed[opts.through]! : null
+  const through = via ? actingWindows({ entries: via.entries.map(loggedEntry), groups: groupsOf(opts.through!), actor: via.app.toLowerCase(), skewSeconds: via.clockDifferenceSeconds?.atCapture ?? null }) : null
   for (const id of Object.keys(files)) {
     const log = parsed[id]!
     const here = calls.filter((c) => c.appliance === id)
+    const skew = log.clockDifferenceSeconds?.atCapture ?? null
     const judged = corroborate({
-      appliance: id, entries: log.entries.map(loggedEntry), groups: opts.groups(ctx, id).map((g) => g.toLowerCase()), app: log.app.toLowerCase(),
+      appliance: id, entries: log.entries.map(loggedEntry), groups: groupsOf(id), app: log.app.toLowerCase(),
+      ...(through && id !== opts.through ? { through: (e: LoggedEntry) => through(e, skew) } : {}),
+      ...(earlier ? { earlier: (e: LoggedEntry) => earlier(e, log.app.toLowerCase(), opened + (skew ?? 0) * 1000) } : {}),
       calls: here.map((c) => ({ ...c, actor: c.actor.toLowerCase(), object: c.object.toLowerCase() })), requests: (recorded.requests.get(id) ?? []).map((r) => ({ ...r, id: r.id.toLowerCase() })),
     })
     ceremonyCalls += here.length
@@ -199,7 +243,8 @@ function describeFinding(f: LogFinding): string {
 export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOptions<P>): Step<ApplianceLogsResult, Intent, P> {
   const appliances = opts.appliances(plan)
   return defineStep<ApplianceLogsResult, Intent, P>({
-    id: opts.id, name: 'appliance-logs', group: null, appliances, interaction: 'run', confirmation: null, result: ApplianceLogsResult,
+    // The plan's appliances among them: the cluster is reached through its sign-in, not as an appliance.
+    id: opts.id, name: 'appliance-logs', group: null, appliances: appliances.filter((id) => plan.appliances.some((a) => a.id === id)), interaction: 'run', confirmation: null, result: ApplianceLogsResult,
     text: {
       where: opts.where ?? 'all appliances → media',
       title: 'Capture the appliances\' own audit logs and check them against the record',
@@ -238,7 +283,7 @@ export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOp
     },
     evidence: (r, ctx) => ({
       items: [
-        ...Object.entries(r.appliances).flatMap(([id, a]) => item(`${ctx.label(id)}: audit log (${a.entries} entries; ${a.relevant} changes in the ceremony's groups) — SHA-256`, a.sha256, 'digest')),
+        ...Object.entries(r.appliances).flatMap(([id, a]) => item(`${labelFor(opts, ctx, id)}: audit log (${a.entries} entries; ${a.relevant} changes in the ceremony's groups) — SHA-256`, a.sha256, 'digest')),
         ...item('This ceremony\'s changes found in the appliances\' logs', `${r.corroborated} of ${r.ceremonyCalls}`),
         ...item('Findings', r.findings.length === 0 ? 'none' : `${r.findings.length}, each acknowledged by an exception`),
         ...r.findings.flatMap((f) => item(`Finding ${f.ref}`, `${describeFinding(f)}; acknowledged at log entry ${r.acknowledged[f.ref] ?? '?'}`)),

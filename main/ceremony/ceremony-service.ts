@@ -21,6 +21,7 @@ import { SignInsAndRecords } from './service-cluster'
 import { ApplianceConnections, connectTo } from './service-connections'
 import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
 import { RehearsalSystems } from './service-rehearsal'
+import { putOnMedia } from './rehearsal-chain'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
@@ -40,8 +41,9 @@ export interface CeremonyServiceDeps {
   /** The record page as PDF (Electron's printToPDF); absent where no Electron renders the page. */
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
-  startSimulator(appliances: number): Promise<RunningSimulator>
-  /** A simulated non-FIPS cluster, for rehearsals of link-cluster and verify-cluster. */
+  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named). */
+  startSimulator(appliances: number, ids?: string[]): Promise<RunningSimulator>
+  /** A simulated non-FIPS cluster, for rehearsals of the cluster and membership kinds. */
   startCluster?(): Promise<RunningCluster>
   /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */
   chooseMediaFolder?(): Promise<string | null>
@@ -126,6 +128,7 @@ export class CeremonyService {
     const started = await this.rehearsal.start(targets, opts)
     await this.load(started.plan) // wipes the vault: what the rehearsal enters for the operator comes after
     if (started.cluster) this.extras.rehearse(started.cluster.passwords, started.cluster.records, started.cluster.sims)
+    putOnMedia(this.stations.mediaDir(this.stateDir(started.plan)), started.mediaFiles)
     for (const [id, key] of started.apiKeys) this.connections.setKey(id, key)
     return this.snapshot()
   }
@@ -345,6 +348,12 @@ export class CeremonyService {
       openJournalStore: () => this.deps.journalStore(stateDir),
       connect: connectTo,
       apiKey: (id) => this.secrets.copy(id),
+      // A key the ceremony made (replace-appliance's onboarding) is held in the vault like a typed one.
+      // The screens do not show it yet: the step records that it was not shown.
+      madeApiKey: (id, key) => {
+        this.secrets.set(id, key.toString('utf8'))
+        return false
+      },
       operator: this.stations.operator(plan),
       ...this.stations.engineOptions(plan),
       onChange: () => this.changed(),

@@ -31,7 +31,8 @@ export class CeremonySessions {
   /** A fresh copy of the appliance's API key, for the session and for a request that carries it on (an hmg config). */
   apiKeyCopy(applianceId: string): Buffer {
     const key = this.deps.apiKey(applianceId)
-    if (!key) throw new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.deps.plan, applianceId).label}`)
+    // An empty key is none (a fresh appliance's credentials file has no key until the onboarding makes one).
+    if (!key || key.length === 0) throw new CeremonyError('API_KEY_MISSING', `No API key has been entered for ${applianceOf(this.deps.plan, applianceId).label}`)
     return key
   }
 

@@ -5,9 +5,10 @@
  * plan builds on, verified before anything is believed from them.
  */
 import { BadRequestError, DsmConnection, ServerError, type Group, type UserSession } from '../dsm'
-import { verifyRecord, type CeremonyRecord } from '../evidence'
+import type { CeremonyRecord } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
 import type { ClusterPlan } from './cluster-plan'
+import { findEarlierRecord } from './record-chain'
 import { trustOf, type PlanAppliance } from './plan-envelope'
 import type { StepContext } from './step'
 
@@ -92,20 +93,11 @@ export function isDown(r: Reachability): boolean {
 
 /**
  * An earlier record this plan builds on, from those the operator provided: found by its final
- * digest, verified (hash chain, plan digest, summaries), and of the expected kind and this plan's
- * mode. RECORD_MISSING, RECORD_INVALID and RECORD_MISMATCH name what is wrong.
+ * digest, verified, and of the expected kind and this plan's mode (record-chain.ts, which
+ * `ceremony verify` uses too). RECORD_MISSING, RECORD_INVALID and RECORD_MISMATCH name what is wrong.
  */
 export function earlierRecord(ctx: ClusterCtx, finalDigest: string, kinds: string[]): CeremonyRecord {
-  const given = ctx.records().filter((r) => (r as { finalDigest?: unknown } | null)?.finalDigest === finalDigest)
-  if (given.length === 0) throw new CeremonyError('RECORD_MISSING', `The record with final digest ${finalDigest.slice(0, 16)}… has not been provided`)
-  const record = given[0]
-  const verified = verifyRecord(record)
-  if (!verified.ok) throw new CeremonyError('RECORD_INVALID', `The record ${finalDigest.slice(0, 16)}… does not verify: entry ${verified.firstBadEntry}: ${verified.reason}`)
-  const r = record as CeremonyRecord
-  const kind = (r.plan as { kind?: unknown } | null)?.kind ?? 'replicate-cmk'
-  if (typeof kind !== 'string' || !kinds.includes(kind)) throw new CeremonyError('RECORD_MISMATCH', `The record ${finalDigest.slice(0, 16)}… is of a ${String(kind)} ceremony, not ${kinds.join(' or ')}`)
-  if (r.mode !== ctx.plan.mode) throw new CeremonyError('RECORD_MISMATCH', `The record ${finalDigest.slice(0, 16)}… is a ${r.mode} record; this is a ${ctx.plan.mode} ceremony`)
-  return r
+  return findEarlierRecord(ctx.records(), finalDigest, { kinds, mode: ctx.plan.mode })
 }
 
 /** The result a step recorded in an earlier record (its step-done entry), or undefined. */

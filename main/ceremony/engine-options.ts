@@ -23,6 +23,13 @@ export interface EngineOptions {
   connect(appliance: PlanAppliance): DsmConnection
   /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
   apiKey(applianceId: string): Buffer | undefined
+  /**
+   * An API key the ceremony made (replace-appliance's onboarding), to be held like a typed one (the
+   * vault: never persisted) so `apiKey` answers it from now on, and, when `show`, shown once to the
+   * operator. Returns whether it was shown. `key` is the caller's: copy it. Without this option a
+   * ceremony that makes a key refuses (API_KEY_NOT_HELD).
+   */
+  madeApiKey?(applianceId: string, key: Buffer, show: boolean): boolean
   operator: string
   now?: () => Date
   poll?: { initialIntervalMs?: number; maxIntervalMs?: number }

@@ -10,6 +10,7 @@ import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEnt
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
+import { holdMadeKey, recallMadeKeys } from './made-keys'
 import { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
@@ -68,6 +69,7 @@ export class CeremonyEngine {
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
       user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
+      madeApiKey: (id, key, show) => holdMadeKey(options, applianceOf(this.plan, id).label, id, key, show),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })
@@ -345,6 +347,14 @@ export class CeremonyEngine {
 
   private async execute(step: AnyStep, confirmed: boolean, input?: Typed): Promise<void> {
     try {
+      // Keys this ceremony made and the vault lost in a restart are read again before any step needs them.
+      await recallMadeKeys(this.kind.madeApiKeys?.(this.plan, this.results()) ?? [], {
+        options: this.options, user: (id) => this.sessions.user(id), label: (id) => applianceOf(this.plan, id).label,
+        found: async (finding) => {
+          this.runner.findings.push({ stepId: step.id, finding })
+          await this.log.append({ actor: 'engine', step: step.id, kind: ENTRY.reconcile, facts: { finding } })
+        },
+      })
       const outcome = await this.runner.run(step, { confirmed, ...(input ? { input } : {}) })
       if (outcome === 'waiting') {
         await this.desk.ensure(step).catch(() => undefined) // a decision just rebuilt it; otherwise read it now

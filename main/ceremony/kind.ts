@@ -43,6 +43,12 @@ export interface CeremonyKind<P extends Plan = Plan> {
    * named so its config in the group is found): no API key is asked for them, nor a connection checked.
    */
   notContacted?(plan: P): string[]
+  /**
+   * API keys this ceremony made (replace-appliance's onboarding), by the appliance, the sign-in that
+   * may read them again and the app: the vault never outlives the process, so after a restart the
+   * engine reads each one again through its credential endpoint (made-keys.ts).
+   */
+  madeApiKeys?(plan: P, results: ResultReader): { applianceId: string; signInId: string; appId: string }[]
   /** What an aborted ceremony leaves on which appliance or medium, in words, for the record. */
   leftBehind?(plan: P, results: ResultReader): string[]
 }

@@ -44,6 +44,8 @@ export interface CeremonyCall {
   action: CallAction
   /** In words, for a finding when its entry is missing. */
   what: string
+  /** Made at least once and possibly again, a number the record cannot know (a key read again after a restart): further like entries are this call's too. */
+  repeats?: true
 }
 
 /** An entry of an appliance's log, as the corroboration reads it. */
@@ -58,6 +60,8 @@ export interface LoggedEntry {
   groups: string[]
   message: string
   severity: string
+  /** How long the appliance took to answer (its `response_time`), if it says. */
+  ms?: number
 }
 
 export const LogFinding = z.strictObject({
@@ -92,11 +96,23 @@ export interface RecordedRequest {
 export interface CorroborationInput {
   appliance: string
   entries: readonly LoggedEntry[]
-  groups: readonly string[]
+  /**
+   * The ceremony's groups; 'all' for an appliance whose app the ceremony gave to another system (a
+   * FIPS appliance's app in a cluster group's connection): every change the app may read is in scope.
+   */
+  groups: readonly string[] | 'all'
   /** The ceremony's app on this appliance. */
   app: string
   calls: readonly CeremonyCall[]
   requests: readonly RecordedRequest[]
+  /**
+   * Another system acting with the ceremony's app on the ceremony's behalf (the cluster using a FIPS
+   * appliance with the API key its group holds): true for a successful entry of the app that this
+   * other system's own log accounts for. Such an entry is the ceremony's; any other is judged as usual.
+   */
+  through?: (e: LoggedEntry) => boolean
+  /** True for a successful entry the earlier ceremony this one builds on accounts for (log-windows.ts). */
+  earlier?: (e: LoggedEntry) => boolean
 }
 
 export interface Corroboration {
@@ -115,12 +131,12 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z')
 
 export function corroborate(input: CorroborationInput): Corroboration {
   const { appliance, app } = input
-  const groups = new Set(input.groups)
+  const groups = input.groups === 'all' ? null : new Set(input.groups)
   const requests = new Map(input.requests.map((r) => [r.id, r]))
   const objects = new Set([...input.calls.map((c) => c.object), ...requests.keys()])
   const keys = new Set(input.calls.filter((c) => !requests.has(c.object)).map((c) => c.object))
   const relevant = input.entries
-    .filter((e) => !IGNORED_ACTIONS.has(e.action) && (e.groups.some((g) => groups.has(g)) || objects.has(e.object)))
+    .filter((e) => !IGNORED_ACTIONS.has(e.action) && (groups === null || e.groups.some((g) => groups.has(g)) || objects.has(e.object)))
     // Stable: entries of one second stay in the order given (the appliance's own).
     .sort((a, b) => a.at - b.at)
   const pending = input.calls.map((c) => ({ call: c, found: false }))
@@ -133,19 +149,26 @@ export function corroborate(input: CorroborationInput): Corroboration {
   })
   let corroborated = 0
 
-  for (const e of relevant) {
+  // An entry the earlier ceremony may account for (the end of the one this builds on, in the first
+  // seconds of the window) is matched last: the link's "Created group" must not take the place of
+  // this ceremony's own change of the same group, leaving that change unexplained.
+  const earlierLast = input.earlier ? relevant.filter((e) => !input.earlier!(e)).concat(relevant.filter((e) => input.earlier!(e))) : relevant
+  for (const e of earlierLast) {
     const request = requests.get(e.object)
     if (e.severity !== 'INFO') {
       if (e.actor !== app && !(request && e.actorType === 'User')) findings.push(fromEntry(e, 'refused'))
       continue
     }
     const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
-    if (match) {
-      match.found = true
+    const again = match ? null : pending.find((p) => p.found && p.call.repeats && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
+    if (match || again) {
+      if (match) match.found = true
       matched.push(e)
       corroborated++
       continue
     }
+    if (e.actor === app && input.through?.(e)) continue
+    if (input.earlier?.(e)) continue
     if (request && request.approvers === null && e.action === 'ADMINISTRATIVE' && e.actorType === 'User') {
       const users = decided.get(request.id) ?? new Set<string>()
       decided.set(request.id, users)

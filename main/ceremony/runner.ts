@@ -23,8 +23,15 @@ import { labelOf, type Plan } from './plan-envelope'
 import { WAITING, evidenceForLog, type AnyStep, type Evidence, type JsonObject, type MediaAccess, type Mismatch, type StepContext, type StepRef } from './step'
 import type { Typed } from './step-input'
 
-/** `media-write`: just before a file is written to the media (the state-write kill loop kills during it). */
-export type Boundary = 'before-intent' | 'after-intent' | 'after-artifact' | 'after-done' | 'media-write'
+/**
+ * The protocol boundaries of a step, in the order one attempt passes them: before its intent is
+ * recorded; intent recorded, nothing sent; `media-write`: a file journaled, not yet written (the
+ * state-write kill loop kills during it); the file written; `after-act`: the appliances did what
+ * the step set out to do, the journal does not know yet (the resumed run must find it by looking);
+ * the result journaled, its log entry not yet written.
+ */
+export const BOUNDARIES = ['before-intent', 'after-intent', 'media-write', 'after-artifact', 'after-act', 'after-done'] as const
+export type Boundary = (typeof BOUNDARIES)[number]
 
 export interface RunnerDeps {
   plan: Plan
@@ -39,6 +46,8 @@ export interface RunnerDeps {
   /** Named DSM users' sessions, earlier records and the rehearsal outage control (step.ts StepContext). */
   user(signInId: string): Promise<UserSession>
   apiKey(applianceId: string): Buffer
+  /** A key the ceremony made: to the vault, and shown once when asked (step.ts StepContext.madeApiKey). */
+  madeApiKey?(applianceId: string, key: Buffer, show: boolean): boolean
   records(): unknown[]
   outage: ApplianceOutage | null
   /** Fault injection for the kill-and-resume tests (a real SIGKILL at a protocol boundary). */
@@ -80,6 +89,7 @@ export class StepRunner {
         journal.intent(step.id, intent, this.deps.now())
         this.deps.boundary?.(step.id, 'after-intent')
         result = await step.act(ctx, intent)
+        this.deps.boundary?.(step.id, 'after-act')
       }
       await this.flushNotes(ctx)
       await this.flushMismatches(step, ctx)
@@ -142,6 +152,10 @@ export class StepRunner {
       exceptionsHere: () => this.deps.log.entries().filter((e) => e.kind === ENTRY.exception && e.step === step.id),
       user: (id) => this.deps.user(id),
       apiKey: (id) => this.deps.apiKey(id),
+      madeApiKey: (id, key, show) => {
+        if (!this.deps.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', 'This runner cannot hold an API key the ceremony makes')
+        return this.deps.madeApiKey(id, key, show)
+      },
       records: () => this.deps.records(),
       outage: this.deps.outage,
       recorded: () => this.deps.log.entries(),

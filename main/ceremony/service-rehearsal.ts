@@ -1,10 +1,11 @@
 /**
  * The simulated systems of a rehearsal in the app (security.md: rehearsals never touch a real
  * appliance): the FIPS appliances, and for the cluster kinds a non-FIPS cluster, started fresh for
- * each rehearsal and stopped when a production plan is opened or the app quits. For link-cluster
- * and verify-cluster the ceremonies the rehearsed one builds on are run first, headless, against
- * the same simulated systems, and their sealed records handed on, so the operator rehearses the
- * kind itself and not its prerequisites.
+ * each rehearsal and stopped when a production plan is opened or the app quits. For the cluster and
+ * membership kinds the ceremonies the rehearsed one builds on (rehearsal-chain.ts, the chain
+ * `ceremony rehearse` runs too) are run first, headless, against the same simulated systems, and
+ * their sealed records handed on, so the operator rehearses the kind itself and not its
+ * prerequisites. A replacement's failed appliance has failed for good by then.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,7 +19,7 @@ import type { JournalStore } from './journal'
 import { inProcessOutage } from './outage'
 import { trustOf, type Plan } from './plan'
 import { KINDS } from './registry'
-import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type CredentialSet } from './simulated-cluster-plan'
+import { CLUSTER_KINDS, REHEARSAL_KINDS, rehearsalApplianceIds, rehearsalChain, type ChainCeremony, type RehearsalKind } from './rehearsal-chain'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import type { Software } from './software'
 import { planWithStations } from './station-plan'
@@ -27,16 +28,15 @@ export interface ChainDeps {
   stateRoot: string
   journalStore(dir: string): JournalStore
   sim: RunningSimulator
-  cluster: RunningCluster
   /** Which software runs the ceremonies (recorded in each one's first entry). */
   software?: Software
 }
 
 /** Runs a whole ceremony without a screen (simulated custodians approve, simulated witnesses sign) and returns its sealed record. */
-async function runPrerequisite(deps: ChainDeps, set: CredentialSet, plan: Plan, records: unknown[]): Promise<{ record: unknown; finalDigest: string }> {
+async function runPrerequisite(deps: ChainDeps, c: ChainCeremony): Promise<{ record: unknown; finalDigest: string }> {
+  const { plan, set, passwords, records } = c
   const stateDir = join(deps.stateRoot, `REHEARSAL-${plan.id}`)
   mkdirSync(join(stateDir, 'media'), { recursive: true, mode: 0o700 })
-  const passwords = clusterPasswordFor(set, plan)
   const engine = await CeremonyEngine.open({
     plan, stateDir, mediaDir: join(stateDir, 'media'), openJournalStore: () => deps.journalStore(stateDir), operator: plan.participants.operator,
     connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a) }),
@@ -56,32 +56,16 @@ async function runPrerequisite(deps: ChainDeps, set: CredentialSet, plan: Plan, 
   }
 }
 
-/**
- * The plan of a cluster rehearsal (link-cluster or verify-cluster) with what it builds on already
- * done: the replication, and for verify-cluster the link too, each sealed and handed on.
- */
-export async function clusterRehearsal(deps: ChainDeps, kind: 'link-cluster' | 'verify-cluster'): Promise<{ set: CredentialSet; plan: Plan; records: unknown[]; passwords: Map<string, string> }> {
-  const set = readCredentialFiles([{ name: 'appliances', text: deps.sim.readyLine() }, { name: 'cluster', text: deps.cluster.readyLine() }])
-  const replication = await runPrerequisite(deps, set, planForAppliances(set.credentials), [])
-  let records = [replication.record]
-  let plan = clusterPlanFor(set, { kind: 'link-cluster', buildsOn: [replication.finalDigest] })
-  if (kind === 'verify-cluster') {
-    const link = await runPrerequisite(deps, set, plan, records)
-    records = [link.record]
-    plan = clusterPlanFor(set, { kind: 'verify-cluster', buildsOn: [link.finalDigest] })
-  }
-  return { set, plan, records, passwords: clusterPasswordFor(set, plan) }
-}
-
-/** The kinds a rehearsal can be started for here (the cluster kinds need a simulated cluster). */
+/** The kinds a rehearsal can be started for here (all but replicate-cmk need a simulated cluster). */
 export function rehearsalKinds(canSimulateCluster: boolean): { kind: string; title: string }[] {
-  return (['replicate-cmk', 'link-cluster', 'verify-cluster'] as const).filter((k) => k === 'replicate-cmk' || canSimulateCluster).map((k) => ({ kind: k, title: KINDS[k].title }))
+  return REHEARSAL_KINDS.filter((k) => !CLUSTER_KINDS.includes(k) || canSimulateCluster).map((k) => ({ kind: k, title: KINDS[k].title }))
 }
 
 export interface RehearsalDeps {
   stateRoot: string
   journalStore(dir: string): JournalStore
-  startSimulator(appliances: number): Promise<RunningSimulator>
+  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named). */
+  startSimulator(appliances: number, ids?: string[]): Promise<RunningSimulator>
   /** A simulated non-FIPS cluster; without it only replicate-cmk is rehearsed. */
   startCluster?(): Promise<RunningCluster>
   software?: Software
@@ -94,6 +78,8 @@ export interface Rehearsal {
   apiKeys: Map<string, string>
   /** Cluster kinds: the sign-ins' passwords, the sealed records the plan builds on, whose outage the drill may cause. */
   cluster?: { passwords: Map<string, string>; records: unknown[]; sims: RunningSimulator[] }
+  /** What the simulated room puts on the ceremony's media before it starts (replace-appliance: the failed appliance's zeroisation report). */
+  mediaFiles: { name: string; text: string }[]
 }
 
 export class RehearsalSystems {
@@ -114,15 +100,20 @@ export class RehearsalSystems {
     if (!this.kinds().some((k) => k.kind === kind)) throw new CeremonyError('UNKNOWN_KIND', `No rehearsal of "${kind}" here`)
     if (sites > 1 && kind !== 'replicate-cmk') throw new CeremonyError('UNKNOWN_KIND', `A rehearsal across sites is of "replicate-cmk" only, not "${kind}"`)
     await this.close()
-    this.simulator = await this.deps.startSimulator(targets + 1)
+    const ids = rehearsalApplianceIds(kind as RehearsalKind, targets)
+    this.simulator = await this.deps.startSimulator(ids.length, ids)
     const creds = (this.creds = parseCredentials(this.simulator.readyLine()))
-    const apiKeys = new Map(creds.appliances.map((a) => [a.id, a.apiKey]))
-    if ((kind !== 'link-cluster' && kind !== 'verify-cluster') || !this.deps.startCluster) {
-      return { plan: sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(creds, { materials: opts.materials === true }), apiKeys }
+    if (!CLUSTER_KINDS.includes(kind as RehearsalKind) || !this.deps.startCluster) {
+      const plan = sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(creds, { materials: opts.materials === true })
+      return { plan, apiKeys: new Map(creds.appliances.map((a) => [a.id, a.apiKey])), mediaFiles: [] }
     }
     this.cluster = await this.deps.startCluster()
-    const chain = await clusterRehearsal({ stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, cluster: this.cluster, ...(this.deps.software ? { software: this.deps.software } : {}) }, kind)
-    return { plan: chain.plan, apiKeys, cluster: { passwords: chain.passwords, records: chain.records, sims: [this.simulator] } }
+    const deps: ChainDeps = { stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, ...(this.deps.software ? { software: this.deps.software } : {}) }
+    // The prerequisites run here, headless; a failure throws (runToCompletion), so the chain always ends in the rehearsed plan.
+    const chain = (await rehearsalChain(kind as RehearsalKind, { sim: this.simulator, cluster: this.cluster, outage: inProcessOutage([this.simulator]) }, (c) => runPrerequisite(deps, c)))!
+    // No key is entered for an appliance the ceremony never contacts (the failed one): its check would only fail.
+    const apiKeys = new Map(creds.appliances.filter((a) => !chain.notContacted.includes(a.id)).map((a) => [a.id, a.apiKey]))
+    return { plan: chain.plan, apiKeys, cluster: { passwords: chain.passwords, records: chain.records, sims: [this.simulator] }, mediaFiles: chain.mediaFiles }
   }
 
   /** Stops the simulated systems (a production plan was opened, another rehearsal starts, or the app quits). */

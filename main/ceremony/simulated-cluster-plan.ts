@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { CeremonyError } from '../errors'
 import { PLAN_FORMAT, parsePlan, type Plan } from './plan'
 import { CredentialsSchema, type Credentials } from './simulated-plan'
+import { ONBOARDING_SIGN_IN } from './kinds/replace-appliance/plan'
 
 export const ClusterFileSchema = z.object({
   cluster: z.object({
@@ -63,7 +64,7 @@ export function readCredentialFiles(files: { name: string; text: string }[]): Cr
 
 /** True if any file gives a password (custodians or cluster users): rehearsal only. */
 export function holdsPasswords(set: CredentialSet): boolean {
-  return set.cluster !== null || set.credentials.appliances.some((a) => (a.custodians ?? []).length > 0)
+  return set.cluster !== null || set.credentials.appliances.some((a) => (a.custodians ?? []).length > 0 || a.sysadmin !== undefined)
 }
 
 export interface ClusterPlanOptions {
@@ -110,5 +111,10 @@ export function clusterPlanFor(set: CredentialSet, o: ClusterPlanOptions): Plan 
 export function clusterPasswordFor(set: CredentialSet, plan: Plan): Map<string, string> {
   const named = (plan as { cluster?: { id: string; admin: string } }).cluster
   const user = named && set.cluster?.users.find((u) => u.user === named.admin)
-  return user && named ? new Map([[named.id, user.password]]) : new Map()
+  const out = user && named ? new Map([[named.id, user.password]]) : new Map<string, string>()
+  // replace-appliance's onboarding: the fresh simulated appliance's system administrator.
+  const onboarding = (plan as { onboarding?: { sysadmin: string }; added?: string }).onboarding
+  const sysadmin = onboarding && set.credentials.appliances.find((a) => a.id === (plan as { added?: string }).added)?.sysadmin
+  if (sysadmin && sysadmin.user === onboarding.sysadmin) out.set(ONBOARDING_SIGN_IN, sysadmin.password)
+  return out
 }

@@ -20,6 +20,8 @@ export interface MembershipPlanOptions {
   mode?: 'production' | 'rehearsal'
   groupName?: string
   proveAlone?: boolean
+  /** Load-balancer mode: the balancer's address (its file, or the link record's plan). */
+  loadBalancer?: { host: string; port: number }
   admin?: string
   operator?: string
   witnesses?: string[]
@@ -38,6 +40,9 @@ export function membershipPlanFor(set: CredentialSet, o: MembershipPlanOptions):
   const admin = o.admin ?? cluster.users.find((u) => u.role === 'account-admin')?.user ?? cluster.users[0]!.user
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '').toLowerCase()
   const first = appliances.find((a) => a.id === source)
+  // A fresh replacement (`ceremony simulate --fresh`) is onboarded through the API by its system administrator.
+  const fresh = o.kind === 'replace-appliance' ? appliances.find((a) => a.id === o.added && a.sysadmin) : undefined
+  if (fresh && !fresh.accountId) throw new CeremonyError('CREDENTIALS_INVALID', `The credentials of "${o.added}" name its system administrator but not its account`)
   return parsePlan({
     kind: o.kind, format: PLAN_FORMAT, version: 1,
     id: o.id ?? `${o.kind === 'add-appliance' ? 'add' : 'replace'}-rehearsal-${stamp}`,
@@ -47,10 +52,12 @@ export function membershipPlanFor(set: CredentialSet, o: MembershipPlanOptions):
     cluster: { id: 'cluster', label: `Non-FIPS DSM cluster (${cluster.id})`, host: cluster.host, port: cluster.port, trust: { spkiSha256: cluster.spkiSha256 }, accountId: cluster.accountId, admin },
     fips, source, added: o.added,
     ...(o.failed ? { failed: o.failed } : {}),
+    ...(fresh ? { onboarding: { sysadmin: fresh.sysadmin!.user, accountId: fresh.accountId! } } : {}),
     ...(o.groupName ? { groupName: o.groupName } : {}),
     ...(first?.groupName ? { quorumGroupName: first.groupName } : {}),
     ...(first?.cmkName ? { cmkName: first.cmkName } : {}),
     ...(o.proveAlone === false ? { proveAlone: false } : {}),
+    ...(o.loadBalancer ? { loadBalancer: { host: o.loadBalancer.host, port: o.loadBalancer.port } } : {}),
     buildsOn: o.buildsOn,
     participants: {
       operator: o.operator ?? 'Rehearsal operator',

@@ -17,8 +17,15 @@ export const CredentialsSchema = z.object({
   appliances: z.array(
     z.object({
       id: z.string(),
-      apiKey: z.string().min(1),
+      /**
+       * Absent for a replacement before its onboarding (read as ""): the ceremony makes its app and
+       * holds the key in memory. Given, it must not be empty.
+       */
+      apiKey: z.string().min(1).optional().transform((k) => k ?? ''),
       custodians: z.array(z.object({ user: z.string(), password: z.string() })).optional(),
+      /** A fresh simulated appliance's system administrator, who signs in to onboard it (replace-appliance). */
+      sysadmin: z.object({ user: z.string(), password: z.string() }).optional(),
+      accountId: z.string().optional(),
       // present in the simulator's file; used to write a plan
       host: z.string().optional(),
       port: z.number().optional(),

@@ -101,6 +101,13 @@ export interface StepContext<P extends Plan = Plan> {
   exceptionsHere(): LogEntry[]
   /** A fresh copy of an appliance's API key, only for a request that carries it to another system (an hmg config); zero it after use. */
   apiKey(applianceId: string): Buffer
+  /**
+   * An API key this ceremony made (replace-appliance's onboarding): handed to the secrets vault like
+   * a typed one, never journaled, logged or written, and, when `show`, shown once to the operator.
+   * Returns whether it was shown (false: this workstation has no screen for it). The caller keeps
+   * and zeroes its own Buffer.
+   */
+  madeApiKey(applianceId: string, key: Buffer, show: boolean): boolean
   /** A named DSM user's session at one of the kind's sign-ins (the cluster administrator, sign-in.ts). */
   user(signInId: string): Promise<UserSession>
   /** Earlier ceremony records the operator provided, as parsed JSON: unverified until a step verifies them. */

@@ -96,7 +96,7 @@ export function stepView(engine: CeremonyEngine, step: ScriptedStep): StepView {
       .map((e) => ({ witness: str(e.facts['witness']), at: e.ts, items: (e.facts['items'] as string[]) ?? [], simulated: e.facts['simulated'] === true })),
     signoff: signoff ? { required: signoff.required, complete: signoff.complete, waivedBy: signoff.waivedBy?.by ?? null } : null,
     exceptions: entries.filter((e) => e.kind === ENTRY.exception).map((e) => ({ by: str(e.facts['by']), at: e.ts, note: str(e.facts['note']), waivesSignoff: e.facts['waivesSignoff'] === true })),
-    error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code), recovery: recoveryFor(rec.error.code) } : null,
+    error: rec.state === 'failed' && rec.error ? { ...rec.error, ...guidanceFor(rec.error.code, engine.plan.kind), recovery: recoveryFor(rec.error.code) } : null,
   }
 }
 

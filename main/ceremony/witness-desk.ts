@@ -4,7 +4,7 @@
  * Every act is an audit-log entry; the gate that keeps an unsigned step from being left reads the
  * same entries (witnessing.ts), so the screen, the CLI and the record agree.
  */
-import { deviationsOf, type AuditLog, type Deviation } from '../evidence'
+import { deviationsOf, type AuditLog, type Deviation, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { ENTRY } from './entry-kinds'
 import type { Journal } from './journal'
@@ -50,7 +50,29 @@ export class WitnessDesk {
   status(step: ScriptedStep): SignoffStatus | null {
     const record = this.journal.get(step.id)
     if (!needsSignoff(step.text.witnessItems, record.state, this.seals(step))) return null
-    return signoffStatus(this.plan, this.log.entries(), step.id, this.signedAttempt(step))
+    const { byStep, present } = this.index()
+    return signoffStatus(this.plan, byStep.get(step.id) ?? [], step.id, this.signedAttempt(step), present)
+  }
+
+  #index: { length: number; byStep: Map<string, LogEntry[]>; present: Set<string> } | undefined
+
+  /**
+   * The log's entries by step and who is present, rebuilt only when the log has grown (it only
+   * grows, so its length identifies its content). status() is asked for every earlier step before
+   * each step runs and for every step in the view: reading the whole log each time made the CPU
+   * time of a ceremony grow with the square of its length.
+   */
+  private index(): { byStep: Map<string, LogEntry[]>; present: Set<string> } {
+    if (this.#index?.length === this.log.length) return this.#index
+    const entries = this.log.entries()
+    const byStep = new Map<string, LogEntry[]>()
+    for (const e of entries) {
+      const list = byStep.get(e.step)
+      if (list) list.push(e)
+      else byStep.set(e.step, [e])
+    }
+    this.#index = { length: entries.length, byStep, present: presentNow(entries) }
+    return this.#index
   }
 
   /**

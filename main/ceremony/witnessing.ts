@@ -104,11 +104,12 @@ export function requiredSigners(plan: Plan, present: Set<string>): number {
   return Math.max(1, witnessesOf(plan).filter((w) => present.has(w.name)).length)
 }
 
-export function signoffStatus(plan: Plan, entries: readonly LogEntry[], stepId: string, attempt: number): SignoffStatus {
+/** `present` may be given when the caller already knows it (presentNow of the same entries). */
+export function signoffStatus(plan: Plan, entries: readonly LogEntry[], stepId: string, attempt: number, present?: Set<string>): SignoffStatus {
   const here = entries.filter((e) => e.step === stepId)
   const signed = [...new Set(here.filter((e) => e.kind === ENTRY.witnessSignoff && e.facts['attempt'] === attempt).map((e) => String(e.facts['witness'])))]
   const waiver = here.filter((e) => e.kind === ENTRY.exception && e.facts['waivesSignoff'] === true && e.facts['attempt'] === attempt).at(-1)
-  const required = requiredSigners(plan, presentNow(entries))
+  const required = requiredSigners(plan, present ?? presentNow(entries))
   const waivedBy = waiver ? { by: String(waiver.facts['by']), seq: waiver.seq } : null
   return { required, signed, waivedBy, complete: waivedBy !== null || signed.length >= required }
 }

@@ -31,6 +31,11 @@ export interface HeadlessOptions {
   records?: unknown[]
   /** Rehearsal only: how the failover drill takes a simulated appliance down. */
   outage?: ApplianceOutage
+  /**
+   * Shows an API key the ceremony made (replace-appliance's onboarding) once to the operator;
+   * returns whether it did. Without it the key is held in memory only and not shown.
+   */
+  showApiKey?(applianceId: string, key: Buffer): boolean
 }
 
 export interface HeadlessSummary {
@@ -53,7 +58,9 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   mkdirSync(mediaDir, { recursive: true, mode: 0o700 })
   let requests = 0
-  const keys = new Map(options.credentials.appliances.map((a) => [a.id, a.apiKey]))
+  const keys = new Map(options.credentials.appliances.filter((a) => a.apiKey !== '').map((a) => [a.id, a.apiKey]))
+  // Keys the ceremony made: memory only, zeroed when the run ends (never in a file).
+  const made = new Map<string, Buffer>()
   const summary: HeadlessSummary = { ok: false, ceremonyId: options.plan.id, kind: options.plan.kind, mode: options.plan.mode, outcome: {}, record: null, finalDigest: null, requests: 0 }
   const faults = killSwitch()
   let engine: CeremonyEngine
@@ -72,8 +79,15 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
       openJournalStore: () => fileJournalStore(stateDir),
       connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a), onRequest: () => void requests++ }),
       apiKey: (id) => {
+        const held = made.get(id)
+        if (held) return Buffer.from(held)
         const key = keys.get(id)
         return key === undefined ? undefined : Buffer.from(key, 'utf8')
+      },
+      madeApiKey: (id, key, show) => {
+        made.get(id)?.fill(0)
+        made.set(id, Buffer.from(key))
+        return show && options.showApiKey ? options.showApiKey(id, key) : false
       },
       operator: options.plan.participants.operator,
       software: cliSoftware(),
@@ -99,6 +113,8 @@ export async function runHeadless(options: HeadlessOptions): Promise<HeadlessSum
     summary.outcome = engine.kind.summary(engine.plan, engine.results())
     summary.requests = requests
     await engine.shutdown()
+    for (const key of made.values()) key.fill(0)
+    made.clear()
   }
   return summary
 }

@@ -2,7 +2,11 @@
  * Fault injection for the crash tests, never set in normal use: CEREMONY_KILL_AT makes this process
  * SIGKILL itself, as a power cut would, at one of these points:
  *
- *   <stepId>@<boundary>           at a protocol boundary of a step (runner.ts: after-intent …)
+ *   <stepId>@<boundary>[,…]       at a protocol boundary of a step (runner.ts BOUNDARIES), or at
+ *                                 the first one reached of several: a chain of kills through one
+ *                                 ceremony gives each run every point not yet killed at, so points
+ *                                 a step does not have (no media write, an adopted act) are passed
+ *                                 by without a run of their own. The point is named on stderr first.
  *   state-write#<n>+<µs>          <µs> microseconds after the n-th state write of this run began
  *                                 (journal saves and media writes, counted together): the kill
  *                                 lands during the write, or just after it
@@ -13,7 +17,7 @@
  * the main thread is inside a synchronous write (conf's atomic save) when it must die, so no timer
  * of its own could fire.
  */
-import { constants as C, promises as fsp } from 'node:fs'
+import { constants as C, promises as fsp, writeSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { EngineOptions } from '../ceremony/engine'
 import type { Boundary } from '../ceremony/runner'
@@ -82,6 +86,16 @@ export function killSwitch(spec = process.env.CEREMONY_KILL_AT): KillOptions {
   if (write) return stateWriteKill(Number(write[1]), Number(write[2]))
   const append = /^audit-append:([a-z-]+)(?::(.+))?$/.exec(spec)
   if (append) return tornAppend(append[1]!, append[2])
-  const [stepId, phase] = spec.split('@') as [string, Boundary]
-  return { boundary: (id, at) => void (id === stepId && at === phase && die()) }
+  // Points that are not step boundaries (a station's hand-off points, station-run.ts) are not ours: never reached here.
+  const points = new Set(spec.split(','))
+  return {
+    boundary: (id, at: Boundary) => {
+      if (!points.has(`${id}@${at}`)) return
+      writeSync(2, `${KILLED_AT}${id}@${at}\n`) // synchronous: on stderr before the process is gone
+      die()
+    },
+  }
 }
+
+/** How a killed run names the point it died at, on stderr (the chain of kills reads it). */
+export const KILLED_AT = 'ceremony: SIGKILL at '

@@ -3,6 +3,8 @@
 // the source; for link-cluster and verify-cluster every appliance is a FIPS appliance, in the order
 // given (priority order), with --cluster FILE (cluster.json), optionally --load-balancer FILE, and
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
+// An add-appliance or replace-appliance plan goes through a load balancer when --load-balancer
+// FILE is given or the latest link or membership record given went through one.
 // --materials adds a materials manifest as the simulated room shows it (replicate-cmk, one site).
 import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
@@ -15,7 +17,7 @@ const USAGE = `usage: ceremony plan --appliances FILE[,FILE…] [--targets id,id
        ceremony plan --kind link-cluster|verify-cluster --appliances FILE[,FILE…] --cluster FILE [--load-balancer FILE]
                      [--record RECORD…] [--group NAME] [--no-failover-drill] [--id ID] [--title TITLE] [--mode M] > plan.json
        ceremony plan --kind add-appliance --appliances FILE[,FILE…] --cluster FILE --record RECORD… --added ID
-                     [--source ID] [--no-prove-alone] [--group NAME] [--id ID] [--title TITLE] [--mode M] > plan.json
+                     [--load-balancer FILE] [--source ID] [--no-prove-alone] [--group NAME] [--id ID] [--title TITLE] [--mode M] > plan.json
        ceremony plan --kind replace-appliance … --added ID --failed ID --failed-serial SERIAL
                      --disposition zeroised|destroyed|returned-rma [--rma NUMBER] --evidence-file NAME > plan.json
 `
@@ -66,14 +68,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.cluster) return fail(`a ${kind} plan needs --cluster FILE`)
   if (kind !== 'verify-cluster' && !values.record?.length) return fail(`a ${kind} plan builds on earlier records: give --record RECORD`)
   const buildsOn: string[] = []
+  let recordedBalancer: { host: string; port: number } | undefined
   for (const file of values.record ?? []) {
-    const record = JSON.parse(readCappedTextSync(file, RECORD_MAX_BYTES)) as unknown
+    const record = JSON.parse(readCappedTextSync(file, RECORD_MAX_BYTES)) as { plan?: { kind?: string; loadBalancer?: { host: string; port: number } } }
     const verified = verifyRecord(record)
     if (!verified.ok) {
       process.stderr.write(`${file} does not verify: entry ${verified.firstBadEntry}: ${verified.reason}\n`)
       return 1
     }
     buildsOn.push(verified.finalDigest)
+    // As the latest link or membership record reached the appliances: through its balancer, or not.
+    if (['link-cluster', 'add-appliance', 'replace-appliance'].includes(record.plan?.kind ?? '')) recordedBalancer = record.plan?.loadBalancer
   }
   if (kind === 'add-appliance' || kind === 'replace-appliance') {
     if (!values.added) return fail(`a ${kind} plan names the new appliance: give --added ID`)
@@ -84,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     const plan = membershipPlanFor(set, {
       kind, added: values.added, buildsOn, ...common, ...(values.source ? { source: values.source } : {}),
       ...(values.group ? { groupName: values.group } : {}), ...(values['no-prove-alone'] ? { proveAlone: false } : {}),
+      ...((set.loadBalancer ?? recordedBalancer) ? { loadBalancer: set.loadBalancer ?? recordedBalancer! } : {}),
       ...(replace ? { failed: { id: values.failed!, serial: values['failed-serial']!, disposition: values.disposition as 'zeroised', evidenceFile: values['evidence-file']!, ...(values.rma ? { rmaNumber: values.rma } : {}) } } : {}),
     })
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)

@@ -1,25 +1,26 @@
 // `ceremony rehearse [--kind KIND] [--targets N] [--sites N] [--load-balancer] [--state DIR]`: a whole rehearsal in
 // one command against simulated systems in this process; every record is verified before the summary
-// line is printed. replicate-cmk (default): the CMK from the first appliance to N others (across
-// --sites N sites: rehearse-sites.ts).
+// line is printed. The chain of ceremonies each kind stands on is rehearsal-chain.ts (the app's too):
+// replicate-cmk (default): the CMK from the first appliance to N others (across --sites N sites:
+// rehearse-sites.ts).
 // link-cluster: that replication, then the link of every appliance to a simulated non-FIPS cluster
-// (through a load balancer with --load-balancer), then its verification with the failover drill.
+// (through a load balancer with --load-balancer), with the failover drill.
 // verify-cluster: all of that, then a check of the group on its own, building on the link's record.
+// add-appliance: all of that, then a spare appliance is added, proved with every other appliance down.
+// replace-appliance: all of that, then fips-1 fails for good and the spare (fips-4 with one target) replaces it.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { inProcessOutage } from '../ceremony/outage'
-import type { Plan } from '../ceremony/plan'
-import { planForAppliances, parseCredentials } from '../ceremony/simulated-plan'
-import { clusterPasswordFor, clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
+import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, putOnMedia, rehearsalApplianceIds, rehearsalChain, type ChainCeremony } from '../ceremony/rehearsal-chain'
 import { verifyRecord } from '../evidence'
 import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
 import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
+import { rehearsalAddendum } from './rehearse-addendum'
 import { rehearseSites } from './rehearse-sites'
 
-const USAGE = 'usage: ceremony rehearse [--kind replicate-cmk|link-cluster|verify-cluster] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n'
-const KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster']
+const USAGE = `usage: ceremony rehearse [--kind ${REHEARSAL_KINDS.join('|')}] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n`
 
 function usage(message: string): number {
   process.stderr.write(`${message}\n${USAGE}`)
@@ -38,6 +39,7 @@ async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateD
     summary.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
   } else {
     process.stderr.write(`${options.plan.kind} record verified: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+    await rehearsalAddendum(summary, record, stateDir) // the whole auditor's package: a sample video addendum
   }
   return { summary, record }
 }
@@ -50,10 +52,10 @@ export async function run(argv: string[]): Promise<number> {
     return usage(err instanceof Error ? err.message : String(err))
   }
   const kind = values.kind ?? 'replicate-cmk'
-  if (!KINDS.includes(kind)) return usage(`--kind must be one of ${KINDS.join(', ')}`)
+  if (!isRehearsalKind(kind)) return usage(`--kind must be one of ${REHEARSAL_KINDS.join(', ')}`)
   const targets = values.targets === undefined ? 1 : Number(values.targets)
   if (!Number.isInteger(targets) || targets < 1 || targets > 10) return usage('--targets must be a whole number from 1 to 10')
-  if (values['load-balancer'] && kind === 'replicate-cmk') return usage('--load-balancer is for link-cluster and verify-cluster')
+  if (values['load-balancer'] && kind !== 'link-cluster' && kind !== 'verify-cluster') return usage('--load-balancer is for link-cluster and verify-cluster')
   const sites = values.sites === undefined ? 1 : Number(values.sites)
   if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) return usage(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)`)
   if (sites > 1 && kind !== 'replicate-cmk') return usage('--sites is for replicate-cmk rehearsals only')
@@ -63,37 +65,34 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`)
     return summary.ok ? 0 : 1
   }
-  const sim = await startSimulator({ appliances: targets + 1 })
+  // Only the first appliance holds a CMK; a membership kind's spare (last) has none.
+  const ids = rehearsalApplianceIds(kind, targets)
+  const sim = await startSimulator({ appliances: ids.length, ids })
   let cluster: RunningCluster | undefined
   let balancer: RunningLoadBalancer | undefined
   try {
-    const credentials = parseCredentials(sim.readyLine())
     const stateDir = values.state ?? mkdtempSync(join(tmpdir(), 'dsm-rehearsal-'))
-    process.stderr.write(`REHEARSAL (${kind}) against ${targets + 1} simulated appliances; state in ${stateDir}\n`)
-    const chain: HeadlessSummary[] = []
-    // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
-    // The simulated room holds a materials manifest: chassis, bags and safes, typed by the simulated operator.
-    const replication = await ceremony(stateDir, { plan: planForAppliances(credentials, { materials: true }), credentials })
-    chain.push(replication.summary)
-    if (kind !== 'replicate-cmk' && replication.summary.ok) {
+    process.stderr.write(`REHEARSAL (${kind}) against ${sim.appliances.length} simulated appliances; state in ${stateDir}\n`)
+    if (CLUSTER_KINDS.includes(kind)) {
       cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })
       if (values['load-balancer']) balancer = await startLoadBalancer({ backends: sim.appliances.map((a) => ({ host: a.host, port: a.port })) })
-      const set = readCredentialFiles([
-        { name: 'appliances', text: sim.readyLine() }, { name: 'cluster', text: cluster.readyLine() },
-        ...(balancer ? [{ name: 'load-balancer', text: balancer.readyLine() }] : []),
-      ])
-      const extra = (plan: Plan) => ({
-        plan, credentials: set.credentials, outage: inProcessOutage([sim]),
-        passwords: new Map([...clusterPasswordFor(set, plan)].map(([id, p]) => [id, Buffer.from(p, 'utf8')])),
-      })
-      const linkPlan = clusterPlanFor(set, { kind: 'link-cluster', buildsOn: [replication.summary.finalDigest!] })
-      const link = await ceremony(join(stateDir, 'link-cluster'), { ...extra(linkPlan), records: [replication.record] })
-      chain.push(link.summary)
-      if (kind === 'verify-cluster' && link.summary.ok) {
-        const verifyPlan = clusterPlanFor(set, { kind: 'verify-cluster', buildsOn: [link.summary.finalDigest!] })
-        chain.push((await ceremony(join(stateDir, 'verify-cluster'), { ...extra(verifyPlan), records: [link.record] })).summary)
-      }
     }
+    const outage = inProcessOutage([sim])
+    const chain: HeadlessSummary[] = []
+    // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
+    const runOne = async (c: ChainCeremony) => {
+      const dir = c.plan.kind === 'replicate-cmk' ? stateDir : join(stateDir, c.plan.kind)
+      putOnMedia(join(dir, 'media'), c.mediaFiles)
+      const done = await ceremony(dir, {
+        plan: c.plan, credentials: c.set.credentials, records: c.records,
+        ...(c.plan.kind === 'replicate-cmk' ? {} : { outage, passwords: new Map([...c.passwords].map(([id, p]) => [id, Buffer.from(p, 'utf8')])) }),
+      })
+      chain.push(done.summary)
+      return done.summary.ok ? { record: done.record, finalDigest: done.summary.finalDigest! } : null
+    }
+    // The simulated room holds a materials manifest: chassis, bags and safes, typed by the simulated operator.
+    const rehearsed = await rehearsalChain(kind, { sim, outage, ...(cluster ? { cluster } : {}), ...(balancer ? { loadBalancer: balancer } : {}) }, runOne, { materials: true, progress: (line) => process.stderr.write(`${line}\n`) })
+    if (rehearsed) await runOne(rehearsed)
     // The last line is the summary of the last ceremony run, with the ones it built on.
     const last = chain.at(-1)!
     const summary = chain.length > 1 ? { ...last, earlier: chain.slice(0, -1) } : last

@@ -39,6 +39,19 @@ function outageFor(plan: Plan, set: CredentialSet): ApplianceOutage | undefined 
   return processOutage(procs.map((a) => ({ id: a.id, pid: a.pid!, host: a.host!, port: a.port! })))
 }
 
+/**
+ * An API key the ceremony made (replace-appliance's onboarding) is shown once, on the operator's
+ * terminal only: with stderr not a terminal (a pipe, a log file) it is held in memory and not shown.
+ */
+function showOnTerminal(plan: Plan): (applianceId: string, key: Buffer) => boolean {
+  return (applianceId, key) => {
+    if (!process.stderr.isTTY) return false
+    const label = plan.appliances.find((a) => a.id === applianceId)?.label ?? applianceId
+    process.stderr.write(`\nThe API key of the app made on ${label}, shown once (held in memory for this run; do not write it down):\n${key.toString('utf8')}\n\n`)
+    return true
+  }
+}
+
 /** Each sign-in's password: from a rehearsal cluster file, else typed at the terminal by its owner. */
 async function passwordsFor(plan: Plan, set: CredentialSet): Promise<Map<string, Buffer>> {
   const fromFile = plan.mode === 'rehearsal' ? clusterPasswordFor(set, plan) : new Map<string, string>()
@@ -117,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
       witnessing,
       progress: (line) => process.stderr.write(`${line}\n`),
       passwords, records, ...(outage ? { outage } : {}),
+      showApiKey: showOnTerminal(plan),
     })
     process.stdout.write(`${JSON.stringify(summary)}\n`)
     return summary.ok ? 0 : 1

@@ -26,6 +26,13 @@ export const USAGE = `usage: ceremony simulate [--role fips] --appliances N [opt
                         in separate processes can share DIR
   --no-cmk              do not create the Cluster Master Key on the first appliance
   --no-fips             report no fips_level: a non-FIPS appliance (to name as a FIPS one in tests)
+  --fresh               a replacement before its onboarding: a system administrator and the
+                        custodians' user accounts only (no group, no app, no key); the ready
+                        line gives the administrator instead of an API key
+  --custodian-users E,E…  with --fresh and one appliance: the custodians' e-mails (the same
+                        people as on the failed appliance)
+  --credential-approval reading an app's credential needs its quorum group's approval
+                        (vendor choice appCredentialApproval=quorum-group)
   --cmk-name NAME       name of that key (default cluster-master-key)
   --quorum N            approvals needed (default 2)
   --custodians M        custodian users per appliance (default 3)
@@ -140,6 +147,9 @@ export function parseArgs(argv: string[]): Parsed {
       case '--port': parsed.options.ports = listOf(flag, value()).map((p) => num(flag, p, { int: true, min: 1, max: 65535 })); break
       case '--no-cmk': parsed.options.createCmk = false; break
       case '--no-fips': parsed.options.fipsMode = false; break
+      case '--fresh': parsed.options.fresh = true; break
+      case '--credential-approval': parsed.options.vendor = { ...parsed.options.vendor, appCredentialApproval: 'quorum-group' }; break
+      case '--custodian-users': parsed.options.custodianUsers = listOf(flag, value()); break
       case '--cmk-name': parsed.options.cmkName = value(); break
       case '--quorum': parsed.options.quorum = num(flag, value(), { int: true, min: 1 }); break
       case '--custodians': parsed.options.custodians = num(flag, value(), { int: true, min: 1, max: 20 }); break
@@ -158,6 +168,7 @@ export function parseArgs(argv: string[]): Parsed {
   }
   if (parsed.options.ids && new Set(parsed.options.ids).size !== parsed.options.ids.length) throw new UsageError('--id names an appliance twice')
   if ((parsed.options.quorum ?? 2) > (parsed.options.custodians ?? 3)) throw new UsageError('--quorum cannot exceed --custodians')
+  if (parsed.options.custodianUsers && (!parsed.options.fresh || appliances !== 1)) throw new UsageError('--custodian-users needs --fresh and --appliances 1')
   if (Object.keys(faults).length > 0) parsed.options.faults = faults
   return parsed
 }

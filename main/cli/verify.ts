@@ -1,8 +1,8 @@
-// `ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …]`: check a ceremony
-// record offline, for an auditor, with its addenda (verify-addenda.ts; by default every addendum
-// beside the record). Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
+// `ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …] [--record EARLIER …]`:
+// check a ceremony record offline, for an auditor, with its addenda (verify-addenda.ts; by default
+// every addendum beside the record) and the earlier records it builds on (verify-chain.ts). Exit 0: valid. Exit 1: the record fails verification ("FAILED at entry N: reason"; N = 0 means
 // the record as a whole, not one log entry; "FAILED at addendum N: CODE: reason" for an
-// addendum). Exit 2: usage error or unreadable file.
+// addendum; "FAILED at record FILE: CODE: reason" for the chain of records). Exit 2: usage error or unreadable file.
 
 import { statSync } from 'node:fs'
 import { readFileCappedSync } from '../media'
@@ -13,8 +13,9 @@ import { legOfStep, orderForStations, tripsOf } from '../ceremony/stations'
 import { hexGroups } from '../keys'
 import type { CeremonyRecord } from '../evidence'
 import { verifyRecordAddenda } from './verify-addenda'
+import { verifyChainOf } from './verify-chain'
 
-const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …]\n'
+const USAGE = 'usage: ceremony verify RECORD [--artifacts DIR] [--videos DIR] [--addendum FILE …] [--record EARLIER-RECORD …]\n'
 /** A record of 100k entries is ~40 MB; refuse absurd files before reading them. */
 const MAX_RECORD_BYTES = 512 * 1024 * 1024
 
@@ -23,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   let artifactsDir: string | undefined
   let videosDir: string | undefined
   const addenda: string[] = []
+  const earlier: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--artifacts') {
@@ -37,6 +39,10 @@ export async function run(argv: string[]): Promise<number> {
       const file = argv[++i]
       if (!file) return usage('--addendum needs a file')
       addenda.push(file)
+    } else if (a === '--record') {
+      const file = argv[++i]
+      if (!file) return usage('--record needs a file (an earlier record this one builds on)')
+      earlier.push(file)
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE)
       return 0
@@ -57,6 +63,14 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     return unreadable(recordPath, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
   }
+  const given: { name: string; record: unknown }[] = []
+  for (const file of earlier) {
+    try {
+      given.push({ name: file, record: JSON.parse(readFileCappedSync(file, MAX_RECORD_BYTES).toString('utf8')) })
+    } catch (err) {
+      return unreadable(file, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
+    }
+  }
   for (const dir of [artifactsDir, videosDir]) {
     if (dir === undefined) continue
     try {
@@ -74,6 +88,12 @@ export async function run(argv: string[]): Promise<number> {
   const acrossSites = checkStationsOfRecord(record)
   if (acrossSites) {
     process.stdout.write(`FAILED at ${acrossSites.station ? `station ${acrossSites.station}, ` : ''}entry ${acrossSites.seq}: ${acrossSites.reason}\n`)
+    return 1
+  }
+  // The records it builds on, followed back by the final digests each plan names.
+  const chain = verifyChainOf(record as CeremonyRecord, given)
+  if (!chain.ok) {
+    process.stdout.write(`${chain.failure}\n`)
     return 1
   }
   // The record verified: its addenda extend it, so they are checked against it.
@@ -101,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     ...segmentLines(record),
     `  final digest:  ${hexGroups(result.finalDigest)}`,
     `  in words:      ${result.finalWords.join(' ')}`,
+    ...chain.lines,
     ...withAddenda.lines,
   ]
   process.stdout.write(lines.filter((l) => l !== undefined).join('\n') + '\n')

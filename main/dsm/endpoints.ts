@@ -35,6 +35,12 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: 'PATCH', template: '/sys/v1/groups/{id}', effect: 'write' },
   { method: 'POST', template: '/sys/v1/groups/hmg/check', effect: 'read' },
   { method: 'POST', template: '/sys/v1/groups/{id}/hmg/check', effect: 'read' },
+  // A FIPS appliance's users and apps, for replace-appliance's onboarding by a system administrator
+  // (accounts.ts): the custodians' accounts found by e-mail, the ceremony's app made and its API key read.
+  { method: 'GET', template: '/sys/v1/users', effect: 'read' },
+  { method: 'GET', template: '/sys/v1/apps', effect: 'read' },
+  { method: 'POST', template: '/sys/v1/apps', effect: 'write' },
+  { method: 'GET', template: '/sys/v1/apps/{id}/credential', effect: 'read' },
   { method: 'POST', template: '/crypto/v1/keys', effect: 'write' },
   { method: 'PUT', template: '/crypto/v1/keys', effect: 'write' },
   { method: 'GET', template: '/crypto/v1/keys', effect: 'read' },

@@ -107,6 +107,8 @@ export interface CreateGroupRequest {
   hmg_redundancy?: 'PriorityFailover'
   /** the CMK name the FIPS appliances use, if the cluster reads it from here (unconfirmed) */
   wrapping_key_name?: string
+  /** a FIPS appliance's quorum group (replace-appliance's onboarding): GroupApprovalPolicy, sent as given */
+  approval_policy?: { quorum: { n: number; members: { user: string }[]; require_password: boolean; require_2fa: boolean }; protect_crypto_operations?: boolean }
 }
 
 export interface PatchGroupRequest {
@@ -140,6 +142,14 @@ export function buildCreateGroupBody(r: CreateGroupRequest): Record<string, unkn
     body['hmg_redundancy'] = r.hmg_redundancy
   }
   if (r.wrapping_key_name !== undefined) body['wrapping_key_name'] = checkName(r.wrapping_key_name, 'wrapping_key_name')
+  if (r.approval_policy !== undefined) {
+    const q = r.approval_policy.quorum
+    if (!Number.isInteger(q.n) || q.n < 1 || q.n > q.members.length) throw new InvalidArgumentError('approval_policy.quorum.n must be between 1 and the number of members')
+    body['approval_policy'] = {
+      quorum: { n: q.n, members: q.members.map((m) => ({ user: checkUuid(m.user, 'quorum member') })), require_password: q.require_password, require_2fa: q.require_2fa },
+      ...(r.approval_policy.protect_crypto_operations !== undefined ? { protect_crypto_operations: r.approval_policy.protect_crypto_operations } : {}),
+    }
+  }
   return body
 }
 

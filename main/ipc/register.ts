@@ -54,11 +54,23 @@ export function toIpcError(err: unknown): IpcError {
   return { code: IPC_ERRORS.internal, message: 'Unexpected error in the main process' }
 }
 
+/**
+ * The refusal in words: each issue's path and message. A path can hold a key the renderer chose (a
+ * record key), so any character the contract refuses in free text is shown escaped, never echoed;
+ * a refused key says why, not only that it is invalid.
+ */
 function describeIssues(error: z.ZodError): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(request)'}: ${issue.message}`)
+    .map((issue) => {
+      const path = issue.path.length ? issue.path.map((p) => escapeControls(String(p))).join('.') : '(request)'
+      const inner = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join(', ') : ''
+      return `${path}: ${issue.message}${inner ? ` (${inner})` : ''}`
+    })
     .join('; ')
 }
+
+// eslint-disable-next-line no-control-regex
+const escapeControls = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 export interface RegisterOptions {
   isTrustedSender(event: IpcSender): boolean

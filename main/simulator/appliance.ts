@@ -4,6 +4,7 @@
 import { approvalRoutes, type OperationRunner } from './approvals'
 import { audited } from './audit-log'
 import { authenticate, requireAccount, sessionRoutes } from './auth'
+import { accountRoutes } from './routes-accounts'
 import { type ApplianceConfig, type Ctx, type Result, type Route, compilePattern } from './context'
 import { approvalRequired, DsmError } from './errors'
 import type { ApplianceModel } from './model'
@@ -37,7 +38,7 @@ export class ApplianceApi implements OperationRunner {
 
   constructor(readonly model: ApplianceModel, readonly config: ApplianceConfig) {
     // Literal paths before parameterised ones (hmg/check before groups/:group_id/…).
-    const all = [...sessionRoutes, ...hmgRoutes, ...sysRoutes, ...logRoutes, ...keyRoutes, ...wrapRoutes, ...cryptoRoutes, ...approvalRoutes(this)]
+    const all = [...sessionRoutes, ...hmgRoutes, ...accountRoutes, ...sysRoutes, ...logRoutes, ...keyRoutes, ...wrapRoutes, ...cryptoRoutes, ...approvalRoutes(this)]
     this.routes = all.map((route) => ({ route, ...compilePattern(route.pattern) }))
   }
 

@@ -84,6 +84,9 @@ const ACTIONS: Record<string, [ActionType, string]> = {
   'DELETE /sys/v1/approval_requests/:req_id': ['ADMINISTRATIVE', 'Deleted approval request'],
   'POST /sys/v1/groups': ['ADMINISTRATIVE', 'Created group'],
   'PATCH /sys/v1/groups/:group_id': ['ADMINISTRATIVE', 'Updated group'],
+  'POST /sys/v1/apps': ['ADMINISTRATIVE', 'Created app'],
+  // Reading a secret is never a mere read: it is logged even when reads are not.
+  'GET /sys/v1/apps/:app_id/credential': ['ADMINISTRATIVE', 'Read the credential of app'],
 }
 
 interface Target { object?: string; name?: string; groups: Set<string> }
@@ -116,6 +119,8 @@ function before(ctx: Ctx): Target {
   if (params['req_id']) requestTarget(model, t, params['req_id'])
   if (params['kid']) keyTarget(model, t, { kid: params['kid'] })
   if (params['group_id'] && model.groups.has(params['group_id'])) { t.object ??= params['group_id']; t.groups.add(params['group_id']) }
+  const app = params['app_id'] && UUID_RE.test(params['app_id']) ? model.apps.get(params['app_id'].toLowerCase()) : undefined
+  if (app) { t.object ??= app.appId; t.name = app.name; for (const g of Object.keys(app.groups)) t.groups.add(g) }
   keyTarget(model, t, body['subject'] as never)
   keyTarget(model, t, body['key'] as never)
   return t
@@ -132,6 +137,11 @@ function after(ctx: Ctx, t: Target, result: Result | undefined): void {
     if (typeof b['group_id'] === 'string') t.groups.add(b['group_id'])
   }
   if (typeof b['group_id'] === 'string' && ctx.path.startsWith('/sys/v1/groups')) { t.object ??= b['group_id']; t.groups.add(b['group_id']) }
+  if (typeof b['app_id'] === 'string' && ctx.method === 'POST' && ctx.path === '/sys/v1/apps') {
+    t.object = b['app_id']
+    t.name = typeof b['name'] === 'string' ? b['name'] : undefined
+    for (const g of Object.keys((b['groups'] ?? {}) as object)) t.groups.add(g)
+  }
 }
 
 /** The principal named by Basic credentials, if the appliance knows it (a refused sign-in is still an entry). */

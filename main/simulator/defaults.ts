@@ -24,5 +24,6 @@ export const DEFAULT_VENDOR: Required<VendorChoices> = {
   auditLogRangeUnit: 'seconds',
   fipsLevel: 3,
   fipsServerMode: 'Sgx',
+  appCredentialApproval: 'none',
 }
 

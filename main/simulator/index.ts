@@ -7,7 +7,7 @@ import { ApplianceApi } from './appliance'
 import type { ApplianceConfig } from './context'
 import { Faults } from './faults'
 import { ApplianceModel } from './model'
-import { seedAppliance } from './seed'
+import { seedAppliance, seedFresh } from './seed'
 import { ApplianceServer } from './server'
 import { makeServerIdentity } from './tls-cert'
 import { DEFAULT_CMK_NAME, DEFAULT_GROUP_NAME, DEFAULT_VENDOR, HOST } from './defaults'
@@ -28,6 +28,12 @@ function checkOptions(opts: SimulatorOptions): void {
   const quorum = opts.quorum ?? 2
   if (!Number.isInteger(custodians) || custodians < 1) throw new Error('custodians must be a positive integer')
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > custodians) throw new Error('quorum must be between 1 and the number of custodians')
+  if (opts.custodianUsers !== undefined) {
+    if (!opts.fresh) throw new Error('custodianUsers is for a fresh appliance (its custodians\' accounts, made by the account administrators)')
+    if (opts.custodianUsers.length === 0 || opts.custodianUsers.some((e) => !/^[^\s:@]+@[^\s:@]+$/.test(e))) throw new Error('custodianUsers must be e-mails')
+    if (new Set(opts.custodianUsers.map((e) => e.toLowerCase())).size !== opts.custodianUsers.length) throw new Error('custodianUsers names a user twice')
+    if (opts.appliances !== 1) throw new Error('custodianUsers is for one appliance')
+  }
   // Whole seconds: expires_in is an integer in AuthResponse.
   for (const [k, v] of [['sessionTtlSeconds', opts.sessionTtlSeconds], ['approvalTtlSeconds', opts.approvalTtlSeconds]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${k} must be a positive whole number of seconds`)
@@ -51,8 +57,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     for (let i = 0; i < opts.appliances; i++) {
       const id = opts.ids?.[i] ?? `fips-${i + 1}`
       const model = new ApplianceModel(id, now, config.vendor)
-      const cmkName = i === 0 && opts.createCmk !== false ? opts.cmkName ?? DEFAULT_CMK_NAME : undefined
-      const seeded = seedAppliance(model, {
+      const cmkName = i === 0 && opts.createCmk !== false && !opts.fresh ? opts.cmkName ?? DEFAULT_CMK_NAME : undefined
+      const fresh = opts.fresh ? seedFresh(model, { custodians: opts.custodians ?? 3, ...(opts.custodianUsers ? { custodianEmails: opts.custodianUsers } : {}) }) : null
+      const seeded = fresh ? { appId: '', apiKey: '', groupId: '', custodians: fresh.custodians } : seedAppliance(model, {
         groupName: DEFAULT_GROUP_NAME,
         quorum: opts.quorum ?? 2,
         custodians: opts.custodians ?? 3,
@@ -83,8 +90,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
         appId: seeded.appId,
         accountId: model.account.acctId,
         groupId: seeded.groupId,
-        groupName: DEFAULT_GROUP_NAME,
+        groupName: fresh ? '' : DEFAULT_GROUP_NAME,
         custodians: seeded.custodians,
+        ...(fresh ? { sysadmin: fresh.sysadmin } : {}),
         quorum: opts.quorum ?? 2,
         ...(cmkName ? { cmkName } : {}),
         faults,
@@ -124,10 +132,9 @@ export function readyLine(appliances: SimulatedAppliance[]): string {
       port: a.port,
       spkiSha256: a.spkiSha256,
       certDer: a.certDer,
-      apiKey: a.apiKey,
+      // A fresh appliance has no app, group or key yet: its system administrator onboards it.
+      ...(a.sysadmin ? { sysadmin: { user: a.sysadmin.user, password: a.sysadmin.password } } : { apiKey: a.apiKey, groupId: a.groupId, groupName: a.groupName }),
       accountId: a.accountId,
-      groupId: a.groupId,
-      groupName: a.groupName,
       custodians: a.custodians.map((c) => ({ user: c.user, password: c.password })),
       quorum: a.quorum,
       ...(a.cmkName ? { cmkName: a.cmkName } : {}),

@@ -45,6 +45,7 @@ export interface Group {
 export interface App {
   appId: string
   name: string
+  description?: string
   secret: string
   /** group uuid -> permissions (AppPermissions) */
   groups: Record<string, string[]>
@@ -251,6 +252,7 @@ export class ApplianceModel {
       created_at: dsmTime(a.createdAt),
       creator: a.creator,
       default_group: a.defaultGroup,
+      ...(a.description !== undefined ? { description: a.description } : {}),
       enabled: true,
       groups: structuredClone(a.groups),
       interface: 'ceremony',
@@ -260,6 +262,21 @@ export class ApplianceModel {
       legacy_access: false,
       name: a.name,
       role: 'crypto',
+    }
+  }
+
+  /** A user as GET /sys/v1/users returns it (User: the required fields and the e-mail state). */
+  userView(u: User): Record<string, unknown> {
+    return {
+      user_id: u.userId,
+      user_email: u.email,
+      account_role: [u.role === 'group-admin' ? 'ACCOUNTMEMBER' : 'ACCOUNTADMINISTRATOR', 'STATEENABLED'],
+      created_at: dsmTime(u.createdAt),
+      email_verified: true,
+      has_account: true,
+      has_password: true,
+      mfa_devices: [],
+      u2f_devices: [],
     }
   }
 

@@ -100,3 +100,22 @@ export function seedAppliance(model: ApplianceModel, opts: SeedOptions): Seeded 
     custodians: users.map((u) => ({ user: u.email, password: u.password, userId: u.userId })),
   }
 }
+
+/**
+ * A replacement appliance as its account administrators leave it (guide §5): the account, its
+ * system administrator, and a user account for each custodian (by the e-mails given, or
+ * custodian<i>@<id>.dsm-sim.test), and nothing else: no group, no app, no key. The onboarding
+ * makes the quorum group and the app through the API.
+ */
+export function seedFresh(model: ApplianceModel, opts: { custodians: number; custodianEmails?: string[] }): { sysadmin: { user: string; password: string; userId: string }; custodians: Seeded['custodians'] } {
+  const now = model.now()
+  const make = (email: string): User => {
+    const user: User = { userId: randomUUID(), email, password: randomBytes(18).toString('base64url'), createdAt: now, role: 'account-admin' }
+    model.users.set(user.userId, user)
+    return user
+  }
+  const admin = make(`sysadmin@${model.id}.dsm-sim.test`)
+  const emails = opts.custodianEmails ?? Array.from({ length: opts.custodians }, (_, i) => `custodian${i + 1}@${model.id}.dsm-sim.test`)
+  const users = emails.map(make)
+  return { sysadmin: { user: admin.email, password: admin.password, userId: admin.userId }, custodians: users.map((u) => ({ user: u.email, password: u.password, userId: u.userId })) }
+}

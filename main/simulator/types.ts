@@ -166,6 +166,14 @@ export interface VendorChoices {
   fipsLevel?: number
   /** The `server_mode` a FIPS appliance reports (`Software` | `Sgx`; default 'Sgx', unconfirmed for the FX2200). */
   fipsServerMode?: 'Sgx' | 'Software'
+  /**
+   * Whether reading an app's credential (GET /sys/v1/apps/{id}/credential) needs the quorum of the
+   * app's groups. The vendor's Go client has RequestApprovalToGetAppCredential, so some appliances
+   * ask; when is not public. 'none' (default): an account administrator reads it directly.
+   * 'quorum-group': an app in a group with a quorum policy answers 403 "This operation requires
+   * approval", and the credential is read through an approval request.
+   */
+  appCredentialApproval?: 'none' | 'quorum-group'
 }
 
 /**
@@ -206,6 +214,13 @@ export interface SimulatorOptions {
   vendor?: VendorChoices
   /** default true; false: the appliances report no fips_level (a non-FIPS DSM appliance named as a FIPS one) */
   fipsMode?: boolean
+  /**
+   * A replacement appliance before its onboarding (seed.ts seedFresh): a system administrator and
+   * the custodians' user accounts, no group, no app (so no API key), no key.
+   */
+  fresh?: boolean
+  /** fresh only: the custodians' e-mails (default custodian<i>@<id>.dsm-sim.test, --custodians of them) */
+  custodianUsers?: string[]
 }
 
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'FAILED'
@@ -278,12 +293,15 @@ export interface SimulatedAppliance {
   certPem: string
   /** the same certificate, base64 DER: what an hmg config's `tls.ca.pinned` holds */
   certDer: string
+  /** empty on a fresh appliance (no app until the onboarding makes one), like appId, groupId and groupName */
   apiKey: string
   appId: string
   accountId: string
   groupId: string
   groupName: string
   custodians: Custodian[]
+  /** a fresh appliance's system administrator, who signs in to onboard it */
+  sysadmin?: Custodian
   quorum: number
   cmkName?: string
   faults: FaultController

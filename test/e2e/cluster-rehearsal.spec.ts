@@ -83,7 +83,7 @@ test('a link-cluster rehearsal from the home screen: replicate first, then link 
   // The home screen's rehearsal runs three simulated FIPS appliances: one connection test each.
   expect(ran).toEqual([
     'P.0 preflight', 'L.1 certificates', 'L.2 test-connection', 'L.3 test-connection', 'L.4 test-connection', 'L.5 group-config', 'L.6 create-group', 'L.7 test-group',
-    'V.1 canary-key', 'V.2 canary-crypto', 'V.3 failover-drill', 'V.4 failover-restore', 'C.1 close',
+    'V.1 canary-key', 'V.2 canary-crypto', 'V.3 failover-drill', 'V.4 failover-restore', 'C.0 appliance-logs', 'C.1 close',
   ])
   expect(signoffs).toBe(2 * ran.length) // both witnesses, every step
   await expect(page.getByText('The ceremony is complete.')).toBeVisible()

@@ -103,7 +103,7 @@ describe('beginning a membership ceremony', () => {
 
 describe('plan editor with the membership kinds', () => {
   test('each kind\'s template is a plan of that kind whose only problems are the values to fill in', () => {
-    const fillIn = /^(appliances\.\d+\.trust\.spkiSha256|cluster\.trust\.spkiSha256|cluster\.accountId|cluster\.admin|buildsOn\.0|failed\.serial|participants\..*)$/
+    const fillIn = /^(appliances\.\d+\.trust\.spkiSha256|cluster\.trust\.spkiSha256|cluster\.accountId|cluster\.admin|buildsOn\.0|failed\.serial|onboarding\.(sysadmin|accountId)|participants\..*)$/
     expect(PLAN_TEMPLATES.map((t) => t.kind)).toEqual(['replicate-cmk', 'add-appliance', 'replace-appliance'])
     for (const t of PLAN_TEMPLATES) {
       const checked = checkPlan(JSON.parse(t.text))
@@ -136,7 +136,7 @@ describe('plan editor with the membership kinds', () => {
 
 describe('run screen with every step of a replacement', () => {
   test('each step shows its script id, title, where, what the witnesses check, and the typed confirmation or the values to type', async () => {
-    expect(replace.steps.map((s) => s.scriptId)).toEqual(['P.0', 'P.1', ...Array.from({ length: 12 }, (_, i) => `R.${i + 1}`), 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'X.1', 'X.2', 'D.1', 'C.1'])
+    expect(replace.steps.map((s) => s.scriptId)).toEqual(['P.0', 'P.1', ...Array.from({ length: 12 }, (_, i) => `R.${i + 1}`), 'J.1', 'J.2', 'J.3', 'V.1', 'V.2', 'X.1', 'X.2', 'D.1', 'C.0', 'C.1'])
     for (const step of replace.steps) {
       await renderApp(bridgeWith({ ...replace, currentStepId: step.id }), 'run')
       const detail = screen.getByTestId('step-detail')

@@ -388,6 +388,8 @@ describe('ceremony record', () => {
     expect(Number(screen.getByTestId('qr-code').dataset.modules)).toBeGreaterThanOrEqual(21)
     expect(screen.getByTestId('record-watermark').textContent).toContain('REHEARSAL')
     expect(screen.getByTestId('record-software').textContent).toContain('DSM Key Ceremony 0.1.0')
+    // The cameras the plan names, on the printed record: the auditor matches the addendum's files to them.
+    for (const c of snap.plan!.cameras) expect(screen.getByTestId('record-cameras').textContent).toContain(`${c.label} (${c.id})`)
     // One table of decisions: who, what, when, and the digest of what they read.
     const approvals = document.querySelector('.record-approvals')!
     expect(approvals.textContent).toContain('bob@example.test')

@@ -45,7 +45,11 @@ const ADD_TEMPLATE = json({
   participants: { operator: '', custodians: { 'fips-1': [], 'fips-2': [], 'fips-3': [] }, witnesses: [] },
 })
 
-/** Guide §5: the failed appliance stays in `appliances` (as the records name it) but leaves `fips`; its fate is read in the room at D.1. */
+/**
+ * Guide §5: the failed appliance stays in `appliances` (as the records name it) but leaves `fips`; its
+ * fate is read in the room at D.1. `onboarding`: the new appliance's system administrator signs in and
+ * the ceremony makes its quorum group and app through the API (remove it to make them by hand, witnessed).
+ */
 const REPLACE_TEMPLATE = json({
   format: 'dsm-key-ceremony/plan',
   version: 1,
@@ -60,6 +64,7 @@ const REPLACE_TEMPLATE = json({
   source: 'fips-2',
   added: 'fips-4',
   failed: { id: 'fips-1', serial: '', disposition: 'zeroised', evidenceFile: 'fips-1-zeroisation.pdf' },
+  onboarding: { sysadmin: '', accountId: '', appName: 'Key Ceremony App' },
   quorumGroupName: 'Quorum Group',
   cmkName: 'cluster-master-key',
   buildsOn: [''],

@@ -10,12 +10,31 @@ import { refs as replicationRefs } from '../replicate-cmk/results'
 import type { MembershipPlan } from './plan'
 import { membersOf, onCluster, type MembershipCtx } from './preflight'
 import { decryptsCanary } from './prove'
+import { balancerState, removalOf } from './balancer'
+import { testSavedGroup } from './join'
+import type { Group } from '../../../dsm'
 import { MembershipCloseResult, memberRefs } from './results'
 import { z } from 'zod'
 
 export const AfterwardsResult = z.strictObject({ members: z.array(z.string()), configs: z.number().int(), canaryMatch: z.literal(true) })
 export type AfterwardsResult = z.infer<typeof AfterwardsResult>
 export const afterwardsId = 'group-afterwards'
+
+/**
+ * Behind a balancer the group shows one config and never its keys: it must still pin exactly the
+ * certificates sent, and pass the cluster's test (every key it holds signs in); whose keys those
+ * are is what this ceremony sent.
+ */
+async function behindBalancer(ctx: MembershipCtx, group: Group): Promise<string[]> {
+  const facts = ctx.get(memberRefs.preflight).balancer
+  const joined = ctx.get(memberRefs.joinConfig).planned
+  // After a replacement, the config as the removal left it.
+  const planned = facts && ctx.plan.failed ? removalOf(ctx.plan, facts, joined) : joined
+  const state = facts ? balancerState(group, facts.configId, ctx.plan.failed ? joined.certificates : facts.pinned, planned) : ['no load balancer config was found by the preflight']
+  if (state !== 'planned') throw new CeremonyError('GROUP_NOT_AS_PLANNED', `The load balancer's config in "${ctx.plan.groupName}" is not as sent${Array.isArray(state) ? ` (${state.join('; ')})` : ''}`)
+  await testSavedGroup(ctx, group.group_id)
+  return planned.keysOf
+}
 
 export const afterwards = (plan: MembershipPlan, group: string | null = null) => defineStep<AfterwardsResult, { expected: string[] }, MembershipPlan>({
   id: afterwardsId, name: 'group-afterwards', group, appliances: plan.fips, interaction: 'run', confirmation: null, result: AfterwardsResult,
@@ -30,7 +49,7 @@ export const afterwards = (plan: MembershipPlan, group: string | null = null) =>
   async act(ctx, intent) {
     const admin = await clusterSession(onCluster(ctx))
     const group = await admin.groups.get(ctx.get(memberRefs.preflight).groupId)
-    const members = membersOf(ctx.plan, group).map((m) => m.appliance ?? m.url)
+    const members = ctx.plan.loadBalancer ? await behindBalancer(ctx, group) : membersOf(ctx.plan, group).map((m) => m.appliance ?? m.url)
     if (members.join() !== intent.expected.join()) throw new CeremonyError('GROUP_NOT_AS_PLANNED', `"${ctx.plan.groupName}" lists ${members.join(', ')}; the plan expects ${intent.expected.join(', ')}`)
     if (!(await decryptsCanary(ctx, ctx.get(memberRefs.preflight).canary))) throw new CeremonyError('CANARY_MISMATCH', 'Decrypting the recovery canary did not give back the test message')
     return { members, configs: members.length, canaryMatch: true as const }

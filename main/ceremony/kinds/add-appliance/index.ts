@@ -10,6 +10,8 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import type { AnyStep } from '../../step'
 import { refs as replicationRefs } from '../replicate-cmk/results'
+import { withClusterLogs } from '../verify-cluster/appliance-logs'
+import { membershipApplianceLogs } from './appliance-logs'
 import { afterwards, membershipClose } from './close'
 import { joinConfig, joinGroup, testJoined } from './join'
 import { AddAppliancePlanSchema, asClusterPlan, type AddAppliancePlan, type MembershipPlan } from './plan'
@@ -33,7 +35,8 @@ export function addSteps(plan: MembershipPlan): AnyStep[] {
 }
 
 function steps(plan: AddAppliancePlan): ScriptedStep[] {
-  return assignScriptIds(plan, [...addSteps(plan), afterwards(plan), membershipClose(plan, () => null)], membershipPrefix)
+  // C.0, the appliances' own logs, just before the close (after the check of the group afterwards, C.1).
+  return withClusterLogs(assignScriptIds(plan, [...addSteps(plan), afterwards(plan), membershipClose(plan, () => null)], membershipPrefix), membershipApplianceLogs(plan))
 }
 
 export function membershipDescribe(plan: MembershipPlan): { label: string; value: string }[] {
@@ -43,7 +46,9 @@ export function membershipDescribe(plan: MembershipPlan): { label: string; value
     { label: 'Group', value: plan.groupName },
     { label: 'New appliance', value: `${labelOf(plan, plan.added)} at ${addressOf(plan, plan.added)}` },
     { label: 'CMK from', value: `${labelOf(plan, plan.source)} ("${plan.cmkName}", quorum group "${plan.quorumGroupName}", ${plan.wrapMode})` },
-    { label: 'The group afterwards, in priority order', value: plan.fips.map((id) => labelOf(plan, id)).join(', ') },
+    ...(plan.loadBalancer
+      ? [{ label: 'The group afterwards', value: `one config at the load balancer ${plan.loadBalancer.host}:${plan.loadBalancer.port} holding the API keys of ${plan.fips.map((id) => labelOf(plan, id)).join(', ')} (mod_hmg; the balancer must route to the new appliance first)` }]
+      : [{ label: 'The group afterwards, in priority order', value: plan.fips.map((id) => labelOf(plan, id)).join(', ') }]),
     { label: 'Recovery proved', value: plan.mode === 'rehearsal' && plan.proveAlone ? 'with every other appliance down (simulator)' : 'through the group, the new connection tested alone' },
   ]
 }
@@ -74,7 +79,7 @@ export const addAppliance: CeremonyKind<AddAppliancePlan> = {
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }],
   groupOutcome(plan, group, results) {
     if (group === 'replicate') return results.find(replicationRefs.unwrapResult(plan.added))?.kcvTarget ? `KCV ${results.find(replicationRefs.unwrapResult(plan.added))!.kcvTarget.toLowerCase()}` : null
-    if (group === 'join') return results.find(memberRefs.joinGroup) ? `priority ${results.find(memberRefs.joinGroup)!.hsmOrder ?? '-'}` : null
+    if (group === 'join') return results.find(memberRefs.joinGroup) ? (plan.loadBalancer ? 'its key in the load balancer\'s config' : `priority ${results.find(memberRefs.joinGroup)!.hsmOrder ?? '-'}`) : null
     const prove = results.find(memberRefs.prove)
     return prove ? (prove.down.length > 0 ? 'canary decrypts through the new appliance alone' : 'canary decrypts') : null
   },

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { ClusterSchema, hex64, type ClusterPlan } from '../../cluster-plan'
 import { checkApplianceRef, checkEnvelope, envelopeShape, slug, type Plan } from '../../plan-envelope'
 import type { ReplicateCmkPlan } from '../replicate-cmk/plan'
+import { LoadBalancerSchema } from '../link-cluster/plan'
 
 /** Fields both membership kinds have, spread into their strictObject. */
 export const membershipShape = {
@@ -25,6 +26,12 @@ export const membershipShape = {
   cmkName: z.string().trim().min(1).max(120).default('cluster-master-key'),
   transferKeyName: z.string().max(120).refine((s) => s.includes('{ceremony}') && s.includes('{target}'), 'must contain {ceremony} and {target}').default('{ceremony}-transfer-{target}'),
   wrapMode: z.enum(['RSA-OAEP-SHA1', 'RSA-OAEP-SHA256']).default('RSA-OAEP-SHA256'),
+  /**
+   * Load-balancer mode (guide §4.0), as the link made the group: one config at the balancer's
+   * address holding every appliance's API key in `credentials`. The new appliance's key and
+   * certificate are added to that config (mod_hmg) instead of a config of its own.
+   */
+  loadBalancer: LoadBalancerSchema.optional(),
   /** The hmg config's `tls.validate_hostname`, as the link set it. */
   validateHostname: z.boolean().default(true),
   /** Rehearsal: prove the canary with every other appliance of the group down, so the new one alone served it. */
@@ -44,6 +51,7 @@ export interface MembershipPlan extends Plan {
   transferKeyName: string
   wrapMode: 'RSA-OAEP-SHA1' | 'RSA-OAEP-SHA256'
   validateHostname: boolean
+  loadBalancer?: { host: string; port: number } | undefined
   proveAlone: boolean
   buildsOn: string[]
   /** replace-appliance only: the failed appliance (in `appliances`, never contacted). */
@@ -66,6 +74,10 @@ export function checkMembershipPlan(plan: MembershipPlan, ctx: z.RefinementCtx, 
   if (plan.fips.length < 2) ctx.addIssue({ code: 'custom', path: ['fips'], message: 'the group needs an appliance that already holds the CMK besides the new one' })
   if (plan.source === plan.added) ctx.addIssue({ code: 'custom', path: ['source'], message: 'the source cannot be the new appliance' })
   else if (!plan.fips.includes(plan.source)) ctx.addIssue({ code: 'custom', path: ['source'], message: `the source "${plan.source}" must be one of the group's appliances (fips)` })
+  const lb = plan.loadBalancer
+  if (lb && [plan.cluster, ...plan.appliances].some((a) => `${a.host.toLowerCase()}:${a.port}` === `${lb.host.toLowerCase()}:${lb.port}`)) {
+    ctx.addIssue({ code: 'custom', path: ['loadBalancer', 'host'], message: 'the load balancer must have its own address' })
+  }
   if (plan.appliances.some((a) => a.id === plan.cluster.id)) ctx.addIssue({ code: 'custom', path: ['cluster', 'id'], message: `"${plan.cluster.id}" is also an appliance id` })
   if ((plan.stations?.length ?? 0) > 1) ctx.addIssue({ code: 'custom', path: ['stations'], message: 'this ceremony runs at one station, which reaches the cluster and every FIPS appliance' })
   const digests = new Set<string>()

@@ -14,7 +14,8 @@ import { applianceOf } from '../../plan-envelope'
 import { defineStep, item, type StepContext } from '../../step'
 import type { MembershipPlan } from './plan'
 import { baselineOf, weakerThan } from './records'
-import { AppliancePreflightResult, memberIds, type GroupMember } from './results'
+import { balancerFacts, checkMode } from './balancer'
+import { AppliancePreflightResult, memberIds, type BalancerFacts, type GroupMember } from './results'
 
 export type MembershipCtx = StepContext<MembershipPlan>
 /** The cluster kinds' helpers read only the cluster, the mode and the records of the plan. */
@@ -54,12 +55,23 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
     if (!group) throw new CeremonyError('GROUP_MISSING', `The cluster has no group named "${p.groupName}"`)
     if (group.group_id !== base.groupId) throw new CeremonyError('RECORD_MISMATCH', `The group "${p.groupName}" on the cluster is ${group.group_id}; the records name ${base.groupId}`)
     await admin.keys.get(base.canary.kid).catch((err: unknown) => Promise.reject(err instanceof NotFoundError ? new CeremonyError('RECORD_MISMATCH', `The recovery canary of the records (${base.canary.kid}) is not on the cluster`) : err))
+    checkMode(p, base.balancer, group)
     const members = membersOf(p, group)
-    if (members.some((m) => m.appliance === p.added)) throw new CeremonyError('APPLIANCE_ALREADY_IN_GROUP', `${ctx.label(p.added)} is already in "${p.groupName}"; this ceremony did not add it`)
-    const unknown = members.filter((m) => m.appliance === null)
-    if (unknown.length > 0) throw new CeremonyError('GROUP_CONFLICT', `"${p.groupName}" has connections the plan does not name (${unknown.map((m) => m.url).join(', ')})`)
-    const missing = expectedBefore(p).filter((id) => !members.some((m) => m.appliance === id))
-    if (missing.length > 0) throw new CeremonyError('GROUP_CONFLICT', `${missing.map((id) => ctx.label(id)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in "${p.groupName}" on the cluster`)
+    let balancer: BalancerFacts | null = null
+    if (p.loadBalancer) {
+      // The cluster never shows whose keys the balancer's config holds: the records say, and its certificates must agree.
+      const before = expectedBefore(p)
+      if ([...before].sort().join() !== [...base.members].sort().join()) {
+        throw new CeremonyError('GROUP_CONFLICT', `The records show ${base.members.join(', ') || 'no appliance'} behind the load balancer; the plan expects ${before.join(', ')}`)
+      }
+      balancer = await balancerFacts(p, group, before, (id) => ctx.label(id))
+    } else {
+      if (members.some((m) => m.appliance === p.added)) throw new CeremonyError('APPLIANCE_ALREADY_IN_GROUP', `${ctx.label(p.added)} is already in "${p.groupName}"; this ceremony did not add it`)
+      const unknown = members.filter((m) => m.appliance === null)
+      if (unknown.length > 0) throw new CeremonyError('GROUP_CONFLICT', `"${p.groupName}" has connections the plan does not name (${unknown.map((m) => m.url).join(', ')})`)
+      const missing = expectedBefore(p).filter((id) => !members.some((m) => m.appliance === id))
+      if (missing.length > 0) throw new CeremonyError('GROUP_CONFLICT', `${missing.map((id) => ctx.label(id)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in "${p.groupName}" on the cluster`)
+    }
     for (const id of p.fips.filter((x) => x !== p.added)) {
       const cmk = await (await ctx.app(id)).keys.findByName(p.cmkName)
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${ctx.label(id)} has no key named "${p.cmkName}"`)
@@ -79,7 +91,7 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
     if (cmk && !sameKcv(cmk.kcv, base.kcv)) throw new CeremonyError('CMK_CONFLICT', `${ctx.label(p.added)} already has a key named "${p.cmkName}" with a different KCV (${cmk.kcv ?? 'none'})`)
     return {
       records: base.records.map((r) => ({ finalDigest: r.finalDigest, kind: r.kind, ceremonyId: r.ceremonyId })),
-      kcv: base.kcv, clusterVersion: version, groupId: group.group_id, members, canary: base.canary, baseline: base.quorum,
+      kcv: base.kcv, clusterVersion: version, groupId: group.group_id, members, balancer, canary: base.canary, baseline: base.quorum,
       added: { version: v.version, fipsLevel, quorum, cmkKcv: cmk?.kcv?.toLowerCase() ?? null },
     }
   },
@@ -88,7 +100,9 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
     items: [
       ...r.records.flatMap((x) => item(`The ${x.kind} record of ${x.ceremonyId} (final digest)`, x.finalDigest, 'digest')),
       ...item('Cluster version (no FIPS level)', r.clusterVersion),
-      ...item('Group', `${r.groupId}: ${r.members.map((m) => `${m.appliance ? ctx.label(m.appliance) : m.url} (priority ${m.hsmOrder ?? '-'})`).join(', ')}`),
+      ...item('Group', r.balancer
+        ? `${r.groupId}: one config at the load balancer ${r.balancer.url} (${r.balancer.configId}), the API keys of ${r.balancer.keysOf.map((id) => ctx.label(id)).join(', ')} (as the records show), ${r.balancer.pinned.length} certificate(s) pinned, each one an appliance's`
+        : `${r.groupId}: ${r.members.map((m) => `${m.appliance ? ctx.label(m.appliance) : m.url} (priority ${m.hsmOrder ?? '-'})`).join(', ')}`),
       ...item(`${ctx.label(ctx.plan.added)}: version, FIPS level`, `${r.added.version}; ${r.added.fipsLevel}`),
       ...item(`${ctx.label(ctx.plan.added)}: quorum`, `${r.added.quorum.n} of ${r.added.quorum.of}${r.added.quorum.approveWithLogin ? ', password at approval' : ''} (the records: ${r.baseline.n} of ${r.baseline.of}${r.baseline.approveWithLogin ? ', password at approval' : ''})`),
       ...item(`${ctx.label(ctx.plan.added)}: CMK`, r.added.cmkKcv ? `already there with KCV ${r.added.cmkKcv}` : 'none yet'),

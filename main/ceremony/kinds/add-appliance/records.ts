@@ -9,6 +9,7 @@ import { CeremonyError } from '../../../errors'
 import { sameKcv } from '../../adopt'
 import { earlierRecord, resultIn, type ClusterCtx } from '../../cluster-steps'
 import type { CeremonyRecord } from '../../../evidence'
+import { normaliseHost } from '../../../dsm'
 import type { CanaryRef, QuorumFacts, RecordFacts } from './results'
 
 export const BUILDS_ON_KINDS = ['replicate-cmk', 'link-cluster', 'verify-cluster', 'add-appliance', 'replace-appliance']
@@ -34,6 +35,12 @@ function canaryIn(result: Obj | undefined): CanaryRef | null {
   return { kid: str(result['kid']), cipher: str(result['cipher']), iv: str(result['iv']), tag: str(result['tag']) }
 }
 
+/** The load balancer a link or membership record's plan went through ("host:port"), or null: one config per appliance. */
+function balancerIn(record: CeremonyRecord): string | null {
+  const lb = (record.plan as Obj)['loadBalancer'] as Obj | undefined
+  return lb && typeof lb['host'] === 'string' && typeof lb['port'] === 'number' ? normaliseHost(`${lb['host']}:${lb['port']}`).authority : null
+}
+
 /** One record, read for what this ceremony relies on. */
 function factsOf(record: CeremonyRecord, digest: string): RecordFacts {
   const kind = str((record.plan as Obj)['kind']) || 'replicate-cmk'
@@ -41,6 +48,7 @@ function factsOf(record: CeremonyRecord, digest: string): RecordFacts {
   const close = resultIn(record, 'close')
   if (!close) throw new CeremonyError('RECORD_MISMATCH', `The ${kind} record ${digest.slice(0, 16)}… was not closed`)
   const facts: RecordFacts = { finalDigest: digest, kind, ceremonyId, kcv: null, groupId: null, canary: null, quorum: {}, members: null }
+  if (kind !== 'replicate-cmk' && kind !== 'verify-cluster') facts.balancer = balancerIn(record)
   if (kind === 'replicate-cmk') {
     facts.kcv = str(close['sourceKcv']).toLowerCase() || null
     facts.quorum = quorumIn(record)
@@ -70,6 +78,11 @@ export interface Baseline {
   quorum: QuorumFacts
   /** The group's members as the latest record that lists them shows (ids). */
   members: string[]
+  /**
+   * How the latest link or membership record reached the appliances: through the load balancer at
+   * "host:port", or null (one config per appliance); undefined when no record says.
+   */
+  balancer: string | null | undefined
 }
 
 /** Verifies every record the plan names and joins what they say; RECORD_* and KCV_MISMATCH name a disagreement. */
@@ -87,7 +100,8 @@ export function baselineOf(ctx: ClusterCtx, digests: string[]): Baseline {
   if (policies.length === 0) throw new CeremonyError('RECORD_MISMATCH', 'None of the records shows the FIPS appliances\' quorum policy: name the replication record')
   const quorum = { n: Math.max(...policies.map((p) => p.n)), of: Math.max(...policies.map((p) => p.of)), approveWithLogin: policies.some((p) => p.approveWithLogin) }
   const members = [...records].reverse().find((r) => r.members !== null)?.members ?? []
-  return { records, kcv: kcvs[0]!, groupId: groups[0]!, canary, quorum, members }
+  const balancer = [...records].reverse().find((r) => r.balancer !== undefined)?.balancer
+  return { records, kcv: kcvs[0]!, groupId: groups[0]!, canary, quorum, members, balancer }
 }
 
 /** What makes a quorum policy weaker than the records' (fewer members, a lower quorum, no password); [] when it is not. */

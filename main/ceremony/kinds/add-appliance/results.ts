@@ -16,11 +16,26 @@ export type CanaryRef = z.infer<typeof CanaryRef>
 export const RecordFacts = z.strictObject({
   finalDigest: hex64, kind: z.string(), ceremonyId: z.string(), kcv: z.string().nullable(), groupId: z.string().nullable(),
   canary: CanaryRef.nullable(), quorum: z.record(z.string(), QuorumFacts), members: z.array(z.string()).nullable(),
+  /** link and membership records: the balancer "host:port" their plan went through, or null. */
+  balancer: z.string().nullable().optional(),
 })
 export type RecordFacts = z.infer<typeof RecordFacts>
 
 export const GroupMember = z.strictObject({ configId: z.string(), url: z.string(), hsmOrder: z.number().int().nullable(), appliance: z.string().nullable() })
 export type GroupMember = z.infer<typeof GroupMember>
+
+/** Load-balancer mode: the group's one config at the balancer, as the preflight found it. */
+export const BalancerFacts = z.strictObject({
+  configId: z.string(),
+  url: z.string(),
+  /** SHA-256 of each certificate the config pins, in its order: exactly the chains of the appliances below. */
+  pinned: z.array(hex64),
+  /** Whose API keys the config holds, as the records show (the cluster never shows them). */
+  keysOf: z.array(z.string()),
+  /** replace-appliance: the pinned certificates that carry the failed appliance's pinned key (it cannot be asked). */
+  failedPinned: z.array(hex64).default([]),
+})
+export type BalancerFacts = z.infer<typeof BalancerFacts>
 
 export const AppliancePreflightResult = z.strictObject({
   records: z.array(z.strictObject({ finalDigest: hex64, kind: z.string(), ceremonyId: z.string() })),
@@ -29,6 +44,8 @@ export const AppliancePreflightResult = z.strictObject({
   groupId: z.string(),
   /** The group's configs as the cluster lists them before anything changes. */
   members: z.array(GroupMember),
+  /** Load-balancer mode only. */
+  balancer: BalancerFacts.nullable().default(null),
   canary: CanaryRef,
   /** The policy the records show (the strongest), and the new appliance's. */
   baseline: QuorumFacts,

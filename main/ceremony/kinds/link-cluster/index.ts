@@ -11,6 +11,7 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import { defineStep, item } from '../../step'
 import { clusterOutcome, clusterScriptPrefix, failoverOutcome } from '../verify-cluster'
+import { clusterApplianceLogs, withClusterLogs } from '../verify-cluster/appliance-logs'
 import { verifyRefs } from '../verify-cluster/results'
 import { verifySteps } from '../verify-cluster/steps'
 import { LB_REF } from './group'
@@ -49,14 +50,22 @@ const close = (plan: LinkClusterPlan) => defineStep<LinkCloseResult, Record<stri
 
 /**
  * P.0 the preflight, L.1 the certificates, L.2 … the connection tests, then the configuration, the
- * group's creation and its test; V.1 … V.4 the verification (numbered as in verify-cluster), C.1 the close.
+ * group's creation and its test; V.1 … V.4 the verification (numbered as in verify-cluster), C.0 the
+ * cluster's and the FIPS appliances' own audit logs, C.1 the close.
  */
 function steps(plan: LinkClusterPlan): ScriptedStep[] {
   const tests = plan.loadBalancer
     ? [testConnection(plan, LB_REF, `the load balancer ${plan.loadBalancer.host}:${plan.loadBalancer.port}`)]
     : plan.fips.map((id) => testConnection(plan, id, labelOf(plan, id)))
   const groupOf = (ctx: Parameters<typeof linkedGroup>[0]) => ({ groupId: linkedGroup(ctx).groupId, name: plan.groupName })
-  return assignScriptIds(plan, [preflight(plan), certificates(plan), ...tests, groupConfig(plan), createGroup(plan), testGroup(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
+  const scripted = assignScriptIds(plan, [preflight(plan), certificates(plan), ...tests, groupConfig(plan), createGroup(plan), testGroup(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
+  return withClusterLogs(scripted, clusterApplianceLogs(plan, {
+    groupId: (ctx) => ctx.find(linkRefs.createGroup)?.groupId ?? ctx.find(linkRefs.preflight)?.existingGroup?.groupId ?? null,
+    calls: (ctx, app) => {
+      const created = ctx.find(linkRefs.createGroup)
+      return created ? [{ appliance: plan.cluster.id, actor: app(plan.cluster.id), object: created.groupId, action: 'ADMINISTRATIVE', what: `created the group "${created.name}" (${created.groupId})` }] : []
+    },
+  }))
 }
 
 export const linkCluster: CeremonyKind<LinkClusterPlan> = {

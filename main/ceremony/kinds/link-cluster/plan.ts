@@ -8,13 +8,16 @@ import { z } from 'zod'
 import { checkClusterPlan, clusterShape, hex64, type ClusterPlan } from '../../cluster-plan'
 import { envelopeShape, hostname, spokenText } from '../../plan-envelope'
 
+/** A TCP pass-through balancer in front of the FIPS appliances (guide §4.0): its address only. */
+export const LoadBalancerSchema = z.strictObject({ host: hostname, port: z.number().int().min(1).max(65535).default(443) })
+
 export const LinkClusterPlanSchema = z
   .strictObject({
     ...envelopeShape,
     kind: z.literal('link-cluster'),
     ...clusterShape,
     /** Guide §4.0: one config at the balancer's address, every appliance's API key in `credentials`. */
-    loadBalancer: z.strictObject({ host: hostname, port: z.number().int().min(1).max(65535).default(443) }).optional(),
+    loadBalancer: LoadBalancerSchema.optional(),
     /** The hmg configs' `tls.validate_hostname`: the appliance (or balancer) address must be in the certificates. */
     validateHostname: z.boolean().default(true),
     /** The CMK every FIPS appliance holds (checked by KCV against the replication record). */

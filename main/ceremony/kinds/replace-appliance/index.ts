@@ -10,15 +10,30 @@ import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershipSummary } from '../add-appliance'
 import { afterwards, membershipClose } from '../add-appliance/close'
+import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
 import { addressOf } from '../add-appliance/preflight'
-import { ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
+import { withClusterLogs } from '../verify-cluster/appliance-logs'
 import { DISPOSITION, destructionRecord, dispositionText } from './destruction'
+import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs, onboardingCalls } from './onboard-api'
+import { onboardingSignIn, ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
+import { removalConfig, removeFailedBalancer } from './remove-balancer'
 import { onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
-  return assignScriptIds(plan, [onboarding(plan), ...addSteps(plan), removeFailed(plan), afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix)
+  // With `onboarding` in the plan the group and the app are made through the API after the witnessed checklist.
+  const api = plan.onboarding ? [onboardGroup(plan), onboardApp(plan)] : []
+  // Behind a load balancer the removal is a change of its one config, shown before it is confirmed.
+  const remove = plan.loadBalancer ? [removalConfig(plan), removeFailedBalancer(plan)] : [removeFailed(plan)]
+  const logs = membershipApplianceLogs(plan, {
+    more: (ctx) => onboardingCalls(ctx as never),
+    groupChanges: (ctx) => {
+      const removed = ctx.find(replaceRefs.remove)
+      return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []
+    },
+  })
+  return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...api, ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
 }
 
 export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
@@ -33,25 +48,29 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
     { label: 'What is done with it', value: `${DISPOSITION[plan.failed.disposition]}${plan.failed.rmaNumber ? ` ${plan.failed.rmaNumber}` : ''}` },
     { label: 'Evidence on the media', value: plan.failed.evidenceFile },
     ...membershipDescribe(plan),
+    { label: 'Onboarding', value: plan.onboarding ? `through the API, signed in as ${plan.onboarding.sysadmin}: the quorum group "${plan.quorumGroupName}" as the records show it and the app "${plan.onboarding.appName}" (its API key shown once); the physical setup and the accounts witnessed` : 'witnessed: the group and the app are made by hand' },
   ],
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
   groupOutcome(plan, group, results) {
-    if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)} removed` : null
+    if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)}${plan.loadBalancer ? '\'s key' : ''} removed` : null
     const fate = results.find(replaceRefs.destruction)
     if (group === 'dispose') return fate ? `${DISPOSITION[fate.disposition] ?? fate.disposition}${fate.rmaNumber ? ` ${fate.rmaNumber}` : ''}, serial ${fate.serial}, evidence SHA-256 ${fate.evidenceSha256}` : null
     return addAppliance.groupOutcome(plan as never, group, results)
   },
   summary: (plan, results) => ({
     ...membershipSummary(plan, results),
+    onboardedGroup: results.find(onboardRefs.group)?.groupId ?? null,
+    onboardedApp: results.find(onboardRefs.app)?.appId ?? null,
     removed: results.find(replaceRefs.remove) ? plan.failed.id : null,
     disposition: results.find(replaceRefs.destruction)?.disposition ?? null,
   }),
-  signIns: (plan) => [clusterSignIn(asClusterPlan(plan))],
+  signIns: (plan) => [clusterSignIn(asClusterPlan(plan)), ...(plan.onboarding ? [onboardingSignIn(plan)] : [])],
+  madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
   notContacted: (plan) => [plan.failed.id],
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
-    ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s config is still in "${plan.groupName}": remove it once the replacement is proved`]),
+    ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s ${plan.loadBalancer ? 'key is still in the load balancer\'s config' : 'config is still'} in "${plan.groupName}": remove it once the replacement is proved`]),
   ],
 }

@@ -25,15 +25,31 @@ export const replaceRefs = {
 
 export const onboarding = (plan: ReplaceAppliancePlan) => {
   const label = applianceOf(plan, plan.added).label
-  const checklist = [
+  const physical = [
     `${label} is racked, powered and on the network at ${addressOf(plan, plan.added)}, its TLS key the one the plan pins`,
     `Its account is made and its account administrators are in place (guide §5: the configuration of ${applianceOf(plan, plan.failed.id).label} was not backed up)`,
-    `The quorum group "${plan.quorumGroupName}" is made with the custodians the plan names for it and a policy no weaker than the records show`,
-    'The app is made in that group and its API key was entered on this workstation, never written down',
   ]
+  // With API onboarding the next two steps make the group and the app; the people make only what the API cannot.
+  const checklist = plan.onboarding
+    ? [
+      ...physical,
+      `The system administrator ${plan.onboarding.sysadmin} has a user account on it and will type their own password on this workstation`,
+      `The account administrators made a user account for each custodian: ${(plan.participants.custodians[plan.added] ?? []).join(', ')}`,
+      `No group named "${plan.quorumGroupName}" and no app named "${plan.onboarding.appName}" was made by hand: the next steps make them`,
+    ]
+    : [
+      ...physical,
+      `The quorum group "${plan.quorumGroupName}" is made with the custodians the plan names for it and a policy no weaker than the records show`,
+      'The app is made in that group and its API key was entered on this workstation, never written down',
+    ]
   return defineStep<z.infer<typeof OnboardingResult>, Record<string, never>, ReplaceAppliancePlan>({
     id: replaceRefs.onboarding.id, name: 'onboarding', group: null, appliances: [], interaction: 'run', confirmation: null, result: OnboardingResult,
-    text: { where: label, title: `Witness the onboarding of ${label}`, explain: 'What the app cannot do through the API was done by hand before this step; the witnesses check each item and sign. The next step checks the appliance against the records.', witnessItems: checklist },
+    text: {
+      where: label, title: `Witness the onboarding of ${label}`, witnessItems: checklist,
+      explain: plan.onboarding
+        ? 'The physical setup and the accounts were done by hand before this step (the app cannot do them through the API); the witnesses check each item and sign. The next steps make the quorum group and the app through the API.'
+        : 'What the app cannot do through the API was done by hand before this step; the witnesses check each item and sign. The next step checks the appliance against the records.',
+    },
     intent: () => ({}),
     look: async () => null,
     act: async (ctx) => ({ appliance: ctx.plan.added, checklist }),
@@ -41,6 +57,9 @@ export const onboarding = (plan: ReplaceAppliancePlan) => {
     evidence: (r) => ({ items: r.checklist.map((c, i) => ({ label: `Checked ${i + 1}`, value: c, format: 'text' as const })), comparisons: [] }),
   })
 }
+
+/** The config id (a UUID) as the run screen shows every value typed back: hex in groups. Its last 4 characters are the id's own. */
+const hexOfId = (id: string) => id.replace(/-/g, '')
 
 const failedConfig = (ctx: MembershipCtx) => {
   const failed = ctx.plan.failed!.id
@@ -51,7 +70,7 @@ const failedConfig = (ctx: MembershipCtx) => {
 
 export const removeFailed = (plan: ReplaceAppliancePlan) => defineStep<z.infer<typeof RemoveResult>, { groupId: string; configId: string; url: string; provedBy: string }, ReplaceAppliancePlan>({
   id: replaceRefs.remove.id, name: 'remove-failed', group: 'remove', appliances: [], interaction: 'run', result: RemoveResult,
-  confirmation: { prompt: `Type the last 4 characters of the config id to remove ${applianceOf(plan, plan.failed.id).label} from the group`, label: 'Config of the failed appliance', value: (ctx) => failedConfig(ctx as MembershipCtx).configId },
+  confirmation: { prompt: `Type the last 4 characters of the config id to remove ${applianceOf(plan, plan.failed.id).label} from the group`, label: 'Config of the failed appliance', value: (ctx) => hexOfId(failedConfig(ctx as MembershipCtx).configId) },
   text: {
     where: plan.cluster.label,
     title: `Remove the failed ${applianceOf(plan, plan.failed.id).label} from "${plan.groupName}"`,

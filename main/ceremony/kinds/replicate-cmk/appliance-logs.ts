@@ -13,7 +13,8 @@ import { ids, refs, type PreflightResult } from './results'
 
 type Ctx = StepContext<ReplicateCmkPlan>
 
-function callsOf(ctx: Ctx, app: (appliance: string) => string): CeremonyCall[] {
+/** What this kind did on each appliance (also a membership ceremony's replication, run with its replication view as the plan). */
+export function callsOf(ctx: Ctx, app: (appliance: string) => string): CeremonyCall[] {
   const { plan } = ctx
   const source = plan.source
   const calls: CeremonyCall[] = []

@@ -12,6 +12,7 @@ import { assignScriptIds } from '../../script'
 import { defineStep, item, type StepContext } from '../../step'
 import { VerifyClusterPlanSchema, type VerifyClusterPlan } from './plan'
 import { ClusterCheckResult, verifyIds, verifyRefs } from './results'
+import { clusterApplianceLogs, withClusterLogs } from './appliance-logs'
 import { verifySteps } from './steps'
 import { z } from 'zod'
 
@@ -87,13 +88,14 @@ export function clusterScriptPrefix(group: string): string {
   return prefix
 }
 
-/** P.0 the cluster check, V.1 the canary … V.4 the restore, C.1 the close. */
+/** P.0 the cluster check, V.1 the canary … V.4 the restore, C.0 the audit logs, C.1 the close. */
 function steps(plan: VerifyClusterPlan): ScriptedStep[] {
   const groupOf = (ctx: StepContext) => {
     const check = ctx.get(verifyRefs.clusterCheck)
     return { groupId: check.groupId, name: check.groupName }
   }
-  return assignScriptIds(plan, [clusterCheck(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
+  const scripted = assignScriptIds(plan, [clusterCheck(plan), ...verifySteps(plan, groupOf), close(plan)], clusterScriptPrefix)
+  return withClusterLogs(scripted, clusterApplianceLogs(plan, { groupId: (ctx) => ctx.find(verifyRefs.clusterCheck)?.groupId ?? null }))
 }
 
 export const verifyCluster: CeremonyKind<VerifyClusterPlan> = {

@@ -138,10 +138,14 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
               </dd>
             </>
           )}
-          <dt>Operator</dt>
-          <dd>{plan.participants.operator}</dd>
-          <dt>Witnesses</dt>
-          <dd>{plan.participants.witnesses.join(', ')}</dd>
+          {/* One row for the people, so the cameras' row costs the printed record no extra line. */}
+          <dt>Operator; witnesses</dt>
+          <dd>
+            {plan.participants.operator}; {plan.participants.witnesses.join(', ')}
+          </dd>
+          {/* The cameras the video addendum must account for, by label and id (what each films is in the plan's JSON). */}
+          <dt>Cameras</dt>
+          <dd data-testid="record-cameras">{plan.cameras.map((c) => `${c.label} (${c.id})`).join('; ') || 'none named'}</dd>
         </dl>
       </section>
 

@@ -1,0 +1,49 @@
+/**
+ * API keys a ceremony made itself (replace-appliance's onboarding makes the new appliance's app):
+ * held where typed keys are (the secrets vault, EngineOptions.madeApiKey), so they never outlive
+ * the process. After a restart the engine reads each one again, before a step runs, through the
+ * app's credential endpoint as the sign-in that made it (the vendor lets an account administrator
+ * read an app's credential: GetAppCredential), and holds it again without showing it. Nothing is
+ * read while the key is held.
+ */
+import { AccountsApi, type UserSession } from '../dsm'
+import { CeremonyError } from '../errors'
+import type { EngineOptions } from './engine-options'
+
+export interface MadeKey { applianceId: string; signInId: string; appId: string }
+
+/** A key the ceremony made goes where typed keys go; without a holder it is refused, never dropped silently. */
+export function holdMadeKey(options: Pick<EngineOptions, 'madeApiKey'>, label: string, applianceId: string, key: Buffer, show: boolean): boolean {
+  if (!options.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', `This workstation cannot hold the API key made for ${label}: run the ceremony in the app or with ceremony run`)
+  return options.madeApiKey(applianceId, key, show)
+}
+
+export interface RecallDeps {
+  options: Pick<EngineOptions, 'apiKey' | 'madeApiKey'>
+  user(signInId: string): Promise<UserSession>
+  label(applianceId: string): string
+  /** Logs what was done (a reconcile finding). */
+  found(finding: string): Promise<void>
+}
+
+export async function recallMadeKeys(made: MadeKey[], deps: RecallDeps): Promise<void> {
+  const keep = deps.options.madeApiKey
+  if (!keep) return
+  for (const m of made) {
+    const held = deps.options.apiKey(m.applianceId)
+    held?.fill(0)
+    if (held && held.length > 0) continue
+    let key: Buffer
+    try {
+      key = await new AccountsApi(await deps.user(m.signInId)).apiKey(m.appId)
+    } catch (err) {
+      throw new CeremonyError('API_KEY_MISSING', `The API key of the app ${m.appId} this ceremony made on ${deps.label(m.applianceId)} could not be read again after the restart: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    try {
+      keep(m.applianceId, key, false)
+    } finally {
+      key.fill(0)
+    }
+    await deps.found(`the API key of the app this ceremony made on ${deps.label(m.applianceId)} was read again after the restart (held in memory, not shown)`)
+  }
+}

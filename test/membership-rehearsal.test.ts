@@ -1,0 +1,125 @@
+/**
+ * Issue 12: `ceremony rehearse --kind replace-appliance|add-appliance` in one command (replicate →
+ * link → verify → fips-1 fails for good → fips-4 replaces it → prove; or → fips-3 added, proved with
+ * the others down), and `ceremony verify RECORD --record EARLIER …` following the chain of records
+ * back by the final digests each plan names: a good chain verifies, a tampered middle record, a
+ * missing one and one that is not part of the chain are each named.
+ */
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { verifyRecord } from '../main/evidence'
+import { runCeremonyAsync } from './support/cli-output'
+
+const dir = mkdtempSync(join(tmpdir(), 'dsm-membership-rehearsal-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+type Summary = { ok: boolean; kind: string; record: string; finalDigest: string; outcome: Record<string, unknown>; earlier: { kind: string; ok: boolean; record: string; finalDigest: string }[] }
+const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Summary
+const doneResult = (record: { entries: { kind: string; step: string; facts: Record<string, unknown> }[] }, step: string) =>
+  record.entries.find((e) => e.kind === 'step-done' && e.step === step)!.facts['result'] as Record<string, unknown>
+
+let replace: Summary
+let replaceErr = ''
+/** The replacement's chain: replication, link, verification, replacement (record files). */
+let files: { replication: string; link: string; verify: string; replace: string }
+
+before(async () => {
+  const r = await runCeremonyAsync(['rehearse', '--kind', 'replace-appliance', '--state', join(dir, 'replace')])
+  assert.equal(r.status, 0, r.stderr.slice(-2500) + r.stdout.slice(-1500))
+  replace = last(r.stdout)
+  replaceErr = r.stderr
+  const [replication, link, verify] = replace.earlier
+  files = { replication: replication!.record, link: link!.record, verify: verify!.record, replace: replace.record }
+})
+
+describe('ceremony rehearse, membership kinds', () => {
+  test('--kind replace-appliance: replicate, link, verify, fips-1 fails for good, fips-4 replaces it; the group names fips-2 and fips-4, every record verifies', () => {
+    assert.equal(replace.ok, true)
+    assert.equal(replace.kind, 'replace-appliance')
+    assert.deepEqual(replace.earlier.map((s) => [s.kind, s.ok]), [['replicate-cmk', true], ['link-cluster', true], ['verify-cluster', true]])
+    assert.match(replaceErr, /fips-1 has failed for good/)
+    assert.match(replaceErr, /replicate-cmk record verified[\s\S]*link-cluster record verified[\s\S]*verify-cluster record verified[\s\S]*replace-appliance record verified/)
+    assert.deepEqual([replace.outcome['members'], replace.outcome['removed'], replace.outcome['provedAlone'], replace.outcome['canaryMatch']], [['fips-2', 'fips-4'], 'fips-1', true, true])
+    assert.equal(replace.outcome['addedKcv'], replace.outcome['kcv'], 'fips-4 holds the CMK the records name')
+
+    const record = JSON.parse(readFileSync(files.replace, 'utf8'))
+    const media = join(dirname(files.replace), 'media')
+    assert.equal(verifyRecord(record, { artifactsDir: media }).ok, true)
+    assert.deepEqual(record.plan.buildsOn, replace.earlier.map((s) => s.finalDigest), 'the plan names the three records it builds on, by final digest')
+    // What the cluster said of the group after the removal, not what the plan hoped.
+    assert.deepEqual(doneResult(record, 'group-afterwards')['members'], ['fips-2', 'fips-4'])
+    const removed = doneResult(record, 'remove-failed')
+    const fips1 = JSON.parse(readFileSync(files.link, 'utf8')).plan.appliances.find((a: { id: string }) => a.id === 'fips-1')
+    assert.equal(removed['url'], `${fips1.host}:${fips1.port}`, 'the config removed is fips-1\'s')
+    const destruction = doneResult(record, 'destruction-record')
+    assert.deepEqual([destruction['serial'], destruction['disposition']], ['FX2200-SIM-0001', 'zeroised'])
+    assert.equal(destruction['evidenceSha256'], createHash('sha256').update(readFileSync(join(media, 'fips-1-zeroisation.txt'))).digest('hex'))
+  })
+
+  test('--kind add-appliance: fips-3 added and proved with fips-1 and fips-2 down; --load-balancer is refused for it', async () => {
+    const r = await runCeremonyAsync(['rehearse', '--kind', 'add-appliance', '--state', join(dir, 'add')])
+    assert.equal(r.status, 0, r.stderr.slice(-2500) + r.stdout.slice(-1500))
+    const s = last(r.stdout)
+    assert.equal(s.kind, 'add-appliance')
+    assert.deepEqual(s.earlier.map((e) => e.kind), ['replicate-cmk', 'link-cluster', 'verify-cluster'])
+    assert.deepEqual([s.outcome['members'], s.outcome['provedAlone'], s.outcome['canaryMatch']], [['fips-1', 'fips-2', 'fips-3'], true, true])
+    const record = JSON.parse(readFileSync(s.record, 'utf8'))
+    assert.equal(verifyRecord(record, { artifactsDir: join(dirname(s.record), 'media') }).ok, true)
+    assert.deepEqual(doneResult(record, 'prove-canary')['down'], ['fips-1', 'fips-2'])
+    assert.deepEqual(doneResult(record, 'group-afterwards')['members'], ['fips-1', 'fips-2', 'fips-3'])
+
+    const lb = await runCeremonyAsync(['rehearse', '--kind', 'add-appliance', '--load-balancer'])
+    assert.equal(lb.status, 2)
+    assert.match(lb.stderr, /--load-balancer is for link-cluster and verify-cluster/)
+  })
+})
+
+describe('ceremony verify --record: the chain of records', () => {
+  test('a good chain verifies: each record it builds on found by its final digest and verified; without --record the records are counted, not followed', async () => {
+    const r = await runCeremonyAsync(['verify', files.replace, '--record', files.replication, '--record', files.link, '--record', files.verify])
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /builds on: {5}3 record\(s\), followed by final digest/)
+    for (const k of ['replicate-cmk', 'link-cluster', 'verify-cluster']) assert.match(r.stdout, new RegExp(`: ${k} `))
+    // replication → link: the link's own chain, one record back.
+    const link = await runCeremonyAsync(['verify', files.link, '--record', files.replication])
+    assert.equal(link.status, 0, link.stdout)
+    assert.match(link.stdout, /1 record\(s\), followed/)
+    const alone = await runCeremonyAsync(['verify', files.replace])
+    assert.equal(alone.status, 0)
+    assert.match(alone.stdout, /builds on: {5}3 record\(s\), not followed \(pass --record FILE for each\)/)
+  })
+
+  test('a tampered middle record is named, by its file, as not verifying', async () => {
+    const link = JSON.parse(readFileSync(files.link, 'utf8'))
+    doneResult(link, 'canary-crypto')['cipher'] = Buffer.from('someone else\'s ciphertext').toString('base64')
+    const tampered = join(dir, 'tampered-link.json')
+    writeFileSync(tampered, JSON.stringify(link))
+    const r = await runCeremonyAsync(['verify', files.replace, '--record', files.replication, '--record', tampered, '--record', files.verify])
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, /^FAILED at record tampered-link\.json: RECORD_CHAIN_BROKEN: RECORD_INVALID: replace-appliance replace-rehearsal-\S+ \(the record\) builds on it: .*does not verify/m)
+  })
+
+  test('a missing record is named by the final digest the chain names', async () => {
+    const r = await runCeremonyAsync(['verify', files.replace, '--record', files.replication, '--record', files.verify])
+    assert.equal(r.status, 1, r.stdout)
+    const linkDigest = replace.earlier[1]!.finalDigest
+    assert.match(r.stdout, new RegExp(`^FAILED at record final digest ${linkDigest.slice(0, 16)}… \\(not given\\): RECORD_CHAIN_BROKEN: RECORD_MISSING`, 'm'))
+  })
+
+  test('a record the chain does not name is reported as not part of it', async () => {
+    // The replacement itself is not something the verification builds on.
+    const r = await runCeremonyAsync(['verify', files.verify, '--record', files.link, '--record', files.replication, '--record', files.replace])
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, new RegExp(`^FAILED at record ${files.replace.split('/').at(-1)!.replace(/\./g, '\\.')}: RECORD_NOT_IN_CHAIN: no record of the chain names it`, 'm'))
+    const usage = await runCeremonyAsync(['verify', files.replace, '--record'])
+    assert.equal(usage.status, 2)
+    assert.match(usage.stderr, /--record needs a file/)
+    const unreadable = await runCeremonyAsync(['verify', files.replace, '--record', join(dir, 'no-such-record.json')])
+    assert.equal(unreadable.status, 2)
+    assert.match(unreadable.stderr, /cannot read .*no-such-record\.json: ENOENT/)
+  })
+})
