@@ -136,6 +136,16 @@ test('a value that is no serial, a choice not offered, or a field missing is ref
   }
 })
 
+test('after a crash, with nothing typed anew, the step looks: it judges the journaled values again (never asks for them, never makes them up)', async () => {
+  const plan = planOf(await closedPort())
+  const step = destructionRecord(plan)
+  const first = await run(plan, { ...asPlanned, 'failed:serial': 'FX2200-SIM-0007' })
+  const { ctx } = contextFor(plan)
+  const again = (await step.look(ctx, first.intent)) as typeof first.result
+  assert.deepEqual([again.serial, again.disposition, again.mismatches.map((m) => m.reference)], ['FX2200-SIM-0007', 'zeroised', first.logged.map((m) => m.reference)])
+  await assert.rejects(async () => step.look(ctx, { appliance: 'fips-1', evidenceFile: 'fips-1-zeroisation.txt' }), (err: CeremonyError) => err.code === 'JOURNAL_CORRUPT')
+})
+
 test('without the evidence on the media the step stops by name (DESTRUCTION_EVIDENCE_MISSING)', async () => {
   await assert.rejects(run(planOf(await closedPort()), asPlanned, { media: {} }), (err: CeremonyError) => err.code === 'DESTRUCTION_EVIDENCE_MISSING')
 })

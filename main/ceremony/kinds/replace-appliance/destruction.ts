@@ -71,7 +71,8 @@ export const destructionRecord = (plan: ReplaceAppliancePlan) => {
   const f = plan.failed
   const label = applianceOf(plan, f.id).label
   const planned = `${DISPOSITION[f.disposition]}${f.rmaNumber ? ` ${f.rmaNumber}` : ''}`
-  return defineStep<DestructionResult, ReturnType<typeof intentOf> & { appliance: string; evidenceFile: string }, ReplaceAppliancePlan>({
+  type Intent = ReturnType<typeof intentOf> & { appliance: string; evidenceFile: string }
+  return defineStep<DestructionResult, Intent, ReplaceAppliancePlan>({
     id: DESTRUCTION_STEP_ID, name: 'destruction-record', group: 'dispose', appliances: [], interaction: 'run', confirmation: null, result: DestructionResult,
     input: { fields: destructionFields(plan) },
     text: {
@@ -84,17 +85,9 @@ export const destructionRecord = (plan: ReplaceAppliancePlan) => {
       if (!typed) throw new CeremonyError('STEP_INPUT_REQUIRED', `Type the serial of ${label} and what was done with it first`)
       return { ...intentOf(typed), appliance: f.id, evidenceFile: f.evidenceFile }
     },
-    look: async () => null, // records only: running it again reads and judges again
-    async act(ctx, intent) {
-      const typed = typedFrom(intent)
-      if (!typed) throw new CeremonyError('JOURNAL_CORRUPT', 'The journaled intent of the destruction record holds no typed values')
-      const seen = await probe(applianceOf(ctx.plan, intent.appliance))
-      if (seen.reachable || !isDown(seen)) throw new CeremonyError('FAILED_STILL_ANSWERS', `${label} still answers at its address (${seen.code ?? 'reachable'}); it cannot be recorded as ${DISPOSITION[f.disposition]}`)
-      if (!ctx.media.exists(intent.evidenceFile)) throw new CeremonyError('DESTRUCTION_EVIDENCE_MISSING', `The evidence ${intent.evidenceFile} is not on the media`)
-      const bytes = await ctx.media.readUnverified(intent.evidenceFile, EVIDENCE_MAX)
-      const { mismatches, ...read } = judge(ctx, typed)
-      return { appliance: intent.appliance, ...read, evidenceFile: intent.evidenceFile, evidenceSha256: createHash('sha256').update(bytes).digest('hex'), evidenceBytes: bytes.length, answered: false as const, mismatches, acknowledged: acknowledgedBy(ctx, mismatches) }
-    },
+    // Read-only: a resume (after a crash, with nothing typed anew) reads and judges again the values that attempt journaled.
+    look: (ctx, earlier) => record(ctx, earlier),
+    act: (ctx, intent) => record(ctx, intent),
     verify(ctx, r) {
       const refused = openMismatches(ctx, r.mismatches, r.acknowledged)
       if (refused) throw refused
@@ -111,4 +104,16 @@ export const destructionRecord = (plan: ReplaceAppliancePlan) => {
       comparisons: [],
     }),
   })
+
+  /** What the room typed (journaled in the intent), the failed appliance seen silent, and the evidence by its digest. */
+  async function record(ctx: StepContext<ReplaceAppliancePlan>, intent: Intent): Promise<DestructionResult> {
+    const typed = typedFrom(intent)
+    if (!typed) throw new CeremonyError('JOURNAL_CORRUPT', 'The journaled intent of the destruction record holds no typed values')
+    const seen = await probe(applianceOf(ctx.plan, intent.appliance))
+    if (seen.reachable || !isDown(seen)) throw new CeremonyError('FAILED_STILL_ANSWERS', `${label} still answers at its address (${seen.code ?? 'reachable'}); it cannot be recorded as ${DISPOSITION[f.disposition]}`)
+    if (!ctx.media.exists(intent.evidenceFile)) throw new CeremonyError('DESTRUCTION_EVIDENCE_MISSING', `The evidence ${intent.evidenceFile} is not on the media`)
+    const bytes = await ctx.media.readUnverified(intent.evidenceFile, EVIDENCE_MAX)
+    const { mismatches, ...read } = judge(ctx, typed)
+    return { appliance: intent.appliance, ...read, evidenceFile: intent.evidenceFile, evidenceSha256: createHash('sha256').update(bytes).digest('hex'), evidenceBytes: bytes.length, answered: false as const, mismatches, acknowledged: acknowledgedBy(ctx, mismatches) }
+  }
 }
