@@ -15,7 +15,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { startHarness, type Harness } from '../harness/server'
 import { expect, test } from './fixtures'
-import { approveAsCustodians, lastOf, signAsWitnesses } from './people'
+import { approveAsCustodians, lastOf, resolveDeviations, signAsWitnesses } from './people'
 
 // Its own harness: the ceremony it leaves loaded must not change what other specs' home screens show.
 let harness: Harness
@@ -98,7 +98,11 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
         if (state === 'pending') await detail.getByRole('button', { name: 'Run step' }).click()
         await approveAsCustodians(detail)
       } else {
-        if (kind === 'close') await signAsWitnesses(detail) // closing seals the log: signed before it runs
+        if (kind === 'close') {
+          // D.1's mismatch and the exception that let it stand are lines of the register: resolved before the seal, then the close is signed before it runs.
+          expect(await resolveDeviations(page, 'Rehearsal: the appliance was destroyed, not zeroised; the certificate is the evidence file.')).toHaveLength(2)
+          await signAsWitnesses(detail)
+        }
         const run = detail.getByRole('button', { name: 'Run step' })
         const confirm = detail.locator('input.confirm-input')
         if (await confirm.isVisible()) {
@@ -112,14 +116,31 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
           await expect(run).toBeDisabled()
           const shows = await form.locator('.text-field strong').first().innerText()
           await form.getByLabel('Serial number').fill(shows.toLowerCase())
-          const zeroised = form.getByRole('radio', { name: /^zeroised/ })
-          await zeroised.click()
-          await expect(zeroised).toBeChecked()
+          await expect(form.getByRole('radio', { name: /^zeroised/ })).toBeChecked() // the plan's choice is offered first
+          // The witnesses saw it destroyed, not zeroised as planned: refused by name until an exception names it.
+          const destroyed = form.getByRole('radio', { name: /^destroyed/ })
+          await destroyed.click()
+          await expect(destroyed).toBeChecked()
           await axeClean(page, 'run (destruction record)')
+          await run.click()
+          await expect(detail).toHaveAttribute('data-state', 'failed', { timeout: 30_000 })
+          const error = detail.locator('.step-error')
+          await expect(error).toContainText('DISPOSITION_MISMATCH')
+          const ref = (await error.innerText()).match(/DSP-[0-9a-f]{8}/)![0]
+          await detail.getByText('Record an exception', { exact: true }).click()
+          await detail.getByLabel('Recorded by').selectOption('Witness One')
+          await detail.getByLabel('What happened').fill(`${ref}: destroyed on site after the plan was written; the destruction certificate is the evidence file.`)
+          await detail.getByRole('button', { name: 'Record exception' }).click()
+          await expect(detail.getByRole('region', { name: 'Values typed before' })).toContainText(shows)
+          // Run again with the values typed before: the step judges them again, and the exception lets the difference stand.
+          await run.click()
+          await expect(detail).toHaveAttribute('data-state', 'done', { timeout: 30_000 })
         }
-        const hint = detail.locator('[id^="run-hint-"]')
-        await expect(run, `${scriptId}: ${await hint.innerText().catch(() => '')}`).toBeEnabled()
-        await run.click()
+        if (kind !== 'destruction-record') {
+          const hint = detail.locator('[id^="run-hint-"]')
+          await expect(run, `${scriptId}: ${await hint.innerText().catch(() => '')}`).toBeEnabled()
+          await run.click()
+        }
       }
       await expect(detail).toHaveAttribute('data-state', /done|skipped|failed/, { timeout: 90_000 })
       if ((await detail.getAttribute('data-state')) === 'failed') throw new Error(`${scriptId} ${kind} failed: ${await detail.locator('.step-error').innerText()}`)
@@ -128,6 +149,7 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
     if (kind === 'onboarding') await expect(detail.locator('section.witness').getByRole('checkbox')).toHaveCount(4)
     if (kind === 'join-config') await expect(detail).toContainText('••••')
     if (kind === 'destruction-record') {
+      await expect(detail.locator('dl.evidence')).toContainText(/Mismatch DSP-[0-9a-f]{8}/)
       await expect(detail).toContainText('Evidence SHA-256')
       await expect(detail).toContainText('Answers at its address')
     }
@@ -150,7 +172,7 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
   await expect(record.locator('.record-final .digest-hex')).toBeVisible()
   const outcome = record.getByRole('list', { name: 'Outcome, part by part' }).getByRole('listitem')
   await expect(outcome.filter({ hasText: /^Remove the failed appliance: / })).toContainText('(fips-1) removed')
-  await expect(outcome.filter({ hasText: /^Record its fate: / })).toHaveText(/^Record its fate: zeroised, serial [A-Z0-9-]+, evidence SHA-256 [0-9a-f]{64}$/)
+  await expect(outcome.filter({ hasText: /^Record its fate: / })).toHaveText(/^Record its fate: destroyed, serial [A-Z0-9-]+, evidence SHA-256 [0-9a-f]{64}$/)
   await expect(outcome.filter({ hasText: /^Prove recovery: / })).toContainText('alone')
   await expect(record.getByTestId('record-builds-on').locator('code')).toHaveCount(3)
   await expect(record.locator('.record-steps').getByText('not signed')).toHaveCount(0)
