@@ -78,7 +78,7 @@ export const invokes = {
   /** Main shows the save dialog and writes the (valid) plan file. */
   savePlan: { channel: 'plan:save', request: z.strictObject({ text: multiLine(z.string().max(1_000_000)) }), response: z.strictObject({ cancelled: z.boolean(), digest: DigestViewSchema.nullable() }) },
   /** Starts simulated appliances in main and loads a rehearsal plan for them. */
-  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: oneLine(z.string().min(1).max(64)).optional(), sites: z.number().int().min(1).max(3).optional(), /** a materials manifest: chassis, bags and safes to type (one site, replicate-cmk) */ materials: z.boolean().optional() }), response: CeremonySnapshotSchema },
+  startRehearsal: { channel: 'rehearsal:start', request: z.strictObject({ targets: z.number().int().min(1).max(5), kind: oneLine(z.string().min(1).max(64)).optional(), sites: z.number().int().min(1).max(3).optional(), /** a materials manifest: chassis, bags and safes to type (replicate-cmk; across sites each station its own) */ materials: z.boolean().optional() }), response: CeremonySnapshotSchema },
   /** The API key for one appliance: goes straight to main memory, never comes back. */
   setApiKey: { channel: 'session:set-api-key', request: z.strictObject({ applianceId: oneLine(z.string().min(1).max(64)), apiKey: Secret }), response: CeremonySnapshotSchema },
   /** Connects to every appliance with its key: version, clock skew, TLS pin. */

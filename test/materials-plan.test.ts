@@ -77,10 +77,85 @@ for (const [name, mutate, expected] of cases) {
   })
 }
 
-test('a plan with stations cannot carry a materials manifest yet', () => {
-  const checked = checkPlan({ ...valid, stations: [{ id: 'site-a', label: 'Site A', operator: 'Ana', witnesses: ['Wes'], appliances: ['fips-1', 'fips-2'] }] })
+/** The valid plan across two sites: Ana and Wes at site A with fips-1 and the laptop, Bo and Val at site B with fips-2 and the archive drive. */
+function acrossSites(): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const plan = structuredClone(valid) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  plan.participants.witnesses = ['Wes', 'Val']
+  plan.stations = [
+    { id: 'site-a', label: 'Site A', operator: 'Ana', witnesses: ['Wes'], appliances: ['fips-1'] },
+    { id: 'site-b', label: 'Site B', operator: 'Bo', witnesses: ['Val'], appliances: ['fips-2'] },
+  ]
+  plan.materials.items[0].station = 'site-a'
+  plan.materials.items[1].station = 'site-b'
+  plan.materials.safes = [{ id: 'safe-a', label: 'Safe A', station: 'site-a' }, { id: 'safe-b', label: 'Safe B', station: 'site-b' }]
+  plan.materials.storage[1].to = 'Val'
+  return plan
+}
+
+test('across sites each station gets its own M.1, M.2 and M.3, for what is at that station only', () => {
+  const checked = checkPlan(acrossSites())
+  assert.equal(checked.ok, true, JSON.stringify(!checked.ok && checked.issues))
+  if (!checked.ok) return
+  const steps = kindOf(checked.plan).steps(checked.plan)
+  const materials = steps.filter((s) => s.id.startsWith('materials-')).map((s) => [s.scriptId, s.id, s.appliances, s.station ?? null, s.input!.fields.map((f) => f.id)])
+  assert.deepEqual(materials, [
+    ['M.1a', 'materials-appliances:site-a', ['fips-1'], null, ['appliance:fips-1:serial', 'appliance:fips-1:labels']],
+    ['M.2a', 'materials-unseal:site-a', [], 'site-a', ['item:laptop:bag', 'item:laptop:serial']],
+    ['M.1b', 'materials-appliances:site-b', ['fips-2'], null, ['appliance:fips-2:serial', 'appliance:fips-2:labels']],
+    ['M.3a', 'materials-storage:site-a', [], 'site-a', ['item:laptop:to', 'item:laptop:bag']],
+    ['M.3b', 'materials-storage:site-b', [], 'site-b', ['item:archive:to', 'item:archive:bag']],
+  ])
+  assert.equal(planSummary(checked.plan).details.find((d) => d.label === 'Materials at each station')?.value, 'Site A: the chassis of fips-1, Ceremony laptop (bag TEB-000101); Site B: the chassis of fips-2, Archive USB drive')
+  // The receivers offered at a station are the people and safes there.
+  const offered = (id: string) => steps.find((s) => s.id === id)!.input!.fields.find((f) => f.format === 'choice')!.options!.map((o) => o.value)
+  assert.deepEqual(offered('materials-storage:site-a').sort(), ['Ana', 'Wes', 'c1@example.com', 'c2@example.com', 'safe-a'].sort())
+  assert.deepEqual(offered('materials-storage:site-b').sort(), ['Bo', 'Val', 'safe-b'].sort())
+})
+
+const siteRefusals: Array<[string, (p: Record<string, any>) => void, RegExp]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  ['an item that names no station', (p) => delete p.materials.items[1].station, /^materials\.items\.1\.station: a plan with stations says at which station each item is/],
+  ['an item at a station the plan does not have', (p) => (p.materials.items[1].station = 'site-z'), /^materials\.items\.1\.station: no station with id "site-z"/],
+  ['a safe that names no station', (p) => delete p.materials.safes[1].station, /^materials\.safes\.1\.station: a plan with stations says at which station each safe is/],
+  ['an item stored in a safe at another station', (p) => (p.materials.storage[1].to = 'safe-a'), /^materials\.storage\.1\.to: safe "safe-a" is at station "site-a", not at "site-b" where item "archive" is/],
+  ['an item given to someone at another station', (p) => (p.materials.storage[1].to = 'Wes'), /^materials\.storage\.1\.to: "Wes" is not at station "site-b" where item "archive" is/],
+]
+for (const [name, mutate, expected] of siteRefusals) {
+  test(`across sites the manifest refuses ${name}, naming the field`, () => {
+    const plan = acrossSites()
+    mutate(plan)
+    const checked = checkPlan(plan)
+    assert.equal(checked.ok, false)
+    if (!checked.ok) assert.ok(checked.issues.some((i) => expected.test(`${i.path}: ${i.message}`)), JSON.stringify(checked.issues))
+  })
+}
+
+test('across sites an item at a station the replication never visits (no source or target there) is refused by field, and adds no leg', () => {
+  const plan = acrossSites()
+  plan.appliances.push({ id: 'fips-3', label: 'FIPS 3 (rack C)', host: '10.0.0.13', trust: { spkiSha256: 'd'.repeat(64) } })
+  plan.participants.witnesses.push('Cy')
+  plan.stations.push({ id: 'site-c', label: 'Site C', operator: 'Cat', witnesses: ['Cy'], appliances: ['fips-3'] })
+  plan.materials.appliances['fips-3'] = { serial: 'FX2200-0003', tamperLabels: ['TL-301'] }
+  const fine = checkPlan(plan)
+  assert.equal(fine.ok, true, JSON.stringify(!fine.ok && fine.issues))
+  if (fine.ok) assert.equal(kindOf(fine.plan).steps(fine.plan).some((s) => s.id.endsWith(':site-c')), false, 'nothing runs at site C')
+  plan.materials.items[1].station = 'site-c'
+  plan.materials.storage[1].to = 'Cy'
+  const checked = checkPlan(plan)
   assert.equal(checked.ok, false)
-  if (!checked.ok) assert.ok(checked.issues.some((i) => /materials: a plan with stations cannot carry/.test(`${i.path}: ${i.message}`)), JSON.stringify(checked.issues))
+  if (!checked.ok) assert.match(checked.issues.map((i) => `${i.path}: ${i.message}`).join('\n'), /materials\.items\.1\.station: station "site-c" reaches neither the source nor a target/)
+})
+
+test('without stations an item or safe that names a station is refused: only a plan with stations says where things are', () => {
+  const plan = structuredClone(valid) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  plan.materials.items[0].station = 'site-a'
+  plan.materials.safes[0].station = 'site-a'
+  const checked = checkPlan(plan)
+  assert.equal(checked.ok, false)
+  if (!checked.ok) {
+    const said = checked.issues.map((i) => `${i.path}: ${i.message}`).join('\n')
+    assert.match(said, /materials\.items\.0\.station: only a plan with stations says where an item is/)
+    assert.match(said, /materials\.safes\.0\.station: only a plan with stations says where a safe is/)
+  }
 })
 
 const fields: InputField[] = [

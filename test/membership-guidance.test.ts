@@ -21,14 +21,12 @@ const SOURCES = [
 ]
 const KINDS = ['add-appliance', 'replace-appliance'] as const
 
-/** DSM names written like codes that are not error codes: the permissions the onboarding's app is given. */
-const NOT_CODES: ReadonlySet<string> = new Set(ONBOARDING_APP_PERMISSIONS)
-
 /** The codes of `new CeremonyError('CODE', …)` and the quoted CODE_NAMEs a helper picks one from (hmgRefusal). */
 function codesIn(text: string): string[] {
   const thrown = [...text.matchAll(/CeremonyError\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!)
-  const picked = [...text.matchAll(/'([A-Z]{2,}(?:_[A-Z0-9]+)+)'/g)].map((m) => m[1]!).filter((c) => !NOT_CODES.has(c))
-  return [...thrown, ...picked]
+  const picked = [...text.matchAll(/'([A-Z]{2,}(?:_[A-Z0-9]+)+)'/g)].map((m) => m[1]!)
+  // The permissions the onboarding gives the app are the vendor's names (AppPermissions), not codes.
+  return [...thrown, ...picked.filter((c) => !(ONBOARDING_APP_PERMISSIONS as readonly string[]).includes(c))]
 }
 const CODES = [...new Set(SOURCES.flatMap((f) => codesIn(readFileSync(f, 'utf8'))))].sort()
 const OWN = [...new Set(['add-appliance', 'replace-appliance'].flatMap((k) => readdirSync(join(CEREMONY, 'kinds', k)).flatMap((f) => codesIn(readFileSync(join(CEREMONY, 'kinds', k, f), 'utf8')))))]

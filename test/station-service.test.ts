@@ -58,7 +58,9 @@ async function runLeg(svc: CeremonyService, snap: CeremonySnapshot): Promise<Cer
       }
     } else {
       const value = step.confirmation?.value?.hex
-      snap = await svc.runStep(step.id, value ? value.slice(-4).toUpperCase() : undefined)
+      // A materials step: the form filled with what the simulated room shows (new bags typed twice).
+      const input = step.input ? Object.fromEntries(step.input.fields.flatMap((f) => [[f.id, f.simulatedShows ?? ''], ...(f.twice ? [[`${f.id}:again`, f.simulatedShows ?? '']] : [])])) : undefined
+      snap = await svc.runStep(step.id, value ? value.slice(-4).toUpperCase() : undefined, input)
     }
   }
   return snap
@@ -140,6 +142,49 @@ test('a two-site rehearsal through the service: choose the station, hand off, re
     assert.match(refusal?.what ?? '', /HANDOFF_WORDS_MISMATCH.*BAG_NUMBER_MISMATCH/)
     assert.equal(refusal?.resolution?.allowedBy, 'Operator at Site B')
     assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('REHEARSAL-')).sort().map((n) => n.replace(/rehearsal-\d+/, 'ID')), ['REHEARSAL-ID-media', 'REHEARSAL-ID-site-a', 'REHEARSAL-ID-site-b'])
+  } finally {
+    await svc.shutdown()
+    for (const s of sims) await s.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a two-site rehearsal with the materials, through the service: each station types its own chassis, bags and storage; a manifest bag for the media is refused', async () => {
+  const sims: RunningSimulator[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-stations-service-materials-'))
+  const svc = service(dir, sims)
+  try {
+    let snap = await svc.startRehearsal(1, { sites: 2, materials: true })
+    assert.deepEqual(snap.plan?.trips?.map((t) => t.station), ['site-b', 'site-a', 'site-b'], 'the same trips with the manifest')
+    const legAt = async (station: string, people: string[], words?: { words: string[]; bag: string }) => {
+      await svc.stations.choose(station)
+      let s = await svc.confirmParticipants(people)
+      if (words) s = await svc.stations.receive({ words: words.words.join(' '), mediaLabel: 'USB-0042', bag: words.bag })
+      // The ceremony begins with the first station's first step, as BeginCeremony does.
+      else s = await svc.runStep(`station-preflight:${station}`)
+      return runLeg(svc, s)
+    }
+    const handOff = async (witness: string, initials: string, bag: string) => {
+      const last = svc.snapshot().steps.filter((s) => s.state === 'done').at(-1)!
+      await svc.signOff(last.id, witness, initials, last.witnessItems)
+      return (await svc.stations.handOff({ label: 'USB-0042', bag })).stations!.handoff!.digest!.words
+    }
+    snap = await legAt('site-b', ['Operator at Site B', 'Witness at Site B'])
+    assert.deepEqual(snap.steps.filter((s) => s.id.startsWith('materials-')).map((s) => s.scriptId).sort(), ['M.1a', 'M.1b', 'M.2a', 'M.2b', 'M.3a', 'M.3b'])
+    assert.deepEqual(snap.steps.filter((s) => s.id.startsWith('materials-') && s.state === 'done').map((s) => s.scriptId), ['M.1b', 'M.2b'], 'B typed its own in leg 1')
+    const last = snap.steps.filter((s) => s.state === 'done').at(-1)!
+    await svc.signOff(last.id, 'Witness at Site B', 'WASB', last.witnessItems)
+    // TEB-200001 is the bag site B's laptop came out of (planWithStations' manifest).
+    await assert.rejects(svc.stations.handOff({ label: 'USB-0042', bag: 'TEB-200001' }), { code: 'BAG_REUSED' })
+    const words1 = (await svc.stations.handOff({ label: 'USB-0042', bag: 'TEB-1001' })).stations!.handoff!.digest!.words
+    await legAt('site-a', ['Operator at Site A', 'Witness at Site A'], { words: words1, bag: 'TEB-1001' })
+    const words2 = await handOff('Witness at Site A', 'WASA', 'TEB-1002')
+    snap = await legAt('site-b', ['Operator at Site B', 'Witness at Site B'], { words: words2, bag: 'TEB-1002' })
+    assert.equal(snap.phase, 'complete')
+    const { record } = svc.getRecord()
+    const stored = (station: string) => (record.entries.filter((e) => e.kind === 'step-done' && e.step === `materials-storage:${station}`).at(-1)!.facts['result'] as { allocation: { item: string; to: string }[] }).allocation.map((a) => [a.item, a.to])
+    assert.deepEqual(stored('site-a'), [['laptop-a', 'safe-a']])
+    assert.deepEqual(stored('site-b'), [['laptop-b', 'safe-b'], ['archive-media', 'safe-b']])
   } finally {
     await svc.shutdown()
     for (const s of sims) await s.close()

@@ -71,6 +71,30 @@ describe('stations in the plan', () => {
     ])
   })
 
+  test('with a materials manifest each station checks its own appliances and bags in its first leg and stores its items in its last, with no extra trip', () => {
+    for (const [appliances, sites, legs] of [[2, 2, 3], [3, 2, 3], [3, 3, 5]] as const) {
+      const without = planWithStations(credsWithPins(appliances), { sites, id: 'plan-test' })
+      const plan = planWithStations(credsWithPins(appliances), { sites, id: 'plan-test', materials: true })
+      assert.ok(plan.materials && !without.materials)
+      const trips = tripsOfPlan(plan)
+      assert.equal(trips.length, legs, `${sites} sites: ${legs} legs with the manifest`)
+      assert.deepEqual(trips.map((t) => t.station), tripsOfPlan(without).map((t) => t.station), 'the same trips as without it')
+      const scripted = new Map(KINDS['replicate-cmk'].steps(plan).map((s) => [s.id, s]))
+      for (const [i, station] of plan.stations!.entries()) {
+        const here = trips.filter((t) => t.station === station.id)
+        const letter = String.fromCharCode(97 + i)
+        assert.deepEqual([`materials-appliances:${station.id}`, `materials-unseal:${station.id}`].filter((id) => here[0]!.steps.includes(id)).map((id) => scripted.get(id)!.scriptId), [`M.1${letter}`, `M.2${letter}`], `${station.id} opens in its first leg`)
+        // Its bags are opened before anything changes there: right after its preflight and chassis.
+        const first = here[0]!.steps
+        assert.equal(first.indexOf(`materials-unseal:${station.id}`), first.indexOf(`station-preflight:${station.id}`) + 2)
+        assert.deepEqual(scripted.get(`materials-appliances:${station.id}`)!.appliances, station.appliances)
+        const last = here.at(-1)!.steps
+        assert.equal(scripted.get(`materials-storage:${station.id}`)!.scriptId, `M.3${letter}`)
+        assert.equal(last.indexOf(`materials-storage:${station.id}`), last.indexOf(`appliance-logs:${station.id}`) + 1, `${station.id} stores its items after its C.0, in its last leg`)
+      }
+    }
+  })
+
   test('two targets at one site still need two hand-offs; each target\'s steps keep their order, the source sees one import at a time', () => {
     const trips = tripsOfPlan(base)
     assert.deepEqual(trips.map((t) => t.station), ['site-b', 'site-a', 'site-b'])

@@ -19,6 +19,8 @@ import type { CeremonyEngine } from './engine'
 import { ENTRY } from './entry-kinds'
 import { planDigest } from './plan'
 import type { Plan } from './plan-envelope'
+import { manifestBags } from './materials/bags'
+import { canonical } from './step-input'
 import { kindOf } from './registry'
 import { AUDIT_LOG_FILE } from './state-files'
 import { orderForStations, stationById, tripsOf, type Trip } from './stations'
@@ -142,6 +144,9 @@ export async function handOff(engine: CeremonyEngine, station: string, media: Me
   const due = dueHandoff(engine, station)
   if (!due) throw new CeremonyError('HANDOFF_NOT_DUE', 'This station still has steps to run; the ceremony is handed on when its next step runs elsewhere')
   if (!media.label.trim() || !media.bag.trim()) throw new CeremonyError('MEDIA_TAG_REQUIRED', "Enter the media's label or serial and the tamper-evident bag number before handing off")
+  // The media's bag is a new one: not one an item of the materials manifest came out of or went into (materials/bags.ts).
+  const item = manifestBags(engine.plan, engine.logEntries()).get(canonical(media.bag))
+  if (item) throw new CeremonyError('BAG_REUSED', `Bag ${media.bag.trim()} is the one "${item}" came out of or was sealed in, in this ceremony. A tamper-evident bag is used once: seal the media in a new bag and type that one. Nothing was logged.`)
   return engine.handOff(factsFor(engine, due, media) as unknown as JsonObject)
 }
 

@@ -104,7 +104,7 @@ export class RehearsalSystems {
     this.simulator = await this.deps.startSimulator(ids.length, ids)
     const creds = (this.creds = parseCredentials(this.simulator.readyLine()))
     if (!CLUSTER_KINDS.includes(kind as RehearsalKind) || !this.deps.startCluster) {
-      const plan = sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1) }) : planForAppliances(creds, { materials: opts.materials === true })
+      const plan = sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1), ...(opts.materials ? { materials: true } : {}) }) : planForAppliances(creds, { materials: opts.materials === true })
       return { plan, apiKeys: new Map(creds.appliances.map((a) => [a.id, a.apiKey])), mediaFiles: [] }
     }
     this.cluster = await this.deps.startCluster()

@@ -50,23 +50,37 @@ export function stationOfAppliance(plan: Plan, applianceId: string): Station {
   return station
 }
 
-/** The station that reaches every appliance of `step`, or null for a workstation-only step. */
+/** The station that reaches every appliance of `step` (or that it names), or null for a workstation-only step. */
 function homeOf(plan: Plan, step: AnyStep): Station | null {
+  if (step.station !== undefined) return stationById(plan, step.station)
   if (step.appliances.length === 0) return null
   const home = stationsOf(plan).find((s) => step.appliances.every((a) => s.appliances.includes(a)))
   if (!home) throw new CeremonyError('STEP_SPANS_STATIONS', `The step "${step.text.title}" needs ${step.appliances.join(' and ')}, which no single station reaches`)
   return home
 }
 
+/**
+ * The appliances a step is ordered by: its own, or for a step that names its station and talks to
+ * none, that station's — so it keeps its place among that station's steps (the bags opened before
+ * anything there changes, the items stored after the last step there) instead of holding up every
+ * station as a workstation-only step does.
+ */
+function reachOf(plan: Plan, step: AnyStep): string[] {
+  if (step.appliances.length === 0 && step.station !== undefined) return stationById(plan, step.station).appliances
+  return step.appliances
+}
+
 /** Indices of the earlier steps each step must follow (the rules above). */
-function dependencies(steps: AnyStep[]): number[][] {
-  return steps.map((s, i) => {
+function dependencies(plan: Plan, steps: AnyStep[]): number[][] {
+  const reach = steps.map((s) => reachOf(plan, s))
+  return steps.map((_s, i) => {
     const deps: number[] = []
+    const mine = reach[i]!
     for (let j = 0; j < i; j++) {
       const e = steps[j]!
-      const sameGroup = s.group !== null && e.group === s.group
-      const sharesAppliance = e.appliances.some((a) => s.appliances.includes(a))
-      if (sameGroup || sharesAppliance || s.appliances.length === 0 || e.appliances.length === 0) deps.push(j)
+      const sameGroup = steps[i]!.group !== null && e.group === steps[i]!.group
+      const sharesAppliance = reach[j]!.some((a) => mine.includes(a))
+      if (sameGroup || sharesAppliance || mine.length === 0 || reach[j]!.length === 0) deps.push(j)
     }
     return deps
   })
@@ -95,7 +109,7 @@ function visit(steps: AnyStep[], homes: (Station | null)[], deps: number[][], do
 /** Breadth-first over which station goes next: the first complete schedule has the fewest legs. */
 function planLegs(plan: Plan, steps: AnyStep[]): Leg[] {
   const homes = steps.map((s) => homeOf(plan, s))
-  const deps = dependencies(steps)
+  const deps = dependencies(plan, steps)
   const stations = stationsOf(plan)
   let frontier: { done: boolean[]; legs: Leg[] }[] = [{ done: steps.map(() => false), legs: [] }]
   const seen = new Set<string>()

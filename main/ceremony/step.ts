@@ -179,6 +179,11 @@ export interface Step<R, I extends JsonObject = JsonObject, P extends Plan = Pla
   readonly group: string | null
   /** Appliances this step talks to. */
   readonly appliances: string[]
+  /**
+   * Across sites: the station a step that talks to no appliance still runs at (the materials at one
+   * site: its bags opened, its items stored). Absent: the station of its appliances, or none.
+   */
+  readonly station?: string
   readonly text: StepText
   readonly interaction: 'run' | 'approval'
   readonly confirmation: Confirmation | null

@@ -5,7 +5,8 @@
 // --record FILE: the sealed record the plan builds on (verified here; its final digest goes in).
 // An add-appliance or replace-appliance plan goes through a load balancer when --load-balancer
 // FILE is given or the latest link or membership record given went through one.
-// --materials adds a materials manifest as the simulated room shows it (replicate-cmk, one site).
+// --materials adds a materials manifest as the simulated rooms show it (replicate-cmk; across sites each
+// station's items and safe are its own).
 import { RECORD_MAX_BYTES, readCappedTextSync } from '../ceremony/plan-file'
 import { parseArgs } from 'node:util'
 import { clusterPlanFor, readCredentialFiles } from '../ceremony/simulated-cluster-plan'
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.id ? { id: values.id } : {}), ...(values.title ? { title: values.title } : {}),
     ...(values.mode ? { mode: values.mode as 'rehearsal' | 'production' } : {}),
   }
-  if (values.materials && (sites > 1 || kind !== 'replicate-cmk')) return fail('--materials is for a replicate-cmk ceremony at one site: a plan with stations cannot carry a materials manifest yet')
+  if (values.materials && kind !== 'replicate-cmk') return fail('--materials is for a replicate-cmk ceremony (at one site or across --sites N)')
   if (kind === 'replicate-cmk') {
     const plan = planWithStations(set.credentials, { ...common, sites, ...(values.materials ? { materials: true } : {}), ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`)

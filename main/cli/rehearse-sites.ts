@@ -17,7 +17,8 @@ export async function rehearseSites(input: { sites: number; targets: number; sta
   const sim = await startSimulator({ appliances: input.targets + 1 })
   try {
     const credentials = parseCredentials(sim.readyLine())
-    const plan = planWithStations(credentials, { sites: input.sites })
+    // The simulated rooms hold a materials manifest, as at one site: each station's chassis, bags and safe, typed by its simulated operator.
+    const plan = planWithStations(credentials, { sites: input.sites, materials: true })
     const root = input.state ?? mkdtempSync(join(tmpdir(), 'dsm-rehearsal-sites-'))
     const mediaDir = join(root, 'media')
     mkdirSync(mediaDir, { recursive: true })

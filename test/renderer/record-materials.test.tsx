@@ -38,6 +38,28 @@ describe('the record page: materials', () => {
     expect(item.textContent).toContain('Let stand by Witness One (entry 4): BAG-3fa94c1b: rebagged by site security')
   })
 
+  test('across sites every station\'s materials steps are listed, each with its last result', () => {
+    const chassis = (id: string, serial: string) => ({ id, label: id, serial, tamperLabels: ['TL-1'], reported: { version: '4.34.2201', apiVersion: '1.0', serverMode: 'Sgx', fipsLevel: 3, pluginsDigest: null }, tlsSpkiSha256: null })
+    const stored = (item: string, to: string, bag: string) => ({ item, description: item, serial: null, to, toLabel: to, kind: 'safe', bag })
+    const sites = makeRecord({
+      entries: [
+        entry(1, 'materials-appliances:site-b', 'step-done', { result: { appliances: [chassis('fips-2', 'FX-B')], mismatches: [], acknowledged: {} } }),
+        entry(2, 'materials-appliances:site-a', 'step-done', { result: { appliances: [chassis('fips-1', 'FX-A')], mismatches: [], acknowledged: {} } }),
+        entry(3, 'materials-storage:site-a', 'step-done', { result: { allocation: [stored('laptop-a', 'safe-a', 'TEB-300001')], mismatches: [], acknowledged: {} } }),
+        entry(4, 'materials-storage:site-b', 'step-done', { result: { allocation: [stored('laptop-b', 'safe-b', 'TEB-300002')], mismatches: [], acknowledged: {} } }),
+        entry(5, 'materials-storage:site-b', 'step-done', { result: { allocation: [stored('laptop-b', 'safe-b', 'TEB-300003')], mismatches: [], acknowledged: {} } }),
+      ],
+    })
+    render(<MaterialsSection record={sites} scriptIds={new Map()} />)
+    const appliances = within(screen.getByTestId('record-materials')).getByRole('table', { name: /Appliances: typed from the chassis/ })
+    expect(appliances.textContent).toContain('FX-B')
+    expect(appliances.textContent).toContain('FX-A')
+    const storage = screen.getByTestId('record-storage').textContent!
+    expect(storage).toContain('TEB-300001')
+    expect(storage).toContain('TEB-300003')
+    expect(storage).not.toContain('TEB-300002')
+  })
+
   test('a record without a materials manifest has no materials section', () => {
     render(<MaterialsSection record={makeRecord()} scriptIds={new Map()} />)
     expect(screen.queryByTestId('record-materials')).toBeNull()

@@ -31,6 +31,19 @@ describe('home screen', () => {
     expect(screen.getByTestId('mode-badge').textContent).toBe('REHEARSAL')
   })
 
+  test('Rehearse across two sites asks for two sites, with the materials when the box is ticked (each station types its own)', async () => {
+    const bridge = bridgeWith(noPlan)
+    bridge.startRehearsal.mockResolvedValue(ok(makeSnapshot({ phase: 'setup', participantsConfirmed: false })))
+    await renderApp(bridge)
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Rehearse across two sites' })))
+    expect(bridge.startRehearsal).toHaveBeenLastCalledWith({ targets: 1, sites: 2 })
+    cleanup()
+    await renderApp(bridge)
+    fireEvent.click(screen.getByRole('checkbox', { name: /Rehearse the materials too/ }))
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Rehearse across two sites' })))
+    expect(bridge.startRehearsal).toHaveBeenLastCalledWith({ targets: 1, sites: 2, materials: true })
+  })
+
   test('a ceremony in progress is offered for resume with what the reconcile found', async () => {
     const snap = makeSnapshot({ reconcile: [{ stepId: 'transfer-key-dsm-t1', finding: 'found the transfer key made before the interruption; adopted' }] })
     const stores = await renderApp(bridgeWith(snap))

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../../errors'
-import { labelOf, type Plan } from '../plan-envelope'
+import { labelOf, type Plan, type Station } from '../plan-envelope'
 import { defineStep, item, type Mismatch, type StepContext } from '../step'
 import { intentOf, splitLabels, typedFrom, valueOf, type InputField, type Typed } from '../step-input'
 import { MismatchSchema, acknowledgedBy, compare, describeMismatch, openMismatches, sameSet } from './mismatch'
@@ -41,8 +41,11 @@ export type AppliancesResult = z.infer<typeof AppliancesResult>
 const serialField = (id: string) => `appliance:${id}:serial`
 const labelsField = (id: string) => `appliance:${id}:labels`
 
-function fields(plan: Plan, m: Materials): InputField[] {
-  return plan.appliances.flatMap((a) => {
+/** The appliances checked: every one, or across sites those of one station (each chassis is read where it stands). */
+const checked = (plan: Plan, station: Station | undefined) => plan.appliances.filter((a) => !station || station.appliances.includes(a.id))
+
+function fields(plan: Plan, m: Materials, station: Station | undefined): InputField[] {
+  return checked(plan, station).flatMap((a) => {
     const expected = m.appliances?.[a.id]
     if (!expected) return []
     // Plan labels usually carry the id already ("FIPS appliance 1 (fips-1)").
@@ -54,11 +57,11 @@ function fields(plan: Plan, m: Materials): InputField[] {
   })
 }
 
-async function judge(ctx: StepContext, m: Materials, typed: Typed): Promise<AppliancesResult> {
+async function judge(ctx: StepContext, m: Materials, typed: Typed, station: Station | undefined): Promise<AppliancesResult> {
   const appliances: AppliancesResult['appliances'] = []
   const mismatches: Mismatch[] = []
   const add = (x: Mismatch | null) => void (x && mismatches.push(x))
-  for (const a of ctx.plan.appliances) {
+  for (const a of checked(ctx.plan, station)) {
     const expected = m.appliances?.[a.id]
     if (!expected) continue
     const v = await (await ctx.app(a.id)).connection.version({ detailedFipsInfo: true })
@@ -77,19 +80,21 @@ async function judge(ctx: StepContext, m: Materials, typed: Typed): Promise<Appl
   return { appliances, mismatches, acknowledged: acknowledgedBy(ctx, mismatches) }
 }
 
-export function appliancesStep(plan: Plan, m: Materials) {
-  const input = { fields: fields(plan, m) }
+/** `station`: across sites, the step of one station, for the appliances there (materials-appliances:<station>). */
+export function appliancesStep(plan: Plan, m: Materials, station?: Station) {
+  const input = { fields: fields(plan, m, station) }
   const judged = (ctx: StepContext, intent: Record<string, unknown>) => {
     const typed = typedFrom(intent as never)
     if (!typed) throw new CeremonyError('JOURNAL_CORRUPT', 'The journaled intent of the appliance check holds no typed values')
-    return judge(ctx, m, typed)
+    return judge(ctx, m, typed, station)
   }
   return defineStep<AppliancesResult, ReturnType<typeof intentOf>>({
-    id: APPLIANCES_STEP_ID, name: 'materials-appliances', group: null, appliances: plan.appliances.map((a) => a.id), interaction: 'run', confirmation: null,
+    id: station ? `${APPLIANCES_STEP_ID}:${station.id}` : APPLIANCES_STEP_ID, name: 'materials-appliances', group: null,
+    appliances: checked(plan, station).map((a) => a.id), interaction: 'run', confirmation: null,
     result: AppliancesResult, input,
     text: {
-      where: 'each appliance\'s chassis, and its API',
-      title: 'Identify each appliance: serial number, tamper labels, version and FIPS level',
+      where: station ? `${station.label}: each appliance's chassis, and its API` : 'each appliance\'s chassis, and its API',
+      title: `Identify each appliance${station ? ` at ${station.label}` : ''}: serial number, tamper labels, version and FIPS level`,
       explain: 'Read the serial number and every tamper-evident label from each appliance\'s chassis and type them. Each appliance is asked for its version and FIPS level. Anything that differs from the plan stops the step until a witness records an exception naming it.',
       witnessItems: ['The serial number and tamper labels were read from each chassis, and every label is intact', 'Each appliance\'s version and FIPS level were read out and are as the plan says, or each difference is named in an exception'],
     },

@@ -57,11 +57,16 @@ export async function readPreviousRecord(media: MediaAccess, file: string, final
   if (verified.finalDigest !== finalDigest) throw invalid(file, `has the final digest ${verified.finalDigest.slice(0, 16)}…, not ${finalDigest.slice(0, 16)}… as the plan says`)
   const record = json as { plan?: { id?: unknown }; entries: { kind: string; step: string; ts: string; facts: Record<string, unknown> }[] }
   const sealed = new Map<string, Allocation>()
-  const done = record.entries.filter((e) => e.kind === ENTRY.stepDone && e.step === STORAGE_STEP_ID).at(-1)
-  const list = (done?.facts['result'] as { allocation?: unknown } | undefined)?.allocation
-  const parsed = z.array(AllocationSchema).safeParse(list ?? [])
-  if (!parsed.success) throw invalid(file, 'has a storage allocation this version cannot read')
-  for (const a of parsed.data) sealed.set(a.item, a)
+  // One storage step, or across sites one per station (materials-storage:<station>): the last result of each.
+  const last = new Map<string, unknown>()
+  for (const e of record.entries) {
+    if (e.kind === ENTRY.stepDone && (e.step === STORAGE_STEP_ID || e.step.startsWith(`${STORAGE_STEP_ID}:`))) last.set(e.step, (e.facts['result'] as { allocation?: unknown } | undefined)?.allocation)
+  }
+  for (const list of last.values()) {
+    const parsed = z.array(AllocationSchema).safeParse(list ?? [])
+    if (!parsed.success) throw invalid(file, 'has a storage allocation this version cannot read')
+    for (const a of parsed.data) sealed.set(a.item, a)
+  }
   return {
     file, finalDigest, ceremonyId: typeof record.plan?.id === 'string' ? record.plan.id : '?', mode: verified.mode,
     sealedAt: record.entries.at(-1)?.ts ?? '', sealed,

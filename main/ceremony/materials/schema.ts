@@ -44,6 +44,8 @@ export const ItemSchema = z.strictObject({
   bag: bag.optional(),
   /** The final digest of the record of the ceremony that last sealed it (listed in previousRecords). */
   previousRecord: hex64.optional(),
+  /** Across sites: the station where the item is (its bag is opened and it is stored there). */
+  station: id.optional(),
 })
 
 export const MaterialsSchema = z.strictObject({
@@ -53,7 +55,7 @@ export const MaterialsSchema = z.strictObject({
   /** Earlier ceremonies' records, as files on the ceremony media: each item's bag is checked against the one that sealed it. */
   previousRecords: z.array(z.strictObject({ finalDigest: hex64, file: mediaFile })).max(8).optional(),
   /** Safes that receive items at the close. */
-  safes: z.array(z.strictObject({ id, label: text(80) })).max(16).optional(),
+  safes: z.array(z.strictObject({ id, label: text(80), /** Across sites: the station the safe is at. */ station: id.optional() })).max(16).optional(),
   /** Where each item goes at the close: a person named in the plan or a safe, and its new bag if known. */
   storage: z.array(z.strictObject({ item: id, to: text(254), bag: bag.optional() })).max(64).default([]),
 })
@@ -75,12 +77,24 @@ export function receivers(plan: Plan, materials: Materials): { value: string; la
   ]
 }
 
+/** Who may receive an item at `station` (across sites): the people there and its safes; everyone without stations. */
+export function receiversAt(plan: Plan, materials: Materials, station: string | undefined): { value: string; label: string }[] {
+  if (!station) return receivers(plan, materials)
+  const people = peopleAt(plan, station)
+  const safes = new Set((materials.safes ?? []).filter((s) => s.station === station).map((s) => s.id))
+  return receivers(plan, materials).filter((r) => people.has(r.value) || safes.has(r.value))
+}
+
 type Ctx = z.RefinementCtx
 
 /** Cross-field checks, run with the envelope's: every reference resolves, nothing is listed twice. */
 export function checkMaterials(plan: Plan, m: Materials, ctx: Ctx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['materials', ...path], message })
-  if (plan.stations) issue([], 'a plan with stations cannot carry a materials manifest yet: each station would check its own materials')
+  if (plan.stations) checkAtStations(plan, m, issue)
+  else {
+    m.items.forEach((item, i) => item.station && issue(['items', i, 'station'], 'only a plan with stations says where an item is'))
+    ;(m.safes ?? []).forEach((safe, i) => safe.station && issue(['safes', i, 'station'], 'only a plan with stations says where a safe is'))
+  }
   if (m.appliances) {
     for (const a of Object.keys(m.appliances)) if (!plan.appliances.some((x) => x.id === a)) issue(['appliances', a], `no appliance with id "${a}"`)
     for (const a of plan.appliances) if (!m.appliances[a.id]) issue(['appliances'], `appliance "${a.id}" is missing: list what every appliance's chassis shows`)
@@ -114,5 +128,39 @@ export function checkMaterials(plan: Plan, m: Materials, ctx: Ctx): void {
   const opened = new Set(m.items.map((x) => x.bag).filter((b): b is string => b !== undefined))
   m.storage.forEach((s, i) => {
     if (s.bag && opened.has(s.bag)) issue(['storage', i, 'bag'], `bag "${s.bag}" is one the materials come out of: a tamper-evident bag is used once`)
+  })
+}
+
+/** The people at a station: its operator and witnesses, and the custodians of its appliances. */
+export function peopleAt(plan: Plan, station: string): Set<string> {
+  const s = plan.stations?.find((x) => x.id === station)
+  if (!s) return new Set()
+  return new Set([s.operator, ...s.witnesses, ...s.appliances.flatMap((a) => plan.participants.custodians[a] ?? [])])
+}
+
+/**
+ * Across sites each station accounts for what is physically there (stations.ts runs its materials
+ * steps in its own legs): every item and safe names its station, and an item is stored at its own
+ * station — in a safe there, or given to someone there. Nothing of the manifest travels: the media
+ * carried between stations is the hand-off's (its label and bag logged at each hand-off, checked at
+ * each receipt).
+ */
+function checkAtStations(plan: Plan, m: Materials, issue: (path: (string | number)[], message: string) => void): void {
+  const stations = new Set((plan.stations ?? []).map((s) => s.id))
+  const known = (v: string) => stations.has(v)
+  m.items.forEach((item, i) => {
+    if (!item.station) issue(['items', i, 'station'], 'a plan with stations says at which station each item is')
+    else if (!known(item.station)) issue(['items', i, 'station'], `no station with id "${item.station}"`)
+  })
+  ;(m.safes ?? []).forEach((safe, i) => {
+    if (!safe.station) issue(['safes', i, 'station'], 'a plan with stations says at which station each safe is')
+    else if (!known(safe.station)) issue(['safes', i, 'station'], `no station with id "${safe.station}"`)
+  })
+  m.storage.forEach((s, i) => {
+    const at = m.items.find((x) => x.id === s.item)?.station
+    if (!at || !known(at)) return
+    const safe = (m.safes ?? []).find((x) => x.id === s.to)
+    if (safe?.station && safe.station !== at) issue(['storage', i, 'to'], `safe "${s.to}" is at station "${safe.station}", not at "${at}" where item "${s.item}" is: store it at its own station`)
+    if (!safe && !peopleAt(plan, at).has(s.to)) issue(['storage', i, 'to'], `"${s.to}" is not at station "${at}" where item "${s.item}" is (its operator, witnesses and custodians are)`)
   })
 }

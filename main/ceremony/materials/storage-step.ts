@@ -9,12 +9,13 @@
 import { z } from 'zod'
 import { sha256Hex } from '../../evidence'
 import { CeremonyError } from '../../errors'
-import type { Plan } from '../plan-envelope'
+import type { Plan, Station } from '../plan-envelope'
 import { defineStep, item, stepRef, type JsonObject, type Mismatch, type StepContext } from '../step'
 import { intentOf, typedFrom, valueOf, type InputField, type Typed } from '../step-input'
+import { handoffBags } from './bags'
 import { MismatchSchema, acknowledgedBy, compare, describeMismatch, openMismatches } from './mismatch'
 import { AllocationSchema, STORAGE_STEP_ID } from './previous-record'
-import { receivers, type Materials } from './schema'
+import { receiversAt, type Materials } from './schema'
 import { UNSEAL_STEP_ID, UnsealResult } from './unseal-step'
 
 export { STORAGE_STEP_ID }
@@ -32,9 +33,12 @@ const bagField = (id: string) => `item:${id}:bag`
 /** A rehearsal's new bag: the same on every run of the plan, another for the next plan (its bags are new too). */
 const rehearsalBag = (plan: Plan, item: string) => `RB-${sha256Hex(`${plan.id}\n${item}`).slice(0, 8).toUpperCase()}`
 
-function fields(plan: Plan, m: Materials): InputField[] {
-  const options = receivers(plan, m)
-  return m.storage.flatMap((s) => {
+/** The items stored: every one, or across sites those at one station (schema.ts: an item is stored where it is). */
+const storedAt = (m: Materials, station: Station | undefined) => m.storage.filter((s) => !station || m.items.find((i) => i.id === s.item)?.station === station.id)
+
+function fields(plan: Plan, m: Materials, station: Station | undefined): InputField[] {
+  const options = receiversAt(plan, m, station?.id)
+  return storedAt(m, station).flatMap((s) => {
     const described = m.items.find((i) => i.id === s.item)!
     const group = `${described.description} (${s.item})`
     // The plan's receiver is offered first, so the form's default is what was planned.
@@ -46,33 +50,36 @@ function fields(plan: Plan, m: Materials): InputField[] {
   })
 }
 
-const unsealRef = stepRef(UNSEAL_STEP_ID, UnsealResult)
+/** The opening of the bags: the one step, or across sites one per station (each carried to the others in the hand-offs). */
+const unsealRefs = (plan: Plan) => [UNSEAL_STEP_ID, ...(plan.stations ?? []).map((s) => `${UNSEAL_STEP_ID}:${s.id}`)].map((id) => stepRef(id, UnsealResult))
+const unsealedItem = (ctx: StepContext, item: string) => unsealRefs(ctx.plan).map((r) => ctx.find(r)?.items.find((x) => x.id === item)).find(Boolean)
 
 /** Before anything is recorded: every new bag is new. */
-function checkBags(ctx: StepContext, m: Materials, typed: Typed): void {
+function checkBags(ctx: StepContext, m: Materials, typed: Typed, station: Station | undefined): void {
   const opened = new Map<string, string>()
-  const unsealed = ctx.find(unsealRef)
   for (const i of m.items) {
-    const bag = unsealed?.items.find((x) => x.id === i.id)?.bag ?? i.bag
+    const bag = unsealedItem(ctx, i.id)?.bag ?? i.bag
     if (bag) opened.set(bag, i.description)
   }
+  const carried = handoffBags(ctx.recorded())
   const given = new Map<string, string>()
-  for (const s of m.storage) {
+  for (const s of storedAt(m, station)) {
     const bag = typed[bagField(s.item)]
     if (bag === undefined) continue
     const item = m.items.find((i) => i.id === s.item)!.description
     if (opened.has(bag)) throw new CeremonyError('BAG_REUSED', `${item}: bag ${bag} is the one "${opened.get(bag)}" came out of in this ceremony. A tamper-evident bag is used once: seal it in a new bag and type that one. Nothing was recorded.`)
+    if (carried.has(bag)) throw new CeremonyError('BAG_REUSED', `${item}: bag ${bag} is the one ${carried.get(bag)} was sealed in. A tamper-evident bag is used once: seal it in a new bag and type that one. Nothing was recorded.`)
     if (given.has(bag)) throw new CeremonyError('BAG_REUSED', `${item}: bag ${bag} was also typed for "${given.get(bag)}". Each item goes in its own bag. Nothing was recorded.`)
     given.set(bag, item)
   }
 }
 
-function judge(ctx: StepContext, m: Materials, typed: Typed): StorageResult {
-  const options = receivers(ctx.plan, m)
+function judge(ctx: StepContext, m: Materials, typed: Typed, station: Station | undefined): StorageResult {
+  const options = receiversAt(ctx.plan, m, station?.id)
   const safes = new Set((m.safes ?? []).map((s) => s.id))
   const mismatches: Mismatch[] = []
   const add = (x: Mismatch | null) => void (x && mismatches.push(x))
-  const allocation = m.storage.map((s) => {
+  const allocation = storedAt(m, station).map((s) => {
     const i = m.items.find((x) => x.id === s.item)!
     const to = valueOf(typed, toField(s.item))
     const bag = valueOf(typed, bagField(s.item))
@@ -80,24 +87,26 @@ function judge(ctx: StepContext, m: Materials, typed: Typed): StorageResult {
     const label = (v: string) => options.find((o) => o.value === v)?.label ?? v
     add(compare(ctx.stepId, { ...base, code: 'STORAGE_MISMATCH', field: toField(s.item), expected: label(s.to), typed: label(to) }))
     add(compare(ctx.stepId, { ...base, code: 'BAG_NUMBER_MISMATCH', field: bagField(s.item), expected: s.bag, typed: bag }))
-    const serial = ctx.find(unsealRef)?.items.find((x) => x.id === s.item)?.serial ?? i.serial ?? null
+    const serial = unsealedItem(ctx, s.item)?.serial ?? i.serial ?? null
     return { item: s.item, description: i.description, serial, to, toLabel: label(to), kind: safes.has(to) ? 'safe' as const : 'person' as const, bag }
   })
   return { allocation, mismatches, acknowledged: acknowledgedBy(ctx, mismatches) }
 }
 
-export function storageStep(plan: Plan, m: Materials) {
+/** `station`: across sites, the step of one station, for the items there (materials-storage:<station>, in its last leg). */
+export function storageStep(plan: Plan, m: Materials, station?: Station) {
   const judged = (ctx: StepContext, intent: JsonObject) => {
     const typed = typedFrom(intent)
     if (!typed) throw new CeremonyError('JOURNAL_CORRUPT', 'The journaled intent of the storage allocation holds no typed values')
-    return judge(ctx, m, typed)
+    return judge(ctx, m, typed, station)
   }
   return defineStep<StorageResult, JsonObject>({
-    id: STORAGE_STEP_ID, name: 'materials-storage', group: null, appliances: [], interaction: 'run', confirmation: null,
-    result: StorageResult, input: { fields: fields(plan, m), check: (ctx, typed) => checkBags(ctx, m, typed) },
+    id: station ? `${STORAGE_STEP_ID}:${station.id}` : STORAGE_STEP_ID, name: 'materials-storage', group: null, appliances: [], ...(station ? { station: station.id } : {}),
+    interaction: 'run', confirmation: null,
+    result: StorageResult, input: { fields: fields(plan, m, station), check: (ctx, typed) => checkBags(ctx, m, typed, station) },
     text: {
-      where: 'the new tamper-evident bags',
-      title: 'Seal each item in a new bag and hand it over for storage',
+      where: station ? `${station.label}: the new tamper-evident bags` : 'the new tamper-evident bags',
+      title: `Seal each item${station ? ` at ${station.label}` : ''} in a new bag and hand it over for storage`,
       explain: 'Seal each item in a new tamper-evident bag, read the bag\'s number aloud and type it twice, and say who receives it: the person or safe the plan names is offered first. The record keeps each item\'s new bag and where it went; the next ceremony checks its bag against it.',
       witnessItems: ['Each item was sealed in a new bag whose number was read aloud', 'Each item was handed to the person or put in the safe shown'],
     },

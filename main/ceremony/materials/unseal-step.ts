@@ -9,7 +9,7 @@
  */
 import { z } from 'zod'
 import { CeremonyError } from '../../errors'
-import type { Plan } from '../plan-envelope'
+import type { Plan, Station } from '../plan-envelope'
 import { defineStep, item, type JsonObject, type Mismatch, type StepContext } from '../step'
 import { intentOf, typedFrom, valueOf, type InputField, type Typed } from '../step-input'
 import { MismatchSchema, acknowledgedBy, compare, describeMismatch, openMismatches } from './mismatch'
@@ -36,9 +36,12 @@ export type UnsealResult = z.infer<typeof UnsealResult>
 export const bagField = (id: string) => `item:${id}:bag`
 const serialField = (id: string) => `item:${id}:serial`
 
+/** The items opened: every one, or across sites those at one station. */
+export const itemsAt = (m: Materials, station: Station | undefined) => m.items.filter((i) => !station || i.station === station.id)
+
 /** Items with something to read at the opening: a bag, a serial number, or both. */
-export function unsealFields(m: Materials): InputField[] {
-  return m.items.flatMap((i) => {
+export function unsealFields(m: Materials, station?: Station): InputField[] {
+  return itemsAt(m, station).flatMap((i) => {
     const group = `${i.description} (${i.id})`
     const fields: InputField[] = []
     if (i.bag) fields.push({ id: bagField(i.id), subject: i.id, group, label: 'Number on its tamper-evident bag', hint: 'read it before opening the bag, and check the bag is intact', format: 'bag', rehearsal: i.bag })
@@ -49,15 +52,16 @@ export function unsealFields(m: Materials): InputField[] {
 
 const short = (digest: string) => `${digest.slice(0, 8)}…`
 
-async function judge(ctx: StepContext, m: Materials, typed: Typed): Promise<UnsealResult> {
+async function judge(ctx: StepContext, m: Materials, typed: Typed, station: Station | undefined): Promise<UnsealResult> {
+  const opened = itemsAt(m, station)
   const records = new Map<string, PreviousRecord>()
   for (const r of m.previousRecords ?? []) {
-    if (m.items.some((i) => i.previousRecord === r.finalDigest)) records.set(r.finalDigest, await readPreviousRecord(ctx.media, r.file, r.finalDigest))
+    if (opened.some((i) => i.previousRecord === r.finalDigest)) records.set(r.finalDigest, await readPreviousRecord(ctx.media, r.file, r.finalDigest))
   }
   const mismatches: Mismatch[] = []
   const add = (x: Mismatch | null) => void (x && mismatches.push(x))
   const items: UnsealResult['items'] = []
-  for (const i of m.items) {
+  for (const i of opened) {
     const bag = i.bag ? valueOf(typed, bagField(i.id)) : null
     const serial = i.serial ? valueOf(typed, serialField(i.id)) : null
     const base = { item: i.id, description: i.description }
@@ -89,18 +93,20 @@ async function judge(ctx: StepContext, m: Materials, typed: Typed): Promise<Unse
   }
 }
 
-export function unsealStep(_plan: Plan, m: Materials) {
+/** `station`: across sites, the step of one station, for the items there (materials-unseal:<station>, run at that station). */
+export function unsealStep(_plan: Plan, m: Materials, station?: Station) {
   const judged = (ctx: StepContext, intent: JsonObject) => {
     const typed = typedFrom(intent)
     if (!typed) throw new CeremonyError('JOURNAL_CORRUPT', 'The journaled intent of the opening of the bags holds no typed values')
-    return judge(ctx, m, typed)
+    return judge(ctx, m, typed, station)
   }
   return defineStep<UnsealResult, JsonObject>({
-    id: UNSEAL_STEP_ID, name: 'materials-unseal', group: null, appliances: [], interaction: 'run', confirmation: null,
-    result: UnsealResult, input: { fields: unsealFields(m) },
+    id: station ? `${UNSEAL_STEP_ID}:${station.id}` : UNSEAL_STEP_ID, name: 'materials-unseal', group: null, appliances: [], ...(station ? { station: station.id } : {}),
+    interaction: 'run', confirmation: null,
+    result: UnsealResult, input: { fields: unsealFields(m, station) },
     text: {
-      where: 'the tamper-evident bags',
-      title: 'Take the materials out of their tamper-evident bags',
+      where: station ? `${station.label}: the tamper-evident bags` : 'the tamper-evident bags',
+      title: `Take the materials${station ? ` at ${station.label}` : ''} out of their tamper-evident bags`,
       explain: 'Before opening each bag, read its number aloud and type it; once the item is out, type its serial number. Each bag number is checked against the record that last sealed the item (or the plan). A bag that is damaged or carries another number stops the step until a witness records an exception naming it.',
       witnessItems: ['Each bag was intact and its number was read aloud before it was opened', 'Each item\'s serial number was read from the item'],
     },

@@ -28,7 +28,7 @@ export function HomeScreen(): React.JSX.Element {
     if (await stores.ceremony.getState().startRehearsal(2, chosen, withMaterials)) stores.ui.getState().go('plan')
   }
   async function startTwoSiteRehearsal(): Promise<void> {
-    if (await stores.stations.getState().startRehearsal(1, 2)) stores.ui.getState().go('plan')
+    if (await stores.stations.getState().startRehearsal(1, 2, withMaterials)) stores.ui.getState().go('plan')
   }
   function newPlan(): void {
     const editor = stores.editor.getState()

@@ -19,7 +19,8 @@ export interface StationState {
   chooseFolder(exception?: string): Promise<boolean>
   handOff(mediaLabel: string, bag: string): Promise<boolean>
   receive(words: string, mediaLabel: string, bag: string): Promise<boolean>
-  startRehearsal(targets: number, sites: number): Promise<boolean>
+  /** `materials`: the simulated sites have a materials manifest to type, each station its own. */
+  startRehearsal(targets: number, sites: number, materials?: boolean): Promise<boolean>
 }
 
 export function createStationStore(bridge: StationBridge, ceremony: CeremonyStore) {
@@ -58,8 +59,8 @@ export function createStationStore(bridge: StationBridge, ceremony: CeremonyStor
     handOff: (mediaLabel, bag) => call('handoff', () => bridge.handOff({ mediaLabel, bag })),
     // The words are an argument only: they go to main and are not kept here.
     receive: (words, mediaLabel, bag) => call('receive', () => bridge.receiveHandoff({ words, mediaLabel, bag })),
-    startRehearsal: async (targets, sites) => {
-      const ok = await call('rehearsal', () => bridge.startRehearsal({ targets, sites }))
+    startRehearsal: async (targets, sites, materials = false) => {
+      const ok = await call('rehearsal', () => bridge.startRehearsal({ targets, sites, ...(materials ? { materials } : {}) }))
       if (ok) ceremony.setState({ record: null })
       return ok
     },

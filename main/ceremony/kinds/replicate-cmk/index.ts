@@ -24,7 +24,7 @@ import { wrapApproval, wrapResult } from './wrap'
  * identified (with a materials manifest), P.1 the CMK's creation, T<n>.<k> the
  * k-th step for the target that is the plan's n-th appliance ("T2.7": fips-2's step 7), C.0 the
  * appliances' own audit logs captured and corroborated, M.3 the storage allocation, C.1 the close. Across sites the same rule is
- * applied to the stations' steps (assignScriptIds).
+ * applied to the stations' steps (assignScriptIds), and each station's materials and logs carry its letter (M.1a, M.2b, C.0a).
  */
 function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
   if (isMultiSite(plan)) return multiSiteScript(plan)
@@ -58,14 +58,17 @@ function steps(plan: ReplicateCmkPlan): ScriptedStep[] {
 
 /**
  * Across sites, the script ids as on one site (P.n, T<n>.k, C.1 the close), and the appliances' logs
- * C.0 — one per station, C.0a, C.0b… in the plan's order of stations, when there are several.
+ * C.0 — one per station, C.0a, C.0b… in the plan's order of stations, when there are several — and
+ * each station's materials M.1a, M.2a, M.3a… the same way.
  */
 function multiSiteScript(plan: ReplicateCmkPlan): ScriptedStep[] {
   const all = multiSiteSteps(plan)
   const logs = all.filter((s) => s.name === 'appliance-logs')
-  const scripted = assignScriptIds(plan, all.filter((s) => s.name !== 'appliance-logs'))
+  // The materials steps come with their ids (M.1a, M.2b…: stationMaterialsSteps).
+  const named = (s: AnyStep): s is ScriptedStep => typeof s.scriptId === 'string'
+  const scripted = new Map(assignScriptIds(plan, all.filter((s) => s.name !== 'appliance-logs' && !named(s))).map((s) => [s.id, s.scriptId]))
   const suffix = (i: number) => (logs.length === 1 ? '' : String.fromCharCode(97 + i))
-  return [...scripted.slice(0, -1), ...logs.map((s, i) => ({ ...s, scriptId: `C.0${suffix(i)}` })), scripted.at(-1)!]
+  return all.map((s) => (s.name === 'appliance-logs' ? { ...s, scriptId: `C.0${suffix(logs.indexOf(s))}` } : named(s) ? s : { ...s, scriptId: scripted.get(s.id)! }))
 }
 
 export const replicateCmk: CeremonyKind<ReplicateCmkPlan> = {

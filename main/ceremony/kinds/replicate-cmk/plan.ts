@@ -37,6 +37,11 @@ export const ReplicateCmkPlanSchema = z
       if (targets.has(t)) ctx.addIssue({ code: 'custom', path: ['targets', i], message: `target "${t}" is listed twice` })
       targets.add(t)
     })
+    // Across sites each station checks its own materials in its own legs (sites.ts): a station with neither the source nor a target is never visited.
+    const visited = new Set((plan.stations ?? []).filter((st) => st.appliances.some((a) => a === plan.source || targets.has(a))).map((st) => st.id))
+    if ((plan.stations?.length ?? 0) > 1) plan.materials?.items.forEach((item, i) => {
+      if (item.station && plan.stations!.some((st) => st.id === item.station) && !visited.has(item.station)) ctx.addIssue({ code: 'custom', path: ['materials', 'items', i, 'station'], message: `station "${item.station}" reaches neither the source nor a target: the ceremony never goes there, so nothing there can be checked` })
+    })
   })
 
 export type ReplicateCmkPlan = z.output<typeof ReplicateCmkPlanSchema> & Plan

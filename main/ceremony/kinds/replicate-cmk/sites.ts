@@ -12,6 +12,7 @@
  * This module lists the steps; main/ceremony/stations.ts puts them in the order with the fewest trips.
  */
 import type { AnyStep } from '../../step'
+import { stationMaterialsSteps } from '../../materials'
 import { defineStep, item } from '../../step'
 import { labelOf, type Station } from '../../plan-envelope'
 import { stationOfAppliance, stationsOf } from '../../stations'
@@ -102,6 +103,10 @@ export function multiSiteSteps(plan: ReplicateCmkPlan): AnyStep[] {
   const label = (id: string) => labelOf(plan, id)
   const roles = new Set([plan.source, ...plan.targets])
   const list: AnyStep[] = stationsOf(plan).filter((s) => s.appliances.some((a) => roles.has(a))).map((s) => stationPreflight(plan, s))
+  // Each station's materials (a materials manifest): M.1/M.2 there before anything there changes, M.3 after its last step.
+  // Only at the stations the ceremony visits (plan.ts refuses items anywhere else); the letters follow the plan's order of stations.
+  const materials = stationsOf(plan).map((s, i) => ({ station: s, ...stationMaterialsSteps(plan, s, i) })).filter((m) => m.station.appliances.some((a) => roles.has(a)))
+  for (const m of materials) list.push(...m.opening)
   if (plan.cmk.create) list.push(createCmk(plan))
   for (const t of plan.targets) {
     const wrap = wrapApproval(plan, t, label)
@@ -120,6 +125,8 @@ export function multiSiteSteps(plan: ReplicateCmkPlan): AnyStep[] {
   for (const s of stationsOf(plan)) {
     const here = s.appliances.filter((a) => roles.has(a))
     if (here.length > 0) list.push(stationApplianceLogs(plan, s, here))
+    // The media with the appliances' logs go into their bags too, as at one site: the allocation comes after C.0.
+    list.push(...(materials.find((m) => m.station.id === s.id)?.closing ?? []))
   }
   list.push(close(plan))
   return list

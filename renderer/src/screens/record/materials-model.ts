@@ -3,7 +3,8 @@
  * next to what its API reported, the bags opened (and the record that sealed each), where each item
  * went at the close with its new bag, and every mismatch with the exception that let it stand.
  * Pure functions over the log entries, like record-model.ts: the page shows what `ceremony verify`
- * checks. The step ids are the materials steps' (main/ceremony/materials).
+ * checks. The step ids are the materials steps' (main/ceremony/materials); across sites each station
+ * has its own (materials-unseal:site-b), and the view lists them all, station by station.
  */
 import type { CeremonyRecord, LogEntryView } from '../../../../preload/contract'
 
@@ -19,10 +20,17 @@ export interface StoredRow { item: string; description: string; serial: string; 
 export interface MismatchRow { seq: number; at: string; scriptId: string; reference: string; text: string; resolvedBy: string | null }
 export interface MaterialsView { appliances: ApplianceRow[]; opened: OpenedRow[]; records: string[]; stored: StoredRow[]; mismatches: MismatchRow[] }
 
-function resultOf(record: CeremonyRecord, step: string): Record<string, unknown> | null {
-  const done = record.entries.filter((e) => e.kind === 'step-done' && e.step === step).at(-1)
-  return done ? obj(done.facts['result']) : null
+/** The last result of the step, or across sites of each station's step (`<step>:<station>`), in the order they ran. */
+function resultsOf(record: CeremonyRecord, step: string): Record<string, unknown>[] {
+  const last = new Map<string, Record<string, unknown>>()
+  for (const e of record.entries) {
+    if (e.kind === 'step-done' && (e.step === step || e.step.startsWith(`${step}:`))) last.set(e.step, obj(e.facts['result']))
+  }
+  return [...last.values()]
 }
+
+/** One list field of every result, end to end. */
+const all = (results: Record<string, unknown>[], field: string) => results.flatMap((r) => list(r[field]))
 
 function mismatchText(e: LogEntryView): string {
   const f = e.facts
@@ -32,26 +40,26 @@ function mismatchText(e: LogEntryView): string {
 
 /** Null when the ceremony had no materials manifest (no materials step ran and nothing differed). */
 export function materialsOf(record: CeremonyRecord, scriptIds: Map<string, string>): MaterialsView | null {
-  const appliances = resultOf(record, STEP.appliances)
-  const unsealed = resultOf(record, STEP.unseal)
-  const storage = resultOf(record, STEP.storage)
+  const appliances = resultsOf(record, STEP.appliances)
+  const unsealed = resultsOf(record, STEP.unseal)
+  const storage = resultsOf(record, STEP.storage)
   const logged = record.entries.filter((e) => e.kind === 'materials-mismatch')
-  if (!appliances && !unsealed && !storage && logged.length === 0) return null
+  if (appliances.length + unsealed.length + storage.length === 0 && logged.length === 0) return null
   const exceptions = record.entries.filter((e) => e.kind === 'exception')
   return {
-    appliances: list(appliances?.['appliances']).map((a) => {
+    appliances: all(appliances, 'appliances').map((a) => {
       const r = obj(a['reported'])
       return {
         id: str(a['id']), label: str(a['label']), serial: str(a['serial']), tamperLabels: (Array.isArray(a['tamperLabels']) ? a['tamperLabels'] : []).map(str).join(' '),
         version: str(r['version']), serverMode: str(r['serverMode']), fipsLevel: r['fipsLevel'] === null ? 'none (not FIPS mode)' : str(r['fipsLevel']), pluginsDigest: str(r['pluginsDigest']),
       }
     }),
-    opened: list(unsealed?.['items']).map((i) => {
+    opened: all(unsealed, 'items').map((i) => {
       const s = i['sealedBy'] ? obj(i['sealedBy']) : null
       return { id: str(i['id']), description: str(i['description']), bag: str(i['bag']) || 'not in a bag', serial: str(i['serial']), sealedBy: s ? `${str(s['ceremonyId'])}: bag ${str(s['bag'])}, given to ${str(s['to'])}` : 'the plan' }
     }),
-    records: list(unsealed?.['records']).map((r) => `${str(r['file'])} — ${str(r['ceremonyId'])} (${str(r['mode'])}), final digest ${str(r['finalDigest'])}`),
-    stored: list(storage?.['allocation']).map((a) => ({ item: str(a['item']), description: str(a['description']), serial: str(a['serial']), to: str(a['toLabel']) || str(a['to']), kind: str(a['kind']), bag: str(a['bag']) })),
+    records: all(unsealed, 'records').map((r) => `${str(r['file'])} — ${str(r['ceremonyId'])} (${str(r['mode'])}), final digest ${str(r['finalDigest'])}`),
+    stored: all(storage, 'allocation').map((a) => ({ item: str(a['item']), description: str(a['description']), serial: str(a['serial']), to: str(a['toLabel']) || str(a['to']), kind: str(a['kind']), bag: str(a['bag']) })),
     mismatches: logged.map((e) => {
       const reference = str(e.facts['reference'])
       const by = exceptions.filter((x) => x.step === e.step && str(x.facts['note']).toUpperCase().includes(reference.toUpperCase())).at(-1)
