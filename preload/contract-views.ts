@@ -37,6 +37,8 @@ export const PlanSummarySchema = z.strictObject({
   cameras: z.array(z.strictObject({ id: z.string(), label: z.string(), films: z.string() })),
   /** The plan file's canonical JSON, for the printable review. */
   json: z.string(),
+  /** Kinds that build on earlier ceremonies: each earlier record's final digest, as the plan names them (read aloud, opened at setup). */
+  buildsOn: z.array(DigestViewSchema).optional(),
   /** Across sites only: the legs in order, each at one station, with its steps' titles (the media travels between legs). */
   trips: z.array(z.strictObject({ n: z.number(), station: z.string(), stationLabel: z.string(), steps: z.array(z.string()) })).optional(),
 })
@@ -149,6 +151,8 @@ export const ConnectionViewSchema = z.strictObject({
   /** The pin the workstation enforces, to confirm out of band with the appliance's administrator. */
   pin: DigestViewSchema.nullable(),
   error: IpcErrorSchema.nullable(),
+  /** False for an appliance the plan names but this ceremony never signs in to (a replaced, failed one): no key, no check. */
+  contacted: z.boolean().optional(),
 })
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>
 
@@ -246,6 +250,8 @@ export const CeremonySnapshotSchema = z.strictObject({
   connections: z.array(ConnectionViewSchema),
   steps: z.array(StepViewSchema),
   currentStepId: z.string().nullable(),
+  /** Before the first step has run (no steps yet): the step Begin runs, the plan's first (across sites, see stations.beginStep). */
+  beginStep: z.string().optional(),
   /** The board: one line per group of steps (e.g. per target), with the kind's outcome for it. */
   groups: z.array(z.strictObject({ id: z.string(), label: z.string(), state: StepStateSchema, outcome: z.string().nullable(), done: z.number(), total: z.number() })),
   /** What a resume found on the appliances for interrupted steps. */

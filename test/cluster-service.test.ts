@@ -82,7 +82,9 @@ async function runUntil(svc: CeremonyService, snap: CeremonySnapshot, stopAt: st
       }
       continue
     }
-    snap = await svc.runStep(step.id, typed)
+    // What is read in the room (a replacement's destruction record): typed as the simulated chassis shows it, as the operator does on screen.
+    const input = step.input && step.input.earlier === null ? Object.fromEntries(step.input.fields.flatMap((f) => (f.twice ? [f.id, `${f.id}:again`] : [f.id]).map((id) => [id, f.simulatedShows ?? '']))) : undefined
+    snap = await svc.runStep(step.id, typed, input)
     assert.notEqual(snap.steps.find((s) => s.id === step.id)!.state, 'failed', JSON.stringify(snap.steps.find((s) => s.id === step.id)!.error))
   }
   return snap

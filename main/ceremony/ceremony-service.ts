@@ -27,7 +27,7 @@ import { putOnMedia } from './rehearsal-chain'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
-import { approvalAndBreakOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
+import { approvalAndBreakOf, beginStepOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
 import { participantsOf, witnessesOf } from './witnessing'
 
 export interface CeremonyServiceDeps {
@@ -414,6 +414,8 @@ export class CeremonyService {
       connections: plan ? this.connections.views(plan) : [],
       steps,
       currentStepId: engine?.currentStep()?.id ?? null,
+      // Kinds begin with different steps (replace-appliance with its onboarding): Begin runs the plan's own first.
+      ...(plan && !engine ? { beginStep: beginStepOf(plan) } : {}),
       groups: plan && engine ? boardOf(engine, steps) : [],
       reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
       log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },

@@ -80,6 +80,8 @@ const GUIDANCE: Record<string, Guidance> = {
   WRAPPED_BLOB_WRONG_TARGET: { safe: 'Nothing was sent to the target.', next: 'The file in this target\'s slot is the wrapped key made for another target. Put the right file back (check the names), then run the step again.' },
   WRAPPED_BLOB_WRONG_FILE: { safe: 'Nothing was sent to the target.', next: 'The file in the wrapped-key slot is not a wrapped key (it is text: a PEM, a manifest …). Put the right file back, then run the step again.' },
   FILE_ERROR: { safe: 'Nothing further was done.', next: 'A file on the media or in the ceremony folder is missing or cannot be read or written. Check that the media is inserted, writable and intact, then run the step again.' },
+  STEP_INPUT_REQUIRED: { safe: 'Nothing was recorded and nothing was sent.', next: 'This step needs what is read in the room typed first (a serial number, labels, a bag number): read each from the item itself, type it in the boxes shown, then run the step.' },
+  JOURNAL_CORRUPT: { safe: 'Nothing more was done.', next: 'The journal holds something this step cannot read back (a journal of another plan or version, or damaged). Stop and investigate; never start the ceremony again as a new one.' },
   JOURNAL_INCOMPLETE: { safe: 'Nothing was done.', next: 'A step this one depends on has not finished in the journal (or left nothing it should have). Finish the earlier steps first; if they show done, the ceremony\'s state is damaged: stop and investigate, never start it again as a new ceremony.' },
   TARGET_EXISTS: { safe: 'The existing file was not overwritten.', next: 'A file with this name exists on the media. Move it aside after recording an exception, then run the step again.' },
 }

@@ -39,6 +39,11 @@ export interface CeremonyKind<P extends Plan = Plan> {
   /** Final digests of the earlier ceremony records this plan builds on (the operator provides the files). */
   buildsOn?(plan: P): string[]
   /**
+   * Appliances the plan names that this ceremony never signs in to (replace-appliance's failed one,
+   * named so its config in the group is found): no API key is asked for them, nor a connection checked.
+   */
+  notContacted?(plan: P): string[]
+  /**
    * API keys this ceremony made (replace-appliance's onboarding), by the appliance, the sign-in that
    * may read them again and the app: the vault never outlives the process, so after a restart the
    * engine reads each one again through its credential endpoint (made-keys.ts).

@@ -9,6 +9,7 @@ import { AppSession, DsmConnection } from '../dsm'
 import { errorCode } from '../errors'
 import type { ApiKeyVault } from './api-key-vault'
 import { trustOf, type Plan, type PlanAppliance } from './plan'
+import { kindOf } from './registry'
 import { digestView } from './views'
 
 export function connectTo(appliance: PlanAppliance): DsmConnection {
@@ -35,8 +36,9 @@ export class ApplianceConnections {
 
   /** Connects to every appliance that has a key, signs in and out: what answered, and how. */
   async check(plan: Plan): Promise<void> {
+    const untouched = notContacted(plan)
     for (const appliance of plan.appliances) {
-      const key = this.vault.copy(appliance.id) // the session zeroes its copy on logout
+      const key = untouched.has(appliance.id) ? undefined : this.vault.copy(appliance.id) // the session zeroes its copy on logout
       if (!key) {
         this.checks.delete(appliance.id)
         continue
@@ -54,11 +56,18 @@ export class ApplianceConnections {
   }
 
   views(plan: Plan): ConnectionView[] {
+    const untouched = notContacted(plan)
     return plan.appliances.map((a) => ({
       applianceId: a.id, label: a.label, hasApiKey: this.vault.has(a.id),
       // A check made with a key since wiped says nothing about the connection now.
       ...(this.vault.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
       pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null,
+      ...(untouched.has(a.id) ? { contacted: false } : {}),
     }))
   }
+}
+
+/** The appliances the kind never signs in to: the setup screen asks no key for them. */
+function notContacted(plan: Plan): Set<string> {
+  return new Set(kindOf(plan).notContacted?.(plan) ?? [])
 }

@@ -45,8 +45,14 @@ export function planSummary(plan: Plan): PlanSummary {
     participants: { operator: plan.participants.operator, custodians: plan.participants.custodians, witnesses: witnessesOf(plan).map((w) => w.name) },
     cameras: (plan.cameras ?? []).map((c) => ({ id: c.id, label: c.label, films: c.films })),
     json: JSON.stringify(plan, null, 2),
+    ...(kind.buildsOn ? { buildsOn: kind.buildsOn(plan).map(digestView) } : {}),
     ...(isMultiSite(plan) ? { trips: tripsWithTitles(plan) } : {}),
   }
+}
+
+/** The step Begin runs: the plan's first, in the order the engine runs them (kinds begin differently: replace-appliance with its onboarding). */
+export function beginStepOf(plan: Plan): string {
+  return orderForStations(plan, kindOf(plan).steps(plan))[0]!.id
 }
 
 /** The plan review shows the trips before the ceremony: each leg, its station and its steps in words. */

@@ -82,7 +82,7 @@ function Shell(): React.JSX.Element {
     <div className="app">
       <header className="topbar">
         <h1 className="app-name">DSM Key Ceremony</h1>
-        {mode && <ModeBadge mode={mode} />}
+        {mode && <ModeBadge mode={mode} planOpen={planTitle !== null} />}
         {planTitle && <span className="topbar-plan">{planTitle}</span>}
         {screen === 'run' && <CeremonyClock />}
         {mode === 'rehearsal' && (

@@ -6,7 +6,7 @@ import { expect, test } from './fixtures'
 test('the home screen shows the app, its mode and its entry points', async ({ page, harness, networkLog }) => {
   await page.goto(harness.url)
   await expect(page.getByRole('heading', { name: 'DSM Key Ceremony' })).toBeVisible()
-  await expect(page.getByTestId('mode-badge')).toHaveText(/^(PRODUCTION|REHEARSAL)$/)
+  await expect(page.getByTestId('mode-badge')).toHaveText(/^(NO PLAN OPEN|PRODUCTION|REHEARSAL)$/)
   await expect(page.getByRole('button', { name: 'Open ceremony plan…' })).toBeEnabled()
   await expect(page.getByRole('button', { name: 'Start a rehearsal' })).toBeEnabled()
   await expect(page.getByRole('button', { name: 'Write or edit a plan' })).toBeEnabled()

@@ -72,3 +72,40 @@ export async function resolveDeviations(page: Page, resolution: string): Promise
   }
   return resolved
 }
+
+/**
+ * The simulated custodians shown in the approval panel (rehearsal only) approve one after another,
+ * each with the typed confirmation read off the box beside it, until the step is done.
+ */
+export async function approveAsCustodians(detail: Locator): Promise<string[]> {
+  const panel = detail.getByTestId('approval-panel')
+  await expect(panel).toBeVisible({ timeout: 20_000 })
+  await expect(panel.getByTestId('approval-check-failed')).toHaveCount(0)
+  const approved: string[] = []
+  for (const row of await panel.locator('.rehearsal-creds tbody tr').all()) {
+    if ((await detail.getAttribute('data-state')) === 'done') break
+    const [, user, password] = (await row.locator('td').allInnerTexts()).map((c) => c.trim())
+    const select = panel.getByLabel('Custodian', { exact: true })
+    if ((await select.locator('option').allInnerTexts()).includes(user!)) await select.selectOption(user!)
+    else {
+      await select.selectOption('__other__')
+      await panel.getByLabel('DSM user name').fill(user!)
+    }
+    await panel.getByLabel('Password', { exact: true }).fill(password!)
+    const confirm = panel.locator('input.confirm-input')
+    if (await confirm.isVisible()) await confirm.fill(await lastOf(panel.locator('.confirm-refers-to'), 4))
+    await panel.getByRole('button', { name: 'Approve' }).click()
+    approved.push(user!)
+    await expect(async () => {
+      const decided = await panel.locator('.decisions').innerText().catch(() => '')
+      expect((await detail.getAttribute('data-state')) === 'done' || decided.includes(user!)).toBe(true)
+    }).toPass({ timeout: 15_000 })
+  }
+  await expect(detail).toHaveAttribute('data-state', 'done', { timeout: 20_000 })
+  return approved
+}
+
+/** The last `n` characters of the digest shown in a box (what typed confirmations ask for). */
+export async function lastOf(box: Locator, n: number): Promise<string> {
+  return (await box.locator('.digest-hex').first().innerText()).replace(/\s+/g, '').slice(-n)
+}

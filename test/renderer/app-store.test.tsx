@@ -72,7 +72,8 @@ describe('App', () => {
     await act(async () => {
       render(<App stores={createStores(bridgeWithData())} />)
     })
-    expect(screen.getByTestId('mode-badge').textContent).toBe('PRODUCTION')
+    // A production workstation with no plan open touches no appliance: it says so, not PRODUCTION.
+    expect(screen.getByTestId('mode-badge').textContent).toBe('NO PLAN OPEN')
     expect(screen.getByRole('button', { name: 'Start a rehearsal' }).hasAttribute('disabled')).toBe(false)
     expect(screen.getByRole('button', { name: 'Open ceremony plan…' }).hasAttribute('disabled')).toBe(false)
     // Who takes part comes from the plan: the workstation no longer asks for an operator name.

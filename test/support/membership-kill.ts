@@ -87,9 +87,10 @@ export async function killAtEveryBoundary(c: MembershipKillCase): Promise<ChainO
   // Every step died before its intent, before its act, after its act and after its result. An approval
   // step's act runs only in the attempt that records its intent: killed there, the resumed run waits on
   // the quorum through look() and never acts again, so its after-act is passed (its act only reads the
-  // request, as its look does: nothing differs). Nothing else is passed but the file boundaries of
-  // steps that write no file.
-  const approvals = new Set(stepList.filter((s) => s.interaction === 'approval').map((s) => `${s.id}@after-act`))
+  // request, as its look does: nothing differs). So does a step that takes values typed in the room
+  // (a replacement's D.1): without new values, the resumed run judges the journaled ones through look(),
+  // which reads what its act reads. Nothing else is passed but the file boundaries of steps that write no file.
+  const approvals = new Set(stepList.filter((s) => s.interaction === 'approval' || s.input !== undefined).map((s) => `${s.id}@after-act`))
   for (const step of steps) {
     for (const b of ['before-intent', 'after-intent', 'after-act', 'after-done']) {
       if (!approvals.has(`${step}@${b}`)) assert.ok(chain.killedAt.includes(`${step}@${b}`), `killed at ${step}@${b} (passed: ${chain.passed.join(' ')})`)

@@ -27,6 +27,9 @@ export const MISMATCH = {
   APPLIANCE_VERSION_MISMATCH: { prefix: 'VER', what: 'software version' },
   STORAGE_MISMATCH: { prefix: 'STO', what: 'place of storage' },
   ITEM_NOT_IN_RECORD: { prefix: 'REC', what: 'bag of the earlier record' },
+  // A replaced appliance's destruction record (replace-appliance D.1).
+  DISPOSITION_MISMATCH: { prefix: 'DSP', what: 'fate of the appliance' },
+  RMA_NUMBER_MISMATCH: { prefix: 'RMA', what: 'RMA number' },
 } as const
 export type MismatchCode = keyof typeof MISMATCH
 

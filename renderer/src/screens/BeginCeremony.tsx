@@ -5,7 +5,7 @@ import { useCeremony, useStores } from '../stores'
 export function BeginCeremony(): React.JSX.Element {
   const stores = useStores()
   // Across sites each station begins with its own first step (its own preflight).
-  const first = useCeremony((s) => s.snapshot?.stations?.beginStep ?? s.snapshot?.steps[0]?.id ?? 'preflight')
+  const first = useCeremony((s) => s.snapshot?.stations?.beginStep ?? s.snapshot?.beginStep ?? s.snapshot?.steps[0]?.id ?? 'preflight')
   const starting = useCeremony((s) => s.busy.includes(`run:${first}`))
   const confirmed = useCeremony((s) => s.snapshot?.participantsConfirmed ?? false)
   // After a restart the first call resumes: interrupted steps are checked against the appliances first.

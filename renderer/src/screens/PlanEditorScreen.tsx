@@ -1,6 +1,8 @@
+import { useState } from 'react'
 import { Digest } from '../components/Digest'
 import { useEditor, useStores } from '../stores'
-import { PLAN_TEMPLATE } from '../stores/plan-editor-store'
+import { PLAN_TEMPLATES } from '../stores/plan-templates'
+import { PlanDetails } from './PlanReviewScreen'
 
 /** A JSON editor for the plan, validated in main as the operator types, saved through main's dialog. */
 export function PlanEditorScreen(): React.JSX.Element {
@@ -14,6 +16,9 @@ export function PlanEditorScreen(): React.JSX.Element {
   const error = useEditor((s) => s.error)
   const editor = stores.editor.getState()
   const valid = status === 'checked' && issues.length === 0 && summary !== null
+  const [kind, setKind] = useState(PLAN_TEMPLATES[0]!.kind)
+  // A template replaces the text only when nothing of the operator's own would be lost.
+  const untouched = text.trim() === '' || PLAN_TEMPLATES.some((t) => t.text === text)
 
   const statusText =
     status === 'empty'
@@ -82,15 +87,33 @@ export function PlanEditorScreen(): React.JSX.Element {
           )}
         </div>
       </div>
+      {valid && summary && (
+        <section className="editor-preview" aria-labelledby="editor-preview-heading" data-testid="editor-preview">
+          <h3 id="editor-preview-heading">What this plan says</h3>
+          <p className="hint">As the review screen will show it to the custodians and witnesses: check each line against what was agreed.</p>
+          <PlanDetails plan={summary} preview />
+        </section>
+      )}
+      <div className="template-choice">
+        <label htmlFor="plan-template">Template</label>
+        <select id="plan-template" value={kind} onChange={(e) => setKind(e.target.value)} aria-describedby="plan-template-hint">
+          {PLAN_TEMPLATES.map((t) => (
+            <option key={t.kind} value={t.kind}>
+              {t.title}
+            </option>
+          ))}
+        </select>
+        <button type="button" className="secondary" disabled={!untouched} onClick={() => void editor.load(PLAN_TEMPLATES.find((t) => t.kind === kind)!.text)}>
+          Start from this template
+        </button>
+        <span id="plan-template-hint" className="hint">
+          {untouched ? 'Replaces the text with every field of that kind of plan, to be filled in.' : 'The text has your changes: clear it first to start from a template.'}
+        </span>
+      </div>
       <div className="actions screen-actions">
         <button type="button" disabled={!valid || saving} onClick={() => void editor.save()}>
           Save plan…
         </button>
-        {text.trim() === '' && (
-          <button type="button" className="secondary" onClick={() => void editor.load(PLAN_TEMPLATE)}>
-            Start from the template
-          </button>
-        )}
         <button type="button" className="secondary" onClick={() => stores.ui.getState().go('home')}>
           Back to start
         </button>

@@ -1,5 +1,5 @@
 import { Fragment } from 'react'
-import type { PlanSummary } from '../../../preload/contract'
+import type { DigestView, PlanSummary } from '../../../preload/contract'
 import { Digest, hexGroups } from '../components/Digest'
 import { useCeremony, useStores } from '../stores'
 import { NoPlan } from '../components/NoPlan'
@@ -48,6 +48,35 @@ export function PlanReviewScreen(): React.JSX.Element {
   )
 }
 
+/**
+ * The sealed records this ceremony builds on, by final digest: each is read aloud against the
+ * digest written down when that ceremony closed, and opened at setup, where main verifies it.
+ */
+function EarlierRecords({ digests }: { digests: DigestView[] }): React.JSX.Element {
+  return (
+    <section className="card" aria-labelledby="plan-records-heading" data-testid="plan-builds-on">
+      <h3 id="plan-records-heading">Earlier ceremonies this one builds on</h3>
+      {digests.length === 0 ? (
+        <p>None: this ceremony builds on no earlier record.</p>
+      ) : (
+        <>
+          <p className="hint">
+            The final digest of each sealed record. Compare each with the digest written down when that ceremony closed; the records
+            themselves are opened at setup and checked before any step runs.
+          </p>
+          <ol className="records-list">
+            {digests.map((d, i) => (
+              <li key={d.hex}>
+                <Digest value={d} label={`Final digest of earlier record ${i + 1}`} />
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  )
+}
+
 export function prettyJson(json: string): string {
   try {
     return `${JSON.stringify(JSON.parse(json), null, 2)}\n`
@@ -56,8 +85,11 @@ export function prettyJson(json: string): string {
   }
 }
 
-/** Everything the plan says, in the order people check it; shared with the printed record. */
-export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; showJson?: boolean }): React.JSX.Element {
+/**
+ * Everything the plan says, in the order people check it. The editor's preview leaves out the
+ * digest (the editor shows it beside the text) and the JSON (it is the text being edited).
+ */
+export function PlanDetails({ plan, preview = false }: { plan: PlanSummary; preview?: boolean }): React.JSX.Element {
   return (
     <>
       <section className="card" aria-labelledby="plan-id-heading">
@@ -78,10 +110,15 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
             </Fragment>
           ))}
         </dl>
-        <h4>Plan digest (SHA-256)</h4>
-        <Digest value={plan.digest} size="large" label="Plan digest" />
-        <p className="hint">Read this aloud and compare it with the digest on the printed, reviewed plan. It is bound into every log entry.</p>
+        {!preview && (
+          <>
+            <h4>Plan digest (SHA-256)</h4>
+            <Digest value={plan.digest} size="large" label="Plan digest" />
+            <p className="hint">Read this aloud and compare it with the digest on the printed, reviewed plan. It is bound into every log entry.</p>
+          </>
+        )}
       </section>
+      {plan.buildsOn && <EarlierRecords digests={plan.buildsOn} />}
       <section className="card" aria-labelledby="plan-appliances-heading">
         <h3 id="plan-appliances-heading">Appliances</h3>
         <div className="table-scroll">
@@ -138,7 +175,7 @@ export function PlanDetails({ plan, showJson = true }: { plan: PlanSummary; show
           <dd data-testid="plan-cameras">{plan.cameras.map((c) => `${c.label} (${c.id}): ${c.films}`).join('; ') || 'none named'}</dd>
         </dl>
       </section>
-      {showJson && (
+      {!preview && (
         <details className="card plan-json">
           <summary>The plan file as loaded (canonical JSON)</summary>
           <pre>{prettyJson(plan.json)}</pre>

@@ -121,12 +121,12 @@ function TargetBoard({ snapshot }: { snapshot: CeremonySnapshot }): React.JSX.El
   if (snapshot.groups.length < 2) return null
   return (
     <section className="target-board" aria-labelledby="targets-heading">
-      <h3 id="targets-heading">Progress by appliance</h3>
+      <h3 id="targets-heading">Progress, part by part</h3>
       <div className="table-scroll">
         <table>
           <thead>
             <tr>
-              <th scope="col">Appliance</th>
+              <th scope="col">Part of the ceremony</th>
               <th scope="col">State</th>
               <th scope="col">Steps done</th>
               <th scope="col">Outcome</th>

@@ -20,8 +20,10 @@ export function SetupScreen(): React.JSX.Element {
   // Across sites a station reaches only its own appliances: only their keys and connections are needed here.
   const reached = stations?.stations.find((x) => x.id === stations.chosen)?.appliances.map((a) => a.id)
   const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
-  const allKeys = list.length > 0 && list.every((c) => c.hasApiKey)
-  const allOk = list.length > 0 && list.every((c) => c.state === 'ok')
+  // An appliance the ceremony never signs in to (a replaced, failed one) needs no key and no check.
+  const needed = list.filter((c) => c.contacted !== false)
+  const allKeys = needed.length > 0 && needed.every((c) => c.hasApiKey)
+  const allOk = needed.length > 0 && needed.every((c) => c.state === 'ok')
   // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
   const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
   const ready = allOk && confirmed && extrasReady && (!stations || (stations.chosen !== null && stations.media !== null))
@@ -48,9 +50,13 @@ export function SetupScreen(): React.JSX.Element {
       <section aria-labelledby="appliances-heading">
         <h3 id="appliances-heading">Appliances</h3>
         <div className="connection-grid">
-          {list.map((c) => (
-            <ConnectionCard key={c.applianceId} connection={c} role={role(c.applianceId)} />
-          ))}
+          {list.map((c) =>
+            c.contacted === false ? (
+              <NotContactedCard key={c.applianceId} connection={c} role={role(c.applianceId)} />
+            ) : (
+              <ConnectionCard key={c.applianceId} connection={c} role={role(c.applianceId)} />
+            ),
+          )}
         </div>
         <div className="actions">
           <button type="button" className={allOk ? 'secondary' : undefined} disabled={!allKeys || checking} onClick={() => void stores.ceremony.getState().checkConnections()}>
@@ -77,6 +83,22 @@ export function SetupScreen(): React.JSX.Element {
         </span>
       </div>
     </div>
+  )
+}
+
+/** An appliance the plan names only to be removed or recorded: no key is entered for it, and it is never signed in to. */
+function NotContactedCard({ connection: c, role }: { connection: ConnectionView; role: string }): React.JSX.Element {
+  return (
+    <article className="card connection connection-not-contacted" aria-labelledby={`conn-${c.applianceId}`}>
+      <h4 id={`conn-${c.applianceId}`}>
+        {c.label} <span className="hint">({role})</span>
+      </h4>
+      <p className="conn-state" data-testid={`conn-state-${c.applianceId}`}>
+        — Not contacted by this ceremony
+      </p>
+      <p className="hint">No API key is asked for it: this ceremony never signs in to it.</p>
+      {c.pin && <Digest value={c.pin} label={`TLS pin of ${c.label}`} />}
+    </article>
   )
 }
 

@@ -5,6 +5,7 @@
  */
 import { createStore } from 'zustand/vanilla'
 import type { CeremonyBridge, DigestView, IpcError, PlanSummary, ResponseOf } from '../../../preload/contract'
+import { REPLICATE_TEMPLATE } from './plan-templates'
 
 export type PlanEditorBridge = Pick<CeremonyBridge, 'validatePlan' | 'savePlan'>
 export type PlanIssue = ResponseOf<'validatePlan'>['issues'][number]
@@ -33,28 +34,8 @@ export interface PlanEditorState {
   save(): Promise<boolean>
 }
 
-/** A starting point for a new plan: every field the format has, to be filled in. */
-export const PLAN_TEMPLATE = `${JSON.stringify(
-  {
-    format: 'dsm-key-ceremony/plan',
-    version: 1,
-    id: 'cmk-replication-2025',
-    title: 'CMK replication to the second data centre',
-    mode: 'production',
-    appliances: [
-      { id: 'dsm-source', label: 'Source appliance', host: 'dsm1.example.internal', port: 443, trust: { spkiSha256: '' } },
-      { id: 'dsm-target', label: 'Target appliance', host: 'dsm2.example.internal', port: 443, trust: { spkiSha256: '' } },
-    ],
-    source: 'dsm-source',
-    targets: ['dsm-target'],
-    groupName: 'CMK quorum group',
-    cmk: { name: 'Cluster Master Key', create: false },
-    wrapMode: 'RSA-OAEP-SHA256',
-    participants: { operator: '', custodians: { 'dsm-source': [], 'dsm-target': [] }, witnesses: [] },
-  },
-  null,
-  2,
-)}\n`
+/** A starting point for a new plan: every field the format has, to be filled in (the replication; plan-templates.ts has every kind's). */
+export const PLAN_TEMPLATE = REPLICATE_TEMPLATE
 
 export function createPlanEditorStore(bridge: PlanEditorBridge, options: PlanEditorOptions = {}) {
   const debounceMs = options.debounceMs ?? 400

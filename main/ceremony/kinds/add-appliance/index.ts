@@ -15,7 +15,7 @@ import { membershipApplianceLogs } from './appliance-logs'
 import { afterwards, membershipClose } from './close'
 import { joinConfig, joinGroup, testJoined } from './join'
 import { AddAppliancePlanSchema, asClusterPlan, type AddAppliancePlan, type MembershipPlan } from './plan'
-import { appliancePreflight } from './preflight'
+import { addressOf, appliancePreflight } from './preflight'
 import { proveCanary, restoreOthers } from './prove'
 import { replicationSteps } from './replication'
 import { memberRefs } from './results'
@@ -41,16 +41,15 @@ function steps(plan: AddAppliancePlan): ScriptedStep[] {
 
 export function membershipDescribe(plan: MembershipPlan): { label: string; value: string }[] {
   return [
-    { label: 'Cluster', value: `${plan.cluster.label} (${plan.cluster.host}:${plan.cluster.port})` },
+    { label: 'Cluster', value: `${plan.cluster.label} at ${plan.cluster.host}:${plan.cluster.port}` },
     { label: 'Cluster administrator (signs in)', value: plan.cluster.admin },
     { label: 'Group', value: plan.groupName },
-    { label: 'New appliance', value: labelOf(plan, plan.added) },
+    { label: 'New appliance', value: `${labelOf(plan, plan.added)} at ${addressOf(plan, plan.added)}` },
     { label: 'CMK from', value: `${labelOf(plan, plan.source)} ("${plan.cmkName}", quorum group "${plan.quorumGroupName}", ${plan.wrapMode})` },
     ...(plan.loadBalancer
       ? [{ label: 'The group afterwards', value: `one config at the load balancer ${plan.loadBalancer.host}:${plan.loadBalancer.port} holding the API keys of ${plan.fips.map((id) => labelOf(plan, id)).join(', ')} (mod_hmg; the balancer must route to the new appliance first)` }]
       : [{ label: 'The group afterwards, in priority order', value: plan.fips.map((id) => labelOf(plan, id)).join(', ') }]),
     { label: 'Recovery proved', value: plan.mode === 'rehearsal' && plan.proveAlone ? 'with every other appliance down (simulator)' : 'through the group, the new connection tested alone' },
-    { label: 'Builds on the records', value: plan.buildsOn.join(', ') },
   ]
 }
 

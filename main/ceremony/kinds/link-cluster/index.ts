@@ -81,7 +81,6 @@ export const linkCluster: CeremonyKind<LinkClusterPlan> = {
     { label: 'Linked through', value: plan.loadBalancer ? `a load balancer at ${plan.loadBalancer.host}:${plan.loadBalancer.port} (every API key in one config)` : 'one connection per appliance, priority failover' },
     { label: 'Host-name validation', value: plan.validateHostname ? 'on' : 'off' },
     { label: 'CMK', value: `${plan.cmkName}${plan.cmkNameLocation === 'group-wrapping_key_name' ? ' (sent as the group\'s wrapping_key_name)' : ' (not sent: the appliances\' own)'}` },
-    { label: 'Builds on the replication record(s)', value: plan.buildsOn.join(', ') },
     { label: 'Recovery canary', value: canaryNameOf(plan) },
     { label: 'Failover drill', value: plan.failoverDrill ? `${labelOf(plan, plan.fips[0]!)} taken down${plan.mode === 'rehearsal' ? ' by the simulator' : ' by the operator'}` : 'left out' },
   ],

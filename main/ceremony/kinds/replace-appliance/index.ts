@@ -12,11 +12,13 @@ import { addAppliance, addSteps, membershipDescribe, membershipPrefix, membershi
 import { afterwards, membershipClose } from '../add-appliance/close'
 import { membershipApplianceLogs } from '../add-appliance/appliance-logs'
 import { asClusterPlan } from '../add-appliance/plan'
+import { addressOf } from '../add-appliance/preflight'
 import { withClusterLogs } from '../verify-cluster/appliance-logs'
+import { DISPOSITION, destructionRecord, dispositionText } from './destruction'
 import { madeApiKeysOf, onboardApp, onboardGroup, onboardRefs, onboardingCalls } from './onboard-api'
 import { onboardingSignIn, ReplaceAppliancePlanSchema, type ReplaceAppliancePlan } from './plan'
 import { removalConfig, removeFailedBalancer } from './remove-balancer'
-import { destructionRecord, dispositionText, onboarding, removeFailed, replaceRefs } from './steps'
+import { onboarding, removeFailed, replaceRefs } from './steps'
 
 function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
   const close = membershipClose(plan, (ctx) => dispositionText(ctx.get(replaceRefs.destruction)))
@@ -39,8 +41,12 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   title: 'Replace a failed FIPS appliance',
   schema: ReplaceAppliancePlanSchema as never,
   steps,
+  // One fact a line: the custodians check each against the chassis, the paperwork and the media.
   describe: (plan) => [
-    { label: 'Failed appliance', value: `${labelOf(plan, plan.failed.id)}, serial ${plan.failed.serial}: to be ${plan.failed.disposition}${plan.failed.rmaNumber ? ` (RMA ${plan.failed.rmaNumber})` : ''}; evidence ${plan.failed.evidenceFile}` },
+    { label: 'Failed appliance (removed from the group, never contacted)', value: `${labelOf(plan, plan.failed.id)} at ${addressOf(plan, plan.failed.id)}` },
+    { label: 'Its serial (typed off the chassis at the destruction record)', value: plan.failed.serial },
+    { label: 'What is done with it', value: `${DISPOSITION[plan.failed.disposition]}${plan.failed.rmaNumber ? ` ${plan.failed.rmaNumber}` : ''}` },
+    { label: 'Evidence on the media', value: plan.failed.evidenceFile },
     ...membershipDescribe(plan),
     { label: 'Onboarding', value: plan.onboarding ? `through the API, signed in as ${plan.onboarding.sysadmin}: the quorum group "${plan.quorumGroupName}" as the records show it and the app "${plan.onboarding.appName}" (its API key shown once); the physical setup and the accounts witnessed` : 'witnessed: the group and the app are made by hand' },
   ],
@@ -48,7 +54,8 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
   groupOutcome(plan, group, results) {
     if (group === 'remove') return results.find(replaceRefs.remove) ? `${labelOf(plan, plan.failed.id)}${plan.loadBalancer ? '\'s key' : ''} removed` : null
-    if (group === 'dispose') return results.find(replaceRefs.destruction) ? plan.failed.disposition : null
+    const fate = results.find(replaceRefs.destruction)
+    if (group === 'dispose') return fate ? `${DISPOSITION[fate.disposition] ?? fate.disposition}${fate.rmaNumber ? ` ${fate.rmaNumber}` : ''}, serial ${fate.serial}, evidence SHA-256 ${fate.evidenceSha256}` : null
     return addAppliance.groupOutcome(plan as never, group, results)
   },
   summary: (plan, results) => ({
@@ -61,6 +68,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   signIns: (plan) => [clusterSignIn(asClusterPlan(plan)), ...(plan.onboarding ? [onboardingSignIn(plan)] : [])],
   madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
+  notContacted: (plan) => [plan.failed.id],
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
     ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s ${plan.loadBalancer ? 'key is still in the load balancer\'s config' : 'config is still'} in "${plan.groupName}": remove it once the replacement is proved`]),

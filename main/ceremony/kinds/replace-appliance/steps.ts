@@ -2,36 +2,26 @@
  * The steps only a replacement has (guide §5): the witnessed onboarding checklist (what the app
  * cannot do through the API), the failed appliance's removal from the group (only after the
  * replacement proved the canary, so the group never loses its last working appliance; confirmed
- * by typing), and the witnessed destruction record: what happened to the failed appliance, its
- * serial, and the evidence on the media by digest.
+ * by typing). The witnessed destruction record is destruction.ts.
  */
-import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { CeremonyError } from '../../../errors'
-import { clusterSession, isDown, probe } from '../../cluster-steps'
+import { clusterSession } from '../../cluster-steps'
 import { applianceOf } from '../../plan-envelope'
 import { defineStep, item, stepRef } from '../../step'
 import { addressOf, onCluster, type MembershipCtx } from '../add-appliance/preflight'
 import { memberRefs } from '../add-appliance/results'
+import { DESTRUCTION_STEP_ID, DestructionResult } from './destruction'
 import type { ReplaceAppliancePlan } from './plan'
 
-const EVIDENCE_MAX = 32 * 1024 * 1024
-const DISPOSITION: Record<string, string> = { zeroised: 'zeroised', destroyed: 'destroyed', 'returned-rma': 'returned to the vendor under RMA' }
 
 export const OnboardingResult = z.strictObject({ appliance: z.string(), checklist: z.array(z.string()) })
 export const RemoveResult = z.strictObject({ groupId: z.string(), configId: z.string(), url: z.string(), removed: z.literal(true) })
-export const DestructionResult = z.strictObject({
-  appliance: z.string(), serial: z.string(), disposition: z.string(), rmaNumber: z.string().nullable(),
-  evidenceFile: z.string(), evidenceSha256: z.string(), evidenceBytes: z.number().int(), answered: z.literal(false),
-})
-export type DestructionResult = z.infer<typeof DestructionResult>
 export const replaceRefs = {
   onboarding: stepRef('onboarding', OnboardingResult),
   remove: stepRef('remove-failed', RemoveResult),
-  destruction: stepRef('destruction-record', DestructionResult),
+  destruction: stepRef(DESTRUCTION_STEP_ID, DestructionResult),
 }
-
-export const dispositionText = (r: DestructionResult) => `${r.appliance} (serial ${r.serial}) ${DISPOSITION[r.disposition] ?? r.disposition}${r.rmaNumber ? ` ${r.rmaNumber}` : ''}; evidence ${r.evidenceFile} (SHA-256 ${r.evidenceSha256})`
 
 export const onboarding = (plan: ReplaceAppliancePlan) => {
   const label = applianceOf(plan, plan.added).label
@@ -108,31 +98,3 @@ export const removeFailed = (plan: ReplaceAppliancePlan) => defineStep<z.infer<t
   verify() {},
   evidence: (r, ctx) => ({ items: [...item('Removed from the group', `${ctx.label(ctx.plan.failed!.id)}: config ${r.configId} (${r.url})`)], comparisons: [] }),
 })
-
-export const destructionRecord = (plan: ReplaceAppliancePlan) => {
-  const f = plan.failed
-  const label = applianceOf(plan, f.id).label
-  return defineStep<DestructionResult, { appliance: string; serial: string; disposition: string; rmaNumber: string | null; evidenceFile: string }, ReplaceAppliancePlan>({
-    id: replaceRefs.destruction.id, name: 'destruction-record', group: 'dispose', appliances: [], interaction: 'run', confirmation: null, result: DestructionResult,
-    text: {
-      where: `${label}, media`,
-      title: `Record what happened to ${label}: ${DISPOSITION[f.disposition]}`,
-      explain: `The witnesses read the serial off the appliance (or its RMA paperwork) and see it ${DISPOSITION[f.disposition]}${f.rmaNumber ? ` ${f.rmaNumber}` : ''}. The evidence, ${f.evidenceFile} on the media, is kept in the record by its SHA-256. This workstation confirms the appliance no longer answers at its address.`,
-      witnessItems: [`The serial reads ${f.serial}`, `The appliance was ${DISPOSITION[f.disposition]}${f.rmaNumber ? ` ${f.rmaNumber}` : ''}`, `The evidence file ${f.evidenceFile} is the one shown`],
-    },
-    intent: (ctx) => ({ appliance: f.id, serial: ctx.plan.failed.serial, disposition: ctx.plan.failed.disposition, rmaNumber: ctx.plan.failed.rmaNumber ?? null, evidenceFile: ctx.plan.failed.evidenceFile }),
-    look: async () => null, // records only
-    async act(ctx, intent) {
-      const seen = await probe(applianceOf(ctx.plan, intent.appliance))
-      if (seen.reachable || !isDown(seen)) throw new CeremonyError('FAILED_STILL_ANSWERS', `${label} still answers at its address (${seen.code ?? 'reachable'}); it cannot be recorded as ${DISPOSITION[intent.disposition]}`)
-      if (!ctx.media.exists(intent.evidenceFile)) throw new CeremonyError('DESTRUCTION_EVIDENCE_MISSING', `The evidence ${intent.evidenceFile} is not on the media`)
-      const bytes = await ctx.media.readUnverified(intent.evidenceFile, EVIDENCE_MAX)
-      return { ...intent, evidenceSha256: createHash('sha256').update(bytes).digest('hex'), evidenceBytes: bytes.length, answered: false as const }
-    },
-    verify() {},
-    evidence: (r) => ({
-      items: [...item('Serial', r.serial), ...item('What happened', `${DISPOSITION[r.disposition] ?? r.disposition}${r.rmaNumber ? ` ${r.rmaNumber}` : ''}`), ...item('Evidence', `${r.evidenceFile}, ${r.evidenceBytes} bytes`), ...item('Evidence SHA-256', r.evidenceSha256, 'digest'), ...item('Answers at its address', 'no')],
-      comparisons: [],
-    }),
-  })
-}

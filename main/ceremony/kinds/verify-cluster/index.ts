@@ -110,7 +110,6 @@ export const verifyCluster: CeremonyKind<VerifyClusterPlan> = {
     { label: 'FIPS appliances, in priority order', value: plan.fips.map((id) => labelOf(plan, id)).join(', ') },
     { label: 'Recovery canary', value: canaryNameOf(plan) },
     { label: 'Failover drill', value: plan.failoverDrill ? `${labelOf(plan, plan.fips[0]!)} taken down${plan.mode === 'rehearsal' ? ' by the simulator' : ' by the operator'}` : 'left out' },
-    { label: 'Builds on', value: plan.buildsOn.length > 0 ? plan.buildsOn.join(', ') : 'no earlier record' },
   ],
   roles: (plan) => Object.fromEntries(plan.appliances.map((a) => [a.id, `FIPS appliance, priority ${plan.fips.indexOf(a.id)}`])),
   groups: () => [{ id: 'verify', label: 'Prove the FIPS cluster works' }],

@@ -105,8 +105,39 @@ export function RecordPage({ snapshot, record, finalDigest, withLog }: Props): R
           <dd>
             <code className="digest-hex">{plan.digest.hexGroups}</code>
           </dd>
+          {plan.buildsOn && (
+            <>
+              {/* The chain of records: each earlier ceremony by its final digest, verified before any step ran. */}
+              <dt>Builds on the records</dt>
+              <dd data-testid="record-builds-on">
+                {plan.buildsOn.length === 0
+                  ? 'none'
+                  : plan.buildsOn.map((d) => (
+                      <code key={d.hex} className="digest-hex record-digest-line">
+                        {d.hexGroups}
+                      </code>
+                    ))}
+              </dd>
+            </>
+          )}
           <dt>Appliances</dt>
           <dd>{plan.appliances.map((a) => `${a.label} (${a.role}, ${a.host}:${a.port})`).join('; ')}</dd>
+          {plan.buildsOn && snapshot.groups.some((g) => g.outcome) && (
+            <>
+              {/* A ceremony in a chain of records says what it leaves for the next, part by part, as the kind says it. A
+                  replication's outcome (each target's KCV) is already in its steps' checks, and its record keeps its page budget. */}
+              <dt>Outcome</dt>
+              <dd>
+                <ul className="record-outcome" aria-label="Outcome, part by part">
+                  {snapshot.groups.map((g) => (
+                    <li key={g.id}>
+                      {g.label}: {g.outcome ?? stateText(g.state)}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
           {/* One row for the people, so the cameras' row costs the printed record no extra line. */}
           <dt>Operator; witnesses</dt>
           <dd>
