@@ -100,6 +100,11 @@ test('the key P.2 made is revealed once on the operator\'s request, recorded as 
   const admin = await sysadminOf(f4)
   try {
     await svc.openPlan()
+    // What the custodians approve: who signs in, in which account, and what is made, one fact a line.
+    const details = new Map(svc.snapshot().plan!.details.map((d) => [d.label, d.value]))
+    assert.equal(details.get('System administrator who signs in (own password, typed at the ceremony)'), f4.sysadmin.user)
+    assert.equal(details.get('Their account on the new appliance'), f4.accountId)
+    assert.match(details.get('Made through the API')!, /the app "Key Ceremony App" in it, its API key shown once to the operator, typed nowhere/)
     for (const _ of records) await svc.openRecord()
     const set = readCredentialFiles([f1.file, f2.file, f4.file, cluster.file].map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
     for (const a of set.credentials.appliances) if (a.apiKey !== '' && a.id !== 'fips-1') svc.setApiKey(a.id, a.apiKey)

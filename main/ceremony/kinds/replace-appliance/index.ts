@@ -48,7 +48,14 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
     { label: 'What is done with it', value: `${DISPOSITION[plan.failed.disposition]}${plan.failed.rmaNumber ? ` ${plan.failed.rmaNumber}` : ''}` },
     { label: 'Evidence on the media', value: plan.failed.evidenceFile },
     ...membershipDescribe(plan),
-    { label: 'Onboarding', value: plan.onboarding ? `through the API, signed in as ${plan.onboarding.sysadmin}: the quorum group "${plan.quorumGroupName}" as the records show it and the app "${plan.onboarding.appName}" (its API key shown once); the physical setup and the accounts witnessed` : 'witnessed: the group and the app are made by hand' },
+    ...(plan.onboarding
+      ? [
+        { label: 'Onboarding', value: 'through the API, by the new appliance\'s system administrator; the physical setup and the accounts witnessed' },
+        { label: 'System administrator who signs in (own password, typed at the ceremony)', value: plan.onboarding.sysadmin },
+        { label: 'Their account on the new appliance', value: plan.onboarding.accountId },
+        { label: 'Made through the API', value: `the quorum group "${plan.quorumGroupName}" as the records show it; the app "${plan.onboarding.appName}" in it, its API key shown once to the operator, typed nowhere` },
+      ]
+      : [{ label: 'Onboarding', value: 'witnessed: the group and the app are made by hand' }]),
   ],
   roles: (plan) => ({ ...addAppliance.roles(plan as never), [plan.failed.id]: 'Failed appliance (removed, not contacted)', [plan.added]: 'Replacement' }),
   groups: () => [{ id: 'replicate', label: 'Replicate the CMK' }, { id: 'join', label: 'Join the group' }, { id: 'prove', label: 'Prove recovery' }, { id: 'remove', label: 'Remove the failed appliance' }, { id: 'dispose', label: 'Record its fate' }],
