@@ -27,6 +27,8 @@ let cluster: ClusterProcess
 let admin: UserSession
 let canaries: string[]
 let linkRecordFile = ''
+/** The replication's record: handed to the verification too, as the chain it builds on (the link builds on it). */
+let replicationFile = ''
 let linkRecord: { entries: { kind: string; step: string; facts: Record<string, unknown> }[] }
 
 before(async () => {
@@ -65,6 +67,7 @@ describe('replicate, link and verify, every system in its own process', () => {
   test('the CMK replicated fips-1 → fips-2, then link-cluster from the command line: one group, linked as planned, one canary, failover proved', async () => {
     const t0 = Date.now()
     const replication = await replicate(join(dir, 'state'), [f1, f2], 'replicate-proc')
+    replicationFile = replication.file
     const planOut = await runCeremonyAsync(['plan', '--kind', 'link-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', replication.file, '--id', 'link-proc'], { canaries })
     assert.equal(planOut.status, 0, planOut.stderr)
     const plan = JSON.parse(planOut.stdout)
@@ -109,7 +112,7 @@ describe('replicate, link and verify, every system in its own process', () => {
     const planOut = await runCeremonyAsync(['plan', '--kind', 'verify-cluster', '--appliances', `${f1.file},${f2.file}`, '--cluster', cluster.file, '--record', linkRecordFile, '--id', 'verify-proc'], { canaries })
     assert.equal(planOut.status, 0, planOut.stderr)
     writeFileSync(join(dir, 'verify.plan.json'), planOut.stdout)
-    const run = await runCeremonyAsync(['run', '--plan', join(dir, 'verify.plan.json'), '--credentials', f1.file, '--credentials', f2.file, '--credentials', cluster.file, '--record', linkRecordFile, '--state', join(dir, 'state', 'verify-proc')], { canaries })
+    const run = await runCeremonyAsync(['run', '--plan', join(dir, 'verify.plan.json'), '--credentials', f1.file, '--credentials', f2.file, '--credentials', cluster.file, '--record', linkRecordFile, '--record', replicationFile, '--state', join(dir, 'state', 'verify-proc')], { canaries })
     assert.equal(run.status, 0, run.stderr.slice(-2000) + run.stdout.slice(-1500))
     const summary = last(run.stdout)
     assert.equal(summary.outcome.canary.match, true)

@@ -109,6 +109,12 @@ test('the key P.2 made is revealed once on the operator\'s request, recorded as 
     const set = readCredentialFiles([f1.file, f2.file, f4.file, cluster.file].map((f) => ({ name: f, text: readFileSync(f, 'utf8') })))
     for (const a of set.credentials.appliances) if (a.apiKey !== '' && a.id !== 'fips-1') svc.setApiKey(a.id, a.apiKey)
     for (const [id, password] of clusterPasswordFor(set, plan)) svc.setPassword(id, password)
+    // Setup asks no key for the replacement (the ceremony makes it) and checks its connection without one.
+    const before = svc.snapshot().connections.find((c) => c.applianceId === 'fips-4')!
+    assert.deepEqual([before.keyMadeHere, before.hasApiKey, before.state], [true, false, 'unknown'])
+    const checked = (await svc.checkConnections()).connections
+    assert.deepEqual(checked.map((c) => [c.applianceId, c.state, c.contacted ?? true]), [['fips-1', 'unknown', false], ['fips-2', 'ok', true], ['fips-4', 'ok', true]], 'every contacted appliance checked, fips-4 without a key; the failed fips-1 never')
+    assert.equal(checked.find((c) => c.applianceId === 'fips-2')!.keyMadeHere, undefined, 'an appliance that has its key is not one the ceremony makes')
     const named = plan.participants.witnesses[0]!
     const witness = typeof named === 'string' ? named : named.name
     await svc.confirmParticipants([plan.participants.operator, witness])

@@ -44,6 +44,12 @@ export interface CeremonyKind<P extends Plan = Plan> {
    */
   notContacted?(plan: P): string[]
   /**
+   * Appliances whose API key this ceremony makes itself (replace-appliance's onboarding, P.2): no key
+   * is asked for them at setup; their connection is checked without signing in (version, clock and
+   * the pinned TLS key), and the key is held once the step has made it.
+   */
+  keysMadeHere?(plan: P): string[]
+  /**
    * API keys this ceremony made (replace-appliance's onboarding), by the appliance, the sign-in that
    * may read them again and the app: the vault never outlives the process, so after a restart the
    * engine reads each one again through its credential endpoint (made-keys.ts).

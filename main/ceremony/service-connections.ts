@@ -37,17 +37,21 @@ export class ApplianceConnections {
   /** Connects to every appliance that has a key, signs in and out: what answered, and how. */
   async check(plan: Plan): Promise<void> {
     const untouched = notContacted(plan)
+    const made = keysMadeHere(plan)
     for (const appliance of plan.appliances) {
       const key = untouched.has(appliance.id) ? undefined : this.vault.copy(appliance.id) // the session zeroes its copy on logout
-      if (!key) {
+      // An appliance whose key the ceremony makes is checked before there is a key: reached over its pinned TLS key, no sign-in.
+      if (!key && !made.has(appliance.id)) {
         this.checks.delete(appliance.id)
         continue
       }
       try {
         const connection = connectTo(appliance)
         const version = await connection.version()
-        const session = await AppSession.open(connection, key)
-        await session.logout()
+        if (key) {
+          const session = await AppSession.open(connection, key)
+          await session.logout()
+        }
         this.checks.set(appliance.id, { state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
         this.checks.set(appliance.id, { state: 'failed', version: null, clockSkewSeconds: null, error: { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) } })
@@ -57,12 +61,14 @@ export class ApplianceConnections {
 
   views(plan: Plan): ConnectionView[] {
     const untouched = notContacted(plan)
+    const made = keysMadeHere(plan)
     return plan.appliances.map((a) => ({
       applianceId: a.id, label: a.label, hasApiKey: this.vault.has(a.id),
-      // A check made with a key since wiped says nothing about the connection now.
-      ...(this.vault.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
+      // A check made with a key since wiped says nothing about the connection now (one made without a key still does).
+      ...(this.vault.has(a.id) || made.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
       pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null,
       ...(untouched.has(a.id) ? { contacted: false } : {}),
+      ...(made.has(a.id) ? { keyMadeHere: true } : {}),
     }))
   }
 }
@@ -70,4 +76,9 @@ export class ApplianceConnections {
 /** The appliances the kind never signs in to: the setup screen asks no key for them. */
 function notContacted(plan: Plan): Set<string> {
   return new Set(kindOf(plan).notContacted?.(plan) ?? [])
+}
+
+/** The appliances whose API key the ceremony makes: the setup screen asks no key for them. */
+function keysMadeHere(plan: Plan): Set<string> {
+  return new Set(kindOf(plan).keysMadeHere?.(plan) ?? [])
 }

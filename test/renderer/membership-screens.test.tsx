@@ -86,6 +86,17 @@ describe('setup of a replacement', () => {
     await renderApp(bridgeWith({ ...snap, connections: [failed, { ...ok_('fips-2'), hasApiKey: false, state: 'unknown' as const }, ok_('fips-4')] }), 'setup')
     expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(true)
     expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+    cleanup()
+    // Onboarded through the API, the replacement's key is the ceremony's to make (P.2): none is asked, and it is checked without one.
+    const made = { ...ok_('fips-4'), hasApiKey: false, state: 'unknown' as const, keyMadeHere: true }
+    await renderApp(bridgeWith({ ...snap, connections: [failed, ok_('fips-2'), made] }), 'setup')
+    expect(screen.queryByLabelText('API key for FIPS appliance 4 (fips-4)')).toBeNull()
+    expect(screen.getByTestId('key-made-here-fips-4').textContent).toContain('this ceremony makes its app and key (P.2)')
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+    cleanup()
+    await renderApp(bridgeWith({ ...snap, connections: [failed, ok_('fips-2'), { ...made, state: 'ok' as const }] }), 'setup')
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(false)
   })
 })
 

@@ -22,7 +22,8 @@ export function SetupScreen(): React.JSX.Element {
   const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
   // An appliance the ceremony never signs in to (a replaced, failed one) needs no key and no check.
   const needed = list.filter((c) => c.contacted !== false)
-  const allKeys = needed.length > 0 && needed.every((c) => c.hasApiKey)
+  // A replacement onboarded through the API gets its key from the ceremony (P.2), not from the operator.
+  const allKeys = needed.length > 0 && needed.every((c) => c.hasApiKey || c.keyMadeHere === true)
   const allOk = needed.length > 0 && needed.every((c) => c.state === 'ok')
   // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
   const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
@@ -128,6 +129,12 @@ function ConnectionCard({ connection: c, role }: { connection: ConnectionView; r
       <p className="conn-state" data-testid={`conn-state-${c.applianceId}`}>
         {c.state === 'ok' ? '✓ Connected' : c.state === 'failed' ? '✗ Connection failed' : '○ Not checked yet'}
       </p>
+      {c.keyMadeHere === true && !c.hasApiKey ? (
+        <p className="hint" data-testid={`key-made-here-${c.applianceId}`}>
+          No API key is entered for it: this ceremony makes its app and key (P.2), signed in as its system administrator. The check
+          below reaches it over its pinned TLS key without signing in.
+        </p>
+      ) : (
       <form onSubmit={submit} className="api-key-form">
         <label htmlFor={inputId}>API key for {c.label}</label>
         <div className="inline-form">
@@ -146,6 +153,7 @@ function ConnectionCard({ connection: c, role }: { connection: ConnectionView; r
         </div>
         <p className="hint">{c.hasApiKey ? '✓ A key is held in memory for this session.' : 'No key entered yet.'}</p>
       </form>
+      )}
       <dl className="facts">
         <dt>DSM version</dt>
         <dd>{c.version ?? '—'}</dd>

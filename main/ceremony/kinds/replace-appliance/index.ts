@@ -76,6 +76,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
   notContacted: (plan) => [plan.failed.id],
+  keysMadeHere: (plan) => (plan.onboarding ? [plan.added] : []),
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),
     ...(results.find(replaceRefs.remove) ? [] : [`${labelOf(plan, plan.failed.id)}'s ${plan.loadBalancer ? 'key is still in the load balancer\'s config' : 'config is still'} in "${plan.groupName}": remove it once the replacement is proved`]),
