@@ -57,15 +57,17 @@ describe('the corroboration rule', () => {
     assert.deepEqual(alone.findings.map((f) => [f.kind, f.message]), [['unexplained', 'Updated group']])
   })
 
-  it('a call that may repeat (a key read again after a restart) takes every like entry of its actor, needs one, and no one else\'s', () => {
-    const read = call({ actor: alice, object: request, what: 'read the API key', repeats: true })
+  it('a call that may repeat (a key read again after a restart) takes as many like entries of its actor as the record counts, needs one, and no one else\'s', () => {
+    const read = call({ actor: alice, object: request, what: 'read the API key', repeats: 1 })
     const reads = [entry({ actorType: 'User', actor: alice, object: request }), entry({ actorType: 'User', actor: alice, object: request })]
     assert.deepEqual(judge({ entries: reads, calls: [read] }), { relevant: 2, corroborated: 2, findings: [] })
     assert.deepEqual(judge({ entries: [], calls: [read] }).findings.map((f) => f.kind), ['missing'])
     const other = entry({ actorType: 'User', actor: mallory, object: request })
     assert.deepEqual(judge({ entries: [...reads, other], calls: [read] }).findings.map((f) => [f.kind, f.actor]), [['unexplained', mallory]])
-    // Without `repeats`, the second read is one more than the ceremony made.
-    assert.equal(judge({ entries: reads, calls: [{ ...read, repeats: undefined }] }).findings.length, 1)
+    // Without `repeats`, the second read is one more than the ceremony made; with it, a third is too.
+    assert.equal(judge({ entries: reads, calls: [{ ...read, repeats: 0 }] }).findings.length, 1)
+    const third = entry({ actorType: 'User', actor: alice, object: request })
+    assert.deepEqual(judge({ entries: [...reads, third], calls: [read] }).findings.map((f) => [f.kind, f.actor]), [['unexplained', alice]])
   })
 
   it('a change by anyone else in the ceremony\'s group is a finding; other groups, sign-ins and reads are not', () => {

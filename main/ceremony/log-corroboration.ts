@@ -44,8 +44,12 @@ export interface CeremonyCall {
   action: CallAction
   /** In words, for a finding when its entry is missing. */
   what: string
-  /** Made at least once and possibly again, a number the record cannot know (a key read again after a restart): further like entries are this call's too. */
-  repeats?: true
+  /**
+   * Made once and possibly again, up to this many more times (a key read again after each restart,
+   * as the record's reconcile notes count them): that many further like entries are this call's
+   * too; one more is a finding.
+   */
+  repeats?: number
 }
 
 /** An entry of an appliance's log, as the corroboration reads it. */
@@ -139,7 +143,7 @@ export function corroborate(input: CorroborationInput): Corroboration {
     .filter((e) => !IGNORED_ACTIONS.has(e.action) && (groups === null || e.groups.some((g) => groups.has(g)) || objects.has(e.object)))
     // Stable: entries of one second stay in the order given (the appliance's own).
     .sort((a, b) => a.at - b.at)
-  const pending = input.calls.map((c) => ({ call: c, found: false }))
+  const pending = input.calls.map((c) => ({ call: c, found: false, again: 0 }))
   const decided = new Map<string, Set<string>>()
   const matched: LoggedEntry[] = []
   const extras = new Map<string, number>()
@@ -160,9 +164,10 @@ export function corroborate(input: CorroborationInput): Corroboration {
       continue
     }
     const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
-    const again = match ? null : pending.find((p) => p.found && p.call.repeats && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
+    const again = match ? null : pending.find((p) => p.found && p.again < (p.call.repeats ?? 0) && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
     if (match || again) {
       if (match) match.found = true
+      else again!.again++
       matched.push(e)
       corroborated++
       continue

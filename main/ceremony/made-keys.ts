@@ -10,6 +10,9 @@ import { AccountsApi, type UserSession } from '../dsm'
 import { CeremonyError } from '../errors'
 import type { EngineOptions, MadeKeyShown } from './engine-options'
 
+/** The words of every note that says a made key was read again (a resumed step's adoption, a restart's recall): C.0 counts them. */
+export const KEY_READ_AGAIN = 'was read again'
+
 export interface MadeKey { applianceId: string; signInId: string; appId: string }
 
 /** A key the ceremony made goes where typed keys go; without a holder it is refused, never dropped silently. */
@@ -44,6 +47,6 @@ export async function recallMadeKeys(made: MadeKey[], deps: RecallDeps): Promise
     } finally {
       key.fill(0)
     }
-    await deps.found(`the API key of the app this ceremony made on ${deps.label(m.applianceId)} was read again after the restart (held in memory, not shown)`)
+    await deps.found(`the API key of the app this ceremony made on ${deps.label(m.applianceId)} ${KEY_READ_AGAIN} after the restart (held in memory, not shown)`)
   }
 }

@@ -27,6 +27,8 @@ import { onCluster } from '../add-appliance/preflight'
 import { BUILDS_ON_KINDS, baselineOf, weakerThan } from '../add-appliance/records'
 import { QuorumFacts } from '../add-appliance/results'
 import type { CeremonyCall } from '../../appliance-logs'
+import { ENTRY } from '../../entry-kinds'
+import { KEY_READ_AGAIN } from '../../made-keys'
 import { ONBOARDING_SIGN_IN, type ReplaceAppliancePlan } from './plan'
 
 type Ctx = StepContext<ReplaceAppliancePlan>
@@ -283,7 +285,7 @@ export const onboardApp = (plan: ReplaceAppliancePlan) => {
       if (!app) return null
       // The vault never outlives the process: the key is read again through the credential endpoint.
       const fate = await takeKey(ctx, api, app.app_id)
-      ctx.note(`the app "${app.name}" (${app.app_id}) this ceremony made before the interruption was adopted; its API key was read again by ${ctx.plan.onboarding?.sysadmin ?? 'the system administrator'}${fate.keyShown ? ' and shown again' : fate.keyOffered ? ' and offered again for one reveal' : ''}`)
+      ctx.note(`the app "${app.name}" (${app.app_id}) this ceremony made before the interruption was adopted; its API key ${KEY_READ_AGAIN} by ${ctx.plan.onboarding?.sysadmin ?? 'the system administrator'}${fate.keyShown ? ' and shown again' : fate.keyOffered ? ' and offered again for one reveal' : ''}`)
       return appResult(ctx, app, earlier, fate)
     },
     async act(ctx, intent) {
@@ -327,20 +329,21 @@ export function madeApiKeysOf(plan: ReplaceAppliancePlan, app: OnboardAppResult 
 
 /**
  * The onboarding's own entries in the new appliance's log (C.0): the group and the app made, and the
- * app's credential read by the system administrator. The credential is read once by the step and
- * again after each restart that lost the key (made-keys.ts), a number the record cannot know when a
- * kill fell between the read and the result: any number of reads of this app's credential by this
- * system administrator are the ceremony's, at least one; a read by anyone else is a finding.
+ * app's credential read by the system administrator: once by the step, and once more for each note
+ * that says it was read again (an adoption after a kill, a recall after a restart). A read killed
+ * before its result is followed by such an adoption, so the count bounds them; one more entry on
+ * the app by the system administrator (a secret reset, say) is a finding, as is anyone else's.
  */
 export function onboardingCalls(ctx: Ctx): CeremonyCall[] {
   const group = ctx.find(onboardRefs.group)
   const app = ctx.find(onboardRefs.app)
   const on = ctx.plan.added
+  const readAgain = ctx.recorded().filter((e) => e.kind === ENTRY.reconcile && String((e.facts as { finding?: unknown } | null)?.finding ?? '').includes(KEY_READ_AGAIN)).length
   return [
     ...(group ? [{ appliance: on, actor: group.by, object: group.groupId, action: 'ADMINISTRATIVE' as const, what: `made the quorum group "${group.name}"` }] : []),
     ...(app ? [
       { appliance: on, actor: app.by, object: app.appId, action: 'ADMINISTRATIVE' as const, what: `made the app "${app.name}"` },
-      { appliance: on, actor: app.by, object: app.appId, action: 'ADMINISTRATIVE' as const, what: `read the API key of the app "${app.name}"`, repeats: true as const },
+      { appliance: on, actor: app.by, object: app.appId, action: 'ADMINISTRATIVE' as const, what: `read the API key of the app "${app.name}"`, repeats: readAgain },
     ] : []),
   ]
 }
