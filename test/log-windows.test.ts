@@ -61,21 +61,31 @@ describe('the cluster acting with the ceremony\'s app on a FIPS appliance', () =
 describe('the end of an earlier ceremony in the first seconds of the window', () => {
   const requestId = randomUUID()
   const custodian = randomUUID()
-  const earlier = [{ entries: [{ kind: 'step-done', facts: { result: { requestId, requester: app, approvers: [custodian] } } }] }]
   const opened = T0 + 10_000
-  const judge = earlierCeremonies(earlier)
+  // The earlier ceremony sealed half a second before this one opened (a rehearsal, back to back).
+  const recordOf = (endedAt: number) => [{ entries: [{ ts: new Date(endedAt).toISOString(), kind: 'step-done', facts: { result: { requestId, requester: app, approvers: [custodian] } } }] }]
+  const judge = earlierCeremonies(recordOf(opened - 500))
 
   it('an approval of the earlier ceremony\'s request by its custodian, in the seconds after this opening: that ceremony\'s', () => {
-    assert.equal(judge(entry({ actorType: 'User', actor: custodian, object: requestId, action: 'ADMINISTRATIVE', at: opened + 1000 }), app, opened), true)
+    assert.equal(judge(entry({ actorType: 'User', actor: custodian, object: requestId, action: 'ADMINISTRATIVE', at: opened + 1000 }), app, opened, 0), true)
   })
 
   it('later in the window, or on an object the record does not name, or by someone it does not name: judged as usual', () => {
-    assert.equal(judge(entry({ actor: custodian, object: requestId, at: opened + 60_000 }), app, opened), false)
-    assert.equal(judge(entry({ actor: custodian, object: randomUUID(), at: opened }), app, opened), false)
-    assert.equal(judge(entry({ actor: randomUUID(), object: requestId, at: opened }), app, opened), false)
+    assert.equal(judge(entry({ actor: custodian, object: requestId, at: opened + 60_000 }), app, opened, 0), false)
+    assert.equal(judge(entry({ actor: custodian, object: randomUUID(), at: opened }), app, opened, 0), false)
+    assert.equal(judge(entry({ actor: randomUUID(), object: requestId, at: opened }), app, opened, 0), false)
+  })
+
+  it('a record that ended weeks before this opening accounts for nothing, nor does one for what came after its end', () => {
+    const approval = entry({ actorType: 'User', actor: custodian, object: requestId, action: 'ADMINISTRATIVE', at: opened + 1000 })
+    assert.equal(earlierCeremonies(recordOf(opened - 21 * 86_400_000))(approval, app, opened, 0), false)
+    // Ended a second before opening, the approval 6 s after its end is not that ceremony's.
+    assert.equal(earlierCeremonies(recordOf(opened - 1000))(entry({ ...approval, at: opened + 5000 }), app, opened, 0), false)
+    // The appliance's clock 3 s ahead: its times are compared with the record's on that clock.
+    assert.equal(judge({ ...approval, at: opened + 1000 }, app, opened + 3000, 3000), true)
   })
 
   it('this ceremony\'s own session acting on an object of the earlier record in those seconds is that ceremony\'s', () => {
-    assert.equal(judge(entry({ actor: admin, object: requestId, at: opened }), admin, opened), true)
+    assert.equal(judge(entry({ actor: admin, object: requestId, at: opened }), admin, opened, 0), true)
   })
 })

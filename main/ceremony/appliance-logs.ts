@@ -216,7 +216,7 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
     const judged = corroborate({
       appliance: id, entries: log.entries.map(loggedEntry), groups: groupsOf(id), app: log.app.toLowerCase(),
       ...(through && id !== opts.through ? { through: (e: LoggedEntry) => through(e, skew) } : {}),
-      ...(earlier ? { earlier: (e: LoggedEntry) => earlier(e, log.app.toLowerCase(), opened + (skew ?? 0) * 1000) } : {}),
+      ...(earlier ? { earlier: (e: LoggedEntry) => earlier(e, log.app.toLowerCase(), opened + (skew ?? 0) * 1000, (skew ?? 0) * 1000) } : {}),
       calls: here.map((c) => ({ ...c, actor: c.actor.toLowerCase(), object: c.object.toLowerCase() })), requests: (recorded.requests.get(id) ?? []).map((r) => ({ ...r, id: r.id.toLowerCase() })),
     })
     ceremonyCalls += here.length

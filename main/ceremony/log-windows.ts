@@ -52,20 +52,25 @@ const OVERLAP_MS = 2 * MARGIN_MS
  * times are whole seconds, so the first seconds of this window may hold that ceremony's last
  * changes. In those seconds only, an entry on an object the earlier record names (a key, a request,
  * a group), by an actor it names or by this ceremony's own session, is that ceremony's: its own
- * C.0 judged it. `openedAt`: this ceremony's opening on the appliance's clock (ms).
+ * C.0 judged it. Only a record that ended within those seconds of this opening counts, and only
+ * entries up to its end: a record weeks old accounts for nothing in this window.
+ * `openedAt`: this ceremony's opening on the appliance's clock (ms); `skewMs`: that clock minus the
+ * workstation's, by which the records' times (the workstation's) are compared.
  */
-export function earlierCeremonies(records: readonly unknown[]): (e: LoggedEntry, self: string, openedAt: number) => boolean {
-  const ids = new Set<string>()
-  const collect = (v: unknown): void => {
-    if (typeof v === 'string') { if (UUID.test(v)) ids.add(v.toLowerCase()) }
-    else if (Array.isArray(v)) v.forEach(collect)
-    else if (v && typeof v === 'object') Object.values(v).forEach(collect)
-  }
-  for (const r of records) {
-    const entries = (r as { entries?: { kind?: string; facts?: { result?: unknown } }[] } | null)?.entries ?? []
+export function earlierCeremonies(records: readonly unknown[]): (e: LoggedEntry, self: string, openedAt: number, skewMs: number) => boolean {
+  const ended = records.map((r) => {
+    const ids = new Set<string>()
+    const collect = (v: unknown): void => {
+      if (typeof v === 'string') { if (UUID.test(v)) ids.add(v.toLowerCase()) }
+      else if (Array.isArray(v)) v.forEach(collect)
+      else if (v && typeof v === 'object') Object.values(v).forEach(collect)
+    }
+    const entries = (r as { entries?: { ts?: string; kind?: string; facts?: { result?: unknown } }[] } | null)?.entries ?? []
     for (const e of entries) if (e.kind === 'step-done') collect(e.facts?.result)
-  }
-  return (e, self, openedAt) => e.at <= openedAt + OVERLAP_MS && ids.has(e.object) && (ids.has(e.actor) || e.actor === self)
+    return { ids, end: Date.parse(entries.at(-1)?.ts ?? '') }
+  }).filter((r) => Number.isFinite(r.end))
+  return (e, self, openedAt, skewMs) => e.at <= openedAt + OVERLAP_MS && ended.some((r) =>
+    r.end + skewMs >= openedAt - OVERLAP_MS && e.at <= r.end + skewMs + MARGIN_MS && r.ids.has(e.object) && (r.ids.has(e.actor) || e.actor === self))
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
