@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ApiKeyVault } from '../main/ceremony/api-key-vault'
 import { KeyReveals } from '../main/ceremony/key-reveal'
+import { revealClosed } from '../main/ceremony/witness-desk'
 
 const at = new Date('2026-12-02T10:00:00.000Z')
 const vaultOf = () => new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => at, onIdle: () => undefined })
@@ -71,4 +72,15 @@ test('a made key goes to the vault (a copy: the caller zeroes its own); it is of
   const shown = [{ kind: 'api-key-shown', facts: { appliance: 'fips-4' } }] as never[]
   assert.equal(r.made('fips-4', Buffer.from('k'), 'onboard-app', shown), 'held', 'the log says it was shown: not again')
   assert.equal(r.made('fips-5', Buffer.from('k'), 'onboard-app', shown), 'offered', 'another appliance\'s key is its own')
+})
+
+test('the reveal closes at the step\'s sign-off, or when another step starts after it is done: the witnesses\' sign-off attests to it', () => {
+  const log = [
+    { seq: 1, kind: 'step-intent', step: 'onboard-group' }, { seq: 2, kind: 'step-done', step: 'onboard-group' },
+    { seq: 3, kind: 'step-intent', step: 'onboard-app' }, { seq: 4, kind: 'step-done', step: 'onboard-app' },
+  ]
+  assert.equal(revealClosed(log, 'onboard-app'), false, 'done, not signed off, nothing after it: open')
+  assert.equal(revealClosed([...log, { seq: 5, kind: 'witness-signoff', step: 'onboard-app' }], 'onboard-app'), true)
+  assert.equal(revealClosed([...log, { seq: 5, kind: 'step-intent', step: 'appliance-preflight' }], 'onboard-app'), true)
+  assert.equal(revealClosed([...log, { seq: 5, kind: 'witness-signoff', step: 'onboard-group' }], 'onboard-app'), false, 'another step\'s sign-off does not close it')
 })

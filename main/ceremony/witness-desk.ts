@@ -149,6 +149,11 @@ export class WitnessDesk {
     if (pause) throw new CeremonyError('BREAK_IN_PROGRESS', `A break is in progress (since ${pause.since}): the API key is shown after it, with the witnesses back`)
     const present = presentNow(entries)
     if (!witnessesOf(this.plan).some((w) => present.has(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'The API key is shown only with a witness in the room: record a witness\'s arrival first')
+    // The witnesses attest at the step's sign-off that the key was shown at most once and not copied:
+    // once they have signed, or the ceremony has moved on, nothing is left to attest a reveal.
+    if (revealClosed(entries, stepId)) {
+      throw new CeremonyError('KEY_REVEAL_CLOSED', 'The API key is shown only before the witnesses sign this step off and before the next step starts: they attest that it was shown at most once. It stays held in memory, unshown')
+    }
     await this.log.append({ actor: by, step: stepId, kind: ENTRY.apiKeyShown, facts: { appliance: applianceId, by, shown: 'once, on the run screen, at the operator\'s request' } })
     this.changed()
   }
@@ -269,4 +274,10 @@ export class WitnessDesk {
     })
     this.changed()
   }
+}
+
+/** After the step's sign-off, or once another step has started since it was done, a key it made is shown no more. */
+export function revealClosed(entries: readonly Pick<LogEntry, 'seq' | 'kind' | 'step'>[], stepId: string): boolean {
+  const done = entries.reduce((seq, e) => (e.kind === ENTRY.stepDone && e.step === stepId ? e.seq : seq), -1)
+  return entries.some((e) => (e.kind === ENTRY.witnessSignoff && e.step === stepId) || (e.kind === ENTRY.stepIntent && e.step !== stepId && e.seq > done))
 }
