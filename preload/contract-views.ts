@@ -153,6 +153,8 @@ export const ConnectionViewSchema = z.strictObject({
   error: IpcErrorSchema.nullable(),
   /** False for an appliance the plan names but this ceremony never signs in to (a replaced, failed one): no key, no check. */
   contacted: z.boolean().optional(),
+  /** True for such an appliance whose API key is still needed (a failed one behind a load balancer: the join re-sends it): it is asked, never checked. */
+  keyNeeded: z.boolean().optional(),
   /** True for an appliance whose API key this ceremony makes (a replacement onboarded through the API): no key is asked; its check does not sign in. */
   keyMadeHere: z.boolean().optional(),
 })

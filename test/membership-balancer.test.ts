@@ -5,9 +5,10 @@
  * failed appliance's key and certificate, and the plan's own checks.
  */
 import assert from 'node:assert/strict'
-import { createHash, X509Certificate } from 'node:crypto'
+import { createHash, randomUUID, X509Certificate } from 'node:crypto'
 import { test } from 'node:test'
-import type { Group } from '../main/dsm'
+import { BadRequestError, buildFipsClusterConfig, type Group } from '../main/dsm'
+import { sendTestedRemoval } from '../main/ceremony/kinds/replace-appliance/remove-balancer'
 import { balancerState, checkMode, pinnedKeys, removalOf } from '../main/ceremony/kinds/add-appliance/balancer'
 import type { MembershipPlan } from '../main/ceremony/kinds/add-appliance/plan'
 import { membershipPlanFor } from '../main/ceremony/simulated-membership-plan'
@@ -72,4 +73,28 @@ test('the removal keeps the key of every appliance of the group after the change
 test('a balancer at an appliance\'s own address is refused by the plan', () => {
   assert.throws(() => plan({ host: '127.0.0.1', port: 4002 }), /the load balancer must have its own address/)
   assert.deepEqual(plan(LB).loadBalancer, LB)
+})
+
+test('the removal is tested by the cluster before it is sent: a wrong key for an appliance that stays is named HMG_API_KEY_REFUSED and nothing is sent', async () => {
+  // A key retyped wrongly after the idle wipe: sent untested, it would replace fips-2's working key in the group.
+  const config = buildFipsClusterConfig({ address: '127.0.0.1:4443', certificates: ders.slice(1), validateHostname: true, apiKeys: ['fips-2-key-mistyped', 'fips-3-key'].map((k) => Buffer.from(Buffer.from(`${randomUUID()}:${k}`).toString('base64'))) })
+  const calls: string[] = []
+  const admin = (refuse: boolean) => ({
+    groups: {
+      checkHmgConfig: async () => {
+        calls.push('check')
+        if (refuse) throw new BadRequestError('FIPS appliance 127.0.0.1:4443 refused the API key: 401 for credential 1')
+      },
+      patch: async (groupId: string, req: unknown) => {
+        calls.push(`patch ${groupId} ${JSON.stringify(req).length > 0}`)
+        return balanced(ders.slice(1))
+      },
+    },
+  }) as never
+  await assert.rejects(sendTestedRemoval(admin(true), GROUP_ID, CONFIG_ID, config, 'the load balancer\'s config without fips-1\'s key'),
+    (e: Error & { code?: string }) => e.code === 'HMG_API_KEY_REFUSED' && /^The cluster refused the load balancer's config without fips-1's key: .*refused the API key/.test(e.message))
+  assert.deepEqual(calls, ['check'], 'refused: the group is never patched')
+  calls.length = 0
+  await sendTestedRemoval(admin(false), GROUP_ID, CONFIG_ID, config, 'the load balancer\'s config without fips-1\'s key')
+  assert.deepEqual(calls, ['check', `patch ${GROUP_ID} true`], 'tested first, then sent')
 })

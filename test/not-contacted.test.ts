@@ -36,6 +36,29 @@ test('the failed appliance of a replacement is not contacted: no key asked, no c
   assert.equal(conns.views(plan).find((c) => c.applianceId === 'fips-1')!.state, 'unknown')
 })
 
+test('behind a load balancer the failed appliance\'s key is asked (the join re-sends it), yet it is still never contacted', async () => {
+  const conns = new ApplianceConnections(vault())
+  const node = membershipPlan('replace-appliance', 'production')
+  const lb = { ...node, loadBalancer: { host: '127.0.0.1', port: 4450 } }
+  assert.deepEqual(conns.views(lb).map((c) => [c.applianceId, c.contacted ?? true, c.keyNeeded ?? false]), [['fips-1', false, true], ['fips-2', true, false], ['fips-4', true, false]])
+  assert.deepEqual(conns.views(node).map((c) => c.keyNeeded ?? false), [false, false, false], 'replaced node by node, the failed appliance\'s key is never needed')
+  // Its key entered, it is held, and still no check connects to it.
+  let connected = 0
+  const listener = createServer((socket) => {
+    connected++
+    socket.destroy()
+  })
+  servers.push(listener)
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+  const port = (listener.address() as { port: number }).port
+  const plan = { ...lb, appliances: lb.appliances.map((a) => (a.id === 'fips-1' ? { ...a, port } : a)) }
+  conns.setKey('fips-1', 'the failed appliance\'s key')
+  await conns.check(plan)
+  assert.equal(connected, 0)
+  const failed = conns.views(plan).find((c) => c.applianceId === 'fips-1')!
+  assert.deepEqual([failed.hasApiKey, failed.state, failed.contacted, failed.keyNeeded], [true, 'unknown', false, true])
+})
+
 test('an addition contacts every appliance it names', () => {
   const views = new ApplianceConnections(vault()).views(membershipPlan('add-appliance', 'production'))
   assert.deepEqual(views.map((c) => c.contacted), [undefined, undefined, undefined])

@@ -4,7 +4,7 @@
  * probe of a FIPS appliance from this workstation (the failover drill), and the earlier records a
  * plan builds on, verified before anything is believed from them.
  */
-import { BadRequestError, DsmConnection, ServerError, type Group, type UserSession } from '../dsm'
+import { BadRequestError, DsmConnection, ServerError, type FipsClusterHmgConfig, type Group, type UserSession } from '../dsm'
 import type { CeremonyRecord } from '../evidence'
 import { CeremonyError, errorCode } from '../errors'
 import type { ClusterPlan } from './cluster-plan'
@@ -34,6 +34,11 @@ export function hmgRefusal(err: unknown, what: string): unknown {
     : /unreachable|did not answer/i.test(text) ? 'HMG_UNREACHABLE'
     : 'HMG_CHECK_FAILED'
   return new CeremonyError(code, `The cluster refused ${what}: ${text}`)
+}
+
+/** The cluster's test of a config before it is shown or sent (each key signs in through it): a refusal is named by hmgRefusal. */
+export async function testHmgConfig(admin: Pick<UserSession, 'groups'>, config: FipsClusterHmgConfig, what: string): Promise<void> {
+  await admin.groups.checkHmgConfig(config).catch((err: unknown) => Promise.reject(hmgRefusal(err, what)))
 }
 
 /** A crypto call in the FIPS-backed group; the cluster finding no FIPS appliance is FIPS_UNREACHABLE. */

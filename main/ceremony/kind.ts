@@ -44,6 +44,12 @@ export interface CeremonyKind<P extends Plan = Plan> {
    */
   notContacted?(plan: P): string[]
   /**
+   * Of those, the ones whose API key is still asked at setup, though never used to sign in or checked:
+   * behind a load balancer a replacement's join re-sends the balancer's whole credentials list, the
+   * failed appliance's key included, until the removal drops it.
+   */
+  keysWithoutContact?(plan: P): string[]
+  /**
    * Appliances whose API key this ceremony makes itself (replace-appliance's onboarding, P.2): no key
    * is asked for them at setup; their connection is checked without signing in (version, clock and
    * the pinned TLS key), and the key is held once the step has made it.

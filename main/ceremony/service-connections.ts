@@ -62,20 +62,27 @@ export class ApplianceConnections {
   views(plan: Plan): ConnectionView[] {
     const untouched = notContacted(plan)
     const made = keysMadeHere(plan)
+    const keyed = keysWithoutContact(plan)
     return plan.appliances.map((a) => ({
       applianceId: a.id, label: a.label, hasApiKey: this.vault.has(a.id),
       // A check made with a key since wiped says nothing about the connection now (one made without a key still does).
       ...(this.vault.has(a.id) || made.has(a.id) ? this.checks.get(a.id) : undefined) ?? { state: 'unknown', version: null, clockSkewSeconds: null, error: null },
       pin: a.trust.spkiSha256 ? digestView(a.trust.spkiSha256) : null,
       ...(untouched.has(a.id) ? { contacted: false } : {}),
+      ...(untouched.has(a.id) && keyed.has(a.id) ? { keyNeeded: true } : {}),
       ...(made.has(a.id) ? { keyMadeHere: true } : {}),
     }))
   }
 }
 
-/** The appliances the kind never signs in to: the setup screen asks no key for them. */
+/** The appliances the kind never signs in to: no check connects to them, and no key is asked unless keysWithoutContact names it. */
 function notContacted(plan: Plan): Set<string> {
   return new Set(kindOf(plan).notContacted?.(plan) ?? [])
+}
+
+/** Of the appliances never signed in to, those whose key is still asked (never used for a check). */
+function keysWithoutContact(plan: Plan): Set<string> {
+  return new Set(kindOf(plan).keysWithoutContact?.(plan) ?? [])
 }
 
 /** The appliances whose API key the ceremony makes: the setup screen asks no key for them. */

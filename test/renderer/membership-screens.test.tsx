@@ -98,6 +98,27 @@ describe('setup of a replacement', () => {
     await renderApp(bridgeWith({ ...snap, connections: [failed, ok_('fips-2'), { ...made, state: 'ok' as const }] }), 'setup')
     expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(false)
   })
+
+  test('behind a load balancer the failed appliance\'s key is asked (the join re-sends it) and awaited, though it is never checked', async () => {
+    const ok_ = (id: string) => ({ applianceId: id, label: replace.plan!.appliances.find((a) => a.id === id)!.label, hasApiKey: true, state: 'ok' as const, version: '4.23.0', clockSkewSeconds: 0, pin: digest('ab'.repeat(32)), error: null })
+    const failed = { applianceId: 'fips-1', label: 'FIPS appliance 1 (fips-1)', hasApiKey: false, state: 'unknown' as const, version: null, clockSkewSeconds: null, pin: digest('aa'.repeat(32)), error: null, contacted: false, keyNeeded: true }
+    const snap = { ...replace, phase: 'setup' as const, participantsConfirmed: true, connections: [failed, ok_('fips-2'), ok_('fips-4')] }
+    const bridge = bridgeWith(snap)
+    await renderApp(bridge, 'setup')
+    expect(screen.getByTestId('conn-state-fips-1').textContent).toContain('Not contacted by this ceremony')
+    const field = screen.getByLabelText('API key for FIPS appliance 1 (fips-1)') as HTMLInputElement
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(true)
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(true)
+    fireEvent.change(field, { target: { value: 'failed-key' } })
+    await act(async () => fireEvent.click(screen.getAllByRole('button', { name: 'Set key' })[0]!))
+    expect(bridge.setApiKey).toHaveBeenCalledWith({ applianceId: 'fips-1', apiKey: 'failed-key' })
+    expect(field.value).toBe('')
+    cleanup()
+    // Its key held, the steps open, though it was never checked (its state stays unknown).
+    await renderApp(bridgeWith({ ...snap, connections: [{ ...failed, hasApiKey: true }, ok_('fips-2'), ok_('fips-4')] }), 'setup')
+    expect(screen.getByRole('button', { name: 'Check connections' }).hasAttribute('disabled')).toBe(false)
+    expect(screen.getByRole('button', { name: 'Go to the ceremony steps' }).hasAttribute('disabled')).toBe(false)
+  })
 })
 
 describe('beginning a membership ceremony', () => {

@@ -20,14 +20,16 @@ export function SetupScreen(): React.JSX.Element {
   // Across sites a station reaches only its own appliances: only their keys and connections are needed here.
   const reached = stations?.stations.find((x) => x.id === stations.chosen)?.appliances.map((a) => a.id)
   const list = (connections ?? []).filter((c) => !stations || (reached ?? []).includes(c.applianceId))
-  // An appliance the ceremony never signs in to (a replaced, failed one) needs no key and no check.
+  // An appliance the ceremony never signs in to (a replaced, failed one) needs no check, and no key unless main says keyNeeded.
   const needed = list.filter((c) => c.contacted !== false)
   // A replacement onboarded through the API gets its key from the ceremony (P.2), not from the operator.
   const allKeys = needed.length > 0 && needed.every((c) => c.hasApiKey || c.keyMadeHere === true)
+    && list.every((c) => c.contacted !== false || c.keyNeeded !== true || c.hasApiKey)
   const allOk = needed.length > 0 && needed.every((c) => c.state === 'ok')
   // Kinds that sign in as a named user or build on earlier records need those too (main lists them).
   const extrasReady = useCeremony((s) => signInsReady(s.snapshot))
-  const ready = allOk && confirmed && extrasReady && (!stations || (stations.chosen !== null && stations.media !== null))
+  // allKeys too: a key asked without a check (a failed appliance's behind a load balancer) is not covered by allOk.
+  const ready = allKeys && allOk && confirmed && extrasReady && (!stations || (stations.chosen !== null && stations.media !== null))
   const nextScreen = stations?.next === 'receive' ? 'receive' : stations?.next === 'handed-off' ? 'handoff' : 'run'
 
   if (!plan) {
@@ -80,14 +82,17 @@ export function SetupScreen(): React.JSX.Element {
           Back to the plan
         </button>
         <span id="ready-hint" className="hint">
-          {ready ? 'Everything is ready.' : `Needs: every connection checked${extrasReady ? '' : ', every password and earlier record'} and the participants confirmed.`}
+          {ready ? 'Everything is ready.' : `Needs: ${allKeys ? '' : 'every API key, '}every connection checked${extrasReady ? '' : ', every password and earlier record'} and the participants confirmed.`}
         </span>
       </div>
     </div>
   )
 }
 
-/** An appliance the plan names only to be removed or recorded: no key is entered for it, and it is never signed in to. */
+/**
+ * An appliance the plan names only to be removed or recorded: it is never signed in to. Its key is asked only
+ * when main says keyNeeded (a failed one behind a load balancer: the join re-sends the balancer's every key).
+ */
 function NotContactedCard({ connection: c, role }: { connection: ConnectionView; role: string }): React.JSX.Element {
   return (
     <article className="card connection connection-not-contacted" aria-labelledby={`conn-${c.applianceId}`}>
@@ -97,13 +102,24 @@ function NotContactedCard({ connection: c, role }: { connection: ConnectionView;
       <p className="conn-state" data-testid={`conn-state-${c.applianceId}`}>
         — Not contacted by this ceremony
       </p>
-      <p className="hint">No API key is asked for it: this ceremony never signs in to it.</p>
+      {c.keyNeeded === true ? (
+        <>
+          <p className="hint">
+            This ceremony never signs in to it, but its API key is asked: the load balancer's config is sent whole with every key it
+            holds, this one's included, until the removal drops it.
+          </p>
+          <ApiKeyForm connection={c} />
+        </>
+      ) : (
+        <p className="hint">No API key is asked for it: this ceremony never signs in to it.</p>
+      )}
       {c.pin && <Digest value={c.pin} label={`TLS pin of ${c.label}`} />}
     </article>
   )
 }
 
-function ConnectionCard({ connection: c, role }: { connection: ConnectionView; role: string }): React.JSX.Element {
+/** The API key field of one appliance: the key goes to main at once and the page keeps no copy. */
+function ApiKeyForm({ connection: c }: { connection: ConnectionView }): React.JSX.Element {
   const stores = useStores()
   const saving = useCeremony((s) => s.busy.includes(`key:${c.applianceId}`))
   const input = useRef<HTMLInputElement>(null)
@@ -122,6 +138,29 @@ function ConnectionCard({ connection: c, role }: { connection: ConnectionView; r
   }
 
   return (
+    <form onSubmit={submit} className="api-key-form">
+      <label htmlFor={inputId}>API key for {c.label}</label>
+      <div className="inline-form">
+        <input
+          id={inputId}
+          ref={input}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={4096}
+          onChange={(e) => setHasText(e.target.value !== '')}
+        />
+        <button type="submit" className="secondary" disabled={!hasText || saving}>
+          {c.hasApiKey ? 'Replace key' : 'Set key'}
+        </button>
+      </div>
+      <p className="hint">{c.hasApiKey ? '✓ A key is held in memory for this session.' : 'No key entered yet.'}</p>
+    </form>
+  )
+}
+
+function ConnectionCard({ connection: c, role }: { connection: ConnectionView; role: string }): React.JSX.Element {
+  return (
     <article className={`card connection connection-${c.state}`} aria-labelledby={`conn-${c.applianceId}`}>
       <h4 id={`conn-${c.applianceId}`}>
         {c.label} <span className="hint">({role})</span>
@@ -135,24 +174,7 @@ function ConnectionCard({ connection: c, role }: { connection: ConnectionView; r
           below reaches it over its pinned TLS key without signing in.
         </p>
       ) : (
-      <form onSubmit={submit} className="api-key-form">
-        <label htmlFor={inputId}>API key for {c.label}</label>
-        <div className="inline-form">
-          <input
-            id={inputId}
-            ref={input}
-            type="password"
-            autoComplete="off"
-            spellCheck={false}
-            maxLength={4096}
-            onChange={(e) => setHasText(e.target.value !== '')}
-          />
-          <button type="submit" className="secondary" disabled={!hasText || saving}>
-            {c.hasApiKey ? 'Replace key' : 'Set key'}
-          </button>
-        </div>
-        <p className="hint">{c.hasApiKey ? '✓ A key is held in memory for this session.' : 'No key entered yet.'}</p>
-      </form>
+        <ApiKeyForm connection={c} />
       )}
       <dl className="facts">
         <dt>DSM version</dt>

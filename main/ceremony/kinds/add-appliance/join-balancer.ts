@@ -10,7 +10,7 @@
  * because its keys cannot be read back to be adopted; anything else is someone else's change.
  */
 import { CeremonyError } from '../../../errors'
-import { clusterSession, hmgRefusal } from '../../cluster-steps'
+import { clusterSession, testHmgConfig } from '../../cluster-steps'
 import { applianceOf } from '../../plan-envelope'
 import { materialize, sentAsPlanned } from '../link-cluster/group'
 import { balancerState, certificatesOf, chainsOf, modDigest, pemOf, pinnedKeys, plannedBalancer, shownMod } from './balancer'
@@ -46,7 +46,7 @@ export async function balancerJoinConfig(ctx: MembershipCtx, file: string): Prom
   // Nothing can accept the failed appliance's key: the cluster tests the config without it.
   const config = materialize({ ...planned, keysOf: live }, ders, (id) => ctx.apiKey(id))
   const label = applianceOf(plan, plan.added).label
-  await admin.groups.checkHmgConfig(config).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the load balancer's config with ${label}'s key added (does the balancer route to ${label} yet?)`)))
+  await testHmgConfig(admin, config, `the load balancer's config with ${label}'s key added (does the balancer route to ${label} yet?)`)
   return { planned, file: written.name, fileSha256: written.sha256, shown: JSON.stringify(shownMod(plan, facts.configId, planned), null, 2), configDigest: modDigest(plan, facts.configId, planned) }
 }
 

@@ -76,6 +76,7 @@ export const replaceAppliance: CeremonyKind<ReplaceAppliancePlan> = {
   madeApiKeys: (plan, results) => madeApiKeysOf(plan, results.find(onboardRefs.app)),
   buildsOn: (plan) => plan.buildsOn,
   notContacted: (plan) => [plan.failed.id],
+  keysWithoutContact: (plan) => (plan.loadBalancer ? [plan.failed.id] : []),
   keysMadeHere: (plan) => (plan.onboarding ? [plan.added] : []),
   leftBehind: (plan, results) => [
     ...(addAppliance.leftBehind?.(plan as never, results) ?? []),

@@ -6,11 +6,15 @@
  * the change is shown masked and its digest typed. The config is looked at first: found as the join
  * left it, the change is sent; found already changed so (an interruption after sending), it is sent
  * again whole, since its keys cannot be read back to be adopted; found any other way, nothing is sent.
+ * The cluster tests the config with the keys held now (each signs in through the balancer) before it
+ * is shown and again right before it is sent: a key retyped wrongly after the idle wipe would
+ * otherwise replace a working one in the group, found only afterwards.
  */
 import { z } from 'zod'
 import { CeremonyError } from '../../../errors'
 import { hex64 } from '../../cluster-plan'
-import { clusterSession } from '../../cluster-steps'
+import type { FipsClusterHmgConfig, UserSession } from '../../../dsm'
+import { clusterSession, testHmgConfig } from '../../cluster-steps'
 import { applianceOf } from '../../plan-envelope'
 import { defineStep, item, stepRef } from '../../step'
 import { materialize, sentAsPlanned } from '../link-cluster/group'
@@ -26,6 +30,13 @@ type Intent = { groupId: string; configId: string; url: string; provedBy: string
 
 const removal = (ctx: MembershipCtx) => removalOf(ctx.plan, balancerOf(ctx), ctx.get(memberRefs.joinConfig).planned)
 const digestOf = (ctx: MembershipCtx) => modDigest(ctx.plan, balancerOf(ctx).configId, removal(ctx))
+const tested = (ctx: MembershipCtx) => `the load balancer's config without ${ctx.label(ctx.plan.failed!.id)}'s key (is every key of an appliance that stays the one it holds?)`
+
+/** The removal's config as materialized with the keys held now, tested by the cluster; only then sent (X.2). A refusal sends nothing. */
+export async function sendTestedRemoval(admin: Pick<UserSession, 'groups'>, groupId: string, configId: string, config: FipsClusterHmgConfig, what: string) {
+  await testHmgConfig(admin, config, what)
+  return admin.groups.patch(groupId, { mod_hmg: { [configId]: config } })
+}
 
 export const RemovalConfigResult = z.strictObject({ configId: z.string(), shown: z.string(), configDigest: hex64 })
 export const removalConfigRef = stepRef('removal-config', RemovalConfigResult)
@@ -36,12 +47,17 @@ export const removalConfig = (plan: ReplaceAppliancePlan) => defineStep<z.infer<
   text: {
     where: 'workstation',
     title: `Show the load balancer's config without ${applianceOf(plan, plan.failed.id).label}'s key`,
-    explain: 'The change that removes the failed appliance is assembled and shown, every API key masked and each certificate by its SHA-256. Witnesses read it; its digest is what the next step asks to be typed. Nothing is sent.',
+    explain: 'The change that removes the failed appliance is assembled, tested by the cluster (every key that stays must sign in through the load balancer) and shown, every API key masked and each certificate by its SHA-256. Witnesses read it; its digest is what the next step asks to be typed. Nothing is sent.',
     witnessItems: ['The change keeps the key of every appliance that stays, and only theirs', 'The change digest was read aloud'],
   },
   intent: () => ({}),
   look: async () => null, // nothing is sent
-  act: async (ctx) => ({ configId: balancerOf(ctx).configId, shown: JSON.stringify(shownMod(ctx.plan, balancerOf(ctx).configId, removal(ctx)), null, 2), configDigest: digestOf(ctx) }),
+  async act(ctx) {
+    // The keys that stay, as held now, are tested before the change is shown for confirmation (X.2 tests them again before sending).
+    const config = materialize(removal(ctx), await certificatesOnMedia(ctx), (id) => ctx.apiKey(id))
+    await testHmgConfig(await clusterSession(onCluster(ctx)), config, tested(ctx))
+    return { configId: balancerOf(ctx).configId, shown: JSON.stringify(shownMod(ctx.plan, balancerOf(ctx).configId, removal(ctx)), null, 2), configDigest: digestOf(ctx) }
+  },
   verify() {},
   evidence: (r) => ({ items: [...item('Change to send (API keys masked)', r.shown), ...item('Change digest', r.configDigest, 'digest')], comparisons: [] }),
 })
@@ -72,7 +88,7 @@ export const removeFailedBalancer = (plan: ReplaceAppliancePlan) => {
       if (digestOf(ctx) !== intent.configDigest) throw new CeremonyError('CONFIG_CHANGED', 'The change is not the one shown and confirmed')
       const config = materialize(planned, await certificatesOnMedia(ctx), (id) => ctx.apiKey(id))
       if (!sentAsPlanned(config, planned)) throw new CeremonyError('CONFIG_CHANGED', 'The config about to be sent is not the one shown and confirmed')
-      const group = await admin.groups.patch(intent.groupId, { mod_hmg: { [intent.configId]: config } })
+      const group = await sendTestedRemoval(admin, intent.groupId, intent.configId, config, tested(ctx))
       if (balancerState(group, intent.configId, joined.certificates, planned) !== 'planned') throw new CeremonyError('REMOVAL_NOT_AS_PLANNED', `The load balancer's config does not hold the change as sent`)
       return { groupId: intent.groupId, configId: intent.configId, url: intent.url, removed: true as const }
     },
