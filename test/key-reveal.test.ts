@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ApiKeyVault } from '../main/ceremony/api-key-vault'
 import { KeyReveals } from '../main/ceremony/key-reveal'
+import { holdMadeKeyOnce } from '../main/ceremony/made-keys'
 import { revealClosed } from '../main/ceremony/witness-desk'
 
 const at = new Date('2026-12-02T10:00:00.000Z')
@@ -83,4 +84,34 @@ test('the reveal closes at the step\'s sign-off, or when another step starts aft
   assert.equal(revealClosed([...log, { seq: 5, kind: 'witness-signoff', step: 'onboard-app' }], 'onboard-app'), true)
   assert.equal(revealClosed([...log, { seq: 5, kind: 'step-intent', step: 'appliance-preflight' }], 'onboard-app'), true)
   assert.equal(revealClosed([...log, { seq: 5, kind: 'witness-signoff', step: 'onboard-group' }], 'onboard-app'), false, 'another step\'s sign-off does not close it')
+})
+
+test('a key shown on the terminal is recorded as shown, and not shown again when a resumed step reads it again', async () => {
+  const entries: { seq: number; kind: string; step: string; actor: string; facts: Record<string, unknown> }[] = []
+  const log = {
+    entries: () => entries as never,
+    append: async (e: { actor: string; step: string; kind: string; facts: Record<string, unknown> }) => void entries.push({ seq: entries.length + 1, ...e }),
+  }
+  const asked: boolean[] = []
+  const terminal = { madeApiKey: (_id: string, _key: Buffer, show: boolean) => (asked.push(show), show ? 'shown' as const : 'held' as const) }
+  assert.equal(holdMadeKeyOnce(terminal, log, 'Olive Operator', 'fips-4', 'fips-4', Buffer.from('k'), true, 'onboard-app'), 'shown')
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(entries.map((e) => [e.kind, e.step, e.actor, e.facts['appliance']]), [['api-key-shown', 'onboard-app', 'Olive Operator', 'fips-4']], 'recorded, never the key')
+  assert.ok(!JSON.stringify(entries).includes('"k"'))
+  // Resumed: the step adopts the app and reads the key again, asking to show it: it is only held.
+  assert.equal(holdMadeKeyOnce(terminal, log, 'Olive Operator', 'fips-4', 'fips-4', Buffer.from('k'), true, 'onboard-app'), 'held')
+  assert.deepEqual(asked, [true, false])
+  assert.equal(entries.length, 1)
+  // Another appliance's key is its own matter.
+  assert.equal(holdMadeKeyOnce(terminal, log, 'Olive Operator', 'fips-5', 'fips-5', Buffer.from('k'), true, 'onboard-app'), 'shown')
+})
+
+test('a wipe while a claim is being recorded: if the claim is given back, it lapses instead of being offered again', () => {
+  const r = new KeyReveals(vaultOf(), () => at)
+  r.offer('fips-4', 'onboard-app', false)
+  const claim = r.claim('fips-4', 'fips-4')
+  r.lapse('wiped') // the idle time-out fires while the reveal waits for its log entry
+  claim.undo() // and that entry could not be written
+  assert.deepEqual(r.views((id) => id).map((v) => [v.state, v.lapsed]), [['lapsed', 'wiped']])
+  assert.equal(code(() => r.claim('fips-4', 'fips-4')), 'KEY_REVEAL_LAPSED')
 })

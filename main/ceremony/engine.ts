@@ -10,7 +10,7 @@ import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEnt
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
 import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
-import { holdMadeKey, recallMadeKeys } from './made-keys'
+import { holdMadeKeyOnce, recallMadeKeys } from './made-keys'
 import { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
@@ -69,7 +69,7 @@ export class CeremonyEngine {
       plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
       operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
       user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
-      madeApiKey: (id, key, show, stepId) => holdMadeKey(options, applianceOf(this.plan, id).label, id, key, show, stepId),
+      madeApiKey: (id, key, show, stepId) => holdMadeKeyOnce(options, log, options.operator, applianceOf(this.plan, id).label, id, key, show, stepId),
       // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
       outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
     })

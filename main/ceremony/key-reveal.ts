@@ -38,6 +38,8 @@ interface Offer {
   state: KeyRevealView['state']
   shownAt: string | null
   lapsed: Lapse | null
+  /** A wipe or a typed key while a claim was being recorded: if the claim is given back, it lapses instead. */
+  lapseOnUndo?: Lapse
 }
 
 export class KeyReveals {
@@ -112,8 +114,9 @@ export class KeyReveals {
     return {
       stepId: offer.stepId,
       undo: () => {
-        offer.state = 'offered'
         offer.shownAt = null
+        if (offer.lapseOnUndo) Object.assign(offer, { state: 'lapsed', lapsed: offer.lapseOnUndo })
+        else offer.state = 'offered'
       },
     }
   }
@@ -121,7 +124,9 @@ export class KeyReveals {
   /** Every offer not yet taken lapses for good (the vault was wiped, or a key was typed over it). */
   lapse(why: Lapse, applianceId?: string): void {
     for (const [id, offer] of this.offers) {
-      if (offer.state === 'offered' && (applianceId === undefined || id === applianceId)) Object.assign(offer, { state: 'lapsed', lapsed: why })
+      if (applianceId !== undefined && id !== applianceId) continue
+      if (offer.state === 'offered') Object.assign(offer, { state: 'lapsed', lapsed: why })
+      else if (offer.state === 'shown') offer.lapseOnUndo = why // a claim being recorded now is not given back
     }
   }
 

@@ -8,7 +8,9 @@
  */
 import { AccountsApi, type UserSession } from '../dsm'
 import { CeremonyError } from '../errors'
+import type { LogEntry } from '../evidence'
 import type { EngineOptions, MadeKeyShown } from './engine-options'
+import { ENTRY } from './entry-kinds'
 
 /** The words of every note that says a made key was read again (a resumed step's adoption, a restart's recall): C.0 counts them. */
 export const KEY_READ_AGAIN = 'was read again'
@@ -19,6 +21,28 @@ export interface MadeKey { applianceId: string; signInId: string; appId: string 
 export function holdMadeKey(options: Pick<EngineOptions, 'madeApiKey'>, label: string, applianceId: string, key: Buffer, show: boolean, stepId?: string): MadeKeyShown {
   if (!options.madeApiKey) throw new CeremonyError('API_KEY_NOT_HELD', `This workstation cannot hold the API key made for ${label}: run the ceremony in the app or with ceremony run`)
   return options.madeApiKey(applianceId, key, show, stepId)
+}
+
+/** What the engine gives holdMadeKey to find and record a showing: its log, and who runs the ceremony. */
+export interface ShowingLog {
+  entries(): readonly LogEntry[]
+  append(entry: { actor: string; step: string; kind: string; facts: Record<string, unknown> }): Promise<unknown>
+}
+
+/**
+ * A made key is shown once in a ceremony, wherever it is shown: not again when the log already
+ * records a showing (a resumed step adopting the app it made reads the key again), and a showing
+ * on the terminal is recorded like the app's reveal (`api-key-shown`, never the key). The entry is
+ * queued behind the showing (the hold is synchronous; the log serialises appends, so it lands
+ * before the step's result): a kill between the two shows it once more on resume, never silently.
+ */
+export function holdMadeKeyOnce(options: Pick<EngineOptions, 'madeApiKey'>, log: ShowingLog, operator: string, label: string, applianceId: string, key: Buffer, show: boolean, stepId?: string): MadeKeyShown {
+  const shownBefore = log.entries().some((e) => e.kind === ENTRY.apiKeyShown && e.facts['appliance'] === applianceId)
+  const fate = holdMadeKey(options, label, applianceId, key, show && !shownBefore, stepId)
+  if (fate === 'shown') {
+    void log.append({ actor: operator, step: stepId ?? 'ceremony', kind: ENTRY.apiKeyShown, facts: { appliance: applianceId, by: operator, shown: 'once, on the operator\'s terminal' } }).catch(() => undefined)
+  }
+  return fate
 }
 
 export interface RecallDeps {
