@@ -18,6 +18,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { CANARY_MESSAGE } from '../main/ceremony/cluster-plan'
+import { CeremonyEngine } from '../main/ceremony/engine'
+import { fileJournalStore } from '../main/ceremony/journal-file'
+import { checkPlan, trustOf } from '../main/ceremony/plan'
+import { DsmConnection } from '../main/dsm'
 import { buildFipsClusterConfig, type UserSession } from '../main/dsm'
 import { readPeerCertificates } from '../main/dsm/peer-certificate'
 import { verifyRecord } from '../main/evidence'
@@ -70,6 +74,25 @@ async function runPlan(name: string, killAt?: string) {
   const run = await runCeremonyAsync(['run', '--plan', join(dir, `${name}.plan.json`), ...[f1.file, f2.file, f3.file, cluster.file].flatMap((c) => ['--credentials', c]), ...records(), '--state', join(dir, 'state', name)],
     { canaries, ...(killAt ? { env: { ...process.env, CEREMONY_KILL_AT: killAt } } : {}) })
   return { run, summary: killAt ? null : last(run.stdout) }
+}
+
+/**
+ * A witness acknowledges C.0's findings the way the app's register does (an exception naming each
+ * reference), on the state the headless run left; the run is then resumed.
+ */
+async function acknowledge(name: string, refs: string[], why: string): Promise<void> {
+  const checked = checkPlan(JSON.parse(readFileSync(join(dir, `${name}.plan.json`), 'utf8')))
+  assert.ok(checked.ok)
+  const stateDir = join(dir, 'state', name)
+  const engine = await CeremonyEngine.open({
+    plan: checked.plan, stateDir, mediaDir: join(stateDir, 'media'), openJournalStore: () => fileJournalStore(stateDir), operator: checked.plan.participants.operator,
+    connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a) }), apiKey: () => undefined,
+  })
+  try {
+    await engine.recordException('appliance-logs', 'Witness One', `${refs.join(', ')}: ${why}`)
+  } finally {
+    await engine.shutdown()
+  }
 }
 
 async function planAndRun(name: string, edit: (plan: Record<string, unknown>) => void = () => {}, killAt?: string) {
@@ -141,16 +164,26 @@ describe('add-appliance through a load balancer, every system in its own process
     assert.deepEqual(plan.loadBalancer, { host: '127.0.0.1', port }, 'the mode and the address come from the link record')
     assert.equal(killed.signal, 'SIGKILL', killed.stderr.slice(-1500))
 
-    // The power cut came as the change went out: the config pins the planned certificates, but someone slipped a key of their own in with it.
+    // The power cut came as the change went out: the config pins the planned certificates, but someone slipped a key of their own in with it,
+    // while the workstation was down (a few seconds: well after the link's last change, as log times are whole seconds).
+    await new Promise((r) => setTimeout(r, 5000))
     const [before] = await groupsNamed(admin, 'FIPS GROUP')
     const [configId, config] = Object.entries(before!.hmg ?? {})[0]!
     const certs = await Promise.all([f1, f2, f3].map(der))
     const keys = [f1, f2, f3].map((f) => f.entry.apiKey)
     await admin.groups.patch(before!.group_id, { mod_hmg: { [configId]: buildFipsClusterConfig({ address: config.url!, certificates: certs, validateHostname: true, apiKeys: [...keys, Buffer.from(`${randomUUID()}:intruders-own-secret`).toString('base64')].map((k) => Buffer.from(k)) }) } })
 
+    // The intruder's change of the group is in the cluster's own log: C.0 names it, and the ceremony
+    // cannot close until a witness acknowledges it (what an auditor must see).
+    const stopped = await runPlan('add-lb')
+    assert.equal(stopped.summary.error?.code, 'APPLIANCE_LOG_FINDINGS', stopped.run.stdout.slice(-1500))
+    assert.match(stopped.run.stderr, /cannot be read back, so the whole config as shown is sent again/)
+    const refs = [...new Set<string>(stopped.summary.error.message.match(/AL-[0-9a-f]{8}/g) ?? [])]
+    assert.equal(refs.length, 1, 'one change the ceremony did not make: the key slipped in')
+    assert.match(stopped.summary.error.message, /cluster .*"Updated group"/)
+    await acknowledge('add-lb', refs, 'a key was slipped into the balancer\'s config while the workstation was down; the config was sent again without it')
     const { run, summary } = await runPlan('add-lb')
     assert.equal(run.status, 0, run.stderr.slice(-2500) + run.stdout.slice(-1500))
-    assert.match(run.stderr + readFileSync(summary.record, 'utf8'), /cannot be read back, so the whole config as shown is sent again/)
     assert.equal(summary.outcome.addedKcv, summary.outcome.kcv)
     assert.deepEqual([summary.outcome.provedAlone, summary.outcome.canaryMatch], [true, true], 'fips-1 and fips-2 were down when the canary decrypted')
     assert.deepEqual(summary.outcome.members, ['fips-1', 'fips-2', 'fips-3'])

@@ -6,6 +6,7 @@
  */
 import { CeremonyError, errorCode } from '../errors'
 import type { CeremonyEngine } from './engine'
+import { ENTRY } from './entry-kinds'
 import { isTransient, recoveryFor } from './error-codes'
 import type { ScriptedStep } from './kind'
 import type { Credentials } from './simulated-plan'
@@ -87,6 +88,9 @@ export async function runToCompletion(engine: CeremonyEngine, options: RunOption
       // A value read in the room differs (materials): at the terminal, type again or a witness names it.
       if (isMismatchCode(record.error.code) && witnessing.kind === 'ask') {
         if ((await resolveAtTerminal(engine, step, witnessing.ask, say)) === 'retype') retype.add(step.id)
+      } else if (record.error.code === 'APPLIANCE_LOG_FINDINGS' && acknowledgedSinceRefusal(engine, step.id)) {
+        // A witness recorded an exception at C.0 since its findings (in the app, or by hand): judged again.
+        say(`${step.id}: exceptions recorded since the findings; the logs are judged again`)
       } else if (recoveryFor(record.error.code) === 'fresh-request' || !(await transient(record.error.code, step.id))) {
         throw new CeremonyError(record.error.code, `${step.text.title}: ${record.error.message}`)
       }
@@ -225,4 +229,11 @@ async function resolveDeviations(engine: CeremonyEngine, witnessing: Witnessing,
       say(`${d.id}: ${errorCode(err, 'REFUSED')}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
+}
+
+/** An exception recorded at the step after its last refusal: what it names may now be acknowledged. */
+function acknowledgedSinceRefusal(engine: CeremonyEngine, stepId: string): boolean {
+  const entries = engine.logEntries().filter((e) => e.step === stepId)
+  const refused = entries.reduce((seq, e) => (e.kind === ENTRY.stepFailed ? e.seq : seq), -1)
+  return entries.some((e) => e.kind === ENTRY.exception && e.seq > refused)
 }

@@ -13,9 +13,11 @@ export function promptPassword(prompt: string, io: { stdin: NodeJS.ReadStream; s
   return new Promise((resolve, reject) => {
     const typed = Buffer.alloc(MAX)
     let n = 0
-    stderr.write(`${prompt}: `)
+    // Echo goes off before the prompt shows: a password typed (or pasted) the moment the prompt
+    // appears is never echoed back to the screen.
     stdin.setRawMode(true)
     stdin.resume()
+    stderr.write(`${prompt}: `)
     const finish = (err?: Error) => {
       stdin.off('data', onData)
       stdin.setRawMode(false)
