@@ -46,15 +46,16 @@ describe('the corroboration rule', () => {
     assert.deepEqual(oneShort.findings.map((f) => [f.kind, f.object, f.message]), [['missing', transferKey, 'deleted']])
   })
 
-  it('the end of the earlier ceremony in the first seconds does not take the place of this ceremony\'s own change of the same object', () => {
+  it('a call is never matched by an entry logged before its step began: the link\'s "Created group" does not take the place of the join\'s change', () => {
     // The link's "Created group" and this ceremony's "Updated group": same actor, object and action.
     const created = entry({ actorType: 'User', object: group, message: 'Created group' })
     const updated = entry({ actorType: 'User', object: group, message: 'Updated group' })
-    const r = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })], earlier: (e) => e.id === created.id })
-    assert.deepEqual(r, { relevant: 2, corroborated: 1, findings: [] })
-    // Without the earlier ceremony to account for it, the second change is one more than this ceremony made.
-    const alone = judge({ entries: [created, updated], calls: [call({ object: group, what: 'added the new appliance\'s config' })] })
-    assert.deepEqual(alone.findings.map((f) => [f.kind, f.message]), [['unexplained', 'Updated group']])
+    const join = call({ object: group, what: 'added the new appliance\'s config', notBefore: updated.at - 500 })
+    assert.deepEqual(judge({ entries: [created, updated], calls: [join], earlier: (e) => e.id === created.id }), { relevant: 2, corroborated: 1, findings: [] })
+    // Without the earlier ceremony to account for it, the older change is the one named, not this ceremony's.
+    assert.deepEqual(judge({ entries: [created, updated], calls: [join] }).findings.map((f) => [f.kind, f.message]), [['unexplained', 'Created group']])
+    // Without a start, the first like entry would have been taken and this ceremony's own change named instead.
+    assert.deepEqual(judge({ entries: [created, updated], calls: [{ ...join, notBefore: undefined }] }).findings.map((f) => [f.kind, f.message]), [['unexplained', 'Updated group']])
   })
 
   it('a call that may repeat (a key read again after a restart) takes as many like entries of its actor as the record counts, needs one, and no one else\'s', () => {

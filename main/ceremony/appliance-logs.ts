@@ -217,7 +217,7 @@ function judge<P extends Plan>(opts: ApplianceLogsOptions<P>, ctx: StepContext<P
       appliance: id, entries: log.entries.map(loggedEntry), groups: groupsOf(id), app: log.app.toLowerCase(),
       ...(through && id !== opts.through ? { through: (e: LoggedEntry) => through(e, skew) } : {}),
       ...(earlier ? { earlier: (e: LoggedEntry) => earlier(e, log.app.toLowerCase(), opened + (skew ?? 0) * 1000, (skew ?? 0) * 1000) } : {}),
-      calls: here.map((c) => ({ ...c, actor: c.actor.toLowerCase(), object: c.object.toLowerCase() })), requests: (recorded.requests.get(id) ?? []).map((r) => ({ ...r, id: r.id.toLowerCase() })),
+      calls: here.map((c) => ({ ...c, actor: c.actor.toLowerCase(), object: c.object.toLowerCase(), ...(c.notBefore === undefined ? {} : { notBefore: c.notBefore + (skew ?? 0) * 1000 - MARGIN_SECONDS * 1000 }) })), requests: (recorded.requests.get(id) ?? []).map((r) => ({ ...r, id: r.id.toLowerCase() })),
     })
     ceremonyCalls += here.length
     corroborated += judged.corroborated

@@ -50,6 +50,12 @@ export interface CeremonyCall {
    * too; one more is a finding.
    */
   repeats?: number
+  /**
+   * The earliest log time this call's entry may have (ms, the appliance's clock): its step's first
+   * intent, less the whole-second margins. An earlier entry on the same object — the end of the
+   * ceremony before, the link's "Created group" — is never taken for it.
+   */
+  notBefore?: number
 }
 
 /** An entry of an appliance's log, as the corroboration reads it. */
@@ -153,17 +159,13 @@ export function corroborate(input: CorroborationInput): Corroboration {
   })
   let corroborated = 0
 
-  // An entry the earlier ceremony may account for (the end of the one this builds on, in the first
-  // seconds of the window) is matched last: the link's "Created group" must not take the place of
-  // this ceremony's own change of the same group, leaving that change unexplained.
-  const earlierLast = input.earlier ? relevant.filter((e) => !input.earlier!(e)).concat(relevant.filter((e) => input.earlier!(e))) : relevant
-  for (const e of earlierLast) {
+  for (const e of relevant) {
     const request = requests.get(e.object)
     if (e.severity !== 'INFO') {
       if (e.actor !== app && !(request && e.actorType === 'User')) findings.push(fromEntry(e, 'refused'))
       continue
     }
-    const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
+    const match = pending.find((p) => !p.found && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action && e.at >= (p.call.notBefore ?? -Infinity))
     const again = match ? null : pending.find((p) => p.found && p.again < (p.call.repeats ?? 0) && p.call.actor === e.actor && p.call.object === e.object && p.call.action === e.action)
     if (match || again) {
       if (match) match.found = true

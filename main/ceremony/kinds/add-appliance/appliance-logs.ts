@@ -8,6 +8,7 @@
  * the canary decrypted through the group (the proof, and the check afterwards).
  */
 import type { CeremonyCall } from '../../appliance-logs'
+import { ENTRY } from '../../entry-kinds'
 import type { StepContext } from '../../step'
 import { callsOf as replicationCalls } from '../replicate-cmk/appliance-logs'
 import { clusterApplianceLogs } from '../verify-cluster/appliance-logs'
@@ -21,7 +22,7 @@ const afterwardsRef = stepRef(afterwardsId, AfterwardsResult)
 
 export interface MembershipLogsOptions {
   /** Changes to the group after the proof (replace-appliance: the failed appliance's config removed). */
-  groupChanges?(ctx: Ctx): { object: string; what: string }[]
+  groupChanges?(ctx: Ctx): { object: string; what: string; step: string }[]
   /** Calls on the FIPS appliances besides the replication's (replace-appliance: the onboarding's on the new one). */
   more?(ctx: Ctx): CeremonyCall[]
 }
@@ -34,14 +35,23 @@ export function membershipApplianceLogs(plan: MembershipPlan, opts: MembershipLo
       const ctx = anyCtx as unknown as Ctx
       const admin = app(cluster)
       const calls: CeremonyCall[] = [...replicationCalls({ ...ctx, plan: replicationView(ctx.plan) } as never, app), ...(opts.more?.(ctx) ?? [])]
-      const onCluster = (object: string, action: CeremonyCall['action'], what: string) => calls.push({ appliance: cluster, actor: admin, object, action, what })
+      const onCluster = (object: string, action: CeremonyCall['action'], what: string, step?: string) => {
+        const notBefore = step === undefined ? undefined : firstIntentAt(ctx, step)
+        calls.push({ appliance: cluster, actor: admin, object, action, what, ...(notBefore === undefined ? {} : { notBefore }) })
+      }
       const joined = ctx.find(memberRefs.joinGroup)
-      if (joined) onCluster(joined.groupId, 'ADMINISTRATIVE', `added ${ctx.label(ctx.plan.added)}'s config ${joined.configId} to the group`)
-      for (const c of opts.groupChanges?.(ctx) ?? []) onCluster(c.object, 'ADMINISTRATIVE', c.what)
+      if (joined) onCluster(joined.groupId, 'ADMINISTRATIVE', `added ${ctx.label(ctx.plan.added)}'s config ${joined.configId} to the group`, memberRefs.joinGroup.id)
+      for (const c of opts.groupChanges?.(ctx) ?? []) onCluster(c.object, 'ADMINISTRATIVE', c.what, c.step)
       const canary = ctx.find(memberRefs.preflight)?.canary.kid
       if (canary && ctx.find(memberRefs.prove)) onCluster(canary, 'CRYPTOOPERATION', 'decrypted the recovery canary\'s test ciphertext (the proof)')
       if (canary && ctx.find(afterwardsRef)) onCluster(canary, 'CRYPTOOPERATION', 'decrypted the recovery canary\'s test ciphertext (the group afterwards)')
       return calls
     },
   })
+}
+
+/** When a step first recorded its intent (ms, the workstation's clock): nothing it changed can be logged before. */
+function firstIntentAt(ctx: Ctx, stepId: string): number | undefined {
+  const intent = ctx.recorded().find((e) => e.kind === ENTRY.stepIntent && e.step === stepId)
+  return intent ? Date.parse(intent.ts) : undefined
 }

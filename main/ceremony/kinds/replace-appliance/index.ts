@@ -30,7 +30,7 @@ function steps(plan: ReplaceAppliancePlan): ScriptedStep[] {
     more: (ctx) => onboardingCalls(ctx as never),
     groupChanges: (ctx) => {
       const removed = ctx.find(replaceRefs.remove)
-      return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group` }] : []
+      return removed ? [{ object: removed.groupId, what: `removed ${labelOf(ctx.plan, ctx.plan.failed!.id)}'s config ${removed.configId} from the group`, step: replaceRefs.remove.id }] : []
     },
   })
   return withClusterLogs(assignScriptIds(plan, [onboarding(plan), ...api, ...addSteps(plan), ...remove, afterwards(plan, 'remove'), destructionRecord(plan), close], membershipPrefix), logs)
