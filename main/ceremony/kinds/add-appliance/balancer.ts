@@ -145,7 +145,7 @@ export function balancerState(group: Group, configId: string, before: string[], 
 }
 
 /** The PEM text of these chains (what the media keeps). */
-export const pemOf = (ders: Buffer[]) => ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`).join('')
+export { pemOf } from '../link-cluster/link'
 
 /**
  * replace-appliance, after the proof: the balancer's config without the failed appliance's key and

@@ -11,7 +11,7 @@ import { readPeerCertificates } from '../../../dsm/peer-certificate'
 import type { Group } from '../../../dsm'
 import { canonicalJson } from '../../../evidence'
 import { CeremonyError } from '../../../errors'
-import { clusterSession, hmgRefusal } from '../../cluster-steps'
+import { clusterSession, hmgRefusal, testHmgConfig } from '../../cluster-steps'
 import { applianceOf, trustOf } from '../../plan-envelope'
 import { defineStep, item } from '../../step'
 import { materialize, sentAsPlanned, sha256, shownConfig, type PlannedConfig } from '../link-cluster/group'
@@ -116,7 +116,7 @@ export const joinConfig = (plan: MembershipPlan) => defineStep<JoinConfigResult,
     }
     const config = materialize(planned, new Map(chain.map((c) => [c.sha256, c.der])), (id) => ctx.apiKey(id))
     const admin = await clusterSession(onCluster(ctx))
-    await admin.groups.checkHmgConfig(config).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the connection to ${a.label}`)))
+    await testHmgConfig(admin, config, `the connection to ${a.label}`)
     return { planned, file: written.name, fileSha256: written.sha256, shown: JSON.stringify(shownPatch(ctx.plan, planned), null, 2), configDigest: patchDigest(ctx.plan, planned) }
   },
   verify() {},

@@ -9,7 +9,7 @@ import { randomBytes, X509Certificate } from 'node:crypto'
 import { ConflictError } from '../../../dsm'
 import { readPeerCertificates } from '../../../dsm/peer-certificate'
 import { CeremonyError } from '../../../errors'
-import { clusterSession, hmgRefusal, type ClusterCtx } from '../../cluster-steps'
+import { clusterSession, hmgRefusal, testHmgConfig, type ClusterCtx } from '../../cluster-steps'
 import { trustOf } from '../../plan-envelope'
 import { defineStep, item } from '../../step'
 import { LB_REF, configIdsOf, groupDifferences, groupDigest, materialize, plannedGroup, sentAsPlanned, sha256, shownConfig, shownGroup, type PlannedGroup } from './group'
@@ -23,7 +23,8 @@ const CERT_FILE_MAX = 64 * 1024
 export const certFile = (plan: LinkClusterPlan, id: string) => `${plan.id}-${id}-certificate.pem`
 const alreadyLinked = (ctx: Ctx) => (ctx.get(linkRefs.preflight).existingGroup ? 'the group is already linked exactly as planned' : null)
 
-function pemOf(ders: Buffer[]): string {
+/** Certificates (DER) as the PEM file kept on the media. */
+export function pemOf(ders: Buffer[]): string {
   return ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`).join('')
 }
 
@@ -101,7 +102,7 @@ export const testConnection = (plan: LinkClusterPlan, ref: string, label: string
     const planned = plannedGroup(ctx.plan, chainsOf(ctx), null).configs.find((x) => x.ref === ref)!
     const config = materialize(planned, await certificatesOnMedia(ctx), (id) => ctx.apiKey(id))
     const admin = await clusterSession(ctx)
-    await admin.groups.checkHmgConfig(config).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the connection to ${label}`)))
+    await testHmgConfig(admin, config, `the connection to ${label}`)
     // The cluster's word is checked against this workstation's: both must see FIPS appliances.
     const facts = ctx.get(linkRefs.preflight).appliances
     const fipsLevels = Object.fromEntries(intent.keysOf.map((id) => [id, facts[id]?.fipsLevel ?? null]))
