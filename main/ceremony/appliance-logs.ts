@@ -20,6 +20,7 @@ import { z } from 'zod'
 import { AuditLogTooLargeError, ForbiddenError, LogsApi, UserSession, auditTimeMs, type AppSession, type AuditLogEntry } from '../dsm'
 import { assertNoSecrets, sha256Hex, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
+import { readEach } from './each-appliance'
 import { ENTRY } from './entry-kinds'
 import { actingWindows, earlierCeremonies } from './log-windows'
 import { recordsReached } from './record-chain'
@@ -267,11 +268,12 @@ export function applianceLogsStep<P extends Plan>(plan: P, opts: ApplianceLogsOp
       return judge(opts, ctx, earlier, files)
     },
     async act(ctx, intent) {
+      // Read from every appliance at once (reads only), then written to the media one by one, in order.
+      const captured = await readEach(appliances, (id) => capture(opts, ctx, intent, id))
       const files: Record<string, { name: string; sha256: string; data: Buffer }> = {}
-      for (const id of appliances) {
-        const data = await capture(opts, ctx, intent, id)
-        const written = await ctx.media.write(intent.files[id]!, data)
-        files[id] = { name: written.name, sha256: written.sha256, data }
+      for (const [i, id] of appliances.entries()) {
+        const written = await ctx.media.write(intent.files[id]!, captured[i]!)
+        files[id] = { name: written.name, sha256: written.sha256, data: captured[i]! }
       }
       return judge(opts, ctx, intent, files)
     },

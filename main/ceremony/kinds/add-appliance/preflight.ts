@@ -10,6 +10,7 @@ import { groupQuorum, NotFoundError, normaliseHost, type Group } from '../../../
 import { CeremonyError } from '../../../errors'
 import { sameKcv } from '../../adopt'
 import { checkClusterNotFips, clusterSession, type ClusterCtx } from '../../cluster-steps'
+import { readEach } from '../../each-appliance'
 import { applianceOf } from '../../plan-envelope'
 import { defineStep, item, type StepContext } from '../../step'
 import type { MembershipPlan } from './plan'
@@ -72,8 +73,10 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
       const missing = expectedBefore(p).filter((id) => !members.some((m) => m.appliance === id))
       if (missing.length > 0) throw new CeremonyError('GROUP_CONFLICT', `${missing.map((id) => ctx.label(id)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in "${p.groupName}" on the cluster`)
     }
-    for (const id of p.fips.filter((x) => x !== p.added)) {
-      const cmk = await (await ctx.app(id)).keys.findByName(p.cmkName)
+    const holding = p.fips.filter((x) => x !== p.added)
+    const cmks = await readEach(holding, async (id) => (await ctx.app(id)).keys.findByName(p.cmkName))
+    for (const [i, id] of holding.entries()) {
+      const cmk = cmks[i]
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${ctx.label(id)} has no key named "${p.cmkName}"`)
       if (!sameKcv(cmk.kcv, base.kcv)) throw new CeremonyError('KCV_MISMATCH', `The CMK on ${ctx.label(id)} has KCV ${cmk.kcv ?? 'none'}; the records hold ${base.kcv}`)
     }

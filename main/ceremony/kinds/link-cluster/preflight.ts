@@ -8,6 +8,7 @@ import { readPeerCertificates } from '../../../dsm/peer-certificate'
 import { CeremonyError } from '../../../errors'
 import { sameKcv } from '../../adopt'
 import { checkClusterNotFips, clusterSession, earlierRecord, resultIn, type ClusterCtx } from '../../cluster-steps'
+import { readEach } from '../../each-appliance'
 import { trustOf } from '../../plan-envelope'
 import { defineStep, item } from '../../step'
 import { configIdsOf, groupDifferences, plannedGroup } from './group'
@@ -58,12 +59,15 @@ export const preflight = (plan: LinkClusterPlan) => defineStep<LinkPreflightResu
     const kcv = records[0]!.kcv
     const { version } = await checkClusterNotFips(ctx)
     const appliances: LinkPreflightResult['appliances'] = {}
-    for (const id of ctx.plan.fips) {
-      const a = ctx.plan.appliances.find((x) => x.id === id)!
+    // Every FIPS appliance read at once (reads only, each-appliance.ts), then judged in the plan's order.
+    const read = await readEach(ctx.plan.fips, async (id) => {
       // The appliance first (its TLS pin, its API key), so a wrong pin is named as what it is.
       const app = await ctx.app(id)
-      const v = await app.connection.version()
-      const cmk = await app.keys.findByName(ctx.plan.cmkName)
+      return { v: await app.connection.version(), cmk: await app.keys.findByName(ctx.plan.cmkName) }
+    })
+    for (const [i, id] of ctx.plan.fips.entries()) {
+      const a = ctx.plan.appliances.find((x) => x.id === id)!
+      const { v, cmk } = read[i]!
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${a.label} has no key named "${ctx.plan.cmkName}"`)
       if (cmk.obj_type !== 'AES' || cmk.key_size !== 256 || !cmk.kcv) throw new CeremonyError('CMK_WRONG_TYPE', `The key "${ctx.plan.cmkName}" on ${a.label} is ${cmk.obj_type}-${cmk.key_size ?? '?'}, not AES-256 with a KCV`)
       const held = records.find((r) => r.appliances.has(id))?.appliances.get(id)
@@ -79,11 +83,11 @@ export const preflight = (plan: LinkClusterPlan) => defineStep<LinkPreflightResu
     let existingGroup: LinkPreflightResult['existingGroup'] = null
     if (found) {
       // Compared with the certificates the appliances present now: linked as planned means pinned to them.
-      const chains: Record<string, string[]> = {}
-      for (const id of ctx.plan.fips) {
+      const presented = await readEach(ctx.plan.fips, async (id) => {
         const a = ctx.plan.appliances.find((x) => x.id === id)!
-        chains[id] = (await readPeerCertificates({ host: a.host, port: a.port, trust: trustOf(a) })).map((c) => c.sha256)
-      }
+        return (await readPeerCertificates({ host: a.host, port: a.port, trust: trustOf(a) })).map((c) => c.sha256)
+      })
+      const chains: Record<string, string[]> = Object.fromEntries(ctx.plan.fips.map((id, i) => [id, presented[i]!]))
       const planned = plannedGroup(ctx.plan, chains, null)
       const diffs = groupDifferences(found, planned, false)
       if (diffs.length > 0) throw new CeremonyError('GROUP_CONFLICT', `A group named "${ctx.plan.groupName}" exists on the cluster but is not linked as planned (${diffs.join('; ')}). It was not changed.`)

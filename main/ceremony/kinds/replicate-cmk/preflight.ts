@@ -6,6 +6,7 @@
 import { groupQuorum, type Sobject } from '../../../dsm'
 import { CeremonyError } from '../../../errors'
 import { adoptKey, createOnce, sameKcv } from '../../adopt'
+import { readEach } from '../../each-appliance'
 import { isMultiSite, stationOfAppliance } from '../../stations'
 import { defineStep, item, type StepContext } from '../../step'
 import type { ReplicateCmkPlan } from './plan'
@@ -64,29 +65,37 @@ async function inspect(ctx: Ctx, id: string, approvals: boolean): Promise<{ fact
   return { facts, inventory }
 }
 
-/** The checks of step 0 on some of the plan's appliances: all of them, or the ones one station reaches. */
+/**
+ * The checks of step 0 on some of the plan's appliances: all of them, or the ones one station
+ * reaches. Each appliance is read concurrently (it only reads: each-appliance.ts); the findings are
+ * judged in the plan's order, so the same problem is named first as when asked one by one.
+ */
 export async function preflightOn(ctx: Ctx, reached: string[]): Promise<PreflightResult> {
   const appliances: PreflightResult['appliances'] = {}
   const inventory: PreflightResult['inventory'] = {}
   const approving = new Set([ctx.plan.source, ...ctx.plan.targets])
-  for (const a of ctx.plan.appliances.filter((x) => reached.includes(x.id))) {
-    const seen = await inspect(ctx, a.id, approving.has(a.id))
-    appliances[a.id] = seen.facts
-    inventory[a.id] = seen.inventory
-  }
+  const ids = ctx.plan.appliances.filter((x) => reached.includes(x.id)).map((a) => a.id)
+  const seen = await readEach(ids, (id) => inspect(ctx, id, approving.has(id)))
+  ids.forEach((id, i) => {
+    appliances[id] = seen[i]!.facts
+    inventory[id] = seen[i]!.inventory
+  })
+  // The CMK by name on the source and on every target, read at once, then judged source first.
+  const source = reached.includes(ctx.plan.source) ? [ctx.plan.source] : []
+  const targets = ctx.plan.targets.filter((t) => reached.includes(t))
+  const named = await readEach([...source, ...targets], async (id) => (await ctx.app(id)).keys.findByName(ctx.plan.cmk.name))
   let cmk: CmkFacts | null = null
-  if (reached.includes(ctx.plan.source)) {
-    const source = await ctx.app(ctx.plan.source)
-    const found = await source.keys.findByName(ctx.plan.cmk.name)
+  if (source.length > 0) {
+    const found = named[0]
     if (!found && !ctx.plan.cmk.create) throw new CeremonyError('CMK_MISSING', `${ctx.label(ctx.plan.source)} has no key named "${ctx.plan.cmk.name}"`)
     if (found) checkCmk(ctx, found, ctx.plan.source)
     cmk = found ? { kid: found.kid, kcv: found.kcv!, keyOps: found.key_ops } : null
   }
   const replicated: string[] = []
-  for (const target of ctx.plan.targets.filter((t) => reached.includes(t))) {
-    const existing = await (await ctx.app(target)).keys.findByName(ctx.plan.cmk.name)
-    if (!existing) continue
-    if (!reached.includes(ctx.plan.source)) {
+  targets.forEach((target, i) => {
+    const existing = named[source.length + i]
+    if (!existing) return
+    if (source.length === 0) {
       // Across sites the source's KCV is not known here yet, and the transfer key would be made first.
       throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" (KCV ${existing.kcv ?? 'none'}). Across sites it cannot be compared with the source's before the transfer begins: compare the KCVs separately and take this target out of the plan, or delete the key with the administrators.`)
     }
@@ -95,7 +104,7 @@ export async function preflightOn(ctx: Ctx, reached: string[]): Promise<Prefligh
     }
     replicated.push(target)
     ctx.note(`${ctx.label(target)} already holds the CMK with KCV ${cmk.kcv}; its steps are skipped`)
-  }
+  })
   return { appliances, inventory, cmk, replicated }
 }
 
