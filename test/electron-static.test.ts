@@ -3,25 +3,12 @@
  * §1b): things that must not appear anywhere, and the Electron version pin. Run after `npm run build`.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, test } from 'node:test'
+import { APP_SOURCES as SOURCES, filesUnder, ROOT } from './support/app-sources'
 
-const ROOT = join(__dirname, '..')
 const PINNED_ELECTRON = '41.7.1'
-
-function filesUnder(dir: string, exts = /\.(ts|tsx|mts|cts|js|cjs|mjs|html)$/): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name)
-    if (name === 'node_modules') continue
-    if (statSync(path).isDirectory()) out.push(...filesUnder(path, exts))
-    else if (exts.test(name)) out.push(path)
-  }
-  return out
-}
-
-const SOURCES = ['main', 'preload', 'renderer', 'scripts'].flatMap((d) => filesUnder(join(ROOT, d)))
 function shipped(): string[] {
   assert.ok(existsSync(join(ROOT, 'out/main/index.js')), 'run `npm run build` first')
   return filesUnder(join(ROOT, 'out'))

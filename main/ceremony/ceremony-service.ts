@@ -4,31 +4,31 @@
  * renderer shows. Electron-free: dialogs, PDF printing, stores and the simulators are injected by
  * the composition root.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CeremonyRecord, CeremonySnapshot, DigestView, Mode, PlanSummary, ScriptView } from '../../preload/contract'
 import { CeremonyError } from '../errors'
-import { writeFileAtomic } from '../media'
 import type { RunningCluster, RunningSimulator } from '../simulator'
 import { ApiKeyVault } from './api-key-vault'
 import { KeyReveals } from './key-reveal'
-import { labelOf } from './plan-envelope'
 import type { ResolutionInput } from './witness-desk'
-import { CeremonyEngine, type EngineOptions } from './engine'
+import type { CeremonyEngine, Finding } from './engine'
 import { findInterrupted } from './interrupted'
 import type { JournalStore } from './journal'
 import type { Plan } from './plan'
 import { readPlanFile } from './plan-file'
 import { SignInsAndRecords } from './service-cluster'
-import { ApplianceConnections, connectTo } from './service-connections'
+import { ApplianceConnections } from './service-connections'
+import { openServiceEngine } from './service-engine'
 import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
 import { RehearsalSystems } from './service-rehearsal'
+import { RoomPresence } from './service-room'
+import { recordPageOf, snapshotOf } from './service-snapshot'
 import { putOnMedia } from './rehearsal-chain'
 import type { VolumeDeps } from '../media/volumes'
 import type { Software } from './software'
 import { StationSession } from './station-service'
-import { approvalAndBreakOf, beginStepOf, deviationRegisterOf, boardOf, digestView, peopleOf, planSummary, scriptOf, stepView } from './views'
-import { participantsOf, witnessesOf } from './witnessing'
+import { scriptOf } from './views'
 
 export interface CeremonyServiceDeps {
   /** Each ceremony's journal, audit log, plan copy, media and record live in a folder under here. */
@@ -73,11 +73,10 @@ export class CeremonyService {
   private readonly connections: ApplianceConnections
   /** A rehearsal's simulated appliances and cluster (service-rehearsal.ts). */
   private readonly rehearsal: RehearsalSystems
-  private participantsConfirmed = false
-  /** Who the operator confirmed in the room before the engine opened: their arrivals open the attendance log. */
-  private arrivals = new Set<string>()
+  /** Who the operator confirmed is in the room (service-room.ts). */
+  private readonly room = new RoomPresence()
   private exported = new Set<'json' | 'pdf'>()
-  private findings: { stepId: string; finding: string }[] = []
+  private findings: Finding[] = []
   /** Sign-ins (their passwords go to the vault), earlier records, the rehearsal's outage control (service-cluster.ts). */
   private readonly extras: SignInsAndRecords
   /** Stations (design §3b): this workstation's station, the drive, hand-offs and receipts (station-service.ts). */
@@ -90,7 +89,7 @@ export class CeremonyService {
       closeEngine: async () => { await this.engine?.shutdown(); this.engine = null },
       openEngine: async () => void (await this.requireEngine()),
       snapshot: () => this.snapshot(), changed: () => this.changed(),
-      participantsConfirmed: () => this.participantsConfirmed, unconfirmParticipants: () => void (this.participantsConfirmed = false),
+      participantsConfirmed: () => this.room.confirmed, unconfirmParticipants: () => void (this.room.confirmed = false),
     }, { ...(deps.volumes ? { volumes: deps.volumes } : {}), ...(deps.chooseMediaFolder ? { chooseMediaFolder: deps.chooseMediaFolder } : {}) })
     this.secrets = new ApiKeyVault({
       // Simulated appliances' keys are entered for the operator, so a rehearsal has no time-out.
@@ -143,8 +142,7 @@ export class CeremonyService {
     await this.engine?.shutdown()
     this.engine = null
     this.plan = plan
-    this.participantsConfirmed = false
-    this.arrivals.clear()
+    this.room.reset()
     this.exported.clear()
     this.findings = []
     this.secrets.wipe('new-plan')
@@ -193,62 +191,42 @@ export class CeremonyService {
 
   /** Who is in the room, from the plan's participants; the plan's operator must be one of them. */
   async confirmParticipants(present: string[]): Promise<CeremonySnapshot> {
-    const plan = this.requirePlan()
-    const known = new Set(participantsOf(plan).map((p) => p.name))
-    const stranger = present.find((p) => !known.has(p))
-    if (stranger) throw new CeremonyError('UNKNOWN_PARTICIPANT', `"${stranger}" is not named in the plan`)
-    // Across sites each station has its own operator, as the plan's stations name them.
-    const operator = this.stations.operator(plan)
-    if (!present.includes(operator)) throw new CeremonyError('OPERATOR_NOT_PRESENT', `The plan names "${operator}" as the operator${this.stations.station ? ' at this station' : ''}; they must be present`)
-    if (!witnessesOf(plan).some((w) => present.includes(w.name))) throw new CeremonyError('NO_WITNESS_PRESENT', 'At least one witness must be present')
-    this.participantsConfirmed = true
-    this.arrivals = new Set(present)
+    this.room.confirm(this.requirePlan(), present, this.stations)
     this.secrets.touch()
     // Once the ceremony is open, changes of who is present go to the attendance log.
-    if (this.engine) await this.syncArrivals(this.engine)
+    if (this.engine) await this.room.enterArrivals(this.engine)
     this.changed()
     return this.snapshot()
   }
 
   async attendance(person: string, event: 'arrive' | 'leave'): Promise<CeremonySnapshot> {
-    const engine = await this.requireEngine()
-    await engine.attendance(person, event, this.stations.operator(this.requirePlan()))
-    return this.snapshot()
+    return this.onEngine(false, (engine) => engine.attendance(person, event, this.stations.operator(this.requirePlan())))
   }
 
   async approveScript(approver: string, initials: string): Promise<CeremonySnapshot> {
-    await (await this.requireEngine()).people((desk) => desk.approveScript(approver, initials))
-    return this.snapshot()
+    return this.onEngine(false, (engine) => engine.people((desk) => desk.approveScript(approver, initials)))
   }
 
   async resolveDeviation(input: ResolutionInput): Promise<CeremonySnapshot> {
     this.secrets.touch()
     const by = this.stations.operator(this.requirePlan())
-    await (await this.requireEngine()).people((desk) => desk.resolveDeviation(input, by))
-    return this.snapshot()
+    return this.onEngine(false, (engine) => engine.people((desk) => desk.resolveDeviation(input, by)))
   }
 
   async takeBreak(event: 'start' | 'end', stays: string[] = []): Promise<CeremonySnapshot> {
     const by = this.stations.operator(this.requirePlan())
-    await (await this.requireEngine()).people((desk) => (event === 'start' ? desk.breakStart(stays, by) : desk.breakEnd(by)))
-    return this.snapshot()
+    return this.onEngine(false, (engine) => engine.people((desk) => (event === 'start' ? desk.breakStart(stays, by) : desk.breakEnd(by))))
   }
 
   async abort(reason: string): Promise<CeremonySnapshot> {
-    const engine = await this.requireEngine()
-    await engine.abort(this.requirePlan().participants.operator, reason)
-    await engine.sealRecord()
-    return this.snapshot()
+    return this.onEngine(false, async (engine) => {
+      await engine.abort(this.requirePlan().participants.operator, reason)
+      await engine.sealRecord()
+    })
   }
 
   script(): ScriptView {
     return scriptOf(this.requirePlan())
-  }
-
-  /** Records the arrival of everyone confirmed present who the attendance log does not have yet. */
-  private async syncArrivals(engine: CeremonyEngine): Promise<void> {
-    const here = new Set(peopleOf(engine.plan, engine, this.arrivals).filter((p) => p.present).map((p) => p.name))
-    for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
   }
 
   /** The operator asks to see, once, the API key the ceremony made for an appliance (key-reveal.ts). */
@@ -276,39 +254,27 @@ export class CeremonyService {
   }
 
   async decideApproval(input: { stepId: string; user: string; password: string; decision: 'approve' | 'deny'; requestId: string; viewDigest: string; reason?: string; confirmation?: string }): Promise<CeremonySnapshot> {
-    this.secrets.touch()
-    const engine = await this.requireEngine()
-    await engine.decideApproval(input.stepId, {
+    return this.onEngine(true, (engine) => engine.decideApproval(input.stepId, {
       user: input.user, password: Buffer.from(input.password, 'utf8'), decision: input.decision, requestId: input.requestId, viewDigest: input.viewDigest,
       ...(input.reason === undefined ? {} : { reason: input.reason }),
       ...(input.confirmation === undefined ? {} : { confirmation: input.confirmation }),
-    })
-    return this.snapshot()
+    }))
   }
 
   async restartApproval(stepId: string): Promise<CeremonySnapshot> {
-    this.secrets.touch()
-    await (await this.requireEngine()).restartApproval(stepId)
-    return this.snapshot()
+    return this.onEngine(true, (engine) => engine.restartApproval(stepId))
   }
 
   async signOff(stepId: string, witness: string, initials: string, items: string[]): Promise<CeremonySnapshot> {
-    this.secrets.touch()
-    await (await this.requireEngine()).signOff(stepId, { witness, initials, items })
-    return this.snapshot()
+    return this.onEngine(true, (engine) => engine.signOff(stepId, { witness, initials, items }))
   }
 
   async recordException(stepId: string, by: string, note: string, waivesSignoff = false): Promise<CeremonySnapshot> {
-    this.secrets.touch()
-    await (await this.requireEngine()).recordException(stepId, by, note, { waivesSignoff })
-    return this.snapshot()
+    return this.onEngine(true, (engine) => engine.recordException(stepId, by, note, { waivesSignoff }))
   }
 
   getRecord(): { record: CeremonyRecord; finalDigest: DigestView } {
-    const engine = this.engine
-    if (!engine) throw new CeremonyError('NO_CEREMONY', 'No ceremony has started yet')
-    const record = engine.buildRecord()
-    return { record, finalDigest: digestView(record.finalDigest) }
+    return recordPageOf(this.engine)
   }
 
   async exportRecord(format: 'json' | 'pdf'): Promise<{ cancelled: boolean; file: { name: string; bytes: number; sha256: DigestView } | null }> {
@@ -351,33 +317,21 @@ export class CeremonyService {
     return this.opening
   }
 
+  /** An act on the ceremony (opened first if need be), answered by the snapshot; `touch`: the act keeps the secrets from timing out. */
+  private async onEngine(touch: boolean, act: (engine: CeremonyEngine) => Promise<unknown>): Promise<CeremonySnapshot> {
+    if (touch) this.secrets.touch()
+    await act(await this.requireEngine())
+    return this.snapshot()
+  }
+
+  /** Opens (or resumes) the ceremony once the participants are confirmed (service-engine.ts); the confirmed arrive first. */
   private async openEngine(): Promise<CeremonyEngine> {
     const plan = this.requirePlan()
-    if (!this.participantsConfirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
-    const stateDir = this.stateDir(plan)
-    this.stations.requireOpenable(plan, stateDir)
-    const mediaDir = this.stations.mediaDir(stateDir)
-    for (const d of [stateDir, mediaDir]) mkdirSync(d, { recursive: true, mode: 0o700 })
-    const planCopy = join(stateDir, 'plan.json')
-    if (!existsSync(planCopy)) await writeFileAtomic(planCopy, JSON.stringify(plan, null, 2) + '\n')
-    let opened: CeremonyEngine | null = null
-    const options: EngineOptions = {
-      plan, stateDir, mediaDir,
-      openJournalStore: () => this.deps.journalStore(stateDir),
-      connect: connectTo,
-      apiKey: (id) => this.secrets.copy(id),
-      // A key the ceremony made (replace-appliance's onboarding): held in the vault like a typed one and,
-      // when its step asks, offered for one reveal on the run screen (revealApiKey).
-      madeApiKey: (id, key, show, stepId) => this.reveals.made(id, key, show ? stepId ?? null : null, opened?.logEntries() ?? []),
-      operator: this.stations.operator(plan),
-      ...this.stations.engineOptions(plan),
-      onChange: () => this.changed(),
-      ...(this.deps.software ? { software: this.deps.software } : {}),
-      ...(this.deps.now ? { now: this.deps.now } : {}),
-      ...this.extras.engineOptions(),
-    }
-    const engine = (opened = await CeremonyEngine.open(options))
-    await this.syncArrivals(engine)
+    if (!this.room.confirmed) throw new CeremonyError('PARTICIPANTS_NOT_CONFIRMED', 'Confirm the participants on the setup screen first')
+    const engine = await openServiceEngine(plan, this.stateDir(plan), {
+      deps: this.deps, secrets: this.secrets, reveals: this.reveals, stations: this.stations, extras: this.extras, changed: () => this.changed(),
+    })
+    await this.room.enterArrivals(engine)
     this.findings = await engine.resume()
     this.engine = engine
     return engine
@@ -395,37 +349,11 @@ export class CeremonyService {
     this.deps.onChange(this.snapshot())
   }
 
+  /** Everything the screens show (service-snapshot.ts). */
   snapshot(): CeremonySnapshot {
-    const plan = this.plan
-    const engine = this.engine
-    const steps = engine ? engine.steps.map((step) => stepView(engine, step)) : []
-    const entries = engine?.logEntries() ?? []
-    const complete = engine?.isComplete() ?? false
-    const failed = steps.some((s) => s.state === 'failed')
-    const record = engine && complete ? { finalDigest: digestView(engine.logHead()), exported: [...this.exported] } : null
-    return {
-      plan: plan ? planSummary(plan) : null,
-      phase: !plan ? 'no-plan' : !engine ? 'setup' : complete ? 'complete' : engine.isAborted() ? 'aborted' : failed ? 'failed' : 'running',
-      people: plan ? peopleOf(plan, engine, this.arrivals) : [],
-      ...approvalAndBreakOf(plan, engine),
-      deviations: deviationRegisterOf(plan, engine),
-      rehearsalCredentials: this.rehearsal.custodians(plan),
-      participantsConfirmed: this.participantsConfirmed,
-      connections: plan ? this.connections.views(plan) : [],
-      steps,
-      currentStepId: engine?.currentStep()?.id ?? null,
-      // Kinds begin with different steps (replace-appliance with its onboarding): Begin runs the plan's own first.
-      ...(plan && !engine ? { beginStep: beginStepOf(plan) } : {}),
-      groups: plan && engine ? boardOf(engine, steps) : [],
-      reconcile: [...this.findings, ...(engine?.reconcileFindings() ?? []).filter((f) => !this.findings.includes(f))],
-      log: { entries: entries.length, head: engine ? digestView(engine.logHead()) : null },
-      record,
-      ...this.extras.views(plan),
-      rehearsalKinds: this.rehearsal.kinds(),
-      ...(this.stations.active(plan) ? { stations: this.stations.view(plan, engine) } : {}),
-      secrets: this.secrets.view(),
-      keyReveals: plan ? this.reveals.views((id) => labelOf(plan, id)) : [],
-    }
+    return snapshotOf(this.plan, this.engine, {
+      room: this.room, findings: this.findings, exported: this.exported, rehearsal: this.rehearsal, connections: this.connections,
+      extras: this.extras, stations: this.stations, secrets: this.secrets, reveals: this.reveals,
+    })
   }
-
 }

@@ -2,32 +2,34 @@
  * The ceremony engine: opens one ceremony's state (lock, journal, audit log), expands its plan into
  * the kind's steps, and offers what the screens and the CLI do with them — run a step, resume after
  * a crash, custodian decisions, a fresh approval request, witness sign-offs, exceptions, the record.
- * The step protocol itself is the runner's (runner.ts); what a step does is its kind's (kinds/).
- * One action at a time: a second call waits for the first.
+ * The step protocol itself is the runner's (runner.ts); what a step does is its kind's (kinds/); how
+ * the state is opened and the parts are wired, engine-open.ts.
+ * One action at a time: a second call waits for the first (engine-gate.ts).
  */
 import { join } from 'node:path'
-import { AuditLog, buildRecord, recordFileName, type CeremonyRecord, type LogEntry } from '../evidence'
+import { buildRecord, type AuditLog, recordFileName, type CeremonyRecord, type LogEntry } from '../evidence'
 import { CeremonyError } from '../errors'
 import { writeFileAtomic } from '../media'
-import { ApprovalDesk, type DecideInput, type DeskEntry } from './approval-desk'
-import { holdMadeKeyOnce, recallMadeKeys } from './made-keys'
-import { CeremonySessions } from './ceremony-sessions'
+import type { ApprovalDesk, DecideInput, DeskEntry } from './approval-desk'
+import { recallMadeKeys } from './made-keys'
+import type { CeremonySessions } from './ceremony-sessions'
 import { checkTyped, confirmationFor, type Confirming } from './confirmation'
 import { ENTRY } from './entry-kinds'
+import { ActionGate } from './engine-gate'
+import { completeIn, engineParts, openEngineFolder } from './engine-open'
 import type { EngineOptions } from './engine-options'
-import { Journal, type StepRecord } from './journal'
+import type { Journal, StepRecord } from './journal'
 import type { CeremonyKind, ResultReader, ScriptedStep } from './kind'
 import { applianceOf, type Plan } from './plan-envelope'
 import { planDigest } from './plan'
 import { kindOf } from './registry'
-import { StepRunner, type Boundary, type Finding } from './runner'
-import { StateLock } from './state-lock'
+import type { Boundary, Finding, StepRunner } from './runner'
+import type { StateLock } from './state-lock'
 import type { AnyStep, Evidence, StepRef } from './step'
 import { inputFor } from './step-input-gate'
 import type { Typed } from './step-input'
-import { acquireStateLock, namedStateError, openCeremonyState } from './state-files'
-import { WitnessDesk, type SignoffInput } from './witness-desk'
-import { checkStationMayOpen, checkStepHere, orderForStations } from './station-guard'
+import type { SignoffInput, WitnessDesk } from './witness-desk'
+import { checkStepHere } from './station-guard'
 
 export type { Boundary, EngineOptions, Finding }
 
@@ -46,8 +48,8 @@ export class CeremonyEngine {
   private readonly desk: ApprovalDesk
   /** Every DSM session of this ceremony: one per appliance, and the named users' (ceremony-sessions.ts). */
   private readonly sessions: CeremonySessions
-  private busy: Promise<unknown> = Promise.resolve()
-  private handedOff = false
+  /** One action at a time, and only while the ceremony is open (engine-gate.ts). */
+  private readonly gate = new ActionGate(this)
 
   private constructor(
     private readonly options: EngineOptions,
@@ -60,59 +62,22 @@ export class CeremonyEngine {
     this.planDigest = planDigest(options.plan)
     this.kind = kindOf(options.plan)
     this.steps = steps
-    const now = options.now ?? (() => new Date())
-    this.sessions = new CeremonySessions({
-      plan: this.plan, connect: options.connect, apiKey: options.apiKey, signIns: this.kind.signIns?.(this.plan) ?? [], now: () => now().getTime(),
-      ...(options.password ? { password: options.password } : {}),
-    })
-    this.runner = new StepRunner({
-      plan: this.plan, planDigest: this.planDigest, journal, log, mediaDir: options.mediaDir, stateDir: options.stateDir,
-      operator: options.operator, now, app: (id) => this.sessions.app(id), ...(options.boundary ? { boundary: options.boundary } : {}),
-      user: (id) => this.sessions.user(id), records: () => options.records?.() ?? [], apiKey: (id) => this.sessions.apiKeyCopy(id),
-      madeApiKey: (id, key, show, stepId) => holdMadeKeyOnce(options, log, options.operator, applianceOf(this.plan, id).label, id, key, show, stepId),
-      // Only a rehearsal may take an appliance down; a production drill is the operator's, by hand.
-      outage: this.plan.mode === 'rehearsal' ? options.outage ?? null : null,
-    })
-    this.desk = new ApprovalDesk({
-      plan: this.plan, journal, log, runner: this.runner, now,
-      connect: (id) => options.connect(applianceOf(this.plan, id)),
-      poll: { initialIntervalMs: options.poll?.initialIntervalMs ?? 250, maxIntervalMs: options.poll?.maxIntervalMs ?? 1000 },
-      changed: () => this.changed(),
-    })
-    this.witnesses = new WitnessDesk(this.plan, this.planDigest, steps, journal, log, () => this.changed())
+    const parts = engineParts({ options, kind: this.kind, planDigest: this.planDigest, journal, log, steps, changed: () => this.changed() })
+    this.sessions = parts.sessions
+    this.runner = parts.runner
+    this.desk = parts.desk
+    this.witnesses = parts.witnesses
   }
 
-  /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise). */
-  static async open(options: EngineOptions): Promise<CeremonyEngine> {
-    const steps = orderForStations(options.plan, kindOf(options.plan).steps(options.plan))
-    const now = options.now ?? (() => new Date())
-    const lock = acquireStateLock(options.stateDir, now)
-    try {
-      const { journal, log, resuming, removedTempFiles } = await openCeremonyState({
-        stateDir: options.stateDir, mediaDir: options.mediaDir, plan: options.plan, planDigest: planDigest(options.plan),
-        stepIds: steps.map((s) => s.id), openJournalStore: options.openJournalStore, now, ...options.stateFaults,
-      })
-      // Stations: a log that ends in a hand-off, or a later leg's station with no log, waits for the media.
-      if (options.station) checkStationMayOpen(options.plan, options.station, steps, log.entries())
+  /** Opens (or re-opens) the ceremony's state folder: one runner at a time (STATE_LOCKED otherwise); engine-open.ts. */
+  static open(options: EngineOptions): Promise<CeremonyEngine> {
+    return openEngineFolder(options, async ({ steps, journal, log, lock, findings }) => {
       const engine = new CeremonyEngine(options, journal, log, lock, steps)
-      const facts = {
-        ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: engine.planDigest,
-        ...(options.software ? { software: { ...options.software } } : {}), ...(options.station ? { station: options.station } : {}),
-      }
-      if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
-      else if (!engine.isComplete()) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
-      for (const name of removedTempFiles) {
-        const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
-        engine.runner.findings.push({ stepId: 'ceremony', finding })
-        await log.append({ actor: 'engine', step: 'ceremony', kind: ENTRY.reconcile, facts: { finding } })
-      }
+      engine.runner.findings.push(...findings)
       await engine.runner.backfillDoneEntries(steps)
       await engine.applySkips()
       return engine
-    } catch (err) {
-      lock.release()
-      throw namedStateError(err)
-    }
+    })
   }
 
   // ------------------------------------------------------------------------------------------
@@ -139,8 +104,7 @@ export class CeremonyEngine {
   }
 
   isComplete(): boolean {
-    const last = this.steps.at(-1)
-    return last !== undefined && this.journal.get(last.id).state === 'done'
+    return completeIn(this.journal, this.steps)
   }
 
   logEntries(): LogEntry[] {
@@ -187,8 +151,7 @@ export class CeremonyEngine {
    * judges again the values its earlier attempt journaled.
    */
   runStep(stepId: string, opts: { confirmation?: string; input?: Record<string, string> } = {}): Promise<StepRecord> {
-    return this.exclusive(async () => {
-      this.assertOpen()
+    return this.gate.whileOpen(async () => {
       const step = this.def(stepId)
       const current = this.currentStep()
       if (!current || current.id !== stepId) {
@@ -211,7 +174,7 @@ export class CeremonyEngine {
    * adopts only what its interrupted attempt made). Waiting approvals are watched again.
    */
   resume(): Promise<Finding[]> {
-    return this.exclusive(async () => {
+    return this.gate.exclusive(async () => {
       const before = this.runner.findings.length
       for (const step of this.steps) {
         const state = this.journal.get(step.id).state
@@ -227,9 +190,9 @@ export class CeremonyEngine {
 
   /** A custodian's decision, bound to the request id and the digest of the view they saw. */
   decideApproval(stepId: string, input: DecideInput): Promise<DeskEntry> {
-    return this.exclusive(async () => {
+    return this.gate.exclusive(async () => {
       try {
-        this.assertOpen()
+        this.gate.assertOpen()
         const step = this.approvalStep(stepId)
         if (this.journal.get(stepId).state !== 'waiting') throw new CeremonyError('APPROVAL_CLOSED', `"${step.text.title}" is not waiting for decisions`)
         if (input.decision === 'approve') checkTyped(step, this.confirmationOf(stepId), input.confirmation)
@@ -247,8 +210,7 @@ export class CeremonyEngine {
 
   /** After DENIED, FAILED, expiry or a lost result: a fresh request for the same operation, with a new nonce. */
   restartApproval(stepId: string): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
+    return this.gate.whileOpen(async () => {
       const group = this.def(stepId).approvalGroup
       const approval = this.steps.find((s) => s.approvalGroup === group && s.interaction === 'approval')
       if (!group || !approval?.approval) throw new CeremonyError('STEP_NOT_APPROVAL', `"${this.def(stepId).text.title}" has no approval request`)
@@ -259,32 +221,31 @@ export class CeremonyEngine {
   /** Resolves when the approval step is decided (or the wait is stopped); polling runs meanwhile. */
   waitForApproval(stepId: string): Promise<void> {
     const step = this.approvalStep(stepId)
-    return this.desk.watch(step, () => this.exclusive(async () => {
+    return this.desk.watch(step, () => this.gate.exclusive(async () => {
       if (this.journal.get(stepId).state === 'waiting') await this.execute(step, true).catch(() => undefined)
     }))
   }
 
   signOff(stepId: string, input: SignoffInput): Promise<void> {
-    return this.whileOpen(() => this.witnesses.signOff(this.def(stepId), input))
+    return this.gate.whileOpen(() => this.witnesses.signOff(this.def(stepId), input))
   }
 
   attendance(person: string, event: 'arrive' | 'leave', recordedBy: string): Promise<void> {
-    return this.whileOpen(() => this.witnesses.attendance(person, event, recordedBy))
+    return this.gate.whileOpen(() => this.witnesses.attendance(person, event, recordedBy))
   }
 
   /** People's acts outside the steps: approving the script, breaks. */
   people(act: (desk: WitnessDesk) => Promise<void>): Promise<void> {
-    return this.whileOpen(() => act(this.witnesses))
+    return this.gate.whileOpen(() => act(this.witnesses))
   }
 
   recordException(stepId: string, by: string, note: string, opts: { waivesSignoff?: boolean } = {}): Promise<void> {
-    return this.whileOpen(() => this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true))
+    return this.gate.whileOpen(() => this.witnesses.exception(stepId, by, note, opts.waivesSignoff === true))
   }
 
   /** Stops the ceremony for good: why, who decided, and what is left on which appliance and medium. */
   abort(by: string, reason: string): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
+    return this.gate.whileOpen(async () => {
       this.desk.stopAll()
       const unfinished = this.steps.filter((s) => !['done', 'skipped'].includes(this.journal.get(s.id).state)).map((s) => ({ scriptId: s.scriptId, title: s.text.title }))
       const leftBehind = this.kind.leftBehind?.(this.plan, this.results()) ?? []
@@ -296,11 +257,10 @@ export class CeremonyEngine {
 
   /** Stations: the hand-off entry ends this leg (handoff.ts); nothing more is appended here until the media comes back. */
   handOff(facts: Record<string, unknown>): Promise<LogEntry> {
-    return this.exclusive(async () => {
-      this.assertOpen()
+    return this.gate.whileOpen(async () => {
       this.witnesses.assertAllSigned()
       const entry = await this.log.append({ actor: this.options.operator, step: 'ceremony', kind: ENTRY.handoff, facts })
-      this.handedOff = true
+      this.gate.handOff()
       await this.sessions.signOut().finally(() => this.changed())
       return entry
     })
@@ -326,7 +286,7 @@ export class CeremonyEngine {
    * again when run.
    */
   endSessions(): Promise<void> {
-    return this.exclusive(async () => {
+    return this.gate.exclusive(async () => {
       this.desk.stopAll()
       await this.sessions.signOut()
     })
@@ -336,7 +296,7 @@ export class CeremonyEngine {
   async shutdown(): Promise<void> {
     this.desk.stopAll()
     // Let a running step finish writing its journal and log entries (a stuck call is bounded by its timeout).
-    await Promise.race([this.busy, new Promise((r) => setTimeout(r, 35_000).unref())])
+    await this.gate.settled(35_000)
     await this.sessions.signOut()
     await this.log.close()
     this.lock.release()
@@ -390,28 +350,7 @@ export class CeremonyEngine {
     return step
   }
 
-  /** Once the last step has run the log is sealed: the digest read aloud must stay the record's digest. */
-  private assertOpen(): void {
-    if (this.handedOff) throw new CeremonyError('HANDED_OFF', 'This station has handed the ceremony on; it continues when the media comes back')
-    if (this.isComplete()) throw new CeremonyError('CEREMONY_CLOSED', 'This ceremony is closed and its record sealed')
-    if (this.isAborted()) throw new CeremonyError('CEREMONY_ABORTED', 'This ceremony was stopped; its record holds why and what was left')
-  }
-
   private changed(): void {
     this.options.onChange?.()
-  }
-
-  /** One action at a time, and only while the ceremony is open (the people's acts on the witness desk). */
-  private whileOpen(fn: () => Promise<void>): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertOpen()
-      await fn()
-    })
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.busy.then(fn, fn)
-    this.busy = run.catch(() => undefined)
-    return run
   }
 }
