@@ -139,7 +139,7 @@ export class ApprovalDesk {
     const facts = { requestId, appliance: binding.appliance, decision: input.decision, user: input.user, viewDigest: current.viewDigest, ...(input.reason ? { reason: input.reason } : {}) }
     // Logged before the appliance is asked, like every act: no audit entry, no decision.
     await this.deps.log.append({ actor: input.user, step: step.id, kind: ENTRY.approvalIntent, facts })
-    const session = await UserSession.login(this.deps.connect(binding.appliance), { username: input.user, password: Buffer.from(input.password), accountId: quorum.acctId })
+    const session = await UserSession.login(this.deps.connect(binding.appliance), { username: input.user, password: Buffer.from(input.password), accountId: quorum.acctId }, { ownsConnection: true })
     const password = quorum.requirePassword ? Buffer.from(input.password) : undefined
     try {
       const request = input.decision === 'approve'
