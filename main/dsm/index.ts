@@ -1,7 +1,8 @@
 // The typed Fortanix DSM REST client used by the main process (design.md §5). Usage:
 //   const conn = new DsmConnection({ host: 'fips1.example', trust: { spkiSha256 } })
 //   const v = await conn.version()                      // + clock skew from the Date header
-//   const app = await AppSession.open(conn, apiKeyBuffer)
+//   const app = await AppSession.open(conn, apiKeyBuffer)   // conn stays the caller's: conn.close() when done
+//   (AppSession.open(conn, key, { ownsConnection: true }): the session closes conn when it ends)
 //   const req = await app.approvals.createWrap(buildWrapKeyRequest({...}), description)
 //   const custodian = await UserSession.login(conn, { username, password, accountId })
 //   await custodian.approvals.approve(req.request_id, { password })
