@@ -97,6 +97,33 @@ describe('signing out of a ceremony\'s sessions', () => {
   })
 })
 
+describe('an app session asked for before its key is entered', () => {
+  test('is refused (API_KEY_MISSING) without holding a connection: once the key is in and the session signed out, no socket stays', async () => {
+    const sim = await startSimulator({ appliances: 2 })
+    try {
+      const creds = credentialsOf(sim)
+      const plan = planForAppliances(creds, { id: 'no-key-yet' })
+      let key: string | undefined
+      const sessions = new CeremonySessions({
+        plan,
+        connect: (a) => new DsmConnection({ host: a.host, port: a.port, trust: trustOf(a), idleTimeoutMs: 60_000 }),
+        apiKey: () => (key === undefined ? undefined : Buffer.from(key)),
+        signIns: [],
+        now: () => Date.now(),
+      })
+      const id = plan.appliances[0]!.id
+      await assert.rejects(sessions.app(id), (e: unknown) => (e as { code?: string }).code === 'API_KEY_MISSING')
+      key = creds.appliances[0]!.apiKey
+      await (await sessions.app(id)).groups.list()
+      await sessions.signOut()
+      // A connection made for the refused session would still count on the appliance's link and keep its socket.
+      assert.deepEqual(await openSocketsAfter(sim), [0, 0])
+    } finally {
+      await sim.close()
+    }
+  })
+})
+
 describe('a whole headless rehearsal', () => {
   test('ends with no socket to any appliance left open', async () => {
     const sim = await startSimulator({ appliances: 3 })
