@@ -39,8 +39,19 @@ export class CeremonySessions {
   app(applianceId: string): Promise<AppSession> {
     const open = this.apps.get(applianceId)
     if (open) return open
-    // A connection of its own, which the session closes when it ends (the appliance's socket is shared underneath).
-    const session = (async () => AppSession.open(this.deps.connect(applianceOf(this.deps.plan, applianceId)), this.apiKeyCopy(applianceId), { ownsConnection: true }))()
+    const session = (async () => {
+      // The key first: a refusal (API_KEY_MISSING) must not leave a connection behind.
+      const key = this.apiKeyCopy(applianceId)
+      let connection: DsmConnection
+      try {
+        connection = this.deps.connect(applianceOf(this.deps.plan, applianceId))
+      } catch (err) {
+        key.fill(0)
+        throw err
+      }
+      // A connection of its own, which the session closes when it ends (the appliance's socket is shared underneath).
+      return AppSession.open(connection, key, { ownsConnection: true })
+    })()
     this.apps.set(applianceId, session)
     // A failed login is not kept: the next step tries again (with a key entered meanwhile, say).
     session.catch(() => this.apps.delete(applianceId))
