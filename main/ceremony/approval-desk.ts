@@ -51,6 +51,7 @@ export interface DeskDeps {
   log: AuditLog
   runner: StepRunner
   now: () => Date
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(applianceId: string): DsmConnection
   poll: { initialIntervalMs: number; maxIntervalMs: number }
   /** Called whenever what the screens show has changed. */

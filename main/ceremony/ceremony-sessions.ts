@@ -11,6 +11,7 @@ import { UserSessions, type SignIn } from './sign-in'
 
 export interface CeremonySessionsDeps {
   plan: Plan
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(appliance: PlanAppliance): DsmConnection
   /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
   apiKey(applianceId: string): Buffer | undefined

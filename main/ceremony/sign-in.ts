@@ -20,6 +20,7 @@ export interface SignIn extends PlanAppliance {
 
 export interface UserSessionsDeps {
   signIns: SignIn[]
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(endpoint: PlanAppliance): DsmConnection
   /** A fresh copy of the user's password (zeroed by the login), or undefined if none was entered. */
   password?(signInId: string): Buffer | undefined
