@@ -51,6 +51,7 @@ export interface DeskDeps {
   log: AuditLog
   runner: StepRunner
   now: () => Date
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(applianceId: string): DsmConnection
   poll: { initialIntervalMs: number; maxIntervalMs: number }
   /** Called whenever what the screens show has changed. */
@@ -139,7 +140,7 @@ export class ApprovalDesk {
     const facts = { requestId, appliance: binding.appliance, decision: input.decision, user: input.user, viewDigest: current.viewDigest, ...(input.reason ? { reason: input.reason } : {}) }
     // Logged before the appliance is asked, like every act: no audit entry, no decision.
     await this.deps.log.append({ actor: input.user, step: step.id, kind: ENTRY.approvalIntent, facts })
-    const session = await UserSession.login(this.deps.connect(binding.appliance), { username: input.user, password: Buffer.from(input.password), accountId: quorum.acctId })
+    const session = await UserSession.login(this.deps.connect(binding.appliance), { username: input.user, password: Buffer.from(input.password), accountId: quorum.acctId }, { ownsConnection: true })
     const password = quorum.requirePassword ? Buffer.from(input.password) : undefined
     try {
       const request = input.decision === 'approve'

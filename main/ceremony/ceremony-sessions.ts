@@ -11,6 +11,7 @@ import { UserSessions, type SignIn } from './sign-in'
 
 export interface CeremonySessionsDeps {
   plan: Plan
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(appliance: PlanAppliance): DsmConnection
   /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
   apiKey(applianceId: string): Buffer | undefined
@@ -39,7 +40,19 @@ export class CeremonySessions {
   app(applianceId: string): Promise<AppSession> {
     const open = this.apps.get(applianceId)
     if (open) return open
-    const session = (async () => AppSession.open(this.deps.connect(applianceOf(this.deps.plan, applianceId)), this.apiKeyCopy(applianceId)))()
+    const session = (async () => {
+      // The key first: a refusal (API_KEY_MISSING) must not leave a connection behind.
+      const key = this.apiKeyCopy(applianceId)
+      let connection: DsmConnection
+      try {
+        connection = this.deps.connect(applianceOf(this.deps.plan, applianceId))
+      } catch (err) {
+        key.fill(0)
+        throw err
+      }
+      // A connection of its own, which the session closes when it ends (the appliance's socket is shared underneath).
+      return AppSession.open(connection, key, { ownsConnection: true })
+    })()
     this.apps.set(applianceId, session)
     // A failed login is not kept: the next step tries again (with a key entered meanwhile, say).
     session.catch(() => this.apps.delete(applianceId))
@@ -50,10 +63,15 @@ export class CeremonySessions {
     return this.users.session(signInId)
   }
 
+  /**
+   * Ends every session, each closing its connection. The appliances' sessions end at once (each
+   * logout is a round trip: one after another, eleven appliances keep the operator waiting half a
+   * second); each is still awaited, and one that fails (an appliance gone) does not stop the others.
+   */
   async signOut(): Promise<void> {
     const sessions = [...this.apps.values()]
     this.apps.clear()
-    for (const session of sessions) await session.then((s) => s.logout()).catch(() => undefined)
+    await Promise.all(sessions.map((session) => session.then((s) => s.logout()).catch(() => undefined)))
     await this.users.closeAll()
   }
 }

@@ -23,6 +23,7 @@ export interface EngineOptions {
   mediaDir: string
   /** Opens the journal's store on the state folder (journal-file.ts; tests may use conf); may throw on a damaged file. */
   openJournalStore(): JournalStore
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(appliance: PlanAppliance): DsmConnection
   /** A fresh copy of the appliance's API key (the session zeroes its copy on logout), or undefined. */
   apiKey(applianceId: string): Buffer | undefined

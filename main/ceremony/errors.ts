@@ -59,6 +59,7 @@ const GUIDANCE: Record<string, Guidance> = {
   UNREACHABLE: { safe: 'The request did not reach the appliance.', next: 'Check the cable and the appliance, then run the step again.' },
   TIMEOUT: { safe: 'The appliance did not answer in time.', next: 'Run the step again: it first checks what the appliance did.' },
   OUTCOME_UNKNOWN: { safe: 'The appliance may or may not have acted; nothing is repeated blindly.', next: 'Run the step again: it first checks the appliance for what was done.' },
+  CONNECTION_CLOSED: { safe: 'No request was sent.', next: 'The session to this appliance had already ended (signed out). Run the step again: it signs in afresh.' },
   TLS_PIN_MISMATCH: { safe: 'No request was sent: the appliance did not present the pinned key.', next: 'Stop. Confirm the pin with the appliance administrator out of band; a wrong pin can mean a wrong or impersonated appliance.' },
   TLS_VERIFICATION_FAILED: { safe: 'No request was sent.', next: 'Check the CA certificate and host name in the plan.' },
   UNAUTHORIZED: { safe: 'Nothing was done.', next: 'Check the API key or the custodian\'s user name and password.' },

@@ -45,8 +45,10 @@ export class ApplianceConnections {
         this.checks.delete(appliance.id)
         continue
       }
+      // The check owns its connection (the session only borrows it): closed on every path.
+      let connection: DsmConnection | undefined
       try {
-        const connection = connectTo(appliance)
+        connection = connectTo(appliance)
         const version = await connection.version()
         if (key) {
           const session = await AppSession.open(connection, key)
@@ -55,6 +57,9 @@ export class ApplianceConnections {
         this.checks.set(appliance.id, { state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
         this.checks.set(appliance.id, { state: 'failed', version: null, clockSkewSeconds: null, error: { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) } })
+      } finally {
+        key?.fill(0) // already zeroed by the session, unless the version check failed before it began
+        connection?.close()
       }
     }
   }

@@ -20,6 +20,7 @@ export interface SignIn extends PlanAppliance {
 
 export interface UserSessionsDeps {
   signIns: SignIn[]
+  /** A new connection on every call: the session it is made for owns it and closes it when it ends. */
   connect(endpoint: PlanAppliance): DsmConnection
   /** A fresh copy of the user's password (zeroed by the login), or undefined if none was entered. */
   password?(signInId: string): Buffer | undefined
@@ -53,7 +54,7 @@ export class UserSessions {
     if (!password || password.length === 0) {
       throw new CeremonyError('PASSWORD_MISSING', `No password has been entered for ${where.user} on ${where.label}`)
     }
-    const opening = UserSession.login(this.deps.connect(where), { username: where.user, password, accountId: where.accountId })
+    const opening = UserSession.login(this.deps.connect(where), { username: where.user, password, accountId: where.accountId }, { ownsConnection: true })
     this.open.set(id, opening)
     opening.catch(() => this.open.delete(id))
     return opening
@@ -62,6 +63,7 @@ export class UserSessions {
   async closeAll(): Promise<void> {
     const sessions = [...this.open.values()]
     this.open.clear()
-    for (const s of sessions) await s.then((x) => x.logout()).catch(() => undefined)
+    // At once, as the appliances' sessions are (ceremony-sessions.ts); a failed logout still closes its connection.
+    await Promise.all(sessions.map((s) => s.then((x) => x.logout()).catch(() => undefined)))
   }
 }

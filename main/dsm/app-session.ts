@@ -4,7 +4,7 @@
 // header string Node's HTTP stack needs, which is dropped right after each auth call.
 import { checkApiKeyShape } from './api-key'
 import { AuthResponseSchema, type AuthResponse } from './schemas'
-import { DsmSession } from './session-core'
+import { DsmSession, type SessionOptions } from './session-core'
 import type { DsmConnection } from './transport'
 
 async function authenticate(connection: DsmConnection, apiKey: Buffer): Promise<AuthResponse> {
@@ -23,22 +23,24 @@ export { checkApiKeyShape }
 export class AppSession extends DsmSession {
   readonly #apiKey: Buffer
 
-  private constructor(connection: DsmConnection, auth: AuthResponse, apiKey: Buffer) {
-    super(connection, auth)
+  private constructor(connection: DsmConnection, auth: AuthResponse, apiKey: Buffer, options: SessionOptions) {
+    super(connection, auth, options)
     this.#apiKey = apiKey
   }
 
   /**
    * Logs the app in. The session takes ownership of `apiKey`: it is kept only for transparent
-   * re-authentication and zeroed on logout, or right away if login fails.
+   * re-authentication and zeroed on logout, or right away if login fails. With `ownsConnection` it
+   * takes the connection too: closed at logout, or right away if login fails.
    */
-  static async open(connection: DsmConnection, apiKey: Buffer): Promise<AppSession> {
+  static async open(connection: DsmConnection, apiKey: Buffer, options: SessionOptions = {}): Promise<AppSession> {
     try {
       checkApiKeyShape(apiKey)
       const auth = await authenticate(connection, apiKey)
-      return new AppSession(connection, auth, apiKey)
+      return new AppSession(connection, auth, apiKey, options)
     } catch (err) {
       if (Buffer.isBuffer(apiKey)) apiKey.fill(0)
+      if (options.ownsConnection) connection.close()
       throw err
     }
   }

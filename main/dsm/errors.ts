@@ -29,6 +29,7 @@ export type DsmErrorCode =
   | 'PLAINTEXT_EXPORT_REFUSED'
   | 'ENDPOINT_NOT_ALLOWED'
   | 'SESSION_CLOSED'
+  | 'CONNECTION_CLOSED'
   | 'QUORUM_DENIED'
   | 'APPROVAL_EXPIRED'
   | 'APPROVAL_FAILED'
@@ -172,6 +173,12 @@ export class EndpointNotAllowedError extends DsmError {
 }
 export class SessionClosedError extends DsmError {
   constructor() { super('SESSION_CLOSED', 'the DSM session has been closed') }
+}
+/** A DsmConnection its owner closed sends nothing more: its share of the appliance's sockets is given back. */
+export class ConnectionClosedError extends DsmError {
+  constructor(authority: string, request: string) {
+    super('CONNECTION_CLOSED', `the connection to ${authority} has been closed; ${request} was not sent`, { request })
+  }
 }
 
 // ---- quorum approval outcomes ----

@@ -1,7 +1,8 @@
 // The typed Fortanix DSM REST client used by the main process (design.md §5). Usage:
 //   const conn = new DsmConnection({ host: 'fips1.example', trust: { spkiSha256 } })
 //   const v = await conn.version()                      // + clock skew from the Date header
-//   const app = await AppSession.open(conn, apiKeyBuffer)
+//   const app = await AppSession.open(conn, apiKeyBuffer)   // conn stays the caller's: conn.close() when done
+//   (AppSession.open(conn, key, { ownsConnection: true }): the session closes conn when it ends)
 //   const req = await app.approvals.createWrap(buildWrapKeyRequest({...}), description)
 //   const custodian = await UserSession.login(conn, { username, password, accountId })
 //   await custodian.approvals.approve(req.request_id, { password })
@@ -17,7 +18,7 @@ export { AppSession, checkApiKeyShape } from './app-session'
 export { UserSession } from './user-session'
 export type { CustodianCredentials } from './user-session'
 export { DsmSession } from './session-core'
-export type { AuthedCaller } from './session-core'
+export type { AuthedCaller, SessionOptions } from './session-core'
 export { SobjectsApi } from './sobjects'
 export type { ListSobjectsFilter } from './sobjects'
 export { GroupsApi, groupQuorum } from './groups'

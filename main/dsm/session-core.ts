@@ -1,7 +1,10 @@
 // What app and custodian sessions share: holding the bearer token (private, never logged, never
 // serialised), attaching it to calls, one transparent re-authentication on 401 (safe because a
 // 401 means the request was not executed), scrubbing the token out of any error message, and the
-// typed API groups (keys, groups, approvals, crypto).
+// typed API groups (keys, groups, approvals, crypto). A session opened with `ownsConnection`
+// closes its DsmConnection when it ends (the ceremony gives each session a connection of its own;
+// the appliance's sockets are shared underneath by its link, so the last one out closes them);
+// one opened without it leaves the connection to whoever made it, who may share it.
 import { inspect } from 'node:util'
 import { ApprovalsApi } from './approvals'
 import { CryptoApi } from './crypto'
@@ -13,6 +16,14 @@ import type { Timers } from './tls-pin'
 import type { CallResult, CallSpec, Clock, DsmConnection } from './transport'
 
 export type AuthedSpec<T> = Omit<CallSpec<T>, 'authorization'>
+
+export interface SessionOptions {
+  /**
+   * The session owns the connection: it closes it when it ends (logout, even one the appliance
+   * fails, or a login that fails). Leave unset when the connection is shared with other sessions.
+   */
+  ownsConnection?: boolean
+}
 
 /** What the API groups need from a session. */
 export interface AuthedCaller {
@@ -33,9 +44,11 @@ export abstract class DsmSession implements AuthedCaller {
   #lastUseAt: number
   #reauth: Promise<void> | undefined
   #closed = false
+  readonly #ownsConnection: boolean
 
-  protected constructor(connection: DsmConnection, auth: AuthResponse) {
+  protected constructor(connection: DsmConnection, auth: AuthResponse, options: SessionOptions = {}) {
     this.connection = connection
+    this.#ownsConnection = options.ownsConnection ?? false
     this.#token = auth.access_token
     this.#entityId = auth.entity_id
     this.#expiresInMs = auth.expires_in * 1000
@@ -90,8 +103,8 @@ export abstract class DsmSession implements AuthedCaller {
 
   /**
    * Ends the session on the appliance (POST /sys/v1/session/terminate) and forgets the token.
-   * Local secrets are wiped even if the appliance cannot be reached; an already expired session
-   * (401) counts as ended.
+   * Local secrets are wiped, and an owned connection closed, even if the appliance cannot be
+   * reached or fails the request; an already expired session (401) counts as ended.
    */
   async logout(): Promise<void> {
     if (this.#closed) return
@@ -106,6 +119,7 @@ export abstract class DsmSession implements AuthedCaller {
       if (!(err instanceof UnauthorizedError)) throw this.#scrub(err, token ?? '')
     } finally {
       this.wipeSecrets()
+      if (this.#ownsConnection) this.connection.close()
     }
   }
 

@@ -5,37 +5,36 @@
 //     verified and pin-checked; a wrong pin on any new socket closes the connection for good;
 //   * a connect timeout (in the TLS connector) and a response timeout on every call;
 //   * reads retried with capped exponential backoff and full jitter on network errors, 5xx and
-//     429 (Retry-After honoured); writes never retried once the request may have been sent: a
-//     timeout or reset surfaces OutcomeUnknownError so the engine reconciles first;
-//   * vendor errors (plain-text bodies) mapped to named errors; responses parsed with zod;
+//     429 (Retry-After honoured; the policy is retry.ts); writes never retried once the request
+//     may have been sent: a timeout or reset surfaces OutcomeUnknownError so the engine reconciles
+//     first;
+//   * vendor errors (plain-text bodies) mapped to named errors; responses parsed with zod
+//     (responses.ts);
+//   * a closed connection refuses every call by name (ConnectionClosedError), sending nothing:
+//     its share of the appliance's sockets has been given back (appliance-link.ts);
 //   * the server `Date` header captured for clock-skew checks;
 //   * logging of method, path template, status and timing only: never headers or bodies.
 import * as https from 'node:https'
-import type { IncomingHttpHeaders } from 'node:http'
 import type { z } from 'zod'
 import { checkEndpoint, type EndpointEffect, type HttpMethod } from './endpoints'
 import {
-  ApprovalRequiredError,
-  BadRequestError,
   BadResponseError,
-  ConflictError,
+  ConnectionClosedError,
   DsmError,
-  ForbiddenError,
-  LockedError,
-  NotFoundError,
   OutcomeUnknownError,
-  RateLimitedError,
   TlsPinMismatchError,
-  ServerError,
   TimeoutError,
-  UnauthorizedError,
   UnreachableError,
 } from './errors'
 import { normaliseHost } from './host'
 import { VersionResponseSchema, type VersionResponse } from './schemas'
-import { parseHttpDate, parseRetryAfter, queryString, redactSecrets, safeObserve, sleep, vendorMessage } from './http-helpers'
+import { parseHttpDate, queryString, redactSecrets, safeObserve, sleep } from './http-helpers'
 import { openLink, type ApplianceLink } from './appliance-link'
+import { errorForResponse, parseResponse, type RawResponse } from './responses'
+import { DEFAULT_RETRY, isRetryable, retryDelay, type RetryPolicy } from './retry'
 import { realTimers, type Timers, type TlsTrust } from './tls-pin'
+
+export type { RetryPolicy } from './retry'
 
 export interface Clock {
   /** ms since the epoch */
@@ -48,17 +47,6 @@ export interface DsmLogger {
 }
 
 const silentLogger: DsmLogger = { debug: () => undefined, warn: () => undefined }
-
-export interface RetryPolicy {
-  /** attempts for reads, including the first (default 4) */
-  maxAttempts: number
-  /** first backoff ceiling in ms (default 200); doubles each attempt */
-  baseDelayMs: number
-  /** backoff ceiling in ms (default 3000) */
-  maxDelayMs: number
-  /** a Retry-After longer than this is not waited for: RateLimitedError instead (default 10000) */
-  maxRetryAfterMs: number
-}
 
 /** What the request hook sees: enough to audit and to validate against the OpenAPI document. Never headers. */
 export interface RequestEvent {
@@ -139,19 +127,11 @@ export interface ApplianceVersion extends VersionResponse {
   skewMs: number | undefined
 }
 
-const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500
-
 /** Marker for a failure after the request may have reached the appliance. */
 class AfterSendFailure extends Error {
   constructor(readonly kind: 'timeout' | 'network', readonly inner: unknown) {
     super(kind)
   }
-}
-
-interface RawResponse {
-  status: number
-  headers: IncomingHttpHeaders
-  body: Buffer
 }
 
 export class DsmConnection {
@@ -182,7 +162,7 @@ export class DsmConnection {
     this.timers = opts.timers ?? realTimers
     this.logger = opts.logger ?? silentLogger
     this.#responseTimeoutMs = opts.responseTimeoutMs ?? 30_000
-    this.#retry = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 3_000, maxRetryAfterMs: 10_000, ...opts.retry }
+    this.#retry = { ...DEFAULT_RETRY, ...opts.retry }
     this.#maxResponseBytes = opts.maxResponseBytes ?? 1024 * 1024
     this.#random = opts.random ?? Math.random
     this.#onRequest = opts.onRequest
@@ -199,6 +179,7 @@ export class DsmConnection {
   /** Every DSM call goes through here. */
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const endpoint = checkEndpoint(spec.method, spec.path)
+    if (this.#closed) throw new ConnectionClosedError(this.authority, `${spec.method} ${endpoint.template}`)
     const refused = this.#link.refused
     if (refused) {
       // A new socket presented another key: the connection is closed for good, nothing is sent.
@@ -211,20 +192,16 @@ export class DsmConnection {
     const attempts = endpoint.effect === 'read' ? Math.max(1, this.#retry.maxAttempts) : 1
     let lastError: DsmError | undefined
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      let retryAfterMs: number | undefined
+      let delay: number | undefined
       try {
         return await this.#attempt(spec, path, where, endpoint.effect, attempt)
       } catch (err) {
         const e = err instanceof DsmError ? err : new UnreachableError(`request to ${this.authority} failed`, { request: where, cause: err })
         lastError = e
         if (!isRetryable(e) || attempt === attempts) throw e
-        if (e instanceof RateLimitedError) {
-          retryAfterMs = e.retryAfterMs
-          if (retryAfterMs !== undefined && retryAfterMs > this.#retry.maxRetryAfterMs) throw e
-        }
+        delay = retryDelay(this.#retry, e, attempt, this.#random)
+        if (delay === undefined) throw e
       }
-      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1))
-      const delay = Math.max(retryAfterMs ?? 0, Math.floor(this.#random() * ceiling))
       this.logger.debug('dsm retry', { request: where, attempt, delayMs: delay, error: lastError?.code })
       await sleep(this.timers, delay)
     }
@@ -268,24 +245,8 @@ export class DsmConnection {
     this.logger.debug('dsm response', { request: where, status: raw.status, attempt, durationMs })
     const serverDate = parseHttpDate(raw.headers['date'])
 
-    if (!spec.expect.includes(raw.status)) throw this.#errorFor(raw, where, spec.authorization)
-    let value: T
-    if (spec.schema) {
-      let json: unknown
-      try {
-        json = JSON.parse(raw.body.toString('utf8'))
-      } catch {
-        throw new BadResponseError(`${where} on ${this.authority}: the response is not JSON`, { status: raw.status, request: where })
-      }
-      const parsed = spec.schema.safeParse(json)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
-        throw new BadResponseError(`${where} on ${this.authority}: unexpected response shape (${issues})`, { status: raw.status, request: where })
-      }
-      value = parsed.data
-    } else {
-      value = undefined as T
-    }
+    if (!spec.expect.includes(raw.status)) throw errorForResponse(raw, where, this.authority, spec.authorization, () => this.clock.now())
+    const value = parseResponse(raw, spec.schema, where, this.authority)
     return { value, status: raw.status, serverDate, sentAt, receivedAt }
   }
 
@@ -344,29 +305,6 @@ export class DsmConnection {
     })
   }
 
-  #errorFor(raw: RawResponse, where: string, authorization: string | undefined): DsmError {
-    const status = raw.status
-    const message = vendorMessage(raw, authorization) || `HTTP ${status}`
-    const d = { status, request: where }
-    if (status === 400) return new BadRequestError(message, d)
-    if (status === 401) return new UnauthorizedError(message, d)
-    if (status === 403) {
-      if (/requires approval/i.test(message)) return new ApprovalRequiredError(message, d)
-      return new ForbiddenError(message, d)
-    }
-    if (status === 404) return new NotFoundError(message, d)
-    if (status === 409) return new ConflictError(message, d)
-    if (status === 423) return new LockedError(message, d)
-    if (status === 429) {
-      const ra = parseRetryAfter(raw.headers['retry-after'], this.clock.now())
-      return new RateLimitedError(message, ra === undefined ? d : { ...d, retryAfterMs: ra })
-    }
-    if (status >= 500) return new ServerError(message, d)
-    if (status >= 200 && status < 300) return new BadResponseError(`${where} on ${this.authority}: unexpected status ${status}`, d)
-    // Redirects included: the client never follows one (security.md §6 case 46).
-    return new BadResponseError(`${where} on ${this.authority}: unexpected HTTP ${status}${message ? `: ${message}` : ''}`, d)
-  }
-
   /**
    * GET /sys/v1/version (no auth) plus the appliance clock from the `Date` header: the version, the
    * FIPS level and, with `detailedFipsInfo`, the plugins digest (what the API says of an appliance's
@@ -392,19 +330,21 @@ export class DsmConnection {
     await this.call({ method: 'GET', path: '/sys/v1/health', expect: [204, 200] })
   }
 
-  /** This session is done with the appliance; the last session on the shared connection closes its sockets. */
+  /** True once its owner closed it (close()). */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Its owner is done with the appliance: later calls are refused (ConnectionClosedError) and its
+   * share of the appliance's link is given back; the last connection out closes the sockets.
+   * Idempotent, so the link is released exactly once whoever calls it again.
+   */
   close(): void {
     if (this.#closed) return
     this.#closed = true
     this.#link.release()
   }
-}
-
-function isRetryable(e: DsmError): boolean {
-  if (e instanceof OutcomeUnknownError) return false
-  if (e instanceof TimeoutError || e instanceof UnreachableError) return true
-  if (e instanceof RateLimitedError || e instanceof ServerError) return true
-  return e.status !== undefined && RETRYABLE_STATUS(e.status) && !(e instanceof BadResponseError)
 }
 
 function withRequest(e: DsmError, where: string): DsmError {

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, InvalidCredentialError, UnauthorizedError } from './errors'
 import { UUID_RE } from './endpoints'
 import { AuthResponseSchema, SelectAccountResponseSchema, type AuthResponse } from './schemas'
-import { DsmSession } from './session-core'
+import { DsmSession, type SessionOptions } from './session-core'
 import type { DsmConnection } from './transport'
 
 export interface CustodianCredentials {
@@ -22,13 +22,14 @@ export class UserSession extends DsmSession {
   readonly username: string
   readonly accountId: string
 
-  private constructor(connection: DsmConnection, auth: AuthResponse, username: string, accountId: string) {
-    super(connection, auth)
+  private constructor(connection: DsmConnection, auth: AuthResponse, username: string, accountId: string, options: SessionOptions) {
+    super(connection, auth, options)
     this.username = username
     this.accountId = accountId
   }
 
-  static async login(connection: DsmConnection, creds: CustodianCredentials): Promise<UserSession> {
+  /** With `ownsConnection` the session takes the connection: closed at logout, or right away if login fails. */
+  static async login(connection: DsmConnection, creds: CustodianCredentials, options: SessionOptions = {}): Promise<UserSession> {
     let credential: Buffer | undefined
     let auth: AuthResponse
     try {
@@ -47,11 +48,14 @@ export class UserSession extends DsmSession {
         schema: AuthResponseSchema,
       })
       auth = r.value
+    } catch (err) {
+      if (options.ownsConnection) connection.close()
+      throw err
     } finally {
       credential?.fill(0)
       if (Buffer.isBuffer(creds.password)) creds.password.fill(0)
     }
-    const session = new UserSession(connection, auth, creds.username, creds.accountId)
+    const session = new UserSession(connection, auth, creds.username, creds.accountId, options)
     try {
       await session.call({
         method: 'POST',

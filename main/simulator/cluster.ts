@@ -54,7 +54,7 @@ export interface RunningCluster {
   accountId: string
   users: ClusterUser[]
   faults: FaultController
-  state: Pick<ApplianceState, 'accountId' | 'sobjects' | 'requestLog' | 'liveSessions'>
+  state: Pick<ApplianceState, 'accountId' | 'sobjects' | 'requestLog' | 'liveSessions' | 'openSockets'>
   /**
    * Test-only: the live in-memory model (groups, hmg configs, keys, sessions), so a test can scan
    * everything the cluster holds for key material that must never be there.
@@ -128,6 +128,7 @@ export async function startClusterSimulator(opts: ClusterOptions = {}): Promise<
       sobjects: () => [...model.keys.values()].map((k) => model.summary(k)),
       requestLog: () => server.log.map((e) => ({ ...e })),
       liveSessions: () => model.sessions.size,
+      openSockets: () => server.openSockets,
     },
     inspectModelForTests: () => model,
     close: () => (closed ??= server.close()),

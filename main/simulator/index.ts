@@ -103,6 +103,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
           approvalRequests: () => [...model.approvals.values()].map((r) => model.approvalSummary(r)),
           requestLog: () => server.log.map((e) => ({ ...e })),
           liveSessions: () => model.sessions.size,
+          openSockets: () => server.openSockets,
         },
         down: () => server.goDown(),
         up: async () => { if (!server.listening) await server.listen(HOST, port) },

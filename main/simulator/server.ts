@@ -60,6 +60,11 @@ export class ApplianceServer {
     return this.server.listening
   }
 
+  /** TLS connections open now (a client that signed out and let go of its sockets leaves none). */
+  get openSockets(): number {
+    return this.sockets.size
+  }
+
   /**
    * Stops accepting connections and drops the open ones, as a pulled network cable would; the
    * appliance keeps its state. A rehearsal's failover drill uses it (then `listen` again, same port).

@@ -274,6 +274,8 @@ export interface ApplianceState {
   approvalRequests(): ApprovalSummary[]
   requestLog(): RequestLogEntry[]
   liveSessions(): number
+  /** TLS connections the appliance has open now (a client that let go of its sockets leaves none) */
+  openSockets(): number
 }
 
 export interface Custodian {
