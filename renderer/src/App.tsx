@@ -1,18 +1,31 @@
-import { useEffect, useRef } from 'react'
+import { Suspense, useEffect, useRef, type ComponentType } from 'react'
 import type { Mode } from '../../preload/contract'
 import { CallError } from './components/ErrorBox'
 import { ModeBadge } from './components/ModeBadge'
 import { CeremonyClock } from './components/CeremonyClock'
-import { HandoffScreen } from './screens/HandoffScreen'
+import { FocusScreenHeading, lazyScreen, ScreenLoadBoundary, ScreenLoading, type LazyScreen } from './components/LazyScreen'
 import { HomeScreen } from './screens/HomeScreen'
-import { PlanEditorScreen } from './screens/PlanEditorScreen'
 import { PlanReviewScreen } from './screens/PlanReviewScreen'
-import { ScriptScreen } from './screens/ScriptScreen'
-import { ReceiveScreen } from './screens/ReceiveScreen'
-import { RecordScreen } from './screens/RecordScreen'
 import { RunScreen } from './screens/RunScreen'
 import { SetupScreen } from './screens/SetupScreen'
 import { StoresContext, useApp, useCeremony, useStores, useUi, type Stores } from './stores'
+import type { Screen } from './stores/ui-store'
+
+/**
+ * Every screen. The ones a ceremony needs from the first moment (home, plan review, setup, run) are
+ * in the start-up bundle; the rest are chunks fetched when first opened (components/LazyScreen.tsx).
+ */
+const SCREENS: Record<Screen, ComponentType | LazyScreen> = {
+  home: HomeScreen,
+  plan: PlanReviewScreen,
+  setup: SetupScreen,
+  run: RunScreen,
+  editor: lazyScreen('the plan editor', () => import('./screens/PlanEditorScreen').then((m) => m.PlanEditorScreen)),
+  script: lazyScreen('the ceremony script', () => import('./screens/ScriptScreen').then((m) => m.ScriptScreen)),
+  record: lazyScreen('the record', () => import('./screens/RecordScreen').then((m) => m.RecordScreen)),
+  handoff: lazyScreen('the hand-off', () => import('./screens/HandoffScreen').then((m) => m.HandoffScreen)),
+  receive: lazyScreen('the receive screen', () => import('./screens/ReceiveScreen').then((m) => m.ReceiveScreen)),
+}
 
 export function App({ stores }: { stores: Stores }): React.JSX.Element {
   return (
@@ -45,7 +58,7 @@ function Shell(): React.JSX.Element {
   const planTitle = useCeremony((s) => s.snapshot?.plan?.title ?? null)
   const screen = useUi((s) => s.screen)
   const mode = useMode()
-  const firstScreen = useRef(true)
+  const shownBefore = useRef(false)
 
   useEffect(() => {
     void stores.app.getState().load()
@@ -68,16 +81,6 @@ function Shell(): React.JSX.Element {
     if (mode) document.documentElement.dataset.mode = mode
   }, [mode])
 
-  // A new screen: move focus to its heading so keyboard and screen-reader users start at the top.
-  useEffect(() => {
-    if (firstScreen.current) {
-      firstScreen.current = false
-      return
-    }
-    window.scrollTo?.(0, 0)
-    document.querySelector<HTMLElement>('[data-screen-heading]')?.focus()
-  }, [screen])
-
   return (
     <div className="app">
       <header className="topbar">
@@ -97,7 +100,7 @@ function Shell(): React.JSX.Element {
             <strong>{appError.code}</strong>: {appError.message}
           </div>
         )}
-        {info && settings ? <CurrentScreen screen={screen} /> : <p aria-live="polite">Starting…</p>}
+        {info && settings ? <CurrentScreen screen={screen} shownBefore={shownBefore} /> : <p aria-live="polite">Starting…</p>}
       </main>
       <aside className="toast-region" aria-label="Messages">
         {callError && <CallError error={callError} onDismiss={() => stores.ceremony.getState().clearError()} />}
@@ -106,25 +109,19 @@ function Shell(): React.JSX.Element {
   )
 }
 
-function CurrentScreen({ screen }: { screen: ReturnType<Stores['ui']['getState']>['screen'] }): React.JSX.Element {
-  switch (screen) {
-    case 'plan':
-      return <PlanReviewScreen />
-    case 'editor':
-      return <PlanEditorScreen />
-    case 'setup':
-      return <SetupScreen />
-    case 'run':
-      return <RunScreen />
-    case 'record':
-      return <RecordScreen />
-    case 'script':
-      return <ScriptScreen />
-    case 'handoff':
-      return <HandoffScreen />
-    case 'receive':
-      return <ReceiveScreen />
-    default:
-      return <HomeScreen />
-  }
+/**
+ * The screen the operator is on. Keyed by screen, so a screen that failed to load is forgotten once
+ * they go elsewhere; the heading takes focus once the screen (a lazy one's chunk too) is on the page.
+ */
+function CurrentScreen({ screen, shownBefore }: { screen: Screen; shownBefore: React.RefObject<boolean> }): React.JSX.Element {
+  const stores = useStores()
+  const Current = SCREENS[screen] ?? HomeScreen
+  return (
+    <ScreenLoadBoundary key={screen} onHome={() => stores.ui.getState().go('home')}>
+      <Suspense fallback={<ScreenLoading name={'screenName' in Current ? Current.screenName : 'the screen'} />}>
+        <Current />
+        <FocusScreenHeading shownBefore={shownBefore} />
+      </Suspense>
+    </ScreenLoadBoundary>
+  )
 }

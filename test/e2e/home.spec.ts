@@ -16,6 +16,28 @@ test('the home screen shows the app, its mode and its entry points', async ({ pa
   expect(networkLog.filter((url) => !url.startsWith(origin))).toEqual([])
 })
 
+test('a screen not needed at start-up arrives from the app\'s own files when first opened, within the CSP', async ({ page, harness, networkLog }) => {
+  // Chrome's words for a refused load ("…because it violates the following Content Security Policy directive").
+  const violations: string[] = []
+  page.on('console', (msg) => {
+    if (/violates the following Content Security Policy/i.test(msg.text())) violations.push(msg.text())
+  })
+  const chunks: Array<{ url: string; status: number }> = []
+  page.on('response', (response) => {
+    if (/\/assets\/PlanEditorScreen-[\w-]+\.js$/.test(response.url())) chunks.push({ url: response.url(), status: response.status() })
+  })
+  await page.goto(harness.url)
+  await expect(page.getByRole('button', { name: 'Write or edit a plan' })).toBeEnabled()
+  expect(networkLog.filter((url) => url.includes('PlanEditorScreen'))).toEqual([])
+  await page.getByRole('button', { name: 'Write or edit a plan' }).click()
+  await expect(page.getByRole('heading', { name: 'Plan editor' })).toBeFocused()
+  const origin = new URL(harness.url).origin
+  expect(chunks).toHaveLength(1)
+  expect(chunks[0]).toMatchObject({ status: 200 })
+  expect(chunks[0]!.url.startsWith(`${origin}/assets/`)).toBe(true)
+  expect(violations).toEqual([])
+})
+
 test('a settings change goes through the real main handler into the store file', async ({ page, harness }) => {
   await page.goto(harness.url)
   // Who takes part comes from the plan: the workstation settings are only how it looks.

@@ -149,7 +149,7 @@ describe('plan editor with the membership kinds', () => {
     const bridge = bridgeWith(null)
     bridge.validatePlan.mockResolvedValue(ok({ issues: [], summary: replace.plan! }))
     const stores = await renderApp(bridge, 'editor')
-    fireEvent.change(screen.getByLabelText('Template'), { target: { value: 'replace-appliance' } })
+    fireEvent.change(await screen.findByLabelText('Template'), { target: { value: 'replace-appliance' } })
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Start from this template' })))
     const text = stores.editor.getState().text
     expect(JSON.parse(text)).toMatchObject({ kind: 'replace-appliance', failed: { id: 'fips-1' }, fips: ['fips-2', 'fips-4'] })

@@ -91,7 +91,7 @@ describe('plan editor', () => {
     )
     bridge.savePlan.mockResolvedValue(ok({ cancelled: false, digest: PLAN_DIGEST }))
     await renderApp(bridge, 'editor')
-    const textarea = screen.getByLabelText('Plan (JSON)')
+    const textarea = await screen.findByLabelText('Plan (JSON)')
     await act(async () => fireEvent.change(textarea, { target: { value: '{"source":"nope"}' } }))
     await waitFor(() => expect(screen.getByRole('list', { name: 'Problems by field' }).textContent).toContain('source'))
     expect(screen.getByText('no appliance with id "nope"')).toBeTruthy()
@@ -427,7 +427,7 @@ describe('ceremony record', () => {
     const print = vi.fn()
     window.print = print
     await renderApp(bridge, 'record')
-    fireEvent.click(screen.getByRole('button', { name: 'Print' }))
+    fireEvent.click(await screen.findByRole('button', { name: 'Print' }))
     expect(print).toHaveBeenCalled()
   })
 })

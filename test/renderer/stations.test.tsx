@@ -62,7 +62,7 @@ describe('stations', () => {
     const bridge = bridgeWith(snap({ next: 'hand-off', handoff: due }))
     bridge.handOff.mockResolvedValue(ok(snap({ next: 'handed-off', holder: { station: 'site-a', label: 'Site A' }, handoff: { ...due, digest: HANDOFF_DIGEST, safeToRemove: 'Eject it; then it is safe to remove.' } })))
     await renderApp(bridge, 'handoff')
-    expect(screen.getByRole('heading', { name: 'Hand-off 1 to Site A' })).toBeTruthy()
+    expect(await screen.findByRole('heading', { name: 'Hand-off 1 to Site A' })).toBeTruthy()
     expect(screen.getByTestId('carry-list').textContent).toContain('transfer public key (PEM)')
     const submit = screen.getByRole('button', { name: 'Write the hand-off to the drive' }) as HTMLButtonElement
     fireEvent.change(screen.getByLabelText('Media label or serial'), { target: { value: 'USB-0042' } })
@@ -85,7 +85,7 @@ describe('stations', () => {
       .mockResolvedValueOnce(fail('HANDOFF_WORDS_MISMATCH', 'The words typed are not the digest of the segment on the media (word 4 does not match).'))
       .mockResolvedValueOnce(ok(snap({ next: 'run', chosen: 'site-a', holder: { station: 'site-a', label: 'Site A' }, received: { n: 1, fromLabel: 'Site B', digest: HANDOFF_DIGEST, artifactsChecked: ['a.pem'] } })))
     const stores = await renderApp(bridge, 'receive')
-    expect(screen.getByRole('heading', { name: 'Receive hand-off 1 from Site B' })).toBeTruthy()
+    expect(await screen.findByRole('heading', { name: 'Receive hand-off 1 from Site B' })).toBeTruthy()
     fireEvent.change(screen.getByLabelText(/Media label or serial/), { target: { value: 'USB-0042' } })
     fireEvent.change(screen.getByLabelText(/Tamper-evident bag number/), { target: { value: 'TEB-1001' } })
     fireEvent.change(screen.getByLabelText(/The words read out by Site B/), { target: { value: `  ${HANDOFF_DIGEST.words.join('  ')} ` } })
