@@ -130,3 +130,19 @@ describe('sessions on a connection they do not own leave it to its owner', () =>
     await assertRefused(conn)
   })
 })
+
+test('a read waiting to retry when its connection is closed sends nothing more and says why', async () => {
+  // One 503, then a backoff of 500 ms (jitter at its top): the connection is closed in between, as
+  // an idle time-out's sign-out or the quit would while an approval poll waits to retry.
+  const conn = new DsmConnection({ host: x.host, port: x.port, trust: { spkiSha256: x.spkiSha256 }, idleTimeoutMs: 60_000, retry: { maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 500 }, random: () => 0.999 })
+  const versions = () => x.state.requestLog().filter((e) => e.path.startsWith('/sys/v1/version')).length
+  const before = versions()
+  x.faults.once({ method: 'GET', path: '/sys/v1/version', kind: '503' })
+  const call = conn.version().then(() => null, (e: unknown) => e)
+  while (versions() === before) await sleep(5)
+  conn.close()
+  const err = await call
+  assert.ok(err instanceof DsmError && err.code === 'CONNECTION_CLOSED', `refused by name, not sent: ${String(err)}`)
+  assert.equal(versions(), before + 1, 'the retry never reached the appliance')
+  assert.equal(await openSocketsAfter(), 0, 'and no socket was opened for it')
+})

@@ -179,19 +179,14 @@ export class DsmConnection {
   /** Every DSM call goes through here. */
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
     const endpoint = checkEndpoint(spec.method, spec.path)
-    if (this.#closed) throw new ConnectionClosedError(this.authority, `${spec.method} ${endpoint.template}`)
-    const refused = this.#link.refused
-    if (refused) {
-      // A new socket presented another key: the connection is closed for good, nothing is sent.
-      if (!this.#warnedRefusal) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
-      this.#warnedRefusal = true
-      throw new TlsPinMismatchError(refused.expected, refused.actual, { request: `${spec.method} ${endpoint.template}` })
-    }
     const path = spec.path + queryString(spec.query)
     const where = `${spec.method} ${endpoint.template}`
     const attempts = endpoint.effect === 'read' ? Math.max(1, this.#retry.maxAttempts) : 1
     let lastError: DsmError | undefined
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      // Before every attempt, not only the first: a connection closed (a sign-out, the quit) or
+      // refused while a read waited to retry sends nothing more.
+      this.#assertUsable(where)
       let delay: number | undefined
       try {
         return await this.#attempt(spec, path, where, endpoint.effect, attempt)
@@ -206,6 +201,17 @@ export class DsmConnection {
       await sleep(this.timers, delay)
     }
     throw lastError ?? new UnreachableError(`request to ${this.authority} failed`, { request: where })
+  }
+
+  #assertUsable(where: string): void {
+    if (this.#closed) throw new ConnectionClosedError(this.authority, where)
+    const refused = this.#link.refused
+    if (refused) {
+      // A new socket presented another key: the connection is closed for good, nothing is sent.
+      if (!this.#warnedRefusal) this.logger.warn('dsm TLS pin mismatch: connection closed', { appliance: this.authority })
+      this.#warnedRefusal = true
+      throw new TlsPinMismatchError(refused.expected, refused.actual, { request: where })
+    }
   }
 
   async #attempt<T>(spec: CallSpec<T>, path: string, where: string, effect: EndpointEffect, attempt: number): Promise<CallResult<T>> {
