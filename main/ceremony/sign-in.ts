@@ -54,7 +54,14 @@ export class UserSessions {
     if (!password || password.length === 0) {
       throw new CeremonyError('PASSWORD_MISSING', `No password has been entered for ${where.user} on ${where.label}`)
     }
-    const opening = UserSession.login(this.deps.connect(where), { username: where.user, password, accountId: where.accountId }, { ownsConnection: true })
+    let connection: DsmConnection
+    try {
+      connection = this.deps.connect(where)
+    } catch (err) {
+      password.fill(0) // the login that would have zeroed it never begins
+      throw err
+    }
+    const opening = UserSession.login(connection, { username: where.user, password, accountId: where.accountId }, { ownsConnection: true })
     this.open.set(id, opening)
     opening.catch(() => this.open.delete(id))
     return opening
