@@ -49,20 +49,38 @@ test('readEach throws the first failure in the order asked, and only once every 
   await assert.rejects(all, { code: 'B_FAILED' })
 })
 
-test('readEach: a read that throws before its first await is a failure like any other', async () => {
-  await assert.rejects(readEach(['a', 'b'], async (id) => {
-    if (id === 'b') throw Object.assign(new Error('b'), { code: 'B_SYNC' })
+test('readEach: a read that throws before it returns a promise is a failure like any other', async () => {
+  let asked = 0
+  const read = (id: string): Promise<string> => {
+    asked++
+    if (id === 'a') throw Object.assign(new Error('a'), { code: 'A_SYNC' })
+    return Promise.resolve(id)
+  }
+  await assert.rejects(readEach(['a', 'b'], read), { code: 'A_SYNC' })
+  assert.equal(asked, 2, 'the others were still asked, and awaited')
+})
+
+test('readEach judges each answer in the order asked: a refused answer before a later failed read', async () => {
+  const judged: string[] = []
+  const reads = readEach(['a', 'b', 'c'], async (id) => {
+    if (id === 'c') throw Object.assign(new Error('c unreachable'), { code: 'C_UNREACHABLE' })
     return id
-  }), { code: 'B_SYNC' })
+  }, (value, id) => {
+    judged.push(id)
+    if (id === 'b') throw Object.assign(new Error(`${value} is wrong`), { code: 'B_REFUSED' })
+  })
+  await assert.rejects(reads, { code: 'B_REFUSED' })
+  assert.deepEqual(judged, ['a', 'b'], 'c was never judged')
 })
 
 async function plantCmkName(f: Fixture, index: number): Promise<void> {
   const a = f.sim.appliances[index]!
-  const app = await AppSession.open(new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.spkiSha256 } }), Buffer.from(a.apiKey))
+  const app = await AppSession.open(new DsmConnection({ host: a.host, port: a.port, trust: { spkiSha256: a.spkiSha256 } }), Buffer.from(a.apiKey), { ownsConnection: true })
   try {
     await app.keys.generate({ name: f.plan.cmk.name, obj_type: 'AES', key_size: 256, key_ops: ['ENCRYPT', 'DECRYPT', 'EXPORT', 'APPMANAGEABLE'] })
   } finally {
     await app.logout()
+    app.connection.close()
   }
 }
 
@@ -122,6 +140,22 @@ test('the appliances\' own logs (C.0) are read from every appliance at once, and
     }
     const result = engine.record('appliance-logs').result as { appliances: Record<string, { file: string }> }
     assert.deepEqual(Object.keys(result.appliances), ['fips-1', 'fips-2', 'fips-3'], 'judged and recorded in the plan\'s order')
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('the preflight names a problem on an earlier target before a later target\'s failed read, as one by one', async () => {
+  const f = await ceremonyFixture({ targets: 2 })
+  try {
+    await plantCmkName(f, 1)
+    // fips-3: its inventory lists, then its CMK-by-name read fails on every retry.
+    f.sim.appliances[2]!.faults.add({ method: 'POST', path: '/crypto/v1/keys/info', kind: '500' })
+    const engine = await f.open()
+    await signWhatIsDue(engine)
+    const err = await engine.runStep('preflight').then(() => null, (e: { code: string; message: string }) => e)
+    assert.equal(err?.code, 'CMK_CONFLICT', err?.message)
+    assert.ok(err!.message.startsWith(`${label(f, 'fips-2')} already has a key named`), err!.message)
   } finally {
     await f.cleanup()
   }

@@ -7,12 +7,16 @@
  * journaled intent.
  *
  * Every read is awaited before this returns, so none is left running after its step has ended or
- * failed; results come back in the order given, and when reads fail the first failure in that order
- * is thrown, the one asking them one by one would have met first.
+ * failed. Then the results are judged in the order given (`judge` throws what is wrong with one),
+ * each only after the reads before it: what is named when several things are wrong is what asking
+ * one by one, judging each answer as it came, would have named first — a failed read or a refused
+ * answer alike.
  */
-export async function readEach<T>(ids: readonly string[], read: (id: string) => Promise<T>): Promise<T[]> {
+export async function readEach<T>(ids: readonly string[], read: (id: string) => Promise<T>, judge: (value: T, id: string) => void = () => undefined): Promise<T[]> {
   const settled = await Promise.allSettled(ids.map(async (id) => read(id)))
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-  if (failed) throw failed.reason
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value)
+  return settled.map((s, i) => {
+    if (s.status === 'rejected') throw s.reason
+    judge(s.value, ids[i]!)
+    return s.value
+  })
 }

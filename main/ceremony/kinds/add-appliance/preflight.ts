@@ -74,12 +74,10 @@ export const appliancePreflight = (plan: MembershipPlan) => defineStep<Appliance
       if (missing.length > 0) throw new CeremonyError('GROUP_CONFLICT', `${missing.map((id) => ctx.label(id)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in "${p.groupName}" on the cluster`)
     }
     const holding = p.fips.filter((x) => x !== p.added)
-    const cmks = await readEach(holding, async (id) => (await ctx.app(id)).keys.findByName(p.cmkName))
-    for (const [i, id] of holding.entries()) {
-      const cmk = cmks[i]
+    await readEach(holding, async (id) => (await ctx.app(id)).keys.findByName(p.cmkName), (cmk, id) => {
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${ctx.label(id)} has no key named "${p.cmkName}"`)
       if (!sameKcv(cmk.kcv, base.kcv)) throw new CeremonyError('KCV_MISMATCH', `The CMK on ${ctx.label(id)} has KCV ${cmk.kcv ?? 'none'}; the records hold ${base.kcv}`)
-    }
+    })
     const app = await ctx.app(p.added)
     const v = await app.connection.version()
     const fipsLevel = typeof v.fips_level === 'number' ? v.fips_level : null

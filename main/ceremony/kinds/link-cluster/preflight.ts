@@ -59,15 +59,13 @@ export const preflight = (plan: LinkClusterPlan) => defineStep<LinkPreflightResu
     const kcv = records[0]!.kcv
     const { version } = await checkClusterNotFips(ctx)
     const appliances: LinkPreflightResult['appliances'] = {}
-    // Every FIPS appliance read at once (reads only, each-appliance.ts), then judged in the plan's order.
-    const read = await readEach(ctx.plan.fips, async (id) => {
+    // Every FIPS appliance read at once (reads only, each-appliance.ts), each answer judged in the plan's order.
+    await readEach(ctx.plan.fips, async (id) => {
       // The appliance first (its TLS pin, its API key), so a wrong pin is named as what it is.
       const app = await ctx.app(id)
       return { v: await app.connection.version(), cmk: await app.keys.findByName(ctx.plan.cmkName) }
-    })
-    for (const [i, id] of ctx.plan.fips.entries()) {
+    }, ({ v, cmk }, id) => {
       const a = ctx.plan.appliances.find((x) => x.id === id)!
-      const { v, cmk } = read[i]!
       if (!cmk) throw new CeremonyError('CMK_MISSING', `${a.label} has no key named "${ctx.plan.cmkName}"`)
       if (cmk.obj_type !== 'AES' || cmk.key_size !== 256 || !cmk.kcv) throw new CeremonyError('CMK_WRONG_TYPE', `The key "${ctx.plan.cmkName}" on ${a.label} is ${cmk.obj_type}-${cmk.key_size ?? '?'}, not AES-256 with a KCV`)
       const held = records.find((r) => r.appliances.has(id))?.appliances.get(id)
@@ -77,7 +75,7 @@ export const preflight = (plan: LinkClusterPlan) => defineStep<LinkPreflightResu
       }
       if (!sameKcv(cmk.kcv, kcv)) throw new CeremonyError('KCV_MISMATCH', `The CMK on ${a.label} has KCV ${cmk.kcv}; the replication record holds ${kcv}`)
       appliances[id] = { version: v.version, fipsLevel: typeof v.fips_level === 'number' ? v.fips_level : null, cmkKid: cmk.kid, kcv: cmk.kcv.toLowerCase() }
-    }
+    })
     const admin = await clusterSession(ctx)
     const found = await admin.groups.findByName(ctx.plan.groupName)
     let existingGroup: LinkPreflightResult['existingGroup'] = null

@@ -67,7 +67,7 @@ async function inspect(ctx: Ctx, id: string, approvals: boolean): Promise<{ fact
 
 /**
  * The checks of step 0 on some of the plan's appliances: all of them, or the ones one station
- * reaches. Each appliance is read concurrently (it only reads: each-appliance.ts); the findings are
+ * reaches. Each appliance is read concurrently (it only reads: each-appliance.ts); the answers are
  * judged in the plan's order, so the same problem is named first as when asked one by one.
  */
 export async function preflightOn(ctx: Ctx, reached: string[]): Promise<PreflightResult> {
@@ -83,27 +83,26 @@ export async function preflightOn(ctx: Ctx, reached: string[]): Promise<Prefligh
   // The CMK by name on the source and on every target, read at once, then judged source first.
   const source = reached.includes(ctx.plan.source) ? [ctx.plan.source] : []
   const targets = ctx.plan.targets.filter((t) => reached.includes(t))
-  const named = await readEach([...source, ...targets], async (id) => (await ctx.app(id)).keys.findByName(ctx.plan.cmk.name))
   let cmk: CmkFacts | null = null
-  if (source.length > 0) {
-    const found = named[0]
-    if (!found && !ctx.plan.cmk.create) throw new CeremonyError('CMK_MISSING', `${ctx.label(ctx.plan.source)} has no key named "${ctx.plan.cmk.name}"`)
-    if (found) checkCmk(ctx, found, ctx.plan.source)
-    cmk = found ? { kid: found.kid, kcv: found.kcv!, keyOps: found.key_ops } : null
-  }
   const replicated: string[] = []
-  targets.forEach((target, i) => {
-    const existing = named[source.length + i]
-    if (!existing) return
+  await readEach([...source, ...targets], async (id) => (await ctx.app(id)).keys.findByName(ctx.plan.cmk.name), (found, id) => {
+    if (id === ctx.plan.source) {
+      if (!found && !ctx.plan.cmk.create) throw new CeremonyError('CMK_MISSING', `${ctx.label(id)} has no key named "${ctx.plan.cmk.name}"`)
+      if (found) checkCmk(ctx, found, id)
+      cmk = found ? { kid: found.kid, kcv: found.kcv!, keyOps: found.key_ops } : null
+      return
+    }
+    if (!found) return
     if (source.length === 0) {
       // Across sites the source's KCV is not known here yet, and the transfer key would be made first.
-      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" (KCV ${existing.kcv ?? 'none'}). Across sites it cannot be compared with the source's before the transfer begins: compare the KCVs separately and take this target out of the plan, or delete the key with the administrators.`)
+      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(id)} already has a key named "${ctx.plan.cmk.name}" (KCV ${found.kcv ?? 'none'}). Across sites it cannot be compared with the source's before the transfer begins: compare the KCVs separately and take this target out of the plan, or delete the key with the administrators.`)
     }
-    if (!cmk || !sameKcv(existing.kcv, cmk.kcv)) {
-      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(target)} already has a key named "${ctx.plan.cmk.name}" with a different KCV (${existing.kcv ?? 'none'})`)
+    const held: CmkFacts | null = cmk
+    if (!held || !sameKcv(found.kcv, held.kcv)) {
+      throw new CeremonyError('CMK_CONFLICT', `${ctx.label(id)} already has a key named "${ctx.plan.cmk.name}" with a different KCV (${found.kcv ?? 'none'})`)
     }
-    replicated.push(target)
-    ctx.note(`${ctx.label(target)} already holds the CMK with KCV ${cmk.kcv}; its steps are skipped`)
+    replicated.push(id)
+    ctx.note(`${ctx.label(id)} already holds the CMK with KCV ${held.kcv}; its steps are skipped`)
   })
   return { appliances, inventory, cmk, replicated }
 }
