@@ -112,3 +112,33 @@ test('a production ceremony through the service: views, secrets kept in main, an
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('an engine that opens but cannot take the room (an aborted ceremony) lets go of the state folder', async () => {
+  const sim = await startSimulator({ appliances: 2 })
+  const dir = mkdtempSync(join(tmpdir(), 'dsm-service-'))
+  try {
+    const creds = credentialsOf(sim)
+    const plan = planForAppliances(creds, { id: 'prod-abort', mode: 'production', operator: 'Olga Operator' })
+    const planPath = join(dir, 'plan.json')
+    writeFileSync(planPath, JSON.stringify(plan))
+    const first = service(join(dir, 'state'), planPath, [])
+    await first.openPlan()
+    await first.confirmParticipants(['Olga Operator', 'Witness One'])
+    await first.abort('The room was not ready')
+    await first.shutdown()
+
+    // After a restart someone new is confirmed in the room: the aborted ceremony takes no arrival.
+    const second = service(join(dir, 'state'), planPath, [])
+    await second.openPlan()
+    await second.confirmParticipants(['Olga Operator', 'Witness One', 'Witness Two'])
+    const refused = await second.abort('again').then(() => null, (e: { code: string }) => e)
+    assert.ok(refused && refused.code !== 'STATE_LOCKED', `refused by what is wrong (${refused?.code}), first time`)
+    // The engine it opened was shut again: asked once more, the state folder is not held by it.
+    const again = await second.abort('again').then(() => null, (e: { code: string }) => e)
+    assert.equal(again?.code, refused.code, 'the same refusal, not STATE_LOCKED by an engine left open')
+    await second.shutdown()
+  } finally {
+    await sim.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

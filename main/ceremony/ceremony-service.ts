@@ -331,8 +331,14 @@ export class CeremonyService {
     const engine = await openServiceEngine(plan, this.stateDir(plan), {
       deps: this.deps, secrets: this.secrets, reveals: this.reveals, stations: this.stations, extras: this.extras, changed: () => this.changed(),
     })
-    await this.room.enterArrivals(engine)
-    this.findings = await engine.resume()
+    try {
+      await this.room.enterArrivals(engine)
+      this.findings = await engine.resume()
+    } catch (err) {
+      // Not kept: shut again, so the state folder is not held by an engine nobody has.
+      await engine.shutdown().catch(() => undefined)
+      throw err
+    }
     this.engine = engine
     return engine
   }
