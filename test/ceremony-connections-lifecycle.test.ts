@@ -61,6 +61,23 @@ describe('the setup screen\'s connection check', () => {
     assert.deepEqual(conns.views(plan).map((v) => [v.state, v.error?.code]), [['failed', 'INVALID_CREDENTIAL'], ['failed', 'SERVER_ERROR']])
     assert.deepEqual(await openSocketsAfter(sim), [0, 0])
   })
+
+  test('checks the appliances at once: the second is reached while the first is slow to answer', async () => {
+    const creds = credentialsOf(sim)
+    const plan = planForAppliances(creds, { id: 'check-at-once' })
+    const conns = new ApplianceConnections(vault())
+    for (const a of creds.appliances) conns.setKey(a.id, a.apiKey)
+    const [slow, other] = sim.appliances
+    const asked = (a: typeof slow, path: string) => a!.state.requestLog().filter((e) => e.path.startsWith(path)).map((e) => e.at)
+    const before = asked(other, '/sys/v1/session/auth').length
+    slow!.faults.once({ method: 'GET', path: '/sys/v1/version', kind: 'latency', ms: 1500 })
+    await conns.check(plan)
+    assert.deepEqual(conns.views(plan).map((v) => v.state), ['ok', 'ok'])
+    const slowVersion = asked(slow, '/sys/v1/version').at(-1)!
+    const otherSignIn = asked(other, '/sys/v1/session/auth').slice(before)[0]
+    assert.ok(otherSignIn !== undefined && otherSignIn < slowVersion + 1500, 'the second appliance was signed in to while the first was still answering')
+    assert.deepEqual(await openSocketsAfter(sim), [0, 0])
+  })
 })
 
 describe('signing out of a ceremony\'s sessions', () => {

@@ -34,16 +34,20 @@ export class ApplianceConnections {
     this.checks.delete(applianceId)
   }
 
-  /** Connects to every appliance that has a key, signs in and out: what answered, and how. */
+  /**
+   * Connects to every appliance that has a key, signs in and out: what answered, and how. The
+   * appliances are checked at once (on a real network each is several round trips, and one by one
+   * eleven of them kept the setup screen waiting for all in turn); each result is its own.
+   */
   async check(plan: Plan): Promise<void> {
     const untouched = notContacted(plan)
     const made = keysMadeHere(plan)
-    for (const appliance of plan.appliances) {
+    await Promise.all(plan.appliances.map(async (appliance) => {
       const key = untouched.has(appliance.id) ? undefined : this.vault.copy(appliance.id) // the session zeroes its copy on logout
       // An appliance whose key the ceremony makes is checked before there is a key: reached over its pinned TLS key, no sign-in.
       if (!key && !made.has(appliance.id)) {
         this.checks.delete(appliance.id)
-        continue
+        return
       }
       // The check owns its connection (the session only borrows it): closed on every path.
       let connection: DsmConnection | undefined
@@ -61,7 +65,7 @@ export class ApplianceConnections {
         key?.fill(0) // already zeroed by the session, unless the version check failed before it began
         connection?.close()
       }
-    }
+    }))
   }
 
   views(plan: Plan): ConnectionView[] {
