@@ -26,6 +26,7 @@ import { legOfStep } from '../main/ceremony/stations'
 import { deviationsOf, verifyRecord } from '../main/evidence'
 import { startSimulator } from '../main/simulator'
 import { runStation } from '../main/cli/station-run'
+import { verifyRecordAddenda } from '../main/cli/verify-addenda'
 import { checkPlan } from '../main/ceremony/plan'
 import { credentialsOf, engineOptions } from './support/ceremony-fixture'
 import { runCli } from './support/two-site'
@@ -157,6 +158,10 @@ test('`ceremony plan --sites 2 --materials` writes a plan whose manifest each si
     const ran = (step: string) => record.entries.some((e: { kind: string; step: string }) => e.kind === 'step-done' && e.step === step)
     for (const step of ['materials-appliances:site-a', 'materials-unseal:site-a', 'materials-storage:site-a', 'materials-appliances:site-b', 'materials-unseal:site-b', 'materials-storage:site-b']) assert.ok(ran(step), step)
     assert.equal(verifyRecord(record, { artifactsDir: join(dir, 'rehearsal', 'media') }).ok, true)
+    // The whole auditor's package, as at one site: a sample video addendum over the plan's cameras, verified with the record.
+    assert.match(rehearsed.stderr, /sample video addendum sealed and verified: .*-REHEARSAL-addendum-1\.json/)
+    const addenda = await verifyRecordAddenda(rehearsed.summary.record, record, { videosDir: join(dir, 'rehearsal', 'videos') })
+    assert.equal(addenda.ok, true, addenda.ok ? '' : addenda.failure)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

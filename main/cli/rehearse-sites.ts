@@ -12,6 +12,7 @@ import { planWithStations } from '../ceremony/station-plan'
 import { checkSegments, verifyRecord } from '../evidence'
 import { startSimulator } from '../simulator'
 import { runStation, type StationSummary } from './station-run'
+import { rehearsalAddendum } from './rehearse-addendum'
 
 export async function rehearseSites(input: { sites: number; targets: number; state?: string }): Promise<StationSummary> {
   const sim = await startSimulator({ appliances: input.targets + 1 })
@@ -45,6 +46,7 @@ export async function rehearseSites(input: { sites: number; targets: number; sta
         last.error = { code: 'RECORD_INVALID', message: `the record does not verify: entry ${verified.firstBadEntry}: ${verified.reason}` }
       } else {
         process.stderr.write(`record verified across ${trips.length} legs: ${verified.entries} entries, final digest ${verified.finalWords.join(' ')}\n`)
+        await rehearsalAddendum(last, record, root) // the whole auditor's package, as at one site
       }
     }
     return last!
