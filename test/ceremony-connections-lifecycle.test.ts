@@ -80,6 +80,32 @@ describe('the setup screen\'s connection check', () => {
   })
 })
 
+describe('a key replaced while the appliances are being checked', () => {
+  let sim: RunningSimulator
+  before(async () => { sim = await startSimulator({ appliances: 2 }) })
+  after(() => sim.close())
+
+  test('is not shown as checked: the check that began with the old key keeps its answer to itself', async () => {
+    const creds = credentialsOf(sim)
+    const plan = planForAppliances(creds, { id: 'check-replaced' })
+    const conns = new ApplianceConnections(new ApiKeyVault({ idleTimeoutMs: () => 0, now: () => new Date(), onIdle: () => undefined }))
+    for (const a of creds.appliances) conns.setKey(a.id, a.apiKey)
+    const second = sim.appliances[1]!
+    const versions = () => second.state.requestLog().filter((e) => e.path.startsWith('/sys/v1/version')).length
+    const before = versions()
+    second.faults.once({ method: 'GET', path: '/sys/v1/version', kind: 'latency', ms: 800 })
+    const checking = conns.check(plan)
+    while (versions() === before) await sleep(5)
+    // The operator sees the second key was pasted wrong and replaces it while the check still runs.
+    conns.setKey(creds.appliances[1]!.id, 'not-a-valid-key')
+    await checking
+    assert.deepEqual(conns.views(plan).map((v) => v.state), ['ok', 'unknown'], 'the new key is unchecked until a check uses it')
+    await conns.check(plan)
+    assert.deepEqual(conns.views(plan).map((v) => [v.state, v.error?.code ?? null]), [['ok', null], ['failed', 'INVALID_CREDENTIAL']])
+    assert.deepEqual(await openSocketsAfter(sim), [0, 0])
+  })
+})
+
 describe('signing out of a ceremony\'s sessions', () => {
   let sim: RunningSimulator
   before(async () => { sim = await startSimulator({ appliances: 3 }) })

@@ -21,16 +21,29 @@ type Check = Pick<ConnectionView, 'state' | 'version' | 'clockSkewSeconds' | 'er
 export class ApplianceConnections {
   /** The last check of each appliance with its current key; a new key is unchecked. */
   private readonly checks = new Map<string, Check>()
+  /**
+   * Bumped whenever what a check would be judged with changes (a key entered, the checks forgotten
+   * for another plan or a wipe): a check that began before keeps its answer to itself, so a key
+   * replaced while the appliances are being checked is never shown as checked.
+   */
+  private readonly changes = new Map<string, number>()
+  private epoch = 0
 
   constructor(private readonly vault: ApiKeyVault) {}
 
+  private version(applianceId: string): string {
+    return `${this.epoch}:${this.changes.get(applianceId) ?? 0}`
+  }
+
   /** Forgets every check (a new plan, or the keys were wiped and the sessions ended). */
   forgetChecks(): void {
+    this.epoch++
     this.checks.clear()
   }
 
   setKey(applianceId: string, apiKey: string): void {
     this.vault.set(applianceId, apiKey)
+    this.changes.set(applianceId, (this.changes.get(applianceId) ?? 0) + 1)
     this.checks.delete(applianceId)
   }
 
@@ -43,6 +56,8 @@ export class ApplianceConnections {
     const untouched = notContacted(plan)
     const made = keysMadeHere(plan)
     await Promise.all(plan.appliances.map(async (appliance) => {
+      const began = this.version(appliance.id)
+      const record = (check: Check) => { if (this.version(appliance.id) === began) this.checks.set(appliance.id, check) }
       const key = untouched.has(appliance.id) ? undefined : this.vault.copy(appliance.id) // the session zeroes its copy on logout
       // An appliance whose key the ceremony makes is checked before there is a key: reached over its pinned TLS key, no sign-in.
       if (!key && !made.has(appliance.id)) {
@@ -58,9 +73,9 @@ export class ApplianceConnections {
           const session = await AppSession.open(connection, key)
           await session.logout()
         }
-        this.checks.set(appliance.id, { state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
+        record({ state: 'ok', version: version.version, clockSkewSeconds: version.skewMs === undefined ? null : Math.round(version.skewMs / 1000), error: null })
       } catch (err) {
-        this.checks.set(appliance.id, { state: 'failed', version: null, clockSkewSeconds: null, error: { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) } })
+        record({ state: 'failed', version: null, clockSkewSeconds: null, error: { code: errorCode(err, 'INTERNAL'), message: err instanceof Error ? err.message : String(err) } })
       } finally {
         key?.fill(0) // already zeroed by the session, unless the version check failed before it began
         connection?.close()
