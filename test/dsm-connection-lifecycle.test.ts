@@ -146,3 +146,28 @@ test('a read waiting to retry when its connection is closed sends nothing more a
   assert.equal(versions(), before + 1, 'the retry never reached the appliance')
   assert.equal(await openSocketsAfter(), 0, 'and no socket was opened for it')
 })
+
+test('a read queued for the appliance\'s shared socket when its connection is closed is not sent', async () => {
+  // Another session's connection to the same appliance: one link, one socket, busy with a slow read.
+  const other = new DsmConnection({ host: x.host, port: x.port, trust: { spkiSha256: x.spkiSha256 }, idleTimeoutMs: 60_000, maxSockets: 1, retry: { maxAttempts: 1 } })
+  const mine = new DsmConnection({ host: x.host, port: x.port, trust: { spkiSha256: x.spkiSha256 }, idleTimeoutMs: 60_000, maxSockets: 1, retry: { maxAttempts: 1 } })
+  try {
+    await other.version()
+    const versions = () => x.state.requestLog().filter((e) => e.path.startsWith('/sys/v1/version')).length
+    const before = versions()
+    x.faults.once({ method: 'GET', path: '/sys/v1/version', kind: 'latency', ms: 600 })
+    const slow = other.version()
+    while (versions() === before) await sleep(5)
+    const queued = mine.version().then(() => null, (e: unknown) => e)
+    await sleep(20)
+    mine.close() // a sign-out or a check's end, while its read waits for the one socket
+    const err = await queued
+    assert.ok(err instanceof DsmError && err.code === 'CONNECTION_CLOSED', `refused by name: ${String(err)}`)
+    await slow
+    await sleep(50)
+    assert.equal(versions(), before + 1, 'only the other connection\'s read reached the appliance')
+    assert.equal((await other.version()).fips !== undefined, true, 'the shared socket still serves the other connection')
+  } finally {
+    other.close()
+  }
+})

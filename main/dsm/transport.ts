@@ -145,6 +145,8 @@ export class DsmConnection {
   /** The appliance's one pinned connection, shared with other sessions to it (appliance-link.ts). */
   readonly #link: ApplianceLink
   #closed = false
+  /** Requests of this connection still waiting for a socket (nothing of them sent yet). */
+  readonly #queued = new Set<() => void>()
   #warnedRefusal = false
   readonly #responseTimeoutMs: number
   readonly #retry: RetryPolicy
@@ -223,7 +225,7 @@ export class DsmConnection {
     const sentAt = this.clock.now()
     let raw: RawResponse
     try {
-      raw = await this.#send(spec, path, bodyText, spec.responseTimeoutMs ?? this.#responseTimeoutMs)
+      raw = await this.#send(spec, path, where, bodyText, spec.responseTimeoutMs ?? this.#responseTimeoutMs)
     } catch (err) {
       if (err instanceof AfterSendFailure) {
         const ms = spec.responseTimeoutMs ?? this.#responseTimeoutMs
@@ -256,7 +258,7 @@ export class DsmConnection {
     return { value, status: raw.status, serverDate, sentAt, receivedAt }
   }
 
-  #send(spec: CallSpec<unknown>, path: string, bodyText: string | undefined, responseTimeoutMs: number): Promise<RawResponse> {
+  #send(spec: CallSpec<unknown>, path: string, where: string, bodyText: string | undefined, responseTimeoutMs: number): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' }
       if (spec.authorization) headers['authorization'] = spec.authorization
@@ -281,7 +283,16 @@ export class DsmConnection {
         path,
         headers,
       })
+      // Until a socket is handed over the request only waits in the link's queue (the appliance's
+      // socket may be busy with another session's call): closing this connection withdraws it.
+      const withdraw = () => {
+        finish(() => reject(new ConnectionClosedError(this.authority, where)))
+        req.destroy()
+      }
+      this.#queued.add(withdraw)
+      req.on('close', () => this.#queued.delete(withdraw))
       req.on('socket', () => {
+        this.#queued.delete(withdraw)
         sent = true
         timer = this.timers.setTimeout(() => {
           finish(() => reject(new AfterSendFailure('timeout', undefined)))
@@ -349,6 +360,7 @@ export class DsmConnection {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    for (const withdraw of [...this.#queued]) withdraw()
     this.#link.release()
   }
 }
