@@ -104,4 +104,19 @@ describe('ceremony verify --record: the records agree with each other', () => {
     assert.equal(r.status, 1, r.stdout)
     assert.match(r.stdout, new RegExp(`^FAILED at record the record: RECORD_CHAIN_DISAGREES: the link record \\(ceremony ${esc(idOf(a.link))}\\) holds CMK KCV ${a.kcv}; the replication record \\(ceremony ${esc(idOf(b.replication))}, ${esc(basename(b.replication))}\\) it builds on holds ${b.kcv}$`, 'm'))
   })
+  test('a record built on the replacement that still relies on the appliance it removed for good is named', async () => {
+    // The verification as if run after the replacement: fips-1 was zeroised, yet it relies on it.
+    const after = write('after-replace.json', resealRecord(load(a.verify), ({ plan }) => { plan['buildsOn'] = [load(a.replace).finalDigest] }))
+    const r = await verify(after, a.replace, a.replication, a.link, a.verify)
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, new RegExp(`^FAILED at record the record: RECORD_CHAIN_DISAGREES: the verification record \\(ceremony ${esc(idOf(a.verify))}\\) relies on FIPS appliance fips-1; the replacement record \\(ceremony ${esc(idOf(a.replace))}, ${esc(basename(a.replace))}\\) it builds on removed it$`, 'm'))
+  })
+
+  test('two records neither of which builds on the other, one chain: another CMK in one of them is named', async () => {
+    // A verification forged to build on this chain's link and on the other chain's replication: it names no KCV itself.
+    const both = write('builds-on-both.json', resealRecord(load(a.verify), ({ plan }) => { plan['buildsOn'] = [load(a.link).finalDigest, load(b.replication).finalDigest] }))
+    const r = await verify(both, a.link, a.replication, b.replication)
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, new RegExp(`^FAILED at record ${esc(basename(b.replication))}: RECORD_CHAIN_DISAGREES: the replication record \\(ceremony ${esc(idOf(b.replication))}, ${esc(basename(b.replication))}\\) holds CMK KCV ${b.kcv}; the link record \\(ceremony ${esc(idOf(a.link))}, ${esc(basename(a.link))}\\), of the same chain, holds ${a.kcv}$`, 'm'))
+  })
 })
