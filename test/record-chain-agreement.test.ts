@@ -54,10 +54,10 @@ describe('ceremony verify --record: the records agree with each other', () => {
   test('a real rehearsal chain tells one story: one KCV, one group, every appliance established; said so', async () => {
     const r = await verify(a.replace, a.replication, a.link, a.verify)
     assert.equal(r.status, 0, r.stdout + r.stderr)
-    assert.match(r.stdout, new RegExp(`agree: +one CMK KCV \\(${a.kcv}\\) in 3 record\\(s\\); one group \\(${esc(a.group)}\\) in 3; every FIPS appliance relied on was established by an earlier record or added by its own ceremony`))
+    assert.match(r.stdout, new RegExp(`agree: +one CMK KCV \\(${a.kcv}\\) in 3 record\\(s\\); one group \\(${esc(a.group)}\\) in 3; the FIPS appliances of 3 record\\(s\\) each established by a record it builds on, or added by its own ceremony`))
     const link = await verify(a.link, a.replication)
     assert.equal(link.status, 0, link.stdout)
-    assert.match(link.stdout, new RegExp(`agree: +one CMK KCV \\(${a.kcv}\\) in 2 record\\(s\\); one group \\(${esc(a.group)}\\) in 1;`))
+    assert.match(link.stdout, new RegExp(`agree: +one CMK KCV \\(${a.kcv}\\) in 2 record\\(s\\); one group \\(${esc(a.group)}\\) in 1; the FIPS appliances of 1 record\\(s\\) each established`))
   })
 
   test('the newest record forged (another KCV in its close, sealed again): it verifies alone, the chain names it and the replication', async () => {

@@ -20,7 +20,13 @@ import { replicationIn } from './kinds/link-cluster/preflight'
 import { buildsOnOf, type ChainLink } from './record-chain'
 
 export type AgreementVerdict =
-  | { ok: true; kcv: { value: string; records: number } | null; group: { value: string; records: number } | null }
+  | {
+      ok: true
+      kcv: { value: string; records: number } | null
+      group: { value: string; records: number } | null
+      /** How many records' FIPS appliances were checked against what the records they build on established. */
+      appliancesChecked: number
+    }
   | { ok: false; code: 'RECORD_CHAIN_DISAGREES'; record: string; reason: string }
 
 /** What one record says. null: the record does not hold that fact. */
@@ -136,5 +142,6 @@ export function checkRecordsAgree(links: readonly ChainLink[]): AgreementVerdict
     ok: true,
     kcv: kcvs.length === 0 ? null : { value: kcvs[0]!.kcv!, records: kcvs.length },
     group: groups.length === 0 ? null : { value: groups[0]!.groupId!, records: groups.length },
+    appliancesChecked: told.filter((t) => t.reliesOn.length > 0 && ancestorsByDigest.get(t.link.finalDigest)!.some((e) => e.established !== null)).length,
   }
 }

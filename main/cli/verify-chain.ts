@@ -28,7 +28,9 @@ export function verifyChainOf(record: CeremonyRecord, given: { name: string; rec
       ...earlier.map((l) => `    ${l.name}: ${l.kind} ${l.ceremonyId}, ${hexGroups(l.finalDigest).slice(0, 19)}… (named by ${l.namedBy})`),
       `  agree:         ${agree.kcv ? `one CMK KCV (${agree.kcv.value}) in ${agree.kcv.records} record(s)` : 'no record names the CMK KCV'}; ` +
         `${agree.group ? `one group (${agree.group.value}) in ${agree.group.records}` : 'no record names a group'}; ` +
-        'every FIPS appliance relied on was established by an earlier record or added by its own ceremony',
+        (agree.appliancesChecked === 0
+          ? 'no record says which FIPS appliances an earlier one established'
+          : `the FIPS appliances of ${agree.appliancesChecked} record(s) each established by a record it builds on, or added by its own ceremony`),
     ],
   }
 }
