@@ -119,4 +119,10 @@ describe('ceremony verify --record: the records agree with each other', () => {
     assert.equal(r.status, 1, r.stdout)
     assert.match(r.stdout, new RegExp(`^FAILED at record ${esc(basename(b.replication))}: RECORD_CHAIN_DISAGREES: the replication record \\(ceremony ${esc(idOf(b.replication))}, ${esc(basename(b.replication))}\\) holds CMK KCV ${b.kcv}; the link record \\(ceremony ${esc(idOf(a.link))}, ${esc(basename(a.link))}\\), of the same chain, holds ${a.kcv}$`, 'm'))
   })
+  test('a record forged with its KCV taken out of its close (sealed again) is named: hiding a fact is no way round the comparison', async () => {
+    const forged = write('no-kcv.json', resealRecord(load(a.replace), ({ entries }) => { delete stepResult(entries, 'close')['kcv'] }))
+    const r = await verify(forged, a.replication, a.link, a.verify)
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, new RegExp(`^FAILED at record the record: RECORD_CHAIN_DISAGREES: the replacement record \\(ceremony ${esc(idOf(a.replace))}\\) holds no CMK KCV, though every closed replacement record does; the replication record \\(ceremony ${esc(idOf(a.replication))}, ${esc(basename(a.replication))}\\) it builds on holds CMK KCV ${a.kcv}$`, 'm'))
+  })
 })

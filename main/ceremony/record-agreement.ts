@@ -32,6 +32,8 @@ export type AgreementVerdict =
 /** What one record says. null: the record does not hold that fact. */
 interface Told {
   link: ChainLink
+  /** Its close step is in it (the facts below come from its close; a stopped ceremony's record has none). */
+  closed: boolean
   kcv: string | null
   groupId: string | null
   /** The FIPS appliances it leaves holding the CMK, or in the group. */
@@ -63,7 +65,7 @@ function held<T>(read: () => T): T | null {
 function tell(link: ChainLink): Told {
   const { record, kind, finalDigest } = link
   const facts = held(() => factsOf(record, finalDigest))
-  const told: Told = { link, kcv: facts?.kcv ?? null, groupId: facts?.groupId ?? null, established: facts?.members ?? null, reliesOn: [], removed: null }
+  const told: Told = { link, closed: facts !== null, kcv: facts?.kcv ?? null, groupId: facts?.groupId ?? null, established: facts?.members ?? null, reliesOn: [], removed: null }
   if (kind === 'replicate-cmk') {
     const replicated = held(() => replicationIn(record, finalDigest))
     told.established = replicated ? [...replicated.appliances.keys()] : null
@@ -93,13 +95,34 @@ function ancestorsOf(told: Told, byDigest: Map<string, Told>): Told[] {
   return out
 }
 
+/**
+ * The kinds whose close always holds the fact (their close results' schemas require it): a closed
+ * record of one of them without it has had it taken out, which hides it from the comparison.
+ */
+const ALWAYS = {
+  kcv: { kinds: ['replicate-cmk', 'link-cluster', 'add-appliance', 'replace-appliance'], what: 'CMK KCV', none: 'no CMK KCV', verb: 'holds' },
+  groupId: { kinds: ['link-cluster', 'verify-cluster', 'add-appliance', 'replace-appliance'], what: 'the FIPS-backed group', none: 'no FIPS-backed group', verb: 'names' },
+} as const
+
+/** The two records disagree on the fact: different values, or one holds it and the other, closed and of a kind that always records it, does not. */
+function disagreeOn(fact: keyof typeof ALWAYS, l: Told, e: Told): string | undefined {
+  const { kinds, what, none, verb } = ALWAYS[fact]
+  const [a, b] = [l[fact], e[fact]]
+  const taken = (t: Told) => t.closed && t[fact] === null && (kinds as readonly string[]).includes(t.link.kind)
+  const differ = a !== null && b !== null && (fact === 'kcv' ? !sameKcv(a, b) : a !== b)
+  if (!differ && !(a !== null && taken(e)) && !(b !== null && taken(l))) return undefined
+  const says = (t: Told) => (t[fact] !== null ? `${verb} ${what} ${t[fact]}` : `${verb} ${none}, though every closed ${NOUN[t.link.kind]} record does`)
+  // "… holds CMK KCV abc123; … it builds on holds def456": the fact named once when both hold it.
+  return `${who(l.link)} ${says(l)}; ${who(e.link)} it builds on ${differ ? `${verb} ${b}` : says(e)}`
+}
+
 /** The first disagreement between `l` and the records it builds on, or undefined. */
 function disagreement(l: Told, ancestors: Told[], ancestorsByDigest: Map<string, Told[]>): string | undefined {
-  for (const e of ancestors) {
-    if (l.kcv && e.kcv && !sameKcv(l.kcv, e.kcv)) return `${who(l.link)} holds CMK KCV ${l.kcv}; ${who(e.link)} it builds on holds ${e.kcv}`
-  }
-  for (const e of ancestors) {
-    if (l.groupId && e.groupId && l.groupId !== e.groupId) return `${who(l.link)} names the FIPS-backed group ${l.groupId}; ${who(e.link)} it builds on names ${e.groupId}`
+  for (const fact of ['kcv', 'groupId'] as const) {
+    for (const e of ancestors) {
+      const reason = disagreeOn(fact, l, e)
+      if (reason) return reason
+    }
   }
   const establishing = ancestors.filter((e) => e.established !== null)
   if (establishing.length === 0) return undefined // no record it builds on says which appliances hold the CMK
