@@ -13,6 +13,7 @@
  * exposes it: RECORD_CHAIN_DISAGREES names the two records and the fact.
  */
 import { sameKcv } from './adopt'
+import { resultIn } from './cluster-steps'
 import { factsOf } from './kinds/add-appliance/records'
 import { expectedBefore } from './kinds/add-appliance/preflight'
 import type { MembershipPlan } from './kinds/add-appliance/plan'
@@ -53,7 +54,12 @@ const fipsOf = (plan: unknown): string[] => {
   const fips = (plan as { fips?: unknown }).fips
   return Array.isArray(fips) ? fips.map(String) : []
 }
-/** A reader that refuses a record (not closed, no replication in it) means: the record does not hold the fact. */
+/**
+ * A reader that refuses a record (not closed, no replication in it) means: the record does not hold
+ * the fact. A record is hostile input, so anything a reader cannot read counts as absent, never as
+ * a crash; whether it was closed is read apart (its close step), so a closed record's facts made
+ * unreadable are still named as missing (ALWAYS).
+ */
 function held<T>(read: () => T): T | null {
   try {
     return read()
@@ -65,7 +71,7 @@ function held<T>(read: () => T): T | null {
 function tell(link: ChainLink): Told {
   const { record, kind, finalDigest } = link
   const facts = held(() => factsOf(record, finalDigest))
-  const told: Told = { link, closed: facts !== null, kcv: facts?.kcv ?? null, groupId: facts?.groupId ?? null, established: facts?.members ?? null, reliesOn: [], removed: null }
+  const told: Told = { link, closed: resultIn(record, 'close') !== undefined, kcv: facts?.kcv ?? null, groupId: facts?.groupId ?? null, established: facts?.members ?? null, reliesOn: [], removed: null }
   if (kind === 'replicate-cmk') {
     const replicated = held(() => replicationIn(record, finalDigest))
     told.established = replicated ? [...replicated.appliances.keys()] : null
