@@ -61,6 +61,8 @@ export interface ChainLink {
   finalDigest: string
   /** Whose plan named it (the newest record has none). */
   namedBy: string | null
+  /** The record itself, verified (read again for what it says: record-agreement.ts). */
+  record: CeremonyRecord
 }
 
 export type ChainVerdict =
@@ -77,7 +79,7 @@ export type ChainVerdict =
 export function followRecordChain(newest: CeremonyRecord, given: readonly { name: string; record: unknown }[]): ChainVerdict {
   const nameOf = new Map(given.map((g) => [digestOf(g.record), g.name]))
   const describe = (r: CeremonyRecord, name: string, digest: string, namedBy: string | null): ChainLink => ({
-    name, kind: String((r.plan as { kind?: unknown }).kind ?? 'replicate-cmk'), ceremonyId: String((r.plan as { id?: unknown }).id ?? '?'), finalDigest: digest, namedBy,
+    name, kind: String((r.plan as { kind?: unknown }).kind ?? 'replicate-cmk'), ceremonyId: String((r.plan as { id?: unknown }).id ?? '?'), finalDigest: digest, namedBy, record: r,
   })
   const links: ChainLink[] = [describe(newest, 'the record', newest.finalDigest, null)]
   const seen = new Set<string>([newest.finalDigest])

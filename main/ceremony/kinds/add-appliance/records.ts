@@ -41,8 +41,11 @@ function balancerIn(record: CeremonyRecord): string | null {
   return lb && typeof lb['host'] === 'string' && typeof lb['port'] === 'number' ? normaliseHost(`${lb['host']}:${lb['port']}`).authority : null
 }
 
-/** One record, read for what this ceremony relies on. */
-function factsOf(record: CeremonyRecord, digest: string): RecordFacts {
+/**
+ * One record, read for what this ceremony relies on (also what `ceremony verify` compares across
+ * a chain of records, record-agreement.ts). RECORD_MISMATCH when it was not closed.
+ */
+export function factsOf(record: CeremonyRecord, digest: string): RecordFacts {
   const kind = str((record.plan as Obj)['kind']) || 'replicate-cmk'
   const ceremonyId = str((record.plan as Obj)['id'])
   const close = resultIn(record, 'close')

@@ -5,6 +5,7 @@
  * group is absent, or already linked exactly as planned (then linking is skipped). Read-only.
  */
 import { readPeerCertificates } from '../../../dsm/peer-certificate'
+import type { CeremonyRecord } from '../../../evidence'
 import { CeremonyError } from '../../../errors'
 import { sameKcv } from '../../adopt'
 import { checkClusterNotFips, clusterSession, earlierRecord, resultIn, type ClusterCtx } from '../../cluster-steps'
@@ -17,7 +18,7 @@ import { LinkPreflightResult, linkIds, linkRefs } from './results'
 
 type Ctx = ClusterCtx<LinkClusterPlan>
 
-interface Replicated {
+export interface Replicated {
   finalDigest: string
   ceremonyId: string
   kcv: string
@@ -25,9 +26,15 @@ interface Replicated {
   appliances: Map<string, { host: string; port: number; pin: string | null }>
 }
 
-/** What a replication record says: its CMK's KCV, and the appliances that hold it by its own account. */
-function replicationOf(ctx: Ctx, digest: string): Replicated {
-  const record = earlierRecord(ctx, digest, ['replicate-cmk'])
+/** The replication record with this final digest, verified, read (replicationIn). */
+const replicationOf = (ctx: Ctx, digest: string): Replicated => replicationIn(earlierRecord(ctx, digest, ['replicate-cmk']), digest)
+
+/**
+ * What a (verified) replication record says: its CMK's KCV, and the appliances that hold it by its
+ * own account (the source, and each target whose KCV matched). Also read by `ceremony verify` to
+ * compare a chain of records (record-agreement.ts). RECORD_MISMATCH when it holds no closed replication.
+ */
+export function replicationIn(record: CeremonyRecord, digest: string): Replicated {
   const plan = record.plan as { id?: unknown; source?: unknown; targets?: unknown; appliances?: unknown }
   const closed = resultIn(record, 'close') as { sourceKcv?: unknown; kcvByTarget?: Record<string, unknown> } | undefined
   const kcv = typeof closed?.sourceKcv === 'string' ? closed.sourceKcv.toLowerCase() : ''
