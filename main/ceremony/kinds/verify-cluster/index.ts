@@ -7,6 +7,8 @@
 import type { CeremonyKind, ScriptedStep } from '../../kind'
 import { canaryNameOf, clusterSignIn } from '../../cluster-plan'
 import { checkClusterNotFips, clusterSession, earlierRecord, fipsBackedGroup, hmgRefusal } from '../../cluster-steps'
+import { CeremonyError } from '../../../errors'
+import { factsOf } from '../add-appliance/records'
 import { labelOf } from '../../plan-envelope'
 import { assignScriptIds } from '../../script'
 import { defineStep, item, type StepContext } from '../../step'
@@ -29,12 +31,18 @@ const clusterCheck = (plan: VerifyClusterPlan) => defineStep<ClusterCheckResult,
   intent: () => ({}),
   look: async () => null, // reads only
   async act(ctx: Ctx) {
-    const records = ctx.plan.buildsOn.map((d) => {
-      const r = earlierRecord(ctx, d, ['link-cluster', 'verify-cluster'])
-      return { finalDigest: r.finalDigest, ceremonyId: String((r.plan as { id?: unknown }).id ?? ''), kind: String((r.plan as { kind?: unknown }).kind ?? '') }
-    })
+    const earlier = ctx.plan.buildsOn.map((d) => ({ record: earlierRecord(ctx, d, ['link-cluster', 'verify-cluster']), digest: d }))
+    const records = earlier.map(({ record: r }) => ({ finalDigest: r.finalDigest, ceremonyId: String((r.plan as { id?: unknown }).id ?? ''), kind: String((r.plan as { kind?: unknown }).kind ?? '') }))
     const { version } = await checkClusterNotFips(ctx)
     const group = await fipsBackedGroup(ctx)
+    // The group the records established, not one of its name: a group made under the linked group's
+    // name (the linked one renamed) would pass the cluster's own test, and the proof would be of it.
+    for (const { record, digest } of earlier) {
+      const facts = factsOf(record, digest) // a record that was not closed is RECORD_MISMATCH here
+      if (facts.groupId !== null && facts.groupId !== group.group_id) {
+        throw new CeremonyError('RECORD_MISMATCH', `The group "${ctx.plan.groupName}" on the cluster is ${group.group_id}; the ${facts.kind} record (ceremony ${facts.ceremonyId}) it builds on names ${facts.groupId}. It is not the group that ceremony established: find out what happened to ${facts.groupId} before verifying anything.`)
+      }
+    }
     const admin = await clusterSession(ctx)
     await admin.groups.checkHmg(group.group_id).catch((err: unknown) => Promise.reject(hmgRefusal(err, `the test of "${ctx.plan.groupName}"`)))
     const configs = Object.entries(group.hmg ?? {}).map(([id, c]) => ({ id, url: c.url ?? '', hsmOrder: c.hsm_order ?? null }))
