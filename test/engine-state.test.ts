@@ -163,3 +163,24 @@ test('temp files a killed write left in the state and media folders are removed 
     await f.cleanup()
   }
 })
+
+test('a shutdown whose audit log fails to close still lets go of the state folder', async () => {
+  const { open } = await import('node:fs/promises')
+  const f = await ceremonyFixture({ targets: 1 })
+  try {
+    const engine = await f.open({
+      stateFaults: {
+        openLogForAppend: async (path) => {
+          const handle = await open(path, 'a', 0o600)
+          return { write: (b, o, l) => handle.write(b, o, l), sync: () => handle.sync(), close: async () => { await handle.close(); throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' }) } }
+        },
+      },
+    })
+    await engine.shutdown().catch(() => undefined)
+    const again = await f.open()
+    assert.equal(again.currentStep()?.id, 'preflight', 'opened again, not STATE_LOCKED')
+    await again.shutdown()
+  } finally {
+    await f.cleanup()
+  }
+})

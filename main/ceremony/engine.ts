@@ -295,11 +295,15 @@ export class CeremonyEngine {
   /** Stops polling, signs out of every appliance, closes the log and releases the state folder. */
   async shutdown(): Promise<void> {
     this.desk.stopAll()
-    // Let a running step finish writing its journal and log entries (a stuck call is bounded by its timeout).
-    await this.gate.settled(35_000)
-    await this.sessions.signOut()
-    await this.log.close()
-    this.lock.release()
+    try {
+      // Let a running step finish writing its journal and log entries (a stuck call is bounded by its timeout).
+      await this.gate.settled(35_000)
+      await this.sessions.signOut()
+      await this.log.close()
+    } finally {
+      // Every entry was fsynced when it was appended; a failing close must not keep the folder locked.
+      this.lock.release()
+    }
   }
 
   // ------------------------------------------------------------------------------------------
