@@ -32,6 +32,7 @@ const IDLE_MARGIN_MS = 60_000
 
 export class UserSessions {
   private readonly open = new Map<string, Promise<UserSession>>()
+  private readonly asking = new Map<string, Promise<UserSession>>()
 
   constructor(private readonly deps: UserSessionsDeps) {}
 
@@ -41,7 +42,16 @@ export class UserSessions {
     return found
   }
 
-  async session(id: string): Promise<UserSession> {
+  /** Asked for at once (two steps, or one while an idle session is being ended), one login serves both. */
+  session(id: string): Promise<UserSession> {
+    const asked = this.asking.get(id)
+    if (asked) return asked
+    const answer = this.fresh(id).finally(() => this.asking.delete(id))
+    this.asking.set(id, answer)
+    return answer
+  }
+
+  private async fresh(id: string): Promise<UserSession> {
     const existing = this.open.get(id)
     if (existing) {
       const s = await existing.catch(() => null)
