@@ -10,7 +10,11 @@ import { CallError } from './ErrorBox'
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
-/** A lazy screen's chunk did not load. Only this is caught here: any other error is the screen's own. */
+/**
+ * A lazy screen's module did not load, or failed as it started (its chunk's own code): the two look
+ * alike from here, so the words name both and keep the first error as the cause. Only this is caught
+ * by the boundary: an error the screen throws while rendering is the screen's own.
+ */
 export class ScreenLoadError extends Error {
   readonly code = 'SCREEN_LOAD_FAILED'
   constructor(
@@ -18,9 +22,10 @@ export class ScreenLoadError extends Error {
     cause: unknown,
   ) {
     super(
-      `${capitalised(screen)} could not be loaded from the app's own files (${cause instanceof Error ? cause.message : String(cause)}). ` +
+      `${capitalised(screen)} could not be loaded from the app's own files, or failed as it started (${cause instanceof Error ? cause.message : String(cause)}). ` +
         'Nothing in the ceremony was changed. Go back to the home screen; restart the app to try again (the ceremony resumes where it was). ' +
-        'If it happens again, the installation is damaged: reinstall the app from the verified package.',
+        'If it happens again, note this message for the app\'s maintainers; reinstalling the app from the verified package rules out a damaged installation.',
+      { cause },
     )
     this.name = 'ScreenLoadError'
   }
@@ -64,6 +69,11 @@ export class ScreenLoadBoundary extends Component<BoundaryProps, { error: unknow
 
   static getDerivedStateFromError(error: unknown): { error: unknown } {
     return { error }
+  }
+
+  // The button that opened the screen is gone: focus goes to the error's heading, not to the page.
+  override componentDidUpdate(_props: BoundaryProps, before: { error: unknown }): void {
+    if (before.error === null && this.state.error instanceof ScreenLoadError) document.getElementById('screen-load-error-heading')?.focus()
   }
 
   override render(): ReactNode {
