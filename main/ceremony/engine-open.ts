@@ -66,13 +66,16 @@ export async function openEngineFolder<E>(options: EngineOptions, finish: (opene
       ceremonyId: options.plan.id, kind: options.plan.kind, title: options.plan.title, mode: options.plan.mode, planDigest: digest,
       ...(options.software ? { software: { ...options.software } } : {}), ...(options.station ? { station: options.station } : {}),
     }
+    // A closed ceremony (complete, or stopped) is opened only to show its record: its log was sealed
+    // and its final digest read aloud, so nothing is appended to it, not even that it was opened.
+    const closed = resuming && (completeIn(journal, steps) || log.entries().some((e) => e.kind === ENTRY.ceremonyAbort))
     if (!resuming) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyOpen, facts })
-    else if (!completeIn(journal, steps)) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
+    else if (!closed) await log.append({ actor: options.operator, step: 'ceremony', kind: ENTRY.ceremonyResume, facts: { ceremonyId: options.plan.id, ...(options.station ? { station: options.station } : {}) } })
     const findings: Finding[] = []
     for (const name of removedTempFiles) {
       const finding = `removed ${name}, a temporary file an interrupted write left behind (never a ceremony file)`
       findings.push({ stepId: 'ceremony', finding })
-      await log.append({ actor: 'engine', step: 'ceremony', kind: ENTRY.reconcile, facts: { finding } })
+      if (!closed) await log.append({ actor: 'engine', step: 'ceremony', kind: ENTRY.reconcile, facts: { finding } })
     }
     return await finish({ steps, journal, log, lock, findings })
   } catch (err) {

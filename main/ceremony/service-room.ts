@@ -39,8 +39,13 @@ export class RoomPresence {
     this.arrivals = new Set(present)
   }
 
-  /** Records the arrival of everyone confirmed present who the attendance log does not have yet. */
+  /**
+   * Records the arrival of everyone confirmed present who the attendance log does not have yet. A
+   * closed ceremony (sealed or stopped) takes no arrivals: whoever opens it afterwards, to show its
+   * record, was not in its room, and its record must not change.
+   */
   async enterArrivals(engine: CeremonyEngine): Promise<void> {
+    if (engine.isComplete() || engine.isAborted()) return
     const here = new Set(this.people(engine.plan, engine).filter((p) => p.present).map((p) => p.name))
     for (const person of this.arrivals) if (!here.has(person)) await engine.attendance(person, 'arrive', engine.plan.participants.operator)
   }
