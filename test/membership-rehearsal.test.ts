@@ -12,7 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { rehearsalChain, rehearsalSpare } from '../main/ceremony/rehearsal-chain'
 import { verifyRecord } from '../main/evidence'
+import type { RunningCluster, RunningSimulator } from '../main/simulator'
 import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
 import { filesUnder } from './support/cluster-fixture'
 
@@ -75,6 +77,16 @@ describe('ceremony rehearse, membership kinds', () => {
     const app = doneResult(record, 'onboard-app')
     assert.deepEqual([app['appId'], app['groupId'], app['keyShown']], [replace.outcome['onboardedApp'], group.groupId, false], 'P.2 made the app in that group')
     assert.deepEqual(record.entries.filter((e: { kind: string }) => e.kind === 'api-key-shown'), [], 'stderr is a pipe here: the key is not shown, and nothing says it was')
+  })
+
+  test('a replace-appliance chain without its fresh spare is refused by name before anything runs; the other kinds start no spare of their own', async () => {
+    let ran = 0
+    const systems = { sim: { readyLine: () => { throw new Error('not read') } } as unknown as RunningSimulator, cluster: {} as RunningCluster, outage: { how: 'x', takeDown: async () => {}, bringBack: async () => {} } }
+    await assert.rejects(rehearsalChain('replace-appliance', systems, async () => { ran++; return null }), { code: 'UNKNOWN_KIND', message: /needs its fresh spare/ })
+    assert.equal(ran, 0)
+    const sim = { appliances: [{ id: 'fips-1', custodians: [{ user: 'a@x.test' }, { user: 'b@x.test' }] }] } as unknown as RunningSimulator
+    assert.deepEqual(rehearsalSpare('replace-appliance', 2, sim), { appliances: 1, fresh: true, ids: ['fips-5'], custodianUsers: ['a@x.test', 'b@x.test'] })
+    for (const kind of ['add-appliance', 'verify-cluster', 'replicate-cmk'] as const) assert.equal(rehearsalSpare(kind, 1, sim), null)
   })
 
   // `script` gives the rehearsal a terminal, as an operator's: the key P.2 made is shown there once.

@@ -5,7 +5,9 @@
  * membership kinds the ceremonies the rehearsed one builds on (rehearsal-chain.ts, the chain
  * `ceremony rehearse` runs too) are run first, headless, against the same simulated systems, and
  * their sealed records handed on, so the operator rehearses the kind itself and not its
- * prerequisites. A replacement's failed appliance has failed for good by then.
+ * prerequisites. A replacement's failed appliance has failed for good by then, and its spare is a
+ * fresh appliance in a simulator of its own, onboarded through the API in the ceremony (P.1, P.2:
+ * its API key is made there and offered once on the run screen, never entered).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
