@@ -30,17 +30,22 @@ after(async () => {
 
 function service(name: string, answers: string[], pushed: CeremonySnapshot[], idleTimeoutMs?: number) {
   let sim: RunningSimulator | undefined
+  /** replace-appliance: the fresh spare, its own simulator. */
+  let spare: RunningSimulator | undefined
   let cluster: RunningCluster | undefined
   const svc = new CeremonyService({
     stateRoot: join(dir, name),
     dialogs: { openPlanFile: async () => answers.shift() ?? null, savePlanFile: async () => null, saveRecordFile: async () => null, openRecordFile: async () => answers.shift() ?? null },
     journalStore: (d) => new Conf({ cwd: d, configName: 'journal', projectName: 'dsm-key-ceremony' }) as unknown as JournalStore,
-    startSimulator: async (n, ids) => (sim = await startSimulator({ appliances: n, ...(ids ? { ids } : {}) })),
+    startSimulator: async (n, ids, fresh) => {
+      const started = await startSimulator({ appliances: n, ...(ids ? { ids } : {}), ...(fresh ? { fresh: true, custodianUsers: fresh.custodianUsers } : {}) })
+      return fresh ? (spare = started) : (sim = started)
+    },
     startCluster: async () => (cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1000, fipsResponseTimeoutMs: 4000 })),
     onChange: (s) => pushed.push(s),
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
   })
-  return { svc, sims: () => ({ sim: sim!, cluster: cluster! }) }
+  return { svc, sims: () => ({ sim: sim!, spare, cluster: cluster! }) }
 }
 
 /** Witness One at the terminal of a production headless run: names themself and types their initials for every step. */
@@ -77,7 +82,8 @@ async function runUntil(svc: CeremonyService, snap: CeremonySnapshot, stopAt: st
     // A quorum request (a replication's export): the rehearsal's simulated custodians approve at this screen, as many as the quorum needs.
     const pending = step.approval?.status === 'PENDING' && step.approval.approvals.length === 0 ? step.approval : null
     if (pending) {
-      for (const c of snap.rehearsalCredentials.filter((x) => pending.custodians.includes(x.user)).slice(0, pending.quorum.n)) {
+      // Each custodian signs in on the appliance asking (a replacement's fresh spare has accounts of the same names, its own passwords).
+      for (const c of snap.rehearsalCredentials.filter((x) => x.applianceId === pending.appliance && pending.custodians.includes(x.user)).slice(0, pending.quorum.n)) {
         snap = await svc.decideApproval({ stepId: step.id, user: c.user, password: c.password, decision: 'approve', requestId: pending.requestId, viewDigest: pending.viewDigest, ...(typed ? { confirmation: typed } : {}) })
       }
       continue
@@ -231,7 +237,7 @@ test('the administrator\'s password is held with the API keys: the idle time-out
   }
 })
 
-test('a replace-appliance rehearsal from the home screen: replication, link and verification first, fips-1 failed for good, then the replacement through the service', async () => {
+test('a replace-appliance rehearsal from the home screen: replication, link and verification first, fips-1 failed for good, then the fresh spare onboarded through the API and the replacement through the service', async () => {
   const pushed: CeremonySnapshot[] = []
   const { svc, sims } = service('replace-rehearsal', [], pushed)
   try {
@@ -240,18 +246,27 @@ test('a replace-appliance rehearsal from the home screen: replication, link and 
     assert.deepEqual([plan.kind, plan.fips, plan.added, plan.failed.id], ['replace-appliance', ['fips-2', 'fips-4'], 'fips-4', 'fips-1'])
     assert.deepEqual(snap.plan!.appliances.map((a) => [a.id, a.role]), [['fips-1', 'Failed appliance (removed, not contacted)'], ['fips-2', 'Source of the CMK, priority 0'], ['fips-4', 'Replacement']])
     assert.deepEqual(snap.buildsOn.map((r) => r.provided), [true, true, true], 'the replication, link and verification records are handed on')
-    assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true])
-    const { sim } = sims()
-    assert.deepEqual(sim.appliances.map((a) => [a.id, a.isUp]), [['fips-1', false], ['fips-2', true], ['fips-4', true]], 'fips-1 has failed for good; fips-4 is the spare')
-    assert.deepEqual(snap.connections.map((c) => [c.applianceId, c.hasApiKey]), [['fips-1', false], ['fips-2', true], ['fips-4', true]], 'no key is entered for the appliance never contacted')
+    // The cluster's administrator, and the fresh spare's system administrator who onboards it.
+    assert.deepEqual(snap.signIns.map((s) => s.hasPassword), [true, true])
+    const { sim, spare } = sims()
+    assert.deepEqual(sim.appliances.map((a) => [a.id, a.isUp]), [['fips-1', false], ['fips-2', true]], 'fips-1 has failed for good')
+    // fips-4 is fresh, in its own simulator: no app, no group, no key; its custodians' accounts are fips-1's custodians, as the records name them.
+    assert.deepEqual(spare?.appliances.map((a) => [a.id, a.isUp, a.apiKey, a.sysadmin !== undefined]), [['fips-4', true, '', true]])
+    assert.deepEqual(spare!.appliances[0]!.custodians.map((c) => c.user), sim.appliances[0]!.custodians.map((c) => c.user))
+    assert.deepEqual((plan as { onboarding?: { sysadmin: string } }).onboarding?.sysadmin, spare!.appliances[0]!.sysadmin!.user, 'the plan onboards the spare through the API')
+    assert.deepEqual(snap.connections.map((c) => [c.applianceId, c.hasApiKey, c.keyMadeHere ?? false]), [['fips-1', false, false], ['fips-2', true, false], ['fips-4', false, true]], 'no key is entered for the appliance never contacted, nor for the one whose key the ceremony makes')
+    assert.deepEqual(snap.rehearsalCredentials.filter((c) => c.applianceId === 'fips-4').map((c) => c.user), spare!.appliances[0]!.custodians.map((c) => c.user), 'the spare\'s custodians\' sign-ins are shown, for their approvals on it')
     const evidence = join(dir, 'replace-rehearsal', `REHEARSAL-${plan.id}-media`, plan.failed.evidenceFile)
     assert.match(readFileSync(evidence, 'utf8'), /^REHEARSAL: zeroisation report of fips-1/)
     snap = await svc.checkConnections()
-    assert.deepEqual(snap.connections.filter((c) => c.hasApiKey).map((c) => c.state), ['ok', 'ok'])
+    assert.deepEqual(snap.connections.filter((c) => c.contacted !== false).map((c) => [c.applianceId, c.state]), [['fips-2', 'ok'], ['fips-4', 'ok']])
     await svc.confirmParticipants(['Rehearsal operator', 'Witness One'])
     snap = await runUntil(svc, await svc.runStep('onboarding')) // the first step opens the engine
     const cur = snap.steps.find((s) => s.id === snap.currentStepId)
     assert.equal(snap.phase, 'complete', JSON.stringify([cur?.id, cur?.state, cur?.error, cur?.approval, cur?.input]))
+    assert.deepEqual(['onboard-group', 'onboard-app'].map((id) => snap.steps.find((s) => s.id === id)?.state), ['done', 'done'], 'the quorum group and the app were made through the API')
+    // Offered once after P.2; nobody asked to see it here, and that is recorded as it is: no api-key-shown entry.
+    assert.deepEqual(snap.keyReveals?.map((r) => [r.applianceId, r.stepId]), [['fips-4', 'onboard-app']])
     const afterwards = svc.getRecord().record.entries.find((e) => e.kind === 'step-done' && e.step === 'group-afterwards')!.facts['result'] as { members: string[] }
     assert.deepEqual(afterwards.members, ['fips-2', 'fips-4'], 'the group names fips-2 and fips-4, no longer fips-1')
   } finally {

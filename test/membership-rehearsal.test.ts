@@ -6,13 +6,17 @@
  * missing one and one that is not part of the chain are each named.
  */
 import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { rehearsalChain, rehearsalSpare } from '../main/ceremony/rehearsal-chain'
 import { verifyRecord } from '../main/evidence'
-import { runCeremonyAsync } from './support/cli-output'
+import type { RunningCluster, RunningSimulator } from '../main/simulator'
+import { CEREMONY_BIN, canaryForms, runCeremonyAsync } from './support/cli-output'
+import { filesUnder } from './support/cluster-fixture'
 
 const dir = mkdtempSync(join(tmpdir(), 'dsm-membership-rehearsal-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -58,6 +62,62 @@ describe('ceremony rehearse, membership kinds', () => {
     const destruction = doneResult(record, 'destruction-record')
     assert.deepEqual([destruction['serial'], destruction['disposition']], ['FX2200-SIM-0001', 'zeroised'])
     assert.equal(destruction['evidenceSha256'], createHash('sha256').update(readFileSync(join(media, 'fips-1-zeroisation.txt'))).digest('hex'))
+  })
+
+  test('--kind replace-appliance onboards the fresh spare through the API: its group made with the custodians the records name for fips-1, its app made; the key, with no terminal to show it on, is held and not shown', () => {
+    const record = JSON.parse(readFileSync(files.replace, 'utf8'))
+    assert.ok(/fips-4 fresh, onboarded through the API/.test(replaceErr), replaceErr.slice(0, 500))
+    assert.equal(typeof record.plan.onboarding?.sysadmin, 'string', 'the plan onboards fips-4 through the API')
+    const replication = JSON.parse(readFileSync(files.replication, 'utf8'))
+    const recorded = replication.plan.participants.custodians['fips-1'] as string[]
+    assert.equal(recorded.length, 3)
+    assert.deepEqual(record.plan.participants.custodians['fips-4'], recorded, 'the same people as the records name')
+    const group = doneResult(record, 'onboard-group') as { groupId: string; n: number; members: { email: string }[] }
+    assert.deepEqual([group.groupId, group.n, group.members.map((m) => m.email)], [replace.outcome['onboardedGroup'], 2, recorded], 'P.1 made the quorum group, quorum 2 of the three')
+    const app = doneResult(record, 'onboard-app')
+    assert.deepEqual([app['appId'], app['groupId'], app['keyShown']], [replace.outcome['onboardedApp'], group.groupId, false], 'P.2 made the app in that group')
+    assert.deepEqual(record.entries.filter((e: { kind: string }) => e.kind === 'api-key-shown'), [], 'stderr is a pipe here: the key is not shown, and nothing says it was')
+  })
+
+  test('a replace-appliance chain without its fresh spare is refused by name before anything runs; the other kinds start no spare of their own', async () => {
+    let ran = 0
+    const systems = { sim: { readyLine: () => { throw new Error('not read') } } as unknown as RunningSimulator, cluster: {} as RunningCluster, outage: { how: 'x', takeDown: async () => {}, bringBack: async () => {} } }
+    await assert.rejects(rehearsalChain('replace-appliance', systems, async () => { ran++; return null }), { code: 'UNKNOWN_KIND', message: /needs its fresh spare/ })
+    assert.equal(ran, 0)
+    const sim = { appliances: [{ id: 'fips-1', custodians: [{ user: 'a@x.test' }, { user: 'b@x.test' }] }] } as unknown as RunningSimulator
+    assert.deepEqual(rehearsalSpare('replace-appliance', 2, sim), { appliances: 1, fresh: true, ids: ['fips-5'], custodianUsers: ['a@x.test', 'b@x.test'] })
+    for (const kind of ['add-appliance', 'verify-cluster', 'replicate-cmk'] as const) assert.equal(rehearsalSpare(kind, 1, sim), null)
+  })
+
+  // `script` gives the rehearsal a terminal, as an operator's: the key P.2 made is shown there once.
+  const hasScript = spawnSync('script', ['--version']).status === 0
+  test('--kind replace-appliance at a terminal: the key P.2 made is shown once on it, the log says so, and no file of the rehearsal holds it; the chain of records verifies', { skip: hasScript ? false : 'no `script` to give the rehearsal a terminal' }, async () => {
+    const state = join(dir, 'replace-tty')
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CEREMONY_BIN)} rehearse --kind replace-appliance --state ${JSON.stringify(state)}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let terminal = ''
+    child.stdout.on('data', (c: Buffer) => { terminal += c.toString() })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    clearTimeout(timer)
+    assert.equal(status, 0, terminal.slice(-2500))
+    const lines = terminal.split(/\r?\n/)
+    const at = lines.flatMap((l, i) => (/^The API key of the app made on FIPS appliance \d \(fips-4\), shown once \(held in memory for this run; do not write it down\):$/.test(l) ? [i] : []))
+    assert.equal(at.length, 1, 'shown once')
+    const key = lines[at[0]! + 1]!.trim()
+    assert.match(Buffer.from(key, 'base64').toString('latin1'), /^[0-9a-f-]{36}:\S+$/, 'the key as DSM gives it: base64 of app id:secret')
+    const summary = last(lines.filter((l) => l.startsWith('{"ok"')).join('\n'))
+    const record = JSON.parse(readFileSync(summary.record, 'utf8'))
+    assert.deepEqual(record.entries.filter((e: { kind: string }) => e.kind === 'api-key-shown').map((e: { step: string; facts: Record<string, unknown> }) => [e.step, e.facts['appliance']]), [['onboard-app', 'fips-4']])
+    // The canary scan: the key, its decoded app id:secret and the secret, in no file of the rehearsal.
+    const kept = filesUnder(state)
+    assert.ok(kept.length > 20, String(kept.length))
+    for (const f of kept) {
+      const text = readFileSync(f, 'latin1')
+      for (const form of canaryForms([key])) assert.ok(!text.includes(form), `${f} holds the API key (${form.slice(0, 4)}…)`)
+    }
+    const verified = await runCeremonyAsync(['verify', summary.record, ...summary.earlier.flatMap((e) => ['--record', e.record])], { canaries: [key] })
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr)
+    assert.match(verified.stdout, /builds on: {5}3 record\(s\), followed by final digest/)
   })
 
   test('--kind add-appliance: fips-3 added and proved with fips-1 and fips-2 down; --load-balancer is refused for it', async () => {

@@ -66,7 +66,7 @@ function start(): void {
       // The record names the software that ran the ceremony: this very main-process bundle.
       software: { name: 'DSM Key Ceremony', version: app.getVersion(), buildDigest: digestOfFile(__filename) },
       journalStore,
-      startSimulator: (appliances, ids) => startSimulator({ appliances, ...(ids ? { ids } : {}) }),
+      startSimulator: (appliances, ids, fresh) => startSimulator({ appliances, ...(ids ? { ids } : {}), ...(fresh ? { fresh: true, custodianUsers: fresh.custodianUsers } : {}) }),
       startCluster: () => startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 }),
       // Stations: a media folder that is not a listed drive (production takes it only with an exception).
       chooseMediaFolder: async () => {

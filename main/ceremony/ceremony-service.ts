@@ -21,7 +21,7 @@ import { SignInsAndRecords } from './service-cluster'
 import { ApplianceConnections } from './service-connections'
 import { openServiceEngine } from './service-engine'
 import { exportRecordFile, savePlanText, validatePlanText } from './service-files'
-import { RehearsalSystems } from './service-rehearsal'
+import { RehearsalSystems, type FreshSpare } from './service-rehearsal'
 import { RoomPresence } from './service-room'
 import { recordPageOf, snapshotOf } from './service-snapshot'
 import { putOnMedia } from './rehearsal-chain'
@@ -43,8 +43,8 @@ export interface CeremonyServiceDeps {
   /** The record page as PDF (Electron's printToPDF); absent where no Electron renders the page. */
   printRecordPdf?(): Promise<Buffer>
   journalStore(dir: string): JournalStore
-  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named). */
-  startSimulator(appliances: number, ids?: string[]): Promise<RunningSimulator>
+  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named); `fresh`: a replacement's spare, out of its box. */
+  startSimulator(appliances: number, ids?: string[], fresh?: FreshSpare): Promise<RunningSimulator>
   /** A simulated non-FIPS cluster, for rehearsals of the cluster and membership kinds. */
   startCluster?(): Promise<RunningCluster>
   /** Stations: main's own folder dialog for media that is not a listed drive; the volume reader (tests fake it). */

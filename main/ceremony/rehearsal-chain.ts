@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { CeremonyError } from '../errors'
-import type { RunningCluster, RunningLoadBalancer, RunningSimulator } from '../simulator'
+import type { RunningCluster, RunningLoadBalancer, RunningSimulator, SimulatorOptions } from '../simulator'
 import type { ApplianceOutage } from './outage'
 import type { Plan } from './plan'
 import { clusterPasswordFor, clusterPlanFor, readCredentialFiles, type CredentialSet } from './simulated-cluster-plan'
@@ -31,21 +31,36 @@ export const MEMBERSHIP_KINDS: readonly RehearsalKind[] = ['add-appliance', 'rep
 export const isRehearsalKind = (kind: string): kind is RehearsalKind => (REHEARSAL_KINDS as readonly string[]).includes(kind)
 
 /**
- * The simulated FIPS appliances a rehearsal starts: the group's (fips-1 holding the CMK, then one per
- * target) and, for the membership kinds, a spare without a CMK, last. add-appliance adds the next
- * one (fips-3 with one target); replace-appliance replaces fips-1 with a new chassis numbered past
- * it (fips-4 with one target, as in the guide's drill), so no id in the records is reused.
+ * The simulated FIPS appliances a rehearsal starts in one simulator: the group's (fips-1 holding the
+ * CMK, then one per target) and, for add-appliance, a spare without a CMK, last (the next one:
+ * fips-3 with one target). replace-appliance's spare is a simulator of its own (rehearsalSpare).
  */
 export function rehearsalApplianceIds(kind: RehearsalKind, targets: number): string[] {
   const group = Array.from({ length: targets + 1 }, (_, i) => `fips-${i + 1}`)
   if (kind === 'add-appliance') return [...group, `fips-${targets + 2}`]
-  if (kind === 'replace-appliance') return [...group, `fips-${targets + 3}`]
   return group
 }
 
+/**
+ * replace-appliance's spare: a new chassis numbered past the group (fips-4 with one target, as in the
+ * guide's drill, so no id in the records is reused), fresh as one out of its box — a system
+ * administrator and the custodians' user accounts, no group, no app, no key — so the rehearsal walks
+ * the custodians through the onboarding through the API and the one-time reveal of the key it
+ * makes. Its custodians' accounts are the failed appliance's custodians (fips-1, the first of
+ * `sim`), as the records name them: the quorum group is made again with the same people. Null for
+ * the other kinds (add-appliance's spare is seeded in the group's simulator: it is not onboarded).
+ */
+export function rehearsalSpare(kind: RehearsalKind, targets: number, sim: RunningSimulator): SimulatorOptions | null {
+  if (kind !== 'replace-appliance') return null
+  const failed = sim.appliances[0]!
+  return { appliances: 1, fresh: true, ids: [`fips-${targets + 3}`], custodianUsers: failed.custodians.map((c) => c.user) }
+}
+
 export interface RehearsalSystemsUp {
-  /** Started with rehearsalApplianceIds(kind, targets): for a membership kind the spare is last. */
+  /** Started with rehearsalApplianceIds(kind, targets): for add-appliance the spare is last. */
   sim: RunningSimulator
+  /** replace-appliance: the fresh spare, started with rehearsalSpare (its sysadmin's sign-in, no API key). */
+  spare?: RunningSimulator
   cluster?: RunningCluster
   loadBalancer?: RunningLoadBalancer
   /** How appliances are taken down here (in-process or in their own processes): the failure of a replaced appliance. */
@@ -76,11 +91,14 @@ const withoutAppliance = (set: CredentialSet, id: string | null): CredentialSet 
  */
 export async function rehearsalChain(kind: RehearsalKind, systems: RehearsalSystemsUp, run: RunPrerequisite, opts: { materials?: boolean; progress?(line: string): void } = {}): Promise<ChainCeremony | null> {
   if (CLUSTER_KINDS.includes(kind) && !systems.cluster) throw new CeremonyError('UNKNOWN_KIND', `A rehearsal of "${kind}" needs a simulated non-FIPS cluster`)
+  if (kind === 'replace-appliance' && !systems.spare) throw new CeremonyError('UNKNOWN_KIND', 'A rehearsal of "replace-appliance" needs its fresh spare (rehearsalSpare)')
   const set = readCredentialFiles([
     { name: 'appliances', text: systems.sim.readyLine() },
+    ...(systems.spare ? [{ name: 'spare', text: systems.spare.readyLine() }] : []),
     ...(systems.cluster ? [{ name: 'cluster', text: systems.cluster.readyLine() }] : []),
     ...(systems.loadBalancer ? [{ name: 'load-balancer', text: systems.loadBalancer.readyLine() }] : []),
   ])
+  // The spare is last either way: its own simulator's, or the group's simulator's last appliance.
   const spare = MEMBERSHIP_KINDS.includes(kind) ? set.credentials.appliances.at(-1)!.id : null
   // The group is every appliance but the spare: it is not replicated to nor linked before its own ceremony.
   const group = withoutAppliance(set, spare)

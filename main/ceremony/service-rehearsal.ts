@@ -5,21 +5,23 @@
  * membership kinds the ceremonies the rehearsed one builds on (rehearsal-chain.ts, the chain
  * `ceremony rehearse` runs too) are run first, headless, against the same simulated systems, and
  * their sealed records handed on, so the operator rehearses the kind itself and not its
- * prerequisites. A replacement's failed appliance has failed for good by then.
+ * prerequisites. A replacement's failed appliance has failed for good by then, and its spare is a
+ * fresh appliance in a simulator of its own, onboarded through the API in the ceremony (P.1, P.2:
+ * its API key is made there and offered once on the run screen, never entered).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CeremonySnapshot } from '../../preload/contract'
 import { DsmConnection } from '../dsm'
 import { CeremonyError } from '../errors'
-import type { RunningCluster, RunningSimulator } from '../simulator'
+import type { RunningCluster, RunningSimulator, SimulatorOptions } from '../simulator'
 import { runToCompletion } from './driver'
 import { CeremonyEngine } from './engine'
 import type { JournalStore } from './journal'
 import { inProcessOutage } from './outage'
 import { trustOf, type Plan } from './plan'
 import { KINDS } from './registry'
-import { CLUSTER_KINDS, REHEARSAL_KINDS, rehearsalApplianceIds, rehearsalChain, type ChainCeremony, type RehearsalKind } from './rehearsal-chain'
+import { CLUSTER_KINDS, REHEARSAL_KINDS, rehearsalApplianceIds, rehearsalChain, rehearsalSpare, type ChainCeremony, type RehearsalKind } from './rehearsal-chain'
 import { parseCredentials, planForAppliances, type Credentials } from './simulated-plan'
 import type { Software } from './software'
 import { planWithStations } from './station-plan'
@@ -27,7 +29,8 @@ import { planWithStations } from './station-plan'
 export interface ChainDeps {
   stateRoot: string
   journalStore(dir: string): JournalStore
-  sim: RunningSimulator
+  /** Every simulator of the rehearsal (the group's, a replacement's fresh spare): whose outage a ceremony may cause. */
+  sims: RunningSimulator[]
   /** Which software runs the ceremonies (recorded in each one's first entry). */
   software?: Software
 }
@@ -44,7 +47,7 @@ async function runPrerequisite(deps: ChainDeps, c: ChainCeremony): Promise<{ rec
       const key = set.credentials.appliances.find((a) => a.id === id)?.apiKey
       return key ? Buffer.from(key, 'utf8') : undefined
     },
-    password: (id) => (passwords.has(id) ? Buffer.from(passwords.get(id)!, 'utf8') : undefined), records: () => records, outage: inProcessOutage([deps.sim]),
+    password: (id) => (passwords.has(id) ? Buffer.from(passwords.get(id)!, 'utf8') : undefined), records: () => records, outage: inProcessOutage(deps.sims),
     ...(deps.software ? { software: deps.software } : {}),
   })
   try {
@@ -61,11 +64,14 @@ export function rehearsalKinds(canSimulateCluster: boolean): { kind: string; tit
   return REHEARSAL_KINDS.filter((k) => !CLUSTER_KINDS.includes(k) || canSimulateCluster).map((k) => ({ kind: k, title: KINDS[k].title }))
 }
 
+/** A fresh simulated appliance (rehearsalSpare): a system administrator and these custodians' accounts, no group, no app, no key. */
+export type FreshSpare = Required<Pick<SimulatorOptions, 'custodianUsers'>>
+
 export interface RehearsalDeps {
   stateRoot: string
   journalStore(dir: string): JournalStore
-  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named). */
-  startSimulator(appliances: number, ids?: string[]): Promise<RunningSimulator>
+  /** `ids`: the appliances' ids when they matter (a membership rehearsal's spare is named); `fresh`: a replacement's spare, out of its box. */
+  startSimulator(appliances: number, ids?: string[], fresh?: FreshSpare): Promise<RunningSimulator>
   /** A simulated non-FIPS cluster; without it only replicate-cmk is rehearsed. */
   startCluster?(): Promise<RunningCluster>
   software?: Software
@@ -84,6 +90,8 @@ export interface Rehearsal {
 
 export class RehearsalSystems {
   private simulator: RunningSimulator | null = null
+  /** replace-appliance: the fresh spare, in a simulator of its own (rehearsal-chain.ts rehearsalSpare). */
+  private spare: RunningSimulator | null = null
   private cluster: RunningCluster | null = null
   private creds: Credentials | null = null
 
@@ -102,24 +110,34 @@ export class RehearsalSystems {
     await this.close()
     const ids = rehearsalApplianceIds(kind as RehearsalKind, targets)
     this.simulator = await this.deps.startSimulator(ids.length, ids)
-    const creds = (this.creds = parseCredentials(this.simulator.readyLine()))
+    const creds = parseCredentials(this.simulator.readyLine())
+    this.creds = creds
     if (!CLUSTER_KINDS.includes(kind as RehearsalKind) || !this.deps.startCluster) {
       const plan = sites > 1 ? planWithStations(creds, { sites: Math.min(sites, targets + 1), ...(opts.materials ? { materials: true } : {}) }) : planForAppliances(creds, { materials: opts.materials === true })
       return { plan, apiKeys: new Map(creds.appliances.map((a) => [a.id, a.apiKey])), mediaFiles: [] }
     }
     this.cluster = await this.deps.startCluster()
-    const deps: ChainDeps = { stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sim: this.simulator, ...(this.deps.software ? { software: this.deps.software } : {}) }
+    // replace-appliance: the spare is fresh, onboarded through the API (its app's key made and shown once in the ceremony).
+    const spare = rehearsalSpare(kind as RehearsalKind, targets, this.simulator)
+    if (spare) {
+      this.spare = await this.deps.startSimulator(1, spare.ids, { custodianUsers: spare.custodianUsers! })
+      // Its custodians' sign-ins are shown too: they approve on it once the onboarding made its quorum group.
+      this.creds = { appliances: [...creds.appliances, ...parseCredentials(this.spare.readyLine()).appliances] }
+    }
+    const sims = this.spare ? [this.simulator, this.spare] : [this.simulator]
+    const deps: ChainDeps = { stateRoot: this.deps.stateRoot, journalStore: this.deps.journalStore, sims, ...(this.deps.software ? { software: this.deps.software } : {}) }
     // The prerequisites run here, headless; a failure throws (runToCompletion), so the chain always ends in the rehearsed plan.
-    const chain = (await rehearsalChain(kind as RehearsalKind, { sim: this.simulator, cluster: this.cluster, outage: inProcessOutage([this.simulator]) }, (c) => runPrerequisite(deps, c)))!
-    // No key is entered for an appliance the ceremony never contacts (the failed one): its check would only fail.
-    const apiKeys = new Map(creds.appliances.filter((a) => !chain.notContacted.includes(a.id)).map((a) => [a.id, a.apiKey]))
-    return { plan: chain.plan, apiKeys, cluster: { passwords: chain.passwords, records: chain.records, sims: [this.simulator] }, mediaFiles: chain.mediaFiles }
+    const chain = (await rehearsalChain(kind as RehearsalKind, { sim: this.simulator, ...(this.spare ? { spare: this.spare } : {}), cluster: this.cluster, outage: inProcessOutage(sims) }, (c) => runPrerequisite(deps, c)))!
+    // No key is entered for an appliance the ceremony never contacts (the failed one), nor for one it makes the key of (the fresh spare).
+    const apiKeys = new Map(this.creds.appliances.filter((a) => !chain.notContacted.includes(a.id) && a.apiKey !== '').map((a) => [a.id, a.apiKey]))
+    return { plan: chain.plan, apiKeys, cluster: { passwords: chain.passwords, records: chain.records, sims }, mediaFiles: chain.mediaFiles }
   }
 
   /** Stops the simulated systems (a production plan was opened, another rehearsal starts, or the app quits). */
   async close(): Promise<void> {
-    await Promise.all([this.simulator?.close(), this.cluster?.close()])
+    await Promise.all([this.simulator?.close(), this.spare?.close(), this.cluster?.close()])
     this.simulator = null
+    this.spare = null
     this.cluster = null
     this.creds = null
   }

@@ -7,18 +7,20 @@
 // (through a load balancer with --load-balancer), with the failover drill.
 // verify-cluster: all of that, then a check of the group on its own, building on the link's record.
 // add-appliance: all of that, then a spare appliance is added, proved with every other appliance down.
-// replace-appliance: all of that, then fips-1 fails for good and the spare (fips-4 with one target) replaces it.
+// replace-appliance: all of that, then fips-1 fails for good and the spare (fips-4 with one target), a fresh
+// appliance in its own simulator, is onboarded through the API and replaces it (its app's key shown once here).
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { inProcessOutage } from '../ceremony/outage'
-import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, putOnMedia, rehearsalApplianceIds, rehearsalChain, type ChainCeremony } from '../ceremony/rehearsal-chain'
+import { CLUSTER_KINDS, REHEARSAL_KINDS, isRehearsalKind, putOnMedia, rehearsalApplianceIds, rehearsalChain, rehearsalSpare, type ChainCeremony } from '../ceremony/rehearsal-chain'
 import { verifyRecord } from '../evidence'
-import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer } from '../simulator'
+import { startClusterSimulator, startLoadBalancer, startSimulator, type RunningCluster, type RunningLoadBalancer, type RunningSimulator } from '../simulator'
 import { runHeadless, type HeadlessOptions, type HeadlessSummary } from './headless'
 import { rehearsalAddendum } from './rehearse-addendum'
 import { rehearseSites } from './rehearse-sites'
+import { showOnTerminal } from './run'
 
 const USAGE = `usage: ceremony rehearse [--kind ${REHEARSAL_KINDS.join('|')}] [--targets N] [--sites N] [--load-balancer] [--state DIR]\n`
 
@@ -28,9 +30,10 @@ function usage(message: string): number {
 }
 
 /** Runs one ceremony of the chain and verifies its record; the summary carries any failure. */
-async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateDir' | 'confirm' | 'progress' | 'witnessing'>): Promise<{ summary: HeadlessSummary; record: unknown }> {
+async function ceremony(stateDir: string, options: Omit<HeadlessOptions, 'stateDir' | 'confirm' | 'progress' | 'witnessing' | 'showApiKey'>): Promise<{ summary: HeadlessSummary; record: unknown }> {
   // A rehearsal's witnesses are simulated: their sign-offs are marked so, never anyone's real signature.
-  const summary = await runHeadless({ ...options, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`) })
+  // A key the ceremony made (replace-appliance's onboarding of the fresh spare) is shown once, on a terminal only, as `ceremony run` does.
+  const summary = await runHeadless({ ...options, stateDir, confirm: true, witnessing: { kind: 'simulated' }, progress: (line) => process.stderr.write(`${line}\n`), showApiKey: showOnTerminal(options.plan) })
   if (!summary.ok || !summary.record) return { summary, record: null }
   const record = JSON.parse(readFileSync(summary.record, 'utf8')) as unknown
   const verified = verifyRecord(record, { artifactsDir: join(stateDir, 'media') })
@@ -68,16 +71,19 @@ export async function run(argv: string[]): Promise<number> {
   // Only the first appliance holds a CMK; a membership kind's spare (last) has none.
   const ids = rehearsalApplianceIds(kind, targets)
   const sim = await startSimulator({ appliances: ids.length, ids })
+  let spare: RunningSimulator | undefined
   let cluster: RunningCluster | undefined
   let balancer: RunningLoadBalancer | undefined
   try {
     const stateDir = values.state ?? mkdtempSync(join(tmpdir(), 'dsm-rehearsal-'))
-    process.stderr.write(`REHEARSAL (${kind}) against ${sim.appliances.length} simulated appliances; state in ${stateDir}\n`)
+    const spareOptions = rehearsalSpare(kind, targets, sim)
+    if (spareOptions) spare = await startSimulator(spareOptions)
+    process.stderr.write(`REHEARSAL (${kind}) against ${sim.appliances.length + (spare?.appliances.length ?? 0)} simulated appliances${spare ? ` (${spare.appliances[0]!.id} fresh, onboarded through the API)` : ''}; state in ${stateDir}\n`)
     if (CLUSTER_KINDS.includes(kind)) {
       cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })
       if (values['load-balancer']) balancer = await startLoadBalancer({ backends: sim.appliances.map((a) => ({ host: a.host, port: a.port })) })
     }
-    const outage = inProcessOutage([sim])
+    const outage = inProcessOutage(spare ? [sim, spare] : [sim])
     const chain: HeadlessSummary[] = []
     // The replication's state is the folder itself (as before kinds existed); later ceremonies get a subfolder each.
     const runOne = async (c: ChainCeremony) => {
@@ -91,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
       return done.summary.ok ? { record: done.record, finalDigest: done.summary.finalDigest! } : null
     }
     // The simulated room holds a materials manifest: chassis, bags and safes, typed by the simulated operator.
-    const rehearsed = await rehearsalChain(kind, { sim, outage, ...(cluster ? { cluster } : {}), ...(balancer ? { loadBalancer: balancer } : {}) }, runOne, { materials: true, progress: (line) => process.stderr.write(`${line}\n`) })
+    const rehearsed = await rehearsalChain(kind, { sim, outage, ...(spare ? { spare } : {}), ...(cluster ? { cluster } : {}), ...(balancer ? { loadBalancer: balancer } : {}) }, runOne, { materials: true, progress: (line) => process.stderr.write(`${line}\n`) })
     if (rehearsed) await runOne(rehearsed)
     // The last line is the summary of the last ceremony run, with the ones it built on.
     const last = chain.at(-1)!
@@ -101,6 +107,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await balancer?.close()
     await cluster?.close()
+    await spare?.close()
     await sim.close()
   }
 }

@@ -43,7 +43,7 @@ function outageFor(plan: Plan, set: CredentialSet): ApplianceOutage | undefined 
  * An API key the ceremony made (replace-appliance's onboarding) is shown once, on the operator's
  * terminal only: with stderr not a terminal (a pipe, a log file) it is held in memory and not shown.
  */
-function showOnTerminal(plan: Plan): (applianceId: string, key: Buffer) => boolean {
+export function showOnTerminal(plan: Plan): (applianceId: string, key: Buffer) => boolean {
   return (applianceId, key) => {
     if (!process.stderr.isTTY) return false
     const label = plan.appliances.find((a) => a.id === applianceId)?.label ?? applianceId

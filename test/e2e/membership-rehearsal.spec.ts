@@ -2,8 +2,9 @@
  * A replace-appliance rehearsal through the screens, in Chromium, against the real main process
  * (harness): chosen on the home screen (main runs the replication, link and verification it builds
  * on, and fips-1 fails for good), the plan reviewed fact by fact with each earlier record by its
- * digest, every step run — the witnessed onboarding checklist, the replication with in-app custodian
- * approvals, the config digest typed to join the group, the proof with every other appliance down,
+ * digest, every step run — the witnessed onboarding checklist, the fresh spare's quorum group and app
+ * made through the API (its key offered once and left unseen here: replace-reveal.spec.ts), the
+ * replication with in-app custodian approvals, the config digest typed to join the group, the proof with every other appliance down,
  * the failed appliance's removal confirmed by typing, the destruction record read in the room — and
  * the sealed record showing the outcome part by part. One witness is in the room, so each step is
  * signed once (the suite's runtime matters); axe checks the screens this kind brings.
@@ -146,7 +147,9 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
       if ((await detail.getAttribute('data-state')) === 'failed') throw new Error(`${scriptId} ${kind} failed: ${await detail.locator('.step-error').innerText()}`)
     }
     ran.push(`${scriptId} ${kind}`)
-    if (kind === 'onboarding') await expect(detail.locator('section.witness').getByRole('checkbox')).toHaveCount(4)
+    // The spare is fresh: the checklist is what the API cannot do (5 items); P.1 and P.2 make its group and app, and its key is offered once (replace-reveal.spec.ts shows it).
+    if (kind === 'onboarding') await expect(detail.locator('section.witness').getByRole('checkbox')).toHaveCount(5)
+    if (kind === 'onboard-app') await expect(detail.getByTestId('key-reveal')).toHaveAttribute('data-state', 'offered')
     if (kind === 'join-config') await expect(detail).toContainText('••••')
     if (kind === 'destruction-record') {
       await expect(detail.locator('dl.evidence')).toContainText(/Mismatch DSP-[0-9a-f]{8}/)
@@ -160,7 +163,7 @@ test('a replace-appliance rehearsal from the home screen to the sealed record: o
     await next.click()
   }
   expect(ran).toEqual([
-    'P.0 onboarding', 'P.1 appliance-preflight', 'R.1 preflight', 'R.2 transfer-key', 'R.3 export-pubkey', 'R.4 import-pubkey', 'R.5 wrap-request', 'R.6 wrap-approval',
+    'P.0 onboarding', 'P.1 onboard-group', 'P.2 onboard-app', 'P.3 appliance-preflight', 'R.1 preflight', 'R.2 transfer-key', 'R.3 export-pubkey', 'R.4 import-pubkey', 'R.5 wrap-request', 'R.6 wrap-approval',
     'R.7 wrap-result', 'R.8 load-blob', 'R.9 unwrap-request', 'R.10 unwrap-approval', 'R.11 unwrap-result', 'R.12 cleanup',
     'J.1 join-config', 'J.2 join-group', 'J.3 test-joined', 'V.1 prove-canary', 'V.2 restore-others', 'X.1 remove-failed', 'X.2 group-afterwards', 'D.1 destruction-record', 'C.0 appliance-logs', 'C.1 close',
   ])
