@@ -8,6 +8,10 @@
  *   add-appliance      replication → link → verify → add the spare appliance (proved with the others down)
  *   replace-appliance  replication → link → verify → the first appliance fails for good → the spare replaces it
  *
+ * With a load balancer among the systems (started with the group's appliances as its backends, not
+ * the spare), the link and every ceremony after it are in load-balancer mode, and the balancer's
+ * administrator adds the spare as a backend before the membership ceremony.
+ *
  * The caller runs each prerequisite (headless, sealed) with `run`; each later plan names the sealed
  * records before it by final digest and is handed them. The rehearsed kind itself is returned, not
  * run: the CLI runs it headless too, the app hands it to the operator.
@@ -62,6 +66,7 @@ export interface RehearsalSystemsUp {
   /** replace-appliance: the fresh spare, started with rehearsalSpare (its sysadmin's sign-in, no API key). */
   spare?: RunningSimulator
   cluster?: RunningCluster
+  /** Load-balancer mode: its backends are the group's appliances (not the spare); the chain adds the spare before its ceremony. */
   loadBalancer?: RunningLoadBalancer
   /** How appliances are taken down here (in-process or in their own processes): the failure of a replaced appliance. */
   outage: ApplianceOutage
@@ -121,7 +126,22 @@ export async function rehearsalChain(kind: RehearsalKind, systems: RehearsalSyst
 
   const records = [replicated.record, linked.record, verified.record]
   const buildsOn = [replicated.finalDigest, linked.finalDigest, verified.finalDigest]
-  if (kind === 'add-appliance') return ceremony(membershipPlanFor(set, { kind, added: spare!, buildsOn }), records, { set })
+  // Load-balancer mode when the link was (the set holds the balancer): the ceremony checks the plan's mode against the records'.
+  const loadBalancer = set.loadBalancer ? { loadBalancer: { host: set.loadBalancer.host, port: set.loadBalancer.port } } : {}
+  // The balancer's administrator, not the ceremony, puts the new appliance behind the balancer, before
+  // the ceremony: its join is tested by signing in through the balancer. A failed appliance stays a
+  // backend (the balancer skips it) until its own administrator takes it out, after the ceremony.
+  const behindBalancer = () => {
+    if (!systems.loadBalancer) return
+    const added = set.credentials.appliances.find((a) => a.id === spare)
+    if (!added?.host || !added.port) throw new CeremonyError('CREDENTIALS_INVALID', `The spare "${spare}" has no address to put behind the load balancer`)
+    systems.loadBalancer.addBackend({ host: added.host, port: added.port })
+    opts.progress?.(`REHEARSAL: the load balancer's administrator adds ${spare} as a backend (${added.host}:${added.port}, behind ${systems.loadBalancer.address})`)
+  }
+  if (kind === 'add-appliance') {
+    behindBalancer()
+    return ceremony(membershipPlanFor(set, { kind, added: spare!, buildsOn, ...loadBalancer }), records, { set })
+  }
 
   // replace-appliance: the first appliance fails for good (its port closes and is never opened again in
   // this rehearsal); the witnesses read its serial off the simulated chassis, as the replication's
@@ -131,7 +151,8 @@ export async function rehearsalChain(kind: RehearsalKind, systems: RehearsalSyst
   opts.progress?.(`REHEARSAL: ${failed} has failed for good (${systems.outage.how}; it is not brought back)`)
   const serial = materialsForRehearsal(group.credentials.appliances).appliances?.[failed]?.serial ?? `FX2200-SIM-${failed}`
   const evidenceFile = `${failed}-zeroisation.txt`
-  const plan = membershipPlanFor(set, { kind, added: spare!, failed: { id: failed, serial, disposition: 'zeroised', evidenceFile }, buildsOn })
+  behindBalancer()
+  const plan = membershipPlanFor(set, { kind, added: spare!, failed: { id: failed, serial, disposition: 'zeroised', evidenceFile }, buildsOn, ...loadBalancer })
   return ceremony(plan, records, {
     set,
     mediaFiles: [{ name: evidenceFile, text: `REHEARSAL: zeroisation report of ${failed}, serial ${serial}, signed by ${plan.participants.witnesses.join(' and ')}\n` }],

@@ -4,7 +4,7 @@
 // replicate-cmk (default): the CMK from the first appliance to N others (across --sites N sites:
 // rehearse-sites.ts).
 // link-cluster: that replication, then the link of every appliance to a simulated non-FIPS cluster
-// (through a load balancer with --load-balancer), with the failover drill.
+// (through a load balancer with --load-balancer, as every later kind can be), with the failover drill.
 // verify-cluster: all of that, then a check of the group on its own, building on the link's record.
 // add-appliance: all of that, then a spare appliance is added, proved with every other appliance down.
 // replace-appliance: all of that, then fips-1 fails for good and the spare (fips-4 with one target), a fresh
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!isRehearsalKind(kind)) return usage(`--kind must be one of ${REHEARSAL_KINDS.join(', ')}`)
   const targets = values.targets === undefined ? 1 : Number(values.targets)
   if (!Number.isInteger(targets) || targets < 1 || targets > 10) return usage('--targets must be a whole number from 1 to 10')
-  if (values['load-balancer'] && kind !== 'link-cluster' && kind !== 'verify-cluster') return usage('--load-balancer is for link-cluster and verify-cluster')
+  if (values['load-balancer'] && !CLUSTER_KINDS.includes(kind)) return usage(`--load-balancer is for ${CLUSTER_KINDS.join(', ')}`)
   const sites = values.sites === undefined ? 1 : Number(values.sites)
   if (!Number.isInteger(sites) || sites < 1 || sites > Math.min(8, targets + 1)) return usage(`--sites must be a whole number from 1 to ${Math.min(8, targets + 1)} (the source's site and one per target at most)`)
   if (sites > 1 && kind !== 'replicate-cmk') return usage('--sites is for replicate-cmk rehearsals only')
@@ -81,7 +81,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`REHEARSAL (${kind}) against ${sim.appliances.length + (spare?.appliances.length ?? 0)} simulated appliances${spare ? ` (${spare.appliances[0]!.id} fresh, onboarded through the API)` : ''}; state in ${stateDir}\n`)
     if (CLUSTER_KINDS.includes(kind)) {
       cluster = await startClusterSimulator({ fipsConnectTimeoutMs: 1500, fipsResponseTimeoutMs: 5000 })
-      if (values['load-balancer']) balancer = await startLoadBalancer({ backends: sim.appliances.map((a) => ({ host: a.host, port: a.port })) })
+      // The group's appliances are its backends; add-appliance's spare (last of `sim`) is added by the chain, before its ceremony.
+      const group = kind === 'add-appliance' ? sim.appliances.slice(0, -1) : sim.appliances
+      if (values['load-balancer']) balancer = await startLoadBalancer({ backends: group.map((a) => ({ host: a.host, port: a.port })) })
     }
     const outage = inProcessOutage(spare ? [sim, spare] : [sim])
     const chain: HeadlessSummary[] = []

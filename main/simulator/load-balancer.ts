@@ -22,7 +22,14 @@ export interface RunningLoadBalancer {
   port: number
   /** host:port, as an hmg config's `url` names it (no scheme) */
   address: string
-  backends: Backend[]
+  /** The backends now, in turn order (a copy). */
+  readonly backends: Backend[]
+  /**
+   * The balancer's administrator adds a backend (a new appliance, before the ceremony that joins
+   * it): later client connections take it in turn; connections already made are untouched. A
+   * backend already in the list is refused, as is an invalid one.
+   */
+  addBackend(b: Backend): void
   /** connections handed to each backend, by "host:port" */
   connections(): Record<string, number>
   close(): Promise<void>
@@ -38,13 +45,17 @@ function dial(b: Backend, timeoutMs: number): Promise<Socket> {
   })
 }
 
+function checkBackend(b: Backend): void {
+  if (typeof b?.host !== 'string' || b.host === '' || !Number.isInteger(b.port) || b.port < 1 || b.port > 65535) throw new Error(`invalid backend ${JSON.stringify(b)}`)
+}
+
 export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<RunningLoadBalancer> {
   if (!Array.isArray(opts.backends) || opts.backends.length === 0) throw new Error('a load balancer needs at least one backend')
-  for (const b of opts.backends) {
-    if (typeof b.host !== 'string' || b.host === '' || !Number.isInteger(b.port) || b.port < 1 || b.port > 65535) throw new Error(`invalid backend ${JSON.stringify(b)}`)
-  }
+  for (const b of opts.backends) checkBackend(b)
+  // Our own list: the caller's array is not read again, so only addBackend changes it.
+  const backends: Backend[] = opts.backends.map((b) => ({ host: b.host, port: b.port }))
   const timeoutMs = opts.connectTimeoutMs ?? 1000
-  const counts: Record<string, number> = Object.fromEntries(opts.backends.map((b) => [`${b.host}:${b.port}`, 0]))
+  const counts: Record<string, number> = Object.fromEntries(backends.map((b) => [`${b.host}:${b.port}`, 0]))
   const sockets = new Set<Socket>()
   let next = 0
 
@@ -53,11 +64,13 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
     client.on('close', () => sockets.delete(client))
     client.on('error', () => client.destroy())
     client.pause()
-    const start = next
-    next = (next + 1) % opts.backends.length
+    const start = next % backends.length
+    // The list as it is when this connection came: a backend added meanwhile waits for the next one.
+    const turn = [...backends]
+    next = (next + 1) % turn.length
     void (async () => {
-      for (let i = 0; i < opts.backends.length; i++) {
-        const b = opts.backends[(start + i) % opts.backends.length] as Backend
+      for (let i = 0; i < turn.length; i++) {
+        const b = turn[(start + i) % turn.length] as Backend
         let upstream: Socket
         try {
           upstream = await dial(b, timeoutMs)
@@ -92,12 +105,18 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
     host,
     port,
     address: `${host}:${port}`,
-    backends: opts.backends.map((b) => ({ ...b })),
+    get backends() { return backends.map((b) => ({ ...b })) },
+    addBackend: (b: Backend) => {
+      checkBackend(b)
+      if (backends.some((x) => x.host === b.host && x.port === b.port)) throw new Error(`backend ${b.host}:${b.port} is already in the list`)
+      backends.push({ host: b.host, port: b.port })
+      counts[`${b.host}:${b.port}`] ??= 0
+    },
     connections: () => ({ ...counts }),
     close: () => (closed ??= new Promise<void>((resolve) => {
       server.close(() => resolve())
       for (const s of sockets) s.destroy()
     })),
-    readyLine: () => JSON.stringify({ loadBalancer: { host, port, address: `${host}:${port}`, backends: opts.backends.map((b) => `${b.host}:${b.port}`) } }),
+    readyLine: () => JSON.stringify({ loadBalancer: { host, port, address: `${host}:${port}`, backends: backends.map((b) => `${b.host}:${b.port}`) } }),
   }
 }
