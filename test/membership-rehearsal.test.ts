@@ -3,7 +3,8 @@
  * link → verify → fips-1 fails for good → fips-4 replaces it → prove; or → fips-3 added, proved with
  * the others down), and `ceremony verify RECORD --record EARLIER …` following the chain of records
  * back by the final digests each plan names: a good chain verifies, a tampered middle record, a
- * missing one and one that is not part of the chain are each named.
+ * missing one and one that is not part of the chain are each named. With --load-balancer both
+ * membership kinds rehearse through a balancer whose administrator adds the spare as a backend.
  */
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
@@ -120,7 +121,7 @@ describe('ceremony rehearse, membership kinds', () => {
     assert.match(verified.stdout, /builds on: {5}3 record\(s\), followed by final digest/)
   })
 
-  test('--kind add-appliance: fips-3 added and proved with fips-1 and fips-2 down; --load-balancer is refused for it', async () => {
+  test('--kind add-appliance: fips-3 added and proved with fips-1 and fips-2 down', async () => {
     const r = await runCeremonyAsync(['rehearse', '--kind', 'add-appliance', '--state', join(dir, 'add')])
     assert.equal(r.status, 0, r.stderr.slice(-2500) + r.stdout.slice(-1500))
     const s = last(r.stdout)
@@ -131,10 +132,58 @@ describe('ceremony rehearse, membership kinds', () => {
     assert.equal(verifyRecord(record, { artifactsDir: join(dirname(s.record), 'media') }).ok, true)
     assert.deepEqual(doneResult(record, 'prove-canary')['down'], ['fips-1', 'fips-2'])
     assert.deepEqual(doneResult(record, 'group-afterwards')['members'], ['fips-1', 'fips-2', 'fips-3'])
+  })
+})
 
-    const lb = await runCeremonyAsync(['rehearse', '--kind', 'add-appliance', '--load-balancer'])
-    assert.equal(lb.status, 2)
-    assert.match(lb.stderr, /--load-balancer is for link-cluster and verify-cluster/)
+/** A load-balancer rehearsal of a membership kind, its chain verified by `ceremony verify --record`; its records' plans and the join's result. */
+async function rehearseBehindBalancer(kind: 'add-appliance' | 'replace-appliance', added: string) {
+  const r = await runCeremonyAsync(['rehearse', '--kind', kind, '--load-balancer', '--state', join(dir, `${kind}-lb`)])
+  assert.equal(r.status, 0, r.stderr.slice(-2500) + r.stdout.slice(-1500))
+  const s = last(r.stdout)
+  assert.equal(s.kind, kind)
+  assert.deepEqual(s.earlier.map((e) => [e.kind, e.ok]), [['replicate-cmk', true], ['link-cluster', true], ['verify-cluster', true]])
+  const link = JSON.parse(readFileSync(s.earlier[1]!.record, 'utf8'))
+  const record = JSON.parse(readFileSync(s.record, 'utf8'))
+  const lb = link.plan.loadBalancer as { host: string; port: number }
+  assert.ok(lb, 'the link was through the balancer')
+  assert.deepEqual(record.plan.loadBalancer, lb, `the ${kind} plan is in load-balancer mode, at the link's balancer`)
+  assert.ok(!record.plan.appliances.some((a: { port: number }) => a.port === lb.port), 'the balancer is no appliance')
+  // The administrator's step is said, before the ceremony starts.
+  const said = r.stderr.indexOf(`REHEARSAL: the load balancer's administrator adds ${added} as a backend`)
+  assert.ok(said > r.stderr.indexOf('verify-cluster record verified') && said < r.stderr.indexOf(`${kind} record verified`), r.stderr.slice(-3000))
+  const joined = doneResult(record, 'join-group')
+  assert.deepEqual([joined['url'], joined['hsmOrder'], joined['configId']], [`${lb.host}:${lb.port}`, null, s.outcome['configId']], 'the new appliance joined the balancer\'s one config')
+  assert.equal(doneResult(record, 'join-config')['planned'] && (doneResult(record, 'join-config')['planned'] as { balanced: boolean }).balanced, true)
+  const verified = await runCeremonyAsync(['verify', s.record, ...s.earlier.flatMap((e) => ['--record', e.record])])
+  assert.equal(verified.status, 0, verified.stdout + verified.stderr)
+  assert.match(verified.stdout, /builds on: {5}3 record\(s\), followed by final digest/)
+  return { s, record, lb, stderr: r.stderr }
+}
+
+describe('ceremony rehearse --load-balancer, membership kinds', () => {
+  test('--kind add-appliance --load-balancer: the balancer\'s administrator adds fips-3 as a backend, fips-3 joins the balancer\'s one config and is proved with the others down; the chain verifies', async () => {
+    const { s, record } = await rehearseBehindBalancer('add-appliance', 'fips-3')
+    assert.deepEqual([s.outcome['members'], s.outcome['provedAlone'], s.outcome['canaryMatch']], [['fips-1', 'fips-2', 'fips-3'], true, true])
+    assert.deepEqual(doneResult(record, 'appliance-preflight')['balancer'] && (doneResult(record, 'appliance-preflight')['balancer'] as { keysOf: string[] }).keysOf, ['fips-1', 'fips-2'], 'the balancer\'s config held the group\'s keys before')
+    assert.deepEqual(doneResult(record, 'prove-canary')['down'], ['fips-1', 'fips-2'])
+  })
+
+  test('--kind replace-appliance --load-balancer: fips-1 fails for good, then the balancer\'s administrator adds fips-4 as a backend; fips-4 joins the balancer\'s one config and fips-1\'s key is removed from it; the chain verifies', async () => {
+    const { s, record, lb, stderr } = await rehearseBehindBalancer('replace-appliance', 'fips-4')
+    assert.ok(stderr.indexOf('fips-1 has failed for good') < stderr.indexOf('adds fips-4 as a backend'), 'the replacement comes after the failure')
+    assert.deepEqual([s.outcome['members'], s.outcome['removed'], s.outcome['provedAlone'], s.outcome['canaryMatch']], [['fips-2', 'fips-4'], 'fips-1', true, true])
+    const removed = doneResult(record, 'remove-failed')
+    assert.deepEqual([removed['url'], removed['removed']], [`${lb.host}:${lb.port}`, true], 'the failed key goes from the balancer\'s config, not a config of its own')
+    assert.deepEqual(doneResult(record, 'group-afterwards')['members'], ['fips-2', 'fips-4'])
+  })
+
+  test('--load-balancer is refused for replicate-cmk, by name, and no longer for the membership kinds', async () => {
+    const r = await runCeremonyAsync(['rehearse', '--kind', 'replicate-cmk', '--load-balancer'])
+    assert.equal(r.status, 2)
+    assert.match(r.stderr, /^--load-balancer is for link-cluster, verify-cluster, add-appliance, replace-appliance$/m)
+    const bare = await runCeremonyAsync(['rehearse', '--load-balancer'])
+    assert.equal(bare.status, 2, 'replicate-cmk is the default kind')
+    assert.match(bare.stderr, /--load-balancer is for/)
   })
 })
 

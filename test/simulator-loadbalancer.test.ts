@@ -114,6 +114,34 @@ describe('the load balancer on its own', () => {
     }
   })
 
+  it('takes a backend its administrator adds while running in turn from the next connection; a duplicate or malformed one is refused and changes nothing', async () => {
+    const echo = (tag: string) => createServer((s) => s.end(tag))
+    const servers = [echo('A'), echo('B')]
+    const ports = await Promise.all(servers.map((s) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)))))
+    const balancer = await startLoadBalancer({ backends: [{ host: '127.0.0.1', port: ports[0]! }] })
+    const read = () => new Promise<string>((resolve, reject) => {
+      const s = connect({ host: balancer.host, port: balancer.port })
+      let data = ''
+      s.on('data', (d: Buffer) => { data += d.toString() })
+      s.on('close', () => resolve(data))
+      s.on('error', reject)
+    })
+    try {
+      assert.deepEqual([await read(), await read()], ['A', 'A'])
+      balancer.addBackend({ host: '127.0.0.1', port: ports[1]! })
+      assert.throws(() => balancer.addBackend({ host: '127.0.0.1', port: ports[1]! }), /already in the list/)
+      assert.throws(() => balancer.addBackend({ host: '', port: 1 }), /invalid backend/)
+      assert.deepEqual(balancer.backends, [{ host: '127.0.0.1', port: ports[0]! }, { host: '127.0.0.1', port: ports[1]! }])
+      assert.deepEqual(JSON.parse(balancer.readyLine()).loadBalancer.backends, [`127.0.0.1:${ports[0]}`, `127.0.0.1:${ports[1]}`])
+      const got = [await read(), await read(), await read(), await read()]
+      assert.deepEqual([...got].sort(), ['A', 'A', 'B', 'B'], 'both backends in turn')
+      assert.equal(balancer.connections()[`127.0.0.1:${ports[1]}`], 2)
+    } finally {
+      await balancer.close()
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+    }
+  })
+
   it('refuses to start without backends or with a malformed one', async () => {
     await assert.rejects(startLoadBalancer({ backends: [] }), /at least one backend/)
     await assert.rejects(startLoadBalancer({ backends: [{ host: '127.0.0.1', port: 0 }] }), /invalid backend/)
