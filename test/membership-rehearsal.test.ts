@@ -166,6 +166,7 @@ describe('ceremony rehearse --load-balancer, membership kinds', () => {
     assert.deepEqual([s.outcome['members'], s.outcome['provedAlone'], s.outcome['canaryMatch']], [['fips-1', 'fips-2', 'fips-3'], true, true])
     assert.deepEqual(doneResult(record, 'appliance-preflight')['balancer'] && (doneResult(record, 'appliance-preflight')['balancer'] as { keysOf: string[] }).keysOf, ['fips-1', 'fips-2'], 'the balancer\'s config held the group\'s keys before')
     assert.deepEqual(doneResult(record, 'prove-canary')['down'], ['fips-1', 'fips-2'])
+    assert.equal(doneResult(record, 'group-afterwards')['configs'], 1, 'the group holds one config, the balancer\'s, whatever the appliances behind it')
   })
 
   test('--kind replace-appliance --load-balancer: fips-1 fails for good, then the balancer\'s administrator adds fips-4 as a backend; fips-4 joins the balancer\'s one config and fips-1\'s key is removed from it; the chain verifies', async () => {
@@ -175,6 +176,7 @@ describe('ceremony rehearse --load-balancer, membership kinds', () => {
     const removed = doneResult(record, 'remove-failed')
     assert.deepEqual([removed['url'], removed['removed']], [`${lb.host}:${lb.port}`, true], 'the failed key goes from the balancer\'s config, not a config of its own')
     assert.deepEqual(doneResult(record, 'group-afterwards')['members'], ['fips-2', 'fips-4'])
+    assert.equal(doneResult(record, 'group-afterwards')['configs'], 1)
   })
 
   test('--load-balancer is refused for replicate-cmk, by name, and no longer for the membership kinds', async () => {

@@ -52,7 +52,8 @@ export const afterwards = (plan: MembershipPlan, group: string | null = null) =>
     const members = ctx.plan.loadBalancer ? await behindBalancer(ctx, group) : membersOf(ctx.plan, group).map((m) => m.appliance ?? m.url)
     if (members.join() !== intent.expected.join()) throw new CeremonyError('GROUP_NOT_AS_PLANNED', `"${ctx.plan.groupName}" lists ${members.join(', ')}; the plan expects ${intent.expected.join(', ')}`)
     if (!(await decryptsCanary(ctx, ctx.get(memberRefs.preflight).canary))) throw new CeremonyError('CANARY_MISMATCH', 'Decrypting the recovery canary did not give back the test message')
-    return { members, configs: members.length, canaryMatch: true as const }
+    // What the cluster holds: one config per appliance, or one for the balancer whatever is behind it.
+    return { members, configs: Object.keys(group.hmg ?? {}).length, canaryMatch: true as const }
   },
   verify() {},
   evidence: (r, ctx) => ({ items: [...item('The group, in priority order', r.members.map((id) => ctx.label(id)).join(', ')), ...item('Recovery canary', 'MATCH')], comparisons: [] }),
