@@ -2,9 +2,9 @@
  * Keyboard alone (visible focus, logical order, no traps) and 200 % zoom (the same layout at half the
  * CSS width: 640 × 400) on the screens a rehearsal passes through, with axe on each.
  */
-import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { expect, test } from './fixtures'
+import { axeClean } from './screen-checks'
 import { confirmPeople, signAsWitnesses, startRehearsal } from './people'
 
 /** The accessible-ish name of the focused element: its label for form fields, its text otherwise. */
@@ -34,14 +34,6 @@ async function focusIsVisible(page: Page): Promise<void> {
   })
   expect(outline.style).not.toBe('none')
   expect(outline.width).toBeGreaterThanOrEqual(2)
-}
-
-async function axeClean(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze()
-  const serious = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`).join(' | ')}`)
-  expect(serious, `axe on ${screen}`).toEqual([])
 }
 
 async function noHorizontalScroll(page: Page, screen: string): Promise<void> {

@@ -12,10 +12,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { startHarness, type Harness } from '../harness/server'
 import { expect, test } from './fixtures'
+import { axeClean, fact } from './screen-checks'
 import { approveAsCustodians, lastOf, resolveDeviations, signAsWitnesses } from './people'
 
 // Its own harness: the ceremony it leaves loaded must not change what other specs' home screens show.
@@ -29,14 +29,6 @@ test.afterAll(async () => {
   await harness?.close()
   rmSync(userData, { recursive: true, force: true })
 })
-
-async function axeClean(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze()
-  expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${screen}`).toEqual([])
-}
-
-/** The value shown beside a plan fact, by its label. */
-const fact = (page: Page, label: string) => page.locator('dl.facts dt', { hasText: label }).first().locator('xpath=following-sibling::dd[1]')
 
 test('a replace-appliance rehearsal from the home screen to the sealed record: onboarding witnessed, fips-1 removed only after the spare proved the canary, its fate read in the room', async ({ page, networkLog }) => {
   test.setTimeout(300_000)

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { expect, test } from './fixtures'
+import { axeClean } from './screen-checks'
 
 const PLAN = {
   format: 'dsm-key-ceremony/plan',
@@ -25,11 +25,6 @@ const PLAN = {
   cmk: { name: 'cluster-master-key', create: false },
   wrapMode: 'RSA-OAEP-SHA256',
   participants: { operator: 'Olivia Operator', custodians: { 'dsm-a': ['alice@example.test', 'anne@example.test'], 'dsm-b': ['bob@example.test', 'bea@example.test'] }, witnesses: ['Wendy Witness'] },
-}
-
-async function axeClean(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze()
-  expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id), `axe on ${screen}`).toEqual([])
 }
 
 test('a plan is written with problems named by field, saved, opened and reviewed; an API key is entered masked', async ({ page, harness }) => {

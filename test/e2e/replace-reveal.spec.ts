@@ -13,10 +13,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { startHarness, type Harness } from '../harness/server'
 import { expect, test } from './fixtures'
+import { axeClean, fact } from './screen-checks'
 import { confirmPeople, signAsWitnesses } from './people'
 
 // Its own harness: the ceremony it leaves stopped must not change what other specs' home screens show.
@@ -30,13 +30,6 @@ test.afterAll(async () => {
   await harness?.close()
   rmSync(userData, { recursive: true, force: true })
 })
-
-async function axeClean(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze()
-  expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${screen}`).toEqual([])
-}
-
-const fact = (page: Page, label: string) => page.locator('dl.facts dt', { hasText: label }).first().locator('xpath=following-sibling::dd[1]')
 
 test('a replace-appliance rehearsal onboards the fresh spare through the API and shows the key P.2 made once: a second reveal is refused by name, the record says it was shown, never the key', async ({ page, networkLog }) => {
   test.setTimeout(120_000)
